@@ -1,0 +1,104 @@
+# vaultctl - one non-recursive Makefile (DESIGN.md section 8).
+VERSION  = 0.1.0
+CC      ?= cc
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+DESTDIR ?=
+
+PKGS     = libmariadb libcurl libcjson libsodium readline
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Icmd/common -DVC_VERSION_STR=\"$(VERSION)\"
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDLIBS  += $(PKG_LIBS) -ldl
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS    += -fsanitize=address,undefined
+endif
+
+LIB_SRC  = $(sort $(wildcard lib/*.c))
+LIB_OBJ  = $(LIB_SRC:.c=.o)
+LIB      = lib/libvaultctl.a
+COMMON_SRC = $(sort $(wildcard cmd/common/*.c))
+COMMON_OBJ = $(COMMON_SRC:.c=.o)
+TOOLS    = org secret plan audit
+BINS     = $(addprefix bin/vaultctl-,$(TOOLS)) bin/vaultctl
+TEST_SRC = $(sort $(wildcard tests/unit/test_*.c))
+TEST_BIN = $(TEST_SRC:.c=)
+MANS     = $(sort $(wildcard man/*.[1-8]))
+
+# Objects depend on the flags they were built with, so that switching
+# SANITIZE=1 on or off rebuilds everything instead of mixing objects.
+FLAGS_STAMP = .build-flags
+FLAGS_NOW  := $(CC) $(ALL_CFLAGS) $(CPPFLAGS) $(LDFLAGS)
+$(shell [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
+
+all: $(BINS)
+
+$(FLAGS_STAMP): ;
+
+%.o: %.c $(FLAGS_STAMP)
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+define tool_rule
+bin/vaultctl-$(1): $$(patsubst %.c,%.o,$$(sort $$(wildcard cmd/$(1)/*.c))) $$(COMMON_OBJ) $$(LIB)
+	@mkdir -p bin
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
+
+# The front command only finds and runs the tools: it links nothing else.
+bin/vaultctl: $(patsubst %.c,%.o,$(sort $(wildcard cmd/vaultctl/*.c)))
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $^
+
+tests/unit/test_%: tests/unit/test_%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+
+tests: $(TEST_BIN)
+
+deps:
+	@sh tests/harness/deps.sh
+
+check: deps all tests
+	@VC_BINS="$(BINS)" bash tests/run.sh
+
+check-unit: all tests
+	@bash tests/run.sh unit
+
+demo: deps all
+	@bash tests/harness/demo.sh
+
+lint-man:
+	mandoc -Tlint -W warning $(MANS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	for m in $(MANS); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	for t in vaultctl $(addprefix vaultctl-,$(TOOLS)); do \
+		[ ! -f completions/vaultctl.bash ] || install -m 0644 completions/vaultctl.bash $(DESTDIR)$(BASHCOMPDIR)/$$t; done
+	[ ! -f completions/_vaultctl ] || install -m 0644 completions/_vaultctl $(DESTDIR)$(ZSHCOMPDIR)/_vaultctl
+	[ ! -f completions/vaultctl.fish ] || install -m 0644 completions/vaultctl.fish $(DESTDIR)$(FISHCOMPDIR)/vaultctl.fish
+
+clean:
+	rm -f lib/*.o lib/*.d $(LIB) cmd/*/*.o cmd/*/*.d tests/unit/*.o tests/unit/*.d $(TEST_BIN) $(BINS) $(FLAGS_STAMP)
+	rm -rf bench/out
+
+.PHONY: all deps check check-unit demo install clean tests lint-man
+.SECONDARY:
+
+-include $(wildcard lib/*.d cmd/*/*.d tests/unit/*.d)

@@ -1,0 +1,430 @@
+/* cli.c - the dispatcher: global options, command lookup, set-up of what
+ * the command needs, and the mapping of errors to messages and exit codes. */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "prompt.h"
+
+static const struct option global_long[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "as", required_argument, NULL, OPT_AS },
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
+	{ "list-commands", no_argument, NULL, OPT_LIST_COMMANDS },
+};
+#define NGLOBAL (sizeof(global_long) / sizeof(global_long[0]))
+static const char global_short[] = "hVc:o:qv";
+
+/* Secrets must not end up in a core file (DESIGN.md section 5). */
+static void harden(void)
+{
+	struct rlimit no = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &no);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+const char *cli_opt(const struct cli *c, int opt)
+{
+	return opt >= 0 && opt < MAX_OPT ? c->opt[opt] : NULL;
+}
+
+int cli_fail(struct cli *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->err.code = code;
+	va_start(ap, fmt);
+	vsnprintf(c->err.msg, sizeof(c->err.msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void cli_note(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->quiet)
+		return;
+	fprintf(stderr, "%s: ", c->tool->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Notes from lib/ (a skipped database host, Vault retrying) are shown
+ * with -v, or on a terminal, where a wait should never look like a hang. */
+static void notify_filtered(void *ctx, const char *line)
+{
+	struct cli *c = ctx;
+
+	if (c->verbose || isatty(STDERR_FILENO))
+		cli_note(c, "%s", line);
+}
+
+int cli_print_table(struct cli *c, const struct vc_table *t, int single)
+{
+	struct vc_buf b = VC_BUF_INIT;
+	int rc = vc_table_render(t, c->out, single, &b);
+
+	if (rc == 0 && b.len && fwrite(b.data, 1, b.len, stdout) != b.len)
+		rc = cli_fail(c, VC_EFAIL, "cannot write output: %s",
+			      strerror(errno));
+	vc_buf_release(&b);
+	return rc;
+}
+
+int cli_uint(struct cli *c, const char *name, const char *v, long max,
+	     long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || !*v || *end || n < 0 || n > max || *v == '+' || *v == ' ')
+		return cli_fail(c, VC_EUSAGE, "%s must be a whole number from 0 "
+				"to %ld, not '%s'", name, max, v);
+	*out = n;
+	return 0;
+}
+
+int cli_confirm(struct cli *c, int yes, const char *fmt, ...)
+{
+	char q[512];
+	va_list ap;
+
+	if (yes)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+		return cli_fail(c, VC_EUSAGE, "%s: refusing without --yes "
+				"(not on a terminal)", q);
+	if (!prompt_yes_no(q))
+		return cli_fail(c, VC_EINTR, "not confirmed; nothing changed");
+	return 0;
+}
+
+static void usage_line(FILE *f, const struct cli_tool *t,
+		       const struct cli_cmd *cmd)
+{
+	fprintf(f, "  %s %s%s%s\n", t->prog, cmd->name, cmd->args[0] ? " " : "",
+		cmd->args);
+}
+
+static void print_help(FILE *f, const struct cli_tool *t,
+		       const struct cli_cmd *cmd)
+{
+	if (cmd) {
+		fprintf(f, "usage:\n");
+		usage_line(f, t, cmd);
+		fprintf(f, "\n%s\n", cmd->summary);
+	} else {
+		fprintf(f, "%s - %s\n\nusage: %s [OPTIONS] COMMAND [ARGS]\n\n"
+			"commands:\n", t->prog, t->summary, t->prog);
+		for (size_t i = 0; i < t->ncmds; i++)
+			usage_line(f, t, &t->cmds[i]);
+	}
+	fprintf(f, "\noptions: -h/--help  -V/--version  -c/--config FILE  "
+		"--as EMAIL\n  -o/--output table|json|tsv  -q/--quiet  "
+		"-v/--verbose  --no-color\n\nSee %s(1).\n", t->prog);
+}
+
+static int global_takes_arg(const char *a)
+{
+	static const char *const with_arg[] = { "-c", "-o", "--config",
+						"--as", "--output" };
+
+	for (size_t i = 0; i < 5; i++)
+		if (!strcmp(a, with_arg[i]))
+			return 1;
+	return 0;
+}
+
+/* Finds the command words (one or two) among argv, skipping global
+ * options that may come first; returns the index of the first word. */
+static const struct cli_cmd *find_cmd(const struct cli_tool *t, int argc,
+				      char **argv, int *at, int *words)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"))
+		i += global_takes_arg(argv[i]) ? 2 : 1;
+	*at = i;
+	if (i >= argc)
+		return NULL;
+	for (size_t k = 0; k < t->ncmds; k++) {
+		const char *n = t->cmds[k].name, *sp = strchr(n, ' ');
+		if (sp && i + 1 < argc && !strncmp(n, argv[i], (size_t)(sp - n)) &&
+		    argv[i][sp - n] == '\0' && !strcmp(sp + 1, argv[i + 1])) {
+			*words = 2;
+			return &t->cmds[k];
+		}
+	}
+	for (size_t k = 0; k < t->ncmds; k++)
+		if (!strcmp(t->cmds[k].name, argv[i])) {
+			*words = 1;
+			return &t->cmds[k];
+		}
+	return NULL;
+}
+
+static size_t count_long(const struct option *o)
+{
+	size_t n = 0;
+
+	while (o && o[n].name)
+		n++;
+	return n;
+}
+
+static int global_opt(struct cli *c, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'c': c->config = arg; return 1;
+	case OPT_AS: c->as = arg; return 1;
+	case 'q': c->quiet = 1; return 1;
+	case 'v': c->verbose = 1; return 1;
+	case OPT_NO_COLOR: c->color = 0; return 1;
+	case 'o':
+		c->out_set = 1;
+		if (vc_out_parse(arg, &c->out, &c->err) < 0)
+			return -1;
+		return 1;
+	default: return 0;
+	}
+}
+
+/* Parses options and positional arguments of the command (argv without
+ * the command words).  Returns 0, 1 when help/version was printed, or a
+ * VC_E* code. */
+static int parse_opts(struct cli *c, int argc, char **argv)
+{
+	struct option lo[NGLOBAL + 64];
+	char so[128];
+	size_t n = count_long(c->cmd ? c->cmd->longopts : NULL);
+	int ch, rc;
+
+	if (n > 63)
+		return cli_fail(c, VC_EFAIL, "too many options");
+	memcpy(lo, global_long, sizeof(global_long));
+	if (n)
+		memcpy(lo + NGLOBAL, c->cmd->longopts, n * sizeof(*lo));
+	memset(&lo[NGLOBAL + n], 0, sizeof(*lo));
+	snprintf(so, sizeof(so), "+%s%s", global_short,
+		 c->cmd && c->cmd->shortopts ? c->cmd->shortopts : "");
+	/* '+' stops at the first positional: option order is free only
+	 * before it, except that we restart after each positional below. */
+	optind = 1;
+	opterr = 0;
+	c->args = calloc((size_t)argc + 1, sizeof(char *));
+	if (!c->args)
+		return cli_fail(c, VC_EFAIL, "out of memory");
+	while (optind < argc) {
+		if (!strcmp(argv[optind], "--")) {
+			for (optind++; optind < argc; optind++)
+				c->args[c->nargs++] = argv[optind];
+			break;
+		}
+		if (argv[optind][0] != '-' || !argv[optind][1]) {
+			c->args[c->nargs++] = argv[optind++];
+			continue;
+		}
+		ch = getopt_long(argc, argv, so, lo, NULL);
+		if (ch == -1)
+			continue;
+		if (ch == '?' || ch == ':')
+			return cli_fail(c, VC_EUSAGE, "%s '%s'",
+					ch == ':' ? "missing value for option"
+						  : "unknown option",
+					argv[optind - 1]);
+		if (ch == 'h' || ch == 'V')
+			return ch;
+		if (ch == OPT_LIST_COMMANDS)
+			return ch;
+		rc = global_opt(c, ch, optarg);
+		if (rc < 0)
+			return c->err.code;
+		if (rc == 0 && ch >= 0 && ch < MAX_OPT)
+			c->opt[ch] = optarg ? optarg : "";
+	}
+	return 0;
+}
+
+static int check_args(struct cli *c)
+{
+	const struct cli_cmd *cmd = c->cmd;
+
+	if (c->nargs < cmd->min_args)
+		return cli_fail(c, VC_EUSAGE, "%s: missing argument (usage: %s %s)",
+				cmd->name, cmd->name, cmd->args);
+	if (cmd->max_args >= 0 && c->nargs > cmd->max_args)
+		return cli_fail(c, VC_EUSAGE, "%s: unexpected argument '%s'",
+				cmd->name, c->args[cmd->max_args]);
+	return 0;
+}
+
+static int acting_user(struct cli *c)
+{
+	const char *who = c->as;
+	struct vc_buf pw = VC_BUF_INIT;
+	int rc;
+
+	if (!who || !*who)
+		who = getenv("VAULTCTL_USER");
+	if (!who || !*who)
+		who = c->s.conf.default_user;
+	if (!who || !*who)
+		return cli_fail(c, VC_EPERM, "no acting user: use --as EMAIL, "
+				"$VAULTCTL_USER or default_user in %s",
+				c->s.conf.path);
+	rc = vc_session_set_user(&c->s, who, &c->err);
+	if (rc < 0 || !c->s.conf.authenticate ||
+	    strcmp(c->s.conf.authenticate, "password"))
+		return rc;
+	pw.secret = 1;
+	rc = prompt_password_for(c, who, &pw);
+	if (rc == 0)
+		rc = vc_session_check_password(&c->s, who, pw.data, &c->err);
+	vc_buf_release(&pw);
+	return rc;
+}
+
+static int open_needs(struct cli *c)
+{
+	unsigned need = c->cmd->needs;
+	struct vc_db *db;
+	struct vc_store *st;
+	int rc = 0;
+
+	if (need & (NEED_CONF | NEED_DB | NEED_STORE | NEED_USER | NEED_ADMIN |
+		    NEED_MON))
+		rc = vc_session_load_conf(&c->s, c->config, &c->err);
+	if (rc == 0 && (need & (NEED_DB | NEED_USER | NEED_STORE)))
+		rc = vc_session_db(&c->s, VC_DB_METADATA, &db, &c->err);
+	if (rc == 0 && (need & NEED_USER))
+		rc = acting_user(c);
+	if (rc == 0 && (need & NEED_ADMIN))
+		rc = vc_session_db(&c->s, VC_DB_ADMIN, &db, &c->err);
+	if (rc == 0 && (need & NEED_MON))
+		rc = vc_session_db(&c->s, VC_DB_MONITORING, &db, &c->err);
+	if (rc == 0 && (need & NEED_STORE))
+		rc = vc_session_store(&c->s, &st, &c->err);
+	return rc;
+}
+
+static void print_error(struct cli *c)
+{
+	cJSON *o, *e;
+	char *s;
+
+	if (c->out == VC_OUT_JSON || c->out == VC_OUT_JSONL) {
+		o = cJSON_CreateObject();
+		e = cJSON_AddObjectToObject(o, "error");
+		cJSON_AddStringToObject(e, "code", vc_err_name(c->err.code));
+		cJSON_AddStringToObject(e, "message", c->err.msg);
+		cJSON_AddNumberToObject(e, "exit", vc_err_exit(c->err.code));
+		s = cJSON_PrintUnformatted(o);
+		if (s)
+			fprintf(stderr, "%s\n", s);
+		free(s);
+		cJSON_Delete(o);
+		return;
+	}
+	fprintf(stderr, "%s: %s\n", c->tool->prog, c->err.msg);
+}
+
+static int list_commands(const struct cli_tool *t)
+{
+	for (size_t i = 0; i < t->ncmds; i++) {
+		const struct option *o = t->cmds[i].longopts;
+		printf("%s", t->cmds[i].name);
+		for (; o && o->name; o++)
+			printf(" --%s", o->name);
+		printf("\n");
+	}
+	return 0;
+}
+
+static int finish(struct cli *c, int rc)
+{
+	if (rc < 0) {
+		if (!c->err.msg[0])
+			vc_err_set(&c->err, rc, "failed");
+		c->err.code = rc;
+		print_error(c);
+		if (rc == VC_EUSAGE && c->cmd && !strstr(c->err.msg, "usage"))
+			fprintf(stderr, "usage: %s %s %s\n", c->tool->prog,
+				c->cmd->name, c->cmd->args);
+	}
+	if (fflush(stdout) != 0 && rc == 0) {
+		fprintf(stderr, "%s: cannot write output: %s\n",
+			c->tool->prog, strerror(errno));
+		rc = VC_EFAIL;
+	}
+	vc_session_close(&c->s);
+	free(c->args);
+	return vc_err_exit(rc);
+}
+
+int cli_main(const struct cli_tool *tool, int argc, char **argv)
+{
+	static struct cli c;
+	int at = 1, words = 0, rc;
+
+	harden();
+	memset(&c, 0, sizeof(c));
+	c.tool = tool;
+	c.color = !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
+	vc_session_init(&c.s, tool->prog);
+	c.s.notify_ctx = &c;
+	c.cmd = find_cmd(tool, argc, argv, &at, &words);
+	if (c.cmd) {
+		/* Drop the command words; what is left parses as one list. */
+		memmove(&argv[at], &argv[at + words],
+			(size_t)(argc - at - words + 1) * sizeof(char *));
+		argc -= words;
+	}
+	rc = parse_opts(&c, argc, argv);
+	if (rc == 'h' || (!c.cmd && rc == 0 && c.nargs == 0 && argc == 1)) {
+		print_help(rc == 'h' ? stdout : stderr, tool, c.cmd);
+		return finish(&c, rc == 'h' ? 0 : cli_fail(&c, VC_EUSAGE,
+			      "a command is required"));
+	}
+	if (rc == 'V') {
+		printf("%s %s\n", tool->prog, VC_VERSION);
+		return finish(&c, 0);
+	}
+	if (rc == OPT_LIST_COMMANDS)
+		return finish(&c, list_commands(tool));
+	if (rc == 0 && !c.cmd && c.nargs)
+		rc = cli_fail(&c, VC_EUSAGE, "unknown command '%s' (see %s "
+			      "--help)", c.args[0], tool->prog);
+	else if (rc == 0 && !c.cmd)
+		rc = cli_fail(&c, VC_EUSAGE, "a command is required (see %s "
+			      "--help)", tool->prog);
+	c.s.verbose = c.verbose;
+	c.s.notify = notify_filtered;
+	if (rc == 0)
+		rc = check_args(&c);
+	if (rc == 0)
+		rc = open_needs(&c);
+	if (rc == 0)
+		rc = c.cmd->run(&c);
+	return finish(&c, rc);
+}

@@ -1,0 +1,83 @@
+/* cli.h - the dispatcher shared by every binary: one command table per
+ * tool, global options, what a command needs opened, errors -> exit codes.
+ * This is the only layer that prints. */
+#ifndef VC_CLI_H
+#define VC_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "output.h"
+#include "session.h"
+#include "vc.h"
+
+/* What the dispatcher opens before the handler runs. */
+enum {
+	NEED_CONF = 1 << 0,     /* the configuration file */
+	NEED_DB = 1 << 1,       /* metadata connection (implies CONF) */
+	NEED_STORE = 1 << 2,    /* value store (implies DB) */
+	NEED_USER = 1 << 3,     /* acting user resolved (implies DB) */
+	NEED_ADMIN = 1 << 4,    /* administrative connection */
+	NEED_MON = 1 << 5,      /* monitoring connection */
+};
+
+/* Option values beyond ASCII, for long options without a short one. */
+enum { OPT_AS = 0x100, OPT_NO_COLOR, OPT_LIST_COMMANDS, OPT_FIRST_LONG };
+
+struct cli;
+
+struct cli_cmd {
+	const char *name;       /* "get", or two words: "user add" */
+	int (*run)(struct cli *c);
+	const char *args;       /* usage after the name */
+	unsigned needs;
+	const char *shortopts;  /* the command's own, getopt style */
+	const struct option *longopts;
+	int min_args, max_args; /* positional arguments; max -1 = any */
+	const char *summary;
+};
+
+struct cli_tool {
+	const char *prog;       /* "vaultctl-secret" */
+	const char *summary;
+	const struct cli_cmd *cmds;
+	size_t ncmds;
+};
+
+#define MAX_OPT 0x200
+
+struct cli {
+	const struct cli_tool *tool;
+	const struct cli_cmd *cmd;
+	struct vc_session s;
+	struct vc_err err;
+	enum vc_out_fmt out;
+	int out_set;            /* -o given explicitly */
+	int quiet, verbose, color;
+	const char *config, *as;
+	const char *opt[MAX_OPT];       /* the command's options, last wins */
+	int nargs;
+	char **args;
+};
+
+int cli_main(const struct cli_tool *tool, int argc, char **argv);
+
+/* The command's option value (NULL when not given; "" for flags). */
+const char *cli_opt(const struct cli *c, int opt);
+/* Prints a rendered table on stdout. */
+int cli_print_table(struct cli *c, const struct vc_table *t, int single);
+/* Sets c->err with code, message; returns code. */
+int cli_fail(struct cli *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A note for the user on stderr (suppressed by -q). */
+void cli_note(struct cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Asks yes/no on the terminal; without a terminal, refuses unless --yes.
+ * Returns 0 to go on or a VC_E* code. */
+int cli_confirm(struct cli *c, int yes, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Parses a non-negative integer option; VC_EUSAGE naming it when bad. */
+int cli_uint(struct cli *c, const char *name, const char *v, long max,
+	     long *out);
+
+#endif

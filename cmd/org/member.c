@@ -1,0 +1,66 @@
+/* member.c - vaultctl-org member add|list|set|rm */
+#include <stdio.h>
+
+#include "orgcmd.h"
+
+static int resolve_org(struct cli *c, struct vc_ref *ref)
+{
+	return vc_ref_resolve(&c->s, c->s.db[VC_DB_METADATA], c->args[0], 1,
+			      ref, &c->err);
+}
+
+static int change(struct cli *c, int op)
+{
+	static const char *const verb[] = { "add", "change", "remove" };
+	const char *r = cli_opt(c, O_ROLE);
+	enum vc_role role = VC_ROLE_MEMBER;
+	struct vc_ref ref;
+	int rc = 0;
+
+	if (op == 1 && !r)
+		rc = cli_fail(c, VC_EUSAGE, "--role is required");
+	if (rc == 0 && r)
+		rc = vc_role_parse(r, &role, &c->err);
+	if (rc == 0)
+		rc = resolve_org(c, &ref);
+	if (rc == 0)
+		rc = op == 0 ? vc_member_add(&c->s, &ref, c->args[1], role, &c->err)
+		   : op == 1 ? vc_member_set(&c->s, &ref, c->args[1], role, &c->err)
+		   : vc_member_rm(&c->s, &ref, c->args[1], &c->err);
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot %s member '%s' of '%s'",
+				     verb[op], c->args[1], c->args[0]);
+	if (!c->quiet && op != 1)
+		printf("%s %s %s %s\n", op == 0 ? "added" : "removed",
+		       c->args[1], op == 0 ? "to" : "from", ref.org);
+	return 0;
+}
+
+int cmd_member_add(struct cli *c) { return change(c, 0); }
+int cmd_member_set(struct cli *c) { return change(c, 1); }
+int cmd_member_rm(struct cli *c) { return change(c, 2); }
+
+static const struct vc_col member_cols[] = {
+	{ "email", VC_COL_STR }, { "role", VC_COL_STR },
+	{ "first_name", VC_COL_STR }, { "last_name", VC_COL_STR },
+	{ "since", VC_COL_STR },
+};
+
+int cmd_member_list(struct cli *c)
+{
+	struct vc_ref ref;
+	int rc = resolve_org(c, &ref);
+
+	if (rc == 0)
+		rc = vc_ref_need(&c->s, &ref, VC_ROLE_VIEWER, "listing members",
+				 &c->err);
+	if (rc < 0)
+		return rc;
+	return org_print_query(c, member_cols, 5, 0, "SELECT u.email, uo.role, "
+			       "u.first_name, u.last_name, DATE_FORMAT("
+			       "uo.created_at, '%Y-%m-%dT%H:%i:%sZ') FROM "
+			       "user_organizations uo JOIN users u ON u.id = "
+			       "uo.user_id WHERE uo.organization_id = ? ORDER BY "
+			       "FIELD(uo.role, 'owner', 'admin', 'member', "
+			       "'viewer'), u.email", "s", ref.org_id);
+}

@@ -1,0 +1,147 @@
+/* org.c - vaultctl-org create|list|show|set|rm */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "orgcmd.h"
+
+int org_print_query(struct cli *c, const struct vc_col *cols, size_t ncols,
+		    int single, const char *sql, const char *types, ...)
+{
+	struct vc_param p[8];
+	struct vc_table t;
+	struct vc_res *r;
+	struct vc_db *db;
+	va_list ap;
+	size_t n = strlen(types);
+	int rc;
+
+	va_start(ap, types);
+	for (size_t i = 0; i < n && i < 8; i++) {
+		p[i].type = 's';
+		p[i].p = va_arg(ap, const char *);
+		p[i].len = strlen(p[i].p);
+	}
+	va_end(ap);
+	rc = vc_session_db(&c->s, VC_DB_METADATA, &db, &c->err);
+	if (rc == 0)
+		rc = vc_db_queryv(db, &r, &c->err, sql, p, n);
+	if (rc < 0)
+		return rc;
+	vc_table_init(&t, cols, ncols);
+	for (size_t i = 0; i < vc_res_rows(r) && rc == 0; i++) {
+		const char *row[32];
+		for (size_t k = 0; k < ncols && k < 32; k++)
+			row[k] = vc_res_get(r, i, k, NULL);
+		rc = vc_table_add(&t, row);
+	}
+	vc_res_free(r);
+	if (rc == 0)
+		rc = cli_print_table(c, &t, single);
+	vc_table_release(&t);
+	return rc;
+}
+
+int cmd_org_create(struct cli *c)
+{
+	int rc = vc_org_create(&c->s, c->args[0], cli_opt(c, O_DESC),
+			       cli_opt(c, O_PLAN), cli_opt(c, O_OWNER), &c->err);
+
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot create organization '%s'",
+				     c->args[0]);
+	if (!c->quiet)
+		printf("created organization %s\n", c->args[0]);
+	return 0;
+}
+
+static const struct vc_col org_cols[] = {
+	{ "name", VC_COL_STR }, { "role", VC_COL_STR }, { "plan", VC_COL_STR },
+	{ "secrets", VC_COL_NUM }, { "secrets_limit", VC_COL_NUM },
+	{ "projects", VC_COL_NUM }, { "owner", VC_COL_STR },
+	{ "description", VC_COL_STR }, { "id", VC_COL_STR },
+	{ "created_at", VC_COL_STR },
+};
+
+#define ORG_SELECT \
+	"SELECT o.name, COALESCE(uo.role, IF(? = 'admin', 'admin*', NULL)), " \
+	"pl.name, (SELECT COUNT(*) FROM secret_metadata sm WHERE " \
+	"sm.organization_id = o.id AND sm.deleted_at IS NULL), " \
+	"(SELECT su.secrets_limit FROM subscriptions su WHERE " \
+	"su.organization_id = o.id AND su.status = 'active' LIMIT 1), " \
+	"(SELECT COUNT(*) FROM projects p WHERE p.organization_id = o.id), " \
+	"ow.email, o.description, o.id, DATE_FORMAT(o.created_at, " \
+	"'%Y-%m-%dT%H:%i:%sZ') FROM organizations o " \
+	"JOIN users ow ON ow.id = o.owner_id " \
+	"LEFT JOIN plans pl ON pl.id = o.plan_id " \
+	"LEFT JOIN user_organizations uo ON uo.organization_id = o.id AND " \
+	"uo.user_id = ? "
+
+int cmd_org_list(struct cli *c)
+{
+	return org_print_query(c, org_cols, 10, 0, ORG_SELECT
+			       "WHERE uo.user_id IS NOT NULL OR ? = 'admin' "
+			       "ORDER BY o.name", "sss", c->s.user.role,
+			       c->s.user.id, c->s.user.role);
+}
+
+int cmd_org_show(struct cli *c)
+{
+	struct vc_ref ref;
+	int rc = vc_ref_resolve(&c->s, c->s.db[VC_DB_METADATA], c->args[0], 1,
+				&ref, &c->err);
+
+	if (rc == 0)
+		rc = vc_ref_need(&c->s, &ref, VC_ROLE_VIEWER, "showing the "
+				 "organization", &c->err);
+	if (rc < 0)
+		return rc;
+	return org_print_query(c, org_cols, 10, 1, ORG_SELECT "WHERE o.id = ?",
+			       "sss", c->s.user.role, c->s.user.id, ref.org_id);
+}
+
+int cmd_org_set(struct cli *c)
+{
+	struct vc_ref ref;
+	int rc = vc_ref_resolve(&c->s, c->s.db[VC_DB_METADATA], c->args[0], 1,
+				&ref, &c->err);
+
+	if (rc == 0)
+		rc = vc_org_set(&c->s, &ref, cli_opt(c, O_NAME),
+				cli_opt(c, O_DESC), &c->err);
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot change organization '%s'",
+				     c->args[0]);
+	return 0;
+}
+
+/* Shared by rm of organizations, projects and environments. */
+int org_rm_ref(struct cli *c, int depth, const char *what)
+{
+	long long n = 0;
+	struct vc_ref ref;
+	int rc = vc_ref_resolve(&c->s, c->s.db[VC_DB_METADATA], c->args[0],
+				depth, &ref, &c->err);
+
+	if (rc == 0)
+		rc = vc_ref_need(&c->s, &ref, depth == 1 ? VC_ROLE_OWNER :
+				 VC_ROLE_ADMIN, "removing it", &c->err);
+	if (rc == 0)
+		rc = cli_confirm(c, cli_opt(c, O_YES) != NULL, "remove %s '%s' "
+				 "and every secret in it?", what, ref.text);
+	if (rc == 0)
+		rc = vc_org_remove(&c->s, &ref, &n, &c->err);
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot remove %s '%s'", what,
+				     c->args[0]);
+	if (!c->quiet)
+		printf("removed %s %s (%lld secret%s)\n", what, ref.text, n,
+		       n == 1 ? "" : "s");
+	return 0;
+}
+
+int cmd_org_rm(struct cli *c)
+{
+	return org_rm_ref(c, 1, "organization");
+}

@@ -1,0 +1,44 @@
+/* org.h - handlers of vaultctl-org, one file per subcommand group. */
+#ifndef VC_ORGCMD_H
+#define VC_ORGCMD_H
+
+#include "cli.h"
+#include "ref.h"
+#include "org.h"
+
+int cmd_user_add(struct cli *c);
+int cmd_user_list(struct cli *c);
+int cmd_user_show(struct cli *c);
+int cmd_user_set(struct cli *c);
+int cmd_user_passwd(struct cli *c);
+int cmd_user_check_password(struct cli *c);
+int cmd_user_rm(struct cli *c);
+
+int cmd_org_create(struct cli *c);
+int cmd_org_list(struct cli *c);
+int cmd_org_show(struct cli *c);
+int cmd_org_set(struct cli *c);
+int cmd_org_rm(struct cli *c);
+int cmd_member_add(struct cli *c);
+int cmd_member_list(struct cli *c);
+int cmd_member_set(struct cli *c);
+int cmd_member_rm(struct cli *c);
+int cmd_project_create(struct cli *c);
+int cmd_project_list(struct cli *c);
+int cmd_project_show(struct cli *c);
+int cmd_project_set(struct cli *c);
+int cmd_project_rm(struct cli *c);
+int cmd_env_create(struct cli *c);
+int cmd_env_list(struct cli *c);
+int cmd_env_rm(struct cli *c);
+int cmd_policy(struct cli *c);
+int org_rm_ref(struct cli *c, int depth, const char *what);
+
+/* Option ids of vaultctl-org, shared by the table and the handlers. */
+enum { O_FIRST = OPT_FIRST_LONG, O_LAST, O_ROLE, O_PW_STDIN, O_NO_PW,
+       O_DESC, O_PLAN, O_OWNER, O_NAME, O_YES };
+
+/* Runs a listing query and prints it with the given columns. */
+int org_print_query(struct cli *c, const struct vc_col *cols, size_t ncols,
+		    int single, const char *sql, const char *types, ...);
+#endif

@@ -1,0 +1,42 @@
+/* config.h - where the tools find their settings (CLI.md section 1).
+ *
+ * The configuration is a MariaDB option file: libmariadb itself reads the
+ * connection settings of [client] and of each account's group
+ * ([vaultctl-metadata], [vaultctl-values], [vaultctl-admin],
+ * [vaultctl-monitoring]); only the [vaultctl] group is read here.
+ */
+#ifndef VC_CONFIG_H
+#define VC_CONFIG_H
+
+#include <stddef.h>
+
+#include "store.h"
+#include "vc.h"
+
+struct vc_conf {
+	char *path;             /* the option file */
+	char *database;         /* default docksky_vault */
+	char *backend;          /* "local" or "vault" */
+	char *master_key_file;
+	char *audit_key_file;
+	char *default_user;
+	char *authenticate;     /* "password" or NULL */
+	size_t max_value_size;  /* default 1 MiB */
+	char *vault[13];        /* the vault_* keys, see vc_conf_vault() */
+};
+
+/* Picks the file: explicit (-c), else $VAULTCTL_CONFIG, else
+ * $XDG_CONFIG_HOME/vaultctl/vaultctl.cnf (~/.config when unset), else
+ * /etc/vaultctl/vaultctl.cnf.  Writes the path into out. */
+int vc_conf_find(const char *explicit_path, char *out, size_t n,
+		 struct vc_err *e);
+/* Reads [vaultctl]; refuses a file readable or writable by group or others. */
+int vc_conf_load(struct vc_conf *c, const char *path, struct vc_err *e);
+void vc_conf_release(struct vc_conf *c);
+/* Refuses (VC_EPERM) a file that group or others may read or write. */
+int vc_conf_check_private(const char *path, const char *what,
+			  struct vc_err *e);
+/* Fills the Vault store's settings from the configuration. */
+void vc_conf_vault(const struct vc_conf *c, struct vc_vault_conf *v);
+
+#endif

@@ -1,0 +1,574 @@
+/* db.c - connections and prepared statements over libmariadb. */
+#include "db.h"
+
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <errmsg.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct vc_db {
+	MYSQL *m;
+	unsigned last_errno;
+};
+
+struct cell {
+	char *p;
+	size_t len;
+	int null;
+};
+
+struct vc_res {
+	size_t rows, cols, cap;
+	char **names;
+	struct cell *cells;
+	int secret;
+};
+
+static const char *const groups[] = {
+	"vaultctl-metadata", "vaultctl-values", "vaultctl-admin",
+	"vaultctl-monitoring",
+};
+
+/* Maps a server or client error number to a VC_E* code. */
+static int classify(unsigned no)
+{
+	switch (no) {
+	case ER_ACCESS_DENIED_ERROR: case ER_DBACCESS_DENIED_ERROR:
+	case ER_TABLEACCESS_DENIED_ERROR: case ER_COLUMNACCESS_DENIED_ERROR:
+	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+		return VC_EPERM;
+	case ER_LOCK_DEADLOCK: case ER_LOCK_WAIT_TIMEOUT: case ER_DUP_ENTRY:
+	case ER_ROW_IS_REFERENCED_2: case ER_ROW_IS_REFERENCED:
+		return VC_ECONFLICT;
+	case ER_NO_REFERENCED_ROW_2: case ER_NO_REFERENCED_ROW:
+		return VC_ENOTFOUND;
+	case ER_DATA_TOO_LONG: case ER_TRUNCATED_WRONG_VALUE:
+	case ER_WARN_DATA_OUT_OF_RANGE:
+		return VC_EUSAGE;
+	case CR_CONNECTION_ERROR: case CR_CONN_HOST_ERROR:
+	case CR_SERVER_GONE_ERROR: case CR_SERVER_LOST: case CR_UNKNOWN_HOST:
+	case CR_SERVER_LOST_EXTENDED: case ER_CON_COUNT_ERROR:
+	case ER_UNKNOWN_COM_ERROR: /* Galera node not ready */
+	case ER_SERVER_SHUTDOWN: case ER_BAD_DB_ERROR:
+	case ER_NET_READ_ERROR: case ER_NET_READ_INTERRUPTED:
+		return VC_EUNAVAIL;
+	default:
+		return VC_EFAIL;
+	}
+}
+
+static int db_fail(struct vc_db *db, unsigned no, const char *msg,
+		   struct vc_err *e)
+{
+	int code = classify(no);
+
+	db->last_errno = no;
+	if (no == ER_LOCK_DEADLOCK || no == ER_LOCK_WAIT_TIMEOUT)
+		return vc_err_set(e, code, "concurrent change (%s); try again",
+				  msg);
+	if (code == VC_EUNAVAIL)
+		return vc_err_set(e, code, "database unavailable: %s", msg);
+	if (code == VC_EPERM)
+		return vc_err_set(e, code, "database refused: %s", msg);
+	return vc_err_set(e, code, "database error %u: %s", no, msg);
+}
+
+static int stmt_fail(struct vc_db *db, MYSQL_STMT *st, struct vc_err *e)
+{
+	int rc = db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), e);
+
+	mysql_stmt_close(st);
+	return rc;
+}
+
+/* One host of VAULTCTL_DB_HOSTS: "host", "host:port" or "[v6]:port". */
+static void split_host(const char *item, char *host, size_t n,
+		       unsigned *port)
+{
+	const char *colon;
+	size_t len;
+
+	*port = 0;
+	if (item[0] == '[' && (colon = strchr(item, ']'))) {
+		len = (size_t)(colon - item - 1);
+		snprintf(host, n, "%.*s", (int)len, item + 1);
+		if (colon[1] == ':')
+			*port = (unsigned)atoi(colon + 2);
+		return;
+	}
+	colon = strrchr(item, ':');
+	len = colon ? (size_t)(colon - item) : strlen(item);
+	snprintf(host, n, "%.*s", (int)len, item);
+	if (colon)
+		*port = (unsigned)atoi(colon + 1);
+}
+
+static MYSQL *connect_one(const struct vc_conf *c, enum vc_db_role role,
+			  const char *host, unsigned port, unsigned *no,
+			  char *msg, size_t msgn)
+{
+	MYSQL *m = mysql_init(NULL);
+	unsigned timeout = 5;
+
+	if (!m) {
+		*no = CR_OUT_OF_MEMORY;
+		snprintf(msg, msgn, "out of memory");
+		return NULL;
+	}
+	mysql_optionsv(m, MYSQL_READ_DEFAULT_FILE, c->path);
+	mysql_optionsv(m, MYSQL_READ_DEFAULT_GROUP, groups[role]);
+	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (mysql_real_connect(m, host, NULL, NULL, c->database, port, NULL,
+			       CLIENT_FOUND_ROWS))
+		return m;
+	*no = mysql_errno(m);
+	snprintf(msg, msgn, "%s", mysql_error(m));
+	mysql_close(m);
+	return NULL;
+}
+
+int vc_db_open(struct vc_db **out, const struct vc_conf *c,
+	       enum vc_db_role role, void (*notify)(void *, const char *),
+	       void *ctx, struct vc_err *e)
+{
+	const char *hosts = getenv("VAULTCTL_DB_HOSTS");
+	char list[1024], host[256], msg[512], note[800], *item, *save = NULL;
+	unsigned no = 0, port;
+	struct vc_db tmp = { NULL, 0 };
+	MYSQL *m = NULL;
+
+	*out = NULL;
+	if (!hosts || !*hosts) {
+		m = connect_one(c, role, NULL, 0, &no, msg, sizeof(msg));
+	} else {
+		snprintf(list, sizeof(list), "%s", hosts);
+		for (item = strtok_r(list, ",", &save); item && !m;
+		     item = strtok_r(NULL, ",", &save)) {
+			split_host(item, host, sizeof(host), &port);
+			m = connect_one(c, role, host, port, &no, msg, sizeof(msg));
+			if (!m && classify(no) == VC_EUNAVAIL && notify) {
+				snprintf(note, sizeof(note),
+					 "database host %s is down (%s); "
+					 "trying the next", item, msg);
+				notify(ctx, note);
+			}
+		}
+	}
+	if (!m)
+		return db_fail(&tmp, no, msg, e);
+	*out = calloc(1, sizeof(**out));
+	if (!*out) {
+		mysql_close(m);
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	}
+	(*out)->m = m;
+	return 0;
+}
+
+void vc_db_close(struct vc_db *db)
+{
+	if (!db)
+		return;
+	mysql_close(db->m);
+	free(db);
+}
+
+void *vc_db_handle(struct vc_db *db)
+{
+	return db->m;
+}
+
+unsigned vc_db_errno(const struct vc_db *db)
+{
+	return db->last_errno;
+}
+
+int vc_db_simple(struct vc_db *db, const char *sql, struct vc_err *e)
+{
+	if (mysql_real_query(db->m, sql, strlen(sql)))
+		return db_fail(db, mysql_errno(db->m), mysql_error(db->m), e);
+	return 0;
+}
+
+/* Binds an array of parameters; lens/ints keep values alive until the
+ * statement has run. */
+static void bind_params(MYSQL_BIND *b, unsigned long *lens, long long *ints,
+			const struct vc_param *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		if (p[i].type == 'i' || p[i].type == 'l') {
+			ints[i] = p[i].i;
+			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			b[i].buffer = &ints[i];
+			continue;
+		}
+		b[i].buffer_type = !p[i].p ? MYSQL_TYPE_NULL :
+			p[i].type == 'b' ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+		b[i].buffer = (void *)p[i].p;
+		lens[i] = (unsigned long)p[i].len;
+		b[i].buffer_length = lens[i];
+		b[i].length = &lens[i];
+	}
+}
+
+/* Turns the type string and varargs into an array of parameters. */
+static struct vc_param *params_from(const char *types, va_list ap)
+{
+	size_t n = strlen(types);
+	struct vc_param *p = calloc(n + 1, sizeof(*p));
+
+	for (size_t i = 0; p && i < n; i++) {
+		p[i].type = types[i];
+		if (types[i] == 's') {
+			p[i].p = va_arg(ap, const char *);
+			p[i].len = p[i].p ? strlen(p[i].p) : 0;
+		} else if (types[i] == 'b') {
+			p[i].p = va_arg(ap, const void *);
+			p[i].len = va_arg(ap, size_t);
+		} else if (types[i] == 'i') {
+			p[i].i = va_arg(ap, int);
+		} else {
+			p[i].i = va_arg(ap, long long);
+		}
+	}
+	return p;
+}
+
+#define MAX_COLS 64
+
+static int prepare_run(struct vc_db *db, MYSQL_STMT **out, struct vc_err *e,
+		       const char *sql, const struct vc_param *params, size_t n)
+{
+	MYSQL_BIND *b = calloc(n + 1, sizeof(*b));
+	unsigned long *lens = calloc(n + 1, sizeof(*lens));
+	long long *ints = calloc(n + 1, sizeof(*ints));
+	MYSQL_STMT *st = NULL;
+	int rc = 0;
+
+	if (!b || !lens || !ints)
+		rc = vc_err_set(e, VC_EFAIL, "out of memory");
+	else if (!(st = mysql_stmt_init(db->m)))
+		rc = db_fail(db, mysql_errno(db->m), mysql_error(db->m), e);
+	else if (mysql_stmt_prepare(st, sql, strlen(sql)))
+		rc = stmt_fail(db, st, e);
+	else if (mysql_stmt_param_count(st) != n) {
+		rc = vc_err_set(e, VC_EFAIL, "statement wants %lu parameters, "
+				"got %zu", mysql_stmt_param_count(st), n);
+		mysql_stmt_close(st);
+	} else {
+		bind_params(b, lens, ints, params, n);
+		if ((n && mysql_stmt_bind_param(st, b)) ||
+		    mysql_stmt_execute(st))
+			rc = stmt_fail(db, st, e);
+	}
+	free(b);
+	free(lens);
+	free(ints);
+	if (rc == 0)
+		*out = st;
+	return rc;
+}
+
+int vc_db_execv(struct vc_db *db, unsigned long long *affected,
+		struct vc_err *e, const char *sql, const struct vc_param *p,
+		size_t n)
+{
+	MYSQL_STMT *st;
+	int rc = prepare_run(db, &st, e, sql, p, n);
+
+	if (rc < 0)
+		return rc;
+	if (affected)
+		*affected = mysql_stmt_affected_rows(st);
+	mysql_stmt_close(st);
+	return 0;
+}
+
+int vc_db_exec(struct vc_db *db, unsigned long long *affected,
+	       struct vc_err *e, const char *sql, const char *types, ...)
+{
+	struct vc_param *p;
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	p = params_from(types, ap);
+	va_end(ap);
+	if (!p)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	rc = vc_db_execv(db, affected, e, sql, p, strlen(types));
+	free(p);
+	return rc;
+}
+
+static int res_add_row(struct vc_res *r)
+{
+	struct cell *c;
+	size_t cap;
+
+	if (r->rows < r->cap)
+		return 0;
+	cap = r->cap ? r->cap * 2 : 16;
+	c = realloc(r->cells, cap * r->cols * sizeof(*c));
+	if (!c)
+		return -1;
+	r->cells = c;
+	r->cap = cap;
+	return 0;
+}
+
+static int copy_cell(struct cell *c, const char *buf, unsigned long len,
+		     my_bool isnull)
+{
+	c->null = isnull;
+	c->len = isnull ? 0 : len;
+	c->p = malloc(c->len + 1);
+	if (!c->p)
+		return -1;
+	if (c->len)
+		memcpy(c->p, buf, c->len);
+	c->p[c->len] = '\0';
+	return 0;
+}
+
+/* Every column is fetched as text into a buffer as wide as the widest
+ * value of the result (max_length, asked for before store_result); numbers
+ * and dates, converted by the client, fit in 64 bytes. */
+static int fetch_all(struct vc_db *db, MYSQL_STMT *st, MYSQL_RES *meta,
+		     struct vc_res *r, struct vc_err *e)
+{
+	MYSQL_BIND b[MAX_COLS];
+	unsigned long lens[MAX_COLS];
+	my_bool nulls[MAX_COLS];
+	char *bufs[MAX_COLS] = { NULL };
+	int frc, rc = 0;
+
+	memset(b, 0, sizeof(b));
+	for (size_t i = 0; i < r->cols; i++) {
+		unsigned long w = mysql_fetch_field_direct(meta, (unsigned)i)->max_length;
+		b[i].buffer_type = MYSQL_TYPE_STRING;
+		b[i].buffer_length = (w < 64 ? 64 : w) + 1;
+		b[i].buffer = bufs[i] = malloc(b[i].buffer_length);
+		b[i].length = &lens[i];
+		b[i].is_null = &nulls[i];
+		if (!bufs[i])
+			rc = vc_err_set(e, VC_EFAIL, "out of memory");
+	}
+	if (rc == 0 && mysql_stmt_bind_result(st, b))
+		rc = db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), e);
+	while (rc == 0 && ((frc = mysql_stmt_fetch(st)) == 0 ||
+			   frc == MYSQL_DATA_TRUNCATED)) {
+		if (frc == MYSQL_DATA_TRUNCATED || res_add_row(r) < 0) {
+			rc = vc_err_set(e, VC_EFAIL, "cannot fetch a row");
+			break;
+		}
+		for (size_t i = 0; i < r->cols && rc == 0; i++)
+			if (copy_cell(&r->cells[r->rows * r->cols + i], bufs[i],
+				      lens[i], nulls[i]) < 0)
+				rc = vc_err_set(e, VC_EFAIL, "out of memory");
+		r->rows++;
+		if (frc == 1)
+			break;
+	}
+	if (rc == 0 && frc == 1)
+		rc = db_fail(db, mysql_stmt_errno(st), mysql_stmt_error(st), e);
+	for (size_t i = 0; i < r->cols; i++) {
+		if (bufs[i] && r->secret)
+			sodium_memzero(bufs[i], b[i].buffer_length);
+		free(bufs[i]);
+	}
+	return rc;
+}
+
+int vc_db_queryv(struct vc_db *db, struct vc_res **res, struct vc_err *e,
+		 const char *sql, const struct vc_param *p, size_t n)
+{
+	MYSQL_STMT *st;
+	MYSQL_RES *meta;
+	struct vc_res *r;
+	my_bool yes = 1;
+	int rc;
+
+	*res = NULL;
+	rc = prepare_run(db, &st, e, sql, p, n);
+	if (rc < 0)
+		return rc;
+	if (mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &yes) ||
+	    mysql_stmt_store_result(st))
+		return stmt_fail(db, st, e);
+	r = calloc(1, sizeof(*r));
+	meta = mysql_stmt_result_metadata(st);
+	if (!r || !meta) {
+		free(r);
+		if (meta)
+			mysql_free_result(meta);
+		mysql_stmt_close(st);
+		return vc_err_set(e, VC_EFAIL, "statement returned no result");
+	}
+	r->cols = mysql_num_fields(meta);
+	r->names = calloc(r->cols ? r->cols : 1, sizeof(char *));
+	for (size_t i = 0; r->names && i < r->cols; i++)
+		r->names[i] = strdup(mysql_fetch_field_direct(meta, (unsigned)i)->name);
+	rc = r->cols > MAX_COLS || !r->names ? vc_err_set(e, VC_EFAIL,
+		"result too wide") : fetch_all(db, st, meta, r, e);
+	mysql_free_result(meta);
+	mysql_stmt_close(st);
+	if (rc < 0) {
+		vc_res_free(r);
+		return rc;
+	}
+	*res = r;
+	return 0;
+}
+
+int vc_db_query(struct vc_db *db, struct vc_res **res, struct vc_err *e,
+		const char *sql, const char *types, ...)
+{
+	struct vc_param *p;
+	va_list ap;
+	int rc;
+
+	va_start(ap, types);
+	p = params_from(types, ap);
+	va_end(ap);
+	if (!p)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	rc = vc_db_queryv(db, res, e, sql, p, strlen(types));
+	free(p);
+	return rc;
+}
+
+size_t vc_res_rows(const struct vc_res *r)
+{
+	return r ? r->rows : 0;
+}
+
+size_t vc_res_cols(const struct vc_res *r)
+{
+	return r ? r->cols : 0;
+}
+
+const char *vc_res_colname(const struct vc_res *r, size_t col)
+{
+	return col < r->cols ? r->names[col] : NULL;
+}
+
+const char *vc_res_get(const struct vc_res *r, size_t row, size_t col,
+		       size_t *len)
+{
+	const struct cell *c;
+
+	if (!r || row >= r->rows || col >= r->cols)
+		return NULL;
+	c = &r->cells[row * r->cols + col];
+	if (len)
+		*len = c->len;
+	return c->null ? NULL : c->p;
+}
+
+long long vc_res_int(const struct vc_res *r, size_t row, size_t col)
+{
+	const char *s = vc_res_get(r, row, col, NULL);
+
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+void vc_res_secret(struct vc_res *r)
+{
+	if (r)
+		r->secret = 1;
+}
+
+void vc_res_free(struct vc_res *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->rows * r->cols; i++) {
+		if (r->secret && r->cells[i].p)
+			sodium_memzero(r->cells[i].p, r->cells[i].len);
+		free(r->cells[i].p);
+	}
+	for (size_t i = 0; r->names && i < r->cols; i++)
+		free(r->names[i]);
+	free(r->names);
+	free(r->cells);
+	free(r);
+}
+
+int vc_db_begin(struct vc_db *db, struct vc_err *e)
+{
+	db->last_errno = 0;
+	return vc_db_simple(db, "START TRANSACTION", e);
+}
+
+int vc_db_commit(struct vc_db *db, struct vc_err *e)
+{
+	if (mysql_commit(db->m))
+		return db_fail(db, mysql_errno(db->m), mysql_error(db->m), e);
+	return 0;
+}
+
+void vc_db_rollback(struct vc_db *db)
+{
+	mysql_rollback(db->m);
+}
+
+static int retryable(unsigned no)
+{
+	return no == ER_LOCK_DEADLOCK || no == ER_LOCK_WAIT_TIMEOUT;
+}
+
+static void backoff(int attempt)
+{
+	/* Jitter keeps retrying writers from colliding again in step. */
+	long ms = (5L << (attempt < 6 ? attempt : 6)) +
+		  (long)randombytes_uniform(20 + 10 * (uint32_t)attempt);
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+#define TXN_ATTEMPTS 12
+
+int vc_db_txn(struct vc_db *db, int (*fn)(struct vc_db *, void *,
+	      struct vc_err *), void *arg, struct vc_err *e)
+{
+	int rc = 0;
+
+	for (int attempt = 0; attempt < TXN_ATTEMPTS; attempt++) {
+		if (attempt)
+			backoff(attempt);
+		rc = vc_db_begin(db, e);
+		if (rc == 0)
+			rc = fn(db, arg, e);
+		if (rc == 0)
+			rc = vc_db_commit(db, e);
+		if (rc == 0)
+			return 0;
+		vc_db_rollback(db);
+		if (!retryable(db->last_errno))
+			return rc;
+	}
+	return vc_err_set(e, VC_ECONFLICT, "too many concurrent changes "
+			  "(gave up after %d attempts); try again", TXN_ATTEMPTS);
+}
+
+void vc_uuid(char out[37])
+{
+	unsigned char u[16];
+
+	randombytes_buf(u, sizeof(u));
+	u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],
+		 u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+		 u[14], u[15]);
+}

@@ -1,0 +1,83 @@
+/* db.h - one connection per database identity, prepared statements,
+ * transactions retried whole on deadlock and lock-wait timeout. */
+#ifndef VC_DB_H
+#define VC_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "vc.h"
+
+enum vc_db_role {
+	VC_DB_METADATA,     /* secrets_api_user   [vaultctl-metadata] */
+	VC_DB_VALUES,       /* vault_storage_user [vaultctl-values] */
+	VC_DB_ADMIN,        /* vault_mysql_user   [vaultctl-admin] */
+	VC_DB_MONITORING,   /* monitoring_user    [vaultctl-monitoring] */
+};
+
+struct vc_db;
+struct vc_res;
+
+/* notify (may be NULL) receives notes such as a skipped database host. */
+int vc_db_open(struct vc_db **out, const struct vc_conf *c,
+	       enum vc_db_role role, void (*notify)(void *, const char *),
+	       void *ctx, struct vc_err *e);
+void vc_db_close(struct vc_db *db);
+/* The MYSQL handle, for lib-internal users such as the local store. */
+void *vc_db_handle(struct vc_db *db);
+
+/* Parameters are described by a type string, one letter each:
+ *   s  const char *           (NULL binds SQL NULL)
+ *   b  const void *, size_t   (binary; NULL binds SQL NULL)
+ *   i  int
+ *   l  long long
+ * exec runs a statement without a result set; affected may be NULL. */
+int vc_db_exec(struct vc_db *db, unsigned long long *affected,
+	       struct vc_err *e, const char *sql, const char *types, ...);
+/* query runs a statement and buffers its whole result. */
+int vc_db_query(struct vc_db *db, struct vc_res **res, struct vc_err *e,
+		const char *sql, const char *types, ...);
+/* The same with an array of parameters, for statements built at run time
+ * (multi-row inserts, IN lists). */
+struct vc_param {
+	char type;              /* 's', 'b', 'i' or 'l' as above */
+	const void *p;
+	size_t len;
+	long long i;
+};
+int vc_db_execv(struct vc_db *db, unsigned long long *affected,
+		struct vc_err *e, const char *sql, const struct vc_param *p,
+		size_t n);
+int vc_db_queryv(struct vc_db *db, struct vc_res **res, struct vc_err *e,
+		 const char *sql, const struct vc_param *p, size_t n);
+/* Plain text statement without parameters (DDL, START TRANSACTION ...). */
+int vc_db_simple(struct vc_db *db, const char *sql, struct vc_err *e);
+
+size_t vc_res_rows(const struct vc_res *r);
+size_t vc_res_cols(const struct vc_res *r);
+const char *vc_res_colname(const struct vc_res *r, size_t col);
+/* Cell as text (NULL for SQL NULL); len may be NULL. */
+const char *vc_res_get(const struct vc_res *r, size_t row, size_t col,
+		       size_t *len);
+long long vc_res_int(const struct vc_res *r, size_t row, size_t col);
+void vc_res_free(struct vc_res *r);
+/* Marks the result as holding values: freeing wipes it. */
+void vc_res_secret(struct vc_res *r);
+
+/* Runs fn inside a transaction and commits.  On deadlock (1213) or
+ * lock-wait timeout (1205), or a Galera certification failure, rolls back
+ * and runs fn again (bounded, jittered backoff); then VC_ECONFLICT.
+ * fn must have no effect outside this connection. */
+int vc_db_txn(struct vc_db *db, int (*fn)(struct vc_db *, void *,
+	      struct vc_err *), void *arg, struct vc_err *e);
+int vc_db_begin(struct vc_db *db, struct vc_err *e);
+int vc_db_commit(struct vc_db *db, struct vc_err *e);
+void vc_db_rollback(struct vc_db *db);
+/* Last server error number seen on this connection (0 = none). */
+unsigned vc_db_errno(const struct vc_db *db);
+
+/* A random RFC 4122 version 4 UUID (37 bytes with the NUL). */
+void vc_uuid(char out[37]);
+
+#endif

@@ -1,0 +1,971 @@
+/* localstore.c - the local value store: KV v2 semantics over two tables.
+ *
+ * vc_value_keys holds one row per key (its metadata: current and oldest
+ * version), vc_values one row per version with the sealed value.  Every
+ * write runs in its own transaction, retried on deadlock or lock timeout,
+ * and locks the key row first, so concurrent writers of one key queue up
+ * there instead of deadlocking on the version rows.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "localstore.h"
+
+#include <errno.h>
+#include <errmsg.h>
+#include <fcntl.h>
+#include <mysqld_error.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
+#define CIPHERTEXT_MAX 16777215UL    /* MEDIUMBLOB */
+#define DEFAULT_MAX_VERSIONS 10      /* Vault's, for max_versions 0 */
+#define TX_ATTEMPTS 4
+#define BATCH_MAX 200                /* items per get_many statement */
+
+struct local {
+	struct vc_store base;
+	MYSQL *conn;
+	unsigned int last_errno;     /* of the last failed statement: retry? */
+	unsigned char key[VC_LOCAL_KEY_BYTES];
+};
+
+static struct local *local_of(struct vc_store *st)
+{
+	return (struct local *)st;
+}
+
+/* ---- statements ---- */
+
+static int db_code(unsigned int no)
+{
+	switch (no) {
+	case ER_LOCK_DEADLOCK:
+	case ER_LOCK_WAIT_TIMEOUT:
+	case ER_DUP_ENTRY:
+		return VC_ECONFLICT;
+	case ER_DBACCESS_DENIED_ERROR:
+	case ER_ACCESS_DENIED_ERROR:
+	case ER_TABLEACCESS_DENIED_ERROR:
+	case ER_COLUMNACCESS_DENIED_ERROR:
+		return VC_EPERM;
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_SERVER_LOST_EXTENDED:
+	case ER_CONNECTION_KILLED:
+	case ER_SERVER_SHUTDOWN:
+		return VC_EUNAVAIL;
+	}
+	return VC_EFAIL;
+}
+
+/* Server messages name at most a path ("Duplicate entry ..."), never a
+ * value: values only ever travel as bound parameters. */
+static int db_fail(struct local *s, unsigned int no, const char *msg,
+		   struct vc_err *e)
+{
+	s->last_errno = no;
+	return vc_err_set(e, db_code(no), "local store: %s", msg);
+}
+
+static int stmt_fail(struct local *s, MYSQL_STMT *st, struct vc_err *e)
+{
+	return db_fail(s, mysql_stmt_errno(st), mysql_stmt_error(st), e);
+}
+
+static int conn_fail(struct local *s, struct vc_err *e)
+{
+	return db_fail(s, mysql_errno(s->conn), mysql_error(s->conn), e);
+}
+
+static int oom(struct vc_err *e)
+{
+	return vc_err_set(e, VC_EFAIL, "local store: out of memory");
+}
+
+/* Binary-safe: the length travels with the bytes, no charset conversion. */
+static void bind_bytes(MYSQL_BIND *b, const void *p, size_t cap,
+		       unsigned long *len)
+{
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = MYSQL_TYPE_BLOB;
+	b->buffer = (void *)p;
+	b->buffer_length = cap;
+	b->length = len;
+}
+
+static void bind_path(MYSQL_BIND *b, const char *path)
+{
+	bind_bytes(b, path, strlen(path), NULL);
+}
+
+static void bind_int(MYSQL_BIND *b, const int *v, my_bool *is_null)
+{
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = MYSQL_TYPE_LONG;
+	b->buffer = (void *)v;
+	b->is_null = is_null;
+}
+
+static void bind_i64(MYSQL_BIND *b, long long *v)
+{
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = MYSQL_TYPE_LONGLONG;
+	b->buffer = v;
+}
+
+/* Prepares, binds par (NULL: no parameters) and executes sql.  With out,
+ * the statement is handed over with res (when not NULL) bound to its
+ * columns; without, it is closed. */
+static int stmt_run(struct local *s, const char *sql, MYSQL_BIND *par,
+		    MYSQL_BIND *res, MYSQL_STMT **out, struct vc_err *e)
+{
+	MYSQL_STMT *st = mysql_stmt_init(s->conn);
+	int rc = 0;
+
+	if (!st)
+		return oom(e);
+	if (mysql_stmt_prepare(st, sql, strlen(sql)) ||
+	    (par && mysql_stmt_bind_param(st, par)) ||
+	    mysql_stmt_execute(st) ||
+	    (res && mysql_stmt_bind_result(st, res)))
+		rc = stmt_fail(s, st, e);
+	if (rc < 0 || !out)
+		mysql_stmt_close(st);
+	else
+		*out = st;
+	return rc;
+}
+
+/* 1 with a row, 0 at the end, or a VC_E* code.  A truncated column is
+ * expected: blobs are bound without a buffer and read by fetch_bytes. */
+static int stmt_next(struct local *s, MYSQL_STMT *st, struct vc_err *e)
+{
+	int r = mysql_stmt_fetch(st);
+
+	if (r == 0 || r == MYSQL_DATA_TRUNCATED)
+		return 1;
+	if (r == MYSQL_NO_DATA)
+		return 0;
+	return stmt_fail(s, st, e);
+}
+
+/* Reads column col of the current row, len bytes long, into b. */
+static int fetch_bytes(struct local *s, MYSQL_STMT *st, unsigned int col,
+		       unsigned long len, struct vc_buf *b, struct vc_err *e)
+{
+	MYSQL_BIND bb;
+	unsigned long got = 0;
+
+	vc_buf_reset(b);
+	if (vc_buf_grow(b, len) < 0)
+		return oom(e);
+	bind_bytes(&bb, b->data, len, &got);
+	if (len && mysql_stmt_fetch_column(st, &bb, col, 0))
+		return stmt_fail(s, st, e);
+	b->len = len;
+	b->data[len] = '\0';
+	return 0;
+}
+
+/* ---- transactions ---- */
+
+typedef int (*tx_fn)(struct local *s, void *ctx, struct vc_err *e);
+
+static int retryable(unsigned int no)
+{
+	/* A duplicate key is a concurrent first write of the same key that
+	 * slipped past the row lock (READ COMMITTED takes no gap lock). */
+	return no == ER_LOCK_DEADLOCK || no == ER_LOCK_WAIT_TIMEOUT ||
+	       no == ER_DUP_ENTRY;
+}
+
+/* Jittered, so that two writers that collided do not collide again. */
+static void tx_pause(int attempt)
+{
+	long ms = 10L * attempt + (long)randombytes_uniform(20);
+	struct timespec ts = { 0, ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int tx_once(struct local *s, tx_fn fn, void *ctx, struct vc_err *e)
+{
+	int rc;
+
+	/* Explicit, because the caller's connection may be in autocommit. */
+	if (mysql_query(s->conn, "START TRANSACTION"))
+		return conn_fail(s, e);
+	rc = fn(s, ctx, e);
+	if (rc == 0 && mysql_commit(s->conn))
+		rc = conn_fail(s, e);
+	if (rc < 0)
+		mysql_rollback(s->conn);  /* may fail too: the first error counts */
+	return rc;
+}
+
+static int tx_run(struct local *s, tx_fn fn, void *ctx, struct vc_err *e)
+{
+	int rc;
+
+	for (int attempt = 1;; attempt++) {
+		s->last_errno = 0;
+		rc = tx_once(s, fn, ctx, e);
+		if (rc == 0 || !retryable(s->last_errno) ||
+		    attempt == TX_ATTEMPTS)
+			return rc;
+		tx_pause(attempt);
+	}
+}
+
+/* Statements that share one parameter list, run in one transaction. */
+struct script {
+	const char *const *sql;
+	size_t nsql;
+	MYSQL_BIND *par;
+};
+
+static int script_tx(struct local *s, void *ctx, struct vc_err *e)
+{
+	const struct script *sc = ctx;
+	int rc = 0;
+
+	for (size_t i = 0; i < sc->nsql && rc == 0; i++)
+		rc = stmt_run(s, sc->sql[i], sc->par, NULL, NULL, e);
+	return rc;
+}
+
+/* ---- sealing ---- */
+
+/* The path and the version are authenticated with the value, so a row
+ * copied to another key or version fails to open. */
+static int seal_ad(struct vc_buf *ad, const char *path, int version)
+{
+	vc_buf_reset(ad);
+	if (vc_buf_add(ad, path, strlen(path) + 1) < 0 ||
+	    vc_buf_printf(ad, "%d", version) < 0)
+		return VC_EFAIL;
+	return 0;
+}
+
+static int seal(struct local *s, const char *path, int version,
+		const unsigned char *val, size_t len,
+		unsigned char nonce[NONCE_BYTES], unsigned char *ct,
+		struct vc_err *e)
+{
+	struct vc_buf ad = VC_BUF_INIT;
+	unsigned long long clen;
+
+	if (seal_ad(&ad, path, version) < 0) {
+		vc_buf_release(&ad);
+		return oom(e);
+	}
+	randombytes_buf(nonce, NONCE_BYTES);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &clen, val, len,
+		(unsigned char *)ad.data, ad.len, NULL, nonce, s->key);
+	vc_buf_release(&ad);
+	return 0;
+}
+
+/* Decrypts into out (a secret buffer), which is left empty on failure. */
+static int unseal(struct local *s, const char *path, int version,
+		  const unsigned char *nonce, const struct vc_buf *ct,
+		  struct vc_buf *out, struct vc_err *e)
+{
+	struct vc_buf ad = VC_BUF_INIT;
+	unsigned long long mlen = 0;
+	int rc = 0;
+
+	out->secret = 1;
+	vc_buf_reset(out);
+	if (seal_ad(&ad, path, version) < 0 ||
+	    vc_buf_grow(out, ct->len) < 0)
+		rc = oom(e);
+	else if (ct->len < TAG_BYTES ||
+		 crypto_aead_xchacha20poly1305_ietf_decrypt(
+			(unsigned char *)out->data, &mlen, NULL,
+			(const unsigned char *)ct->data, ct->len,
+			(unsigned char *)ad.data, ad.len, nonce, s->key) != 0)
+		rc = vc_err_set(e, VC_EINCONSIST,
+				"value at '%s' version %d fails authentication",
+				path, version);
+	vc_buf_release(&ad);
+	if (rc < 0) {
+		vc_buf_reset(out);
+		return rc;
+	}
+	out->len = (size_t)mlen;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* ---- put ---- */
+
+struct key_row {
+	int exists, current, oldest, max;
+};
+
+static int key_lock(struct local *s, const char *path, struct key_row *k,
+		    struct vc_err *e)
+{
+	static const char sql[] =
+		"SELECT current_version, oldest_version, max_versions"
+		" FROM vc_value_keys WHERE path = ? FOR UPDATE";
+	MYSQL_BIND par[1], res[3];
+	MYSQL_STMT *st;
+	int rc;
+
+	memset(k, 0, sizeof(*k));
+	bind_path(&par[0], path);
+	bind_int(&res[0], &k->current, NULL);
+	bind_int(&res[1], &k->oldest, NULL);
+	bind_int(&res[2], &k->max, NULL);
+	rc = stmt_run(s, sql, par, res, &st, e);
+	if (rc < 0)
+		return rc;
+	rc = stmt_next(s, st, e);
+	mysql_stmt_close(st);
+	if (rc < 0)
+		return rc;
+	k->exists = rc;
+	if (!k->exists)
+		k->oldest = 1;
+	return 0;
+}
+
+/* Like Vault: keep max_versions versions (0 means 10), forget older ones. */
+static int keep_from(const struct key_row *k, int version)
+{
+	int max = k->max > 0 ? k->max : DEFAULT_MAX_VERSIONS;
+
+	return version - k->oldest >= max ? version - max + 1 : k->oldest;
+}
+
+static int key_write(struct local *s, const char *path, int exists,
+		     int current, int oldest, struct vc_err *e)
+{
+	static const char ins[] =
+		"INSERT INTO vc_value_keys (current_version, oldest_version,"
+		" path, max_versions, created_at, updated_at)"
+		" VALUES (?, ?, ?, 0, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))";
+	static const char upd[] =
+		"UPDATE vc_value_keys SET current_version = ?,"
+		" oldest_version = ?, updated_at = UTC_TIMESTAMP(6)"
+		" WHERE path = ?";
+	MYSQL_BIND par[3];
+
+	bind_int(&par[0], &current, NULL);
+	bind_int(&par[1], &oldest, NULL);
+	bind_path(&par[2], path);
+	return stmt_run(s, exists ? upd : ins, par, NULL, NULL, e);
+}
+
+static int version_insert(struct local *s, const char *path, int version,
+			  const unsigned char *nonce, const unsigned char *ct,
+			  size_t clen, struct vc_err *e)
+{
+	static const char sql[] =
+		"INSERT INTO vc_values (path, version, nonce, ciphertext,"
+		" created_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))";
+	MYSQL_BIND par[4];
+
+	bind_path(&par[0], path);
+	bind_int(&par[1], &version, NULL);
+	bind_bytes(&par[2], nonce, NONCE_BYTES, NULL);
+	bind_bytes(&par[3], ct, clen, NULL);
+	return stmt_run(s, sql, par, NULL, NULL, e);
+}
+
+static int versions_prune(struct local *s, const char *path, int keep,
+			  struct vc_err *e)
+{
+	static const char sql[] =
+		"DELETE FROM vc_values WHERE path = ? AND version < ?";
+	MYSQL_BIND par[2];
+
+	bind_path(&par[0], path);
+	bind_int(&par[1], &keep, NULL);
+	return stmt_run(s, sql, par, NULL, NULL, e);
+}
+
+struct put_job {
+	const char *path;
+	const unsigned char *val;
+	size_t len;
+	int cas;
+	int version;            /* the one written */
+	unsigned char *ct;      /* len + TAG_BYTES */
+};
+
+static int put_tx(struct local *s, void *ctx, struct vc_err *e)
+{
+	struct put_job *j = ctx;
+	unsigned char nonce[NONCE_BYTES];
+	struct key_row k;
+	int rc, keep;
+
+	rc = key_lock(s, j->path, &k, e);
+	if (rc < 0)
+		return rc;
+	/* A key whose versions are all deleted still exists: current stays. */
+	if (j->cas >= 0 && j->cas != k.current)
+		return vc_err_set(e, VC_ECONFLICT, "check-and-set parameter"
+				  " did not match the current version");
+	j->version = k.current + 1;
+	keep = keep_from(&k, j->version);
+	rc = seal(s, j->path, j->version, j->val, j->len, nonce, j->ct, e);
+	if (rc == 0)
+		rc = key_write(s, j->path, k.exists, j->version, keep, e);
+	if (rc == 0)
+		rc = version_insert(s, j->path, j->version, nonce, j->ct,
+				    j->len + TAG_BYTES, e);
+	if (rc == 0 && keep > k.oldest)
+		rc = versions_prune(s, j->path, keep, e);
+	return rc;
+}
+
+static int local_put(struct vc_store *st, const char *path, const void *val,
+		     size_t len, int cas, int *new_version, struct vc_err *e)
+{
+	static const unsigned char none[1];
+	struct put_job j = { path, val ? val : none, len, cas, 0, NULL };
+	int rc;
+
+	if (len > CIPHERTEXT_MAX - TAG_BYTES)
+		return vc_err_set(e, VC_EUSAGE, "value of %zu bytes is too"
+				  " large for the local store (at most %lu)",
+				  len, CIPHERTEXT_MAX - TAG_BYTES);
+	j.ct = malloc(len + TAG_BYTES);
+	if (!j.ct)
+		return oom(e);
+	rc = tx_run(local_of(st), put_tx, &j, e);
+	free(j.ct);
+	if (rc == 0 && new_version)
+		*new_version = j.version;
+	return rc;
+}
+
+/* ---- get, get_many ---- */
+
+/* One row per item: r.i is the item's index, v.* NULL when the key or the
+ * version does not exist (never written, pruned, or removed). */
+static int batch_sql(struct vc_buf *sql, size_t n)
+{
+	int rc = vc_buf_addstr(sql, "SELECT r.i, v.version, v.nonce,"
+		" v.ciphertext, v.deleted_at IS NOT NULL, IFNULL(v.destroyed, 0)"
+		" FROM (");
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = vc_buf_printf(sql, "%sSELECT %zu AS i, CAST(? AS BINARY)"
+				   " AS p, CAST(? AS SIGNED) AS ver",
+				   i ? " UNION ALL " : "", i);
+	if (rc == 0)
+		rc = vc_buf_addstr(sql, ") r"
+			" LEFT JOIN vc_value_keys k ON k.path = r.p"
+			" LEFT JOIN vc_values v ON v.path = k.path AND v.version"
+			" = IF(r.ver = 0, k.current_version, r.ver)");
+	return rc;
+}
+
+struct batch_row {
+	int i, version, deleted, destroyed;
+	my_bool no_version;
+	unsigned char nonce[NONCE_BYTES];
+	unsigned long nonce_len, ct_len;
+	MYSQL_BIND res[6];
+};
+
+static void batch_row_bind(struct batch_row *r)
+{
+	bind_int(&r->res[0], &r->i, NULL);
+	bind_int(&r->res[1], &r->version, &r->no_version);
+	bind_bytes(&r->res[2], r->nonce, sizeof(r->nonce), &r->nonce_len);
+	bind_bytes(&r->res[3], NULL, 0, &r->ct_len);
+	bind_int(&r->res[4], &r->deleted, NULL);
+	bind_int(&r->res[5], &r->destroyed, NULL);
+}
+
+static void item_start(struct vc_store_item *it)
+{
+	it->value.secret = 1;
+	vc_buf_reset(&it->value);
+	memset(&it->got, 0, sizeof(it->got));
+	vc_err_clear(&it->err);
+	it->rc = it->path ? vc_err_set(&it->err, VC_ENOTFOUND, "not found")
+			  : vc_err_set(&it->err, VC_EUSAGE, "no path given");
+}
+
+static int item_fill(struct local *s, MYSQL_STMT *st,
+		     const struct batch_row *r, struct vc_buf *ct,
+		     struct vc_store_item *it, struct vc_err *e)
+{
+	int rc;
+
+	if (r->no_version)
+		return 0;
+	it->rc = 0;
+	vc_err_clear(&it->err);
+	it->got.version = r->version;
+	it->got.deleted = r->deleted;
+	it->got.destroyed = r->destroyed;
+	if (r->destroyed || r->deleted) {
+		it->rc = vc_err_set(&it->err, VC_ENOTFOUND,
+				    "version %d is %s", r->version,
+				    r->destroyed ? "destroyed" : "deleted");
+		return 0;
+	}
+	rc = fetch_bytes(s, st, 3, r->ct_len, ct, e);
+	if (rc < 0)
+		return rc;
+	if (r->nonce_len != NONCE_BYTES)
+		it->rc = vc_err_set(&it->err, VC_EINCONSIST, "value at '%s'"
+				    " version %d has a malformed nonce",
+				    it->path, r->version);
+	else
+		it->rc = unseal(s, it->path, r->version, r->nonce, ct,
+				&it->value, &it->err);
+	return 0;
+}
+
+static int batch_rows(struct local *s, MYSQL_STMT *st, struct batch_row *r,
+		      struct vc_store_item *items, size_t n, struct vc_err *e)
+{
+	struct vc_buf ct = VC_BUF_INIT;
+	int rc;
+
+	while ((rc = stmt_next(s, st, e)) == 1) {
+		if (r->i < 0 || (size_t)r->i >= n) {
+			rc = vc_err_set(e, VC_EFAIL, "local store: row for"
+					" unknown item %d", r->i);
+			break;
+		}
+		rc = item_fill(s, st, r, &ct, &items[r->i], e);
+		if (rc < 0)
+			break;
+	}
+	vc_buf_release(&ct);
+	return rc < 0 ? rc : 0;
+}
+
+/* One statement for n (at most BATCH_MAX) items. */
+static int batch_run(struct local *s, struct vc_store_item *items, size_t n,
+		     struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	struct batch_row r;
+	MYSQL_BIND *par = calloc(2 * n, sizeof(*par));
+	MYSQL_STMT *st;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		item_start(&items[i]);
+	rc = !par || batch_sql(&sql, n) < 0 ? oom(e) : 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		/* A missing path matches nothing; its item says why. */
+		bind_path(&par[2 * i], items[i].path ? items[i].path : "");
+		bind_int(&par[2 * i + 1], &items[i].version, NULL);
+	}
+	memset(&r, 0, sizeof(r));
+	batch_row_bind(&r);
+	if (rc == 0)
+		rc = stmt_run(s, sql.data, par, r.res, &st, e);
+	if (rc == 0) {
+		rc = batch_rows(s, st, &r, items, n, e);
+		mysql_stmt_close(st);
+	}
+	free(par);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+static int local_get_many(struct vc_store *st, struct vc_store_item *items,
+			  size_t n, int concurrency, struct vc_err *e)
+{
+	int rc = 0;
+
+	(void)concurrency;   /* one statement per batch: nothing to overlap */
+	for (size_t i = 0; i < n && rc == 0; i += BATCH_MAX)
+		rc = batch_run(local_of(st), items + i,
+			       n - i < BATCH_MAX ? n - i : BATCH_MAX, e);
+	return rc;
+}
+
+static int local_get(struct vc_store *st, const char *path, int version,
+		     struct vc_buf *out, struct vc_store_got *got,
+		     struct vc_err *e)
+{
+	struct vc_store_item it;
+	int rc;
+
+	memset(&it, 0, sizeof(it));
+	it.path = path;
+	it.version = version;
+	it.value = *out;     /* decrypt straight into the caller's buffer */
+	rc = batch_run(local_of(st), &it, 1, e);
+	*out = it.value;
+	if (got)
+		*got = it.got;
+	if (rc == 0 && it.rc < 0) {
+		rc = it.rc;
+		if (e)
+			*e = it.err;
+	}
+	return rc;
+}
+
+/* ---- meta ---- */
+
+struct meta_row {
+	int current, oldest, destroyed;
+	struct vc_store_version v;
+	long long created, deleted;
+	my_bool no_version;
+	MYSQL_BIND res[6];
+};
+
+static void meta_row_bind(struct meta_row *r)
+{
+	bind_int(&r->res[0], &r->current, NULL);
+	bind_int(&r->res[1], &r->oldest, NULL);
+	bind_int(&r->res[2], &r->v.version, &r->no_version);
+	bind_i64(&r->res[3], &r->created);
+	bind_i64(&r->res[4], &r->deleted);
+	bind_int(&r->res[5], &r->destroyed, NULL);
+}
+
+static int meta_rows(struct local *s, MYSQL_STMT *st, struct meta_row *r,
+		     struct vc_store_meta *out, struct vc_err *e)
+{
+	size_t cap = (size_t)mysql_stmt_num_rows(st);
+	int rc;
+
+	out->versions = calloc(cap ? cap : 1, sizeof(*out->versions));
+	if (!out->versions)
+		return oom(e);
+	while ((rc = stmt_next(s, st, e)) == 1) {
+		out->current_version = r->current;
+		out->oldest_version = r->oldest;
+		if (r->no_version || out->nversions == cap)
+			continue;
+		r->v.created = r->created;
+		r->v.deleted = r->deleted;
+		r->v.destroyed = r->destroyed;
+		out->versions[out->nversions++] = r->v;
+	}
+	if (rc == 0 && out->current_version == 0)
+		rc = vc_err_set(e, VC_ENOTFOUND, "not found");
+	return rc;
+}
+
+static int local_meta(struct vc_store *st, const char *path,
+		      struct vc_store_meta *out, struct vc_err *e)
+{
+	/* Timestamps are stored in UTC; TIMESTAMPDIFF keeps the session's
+	 * time zone out of the conversion to unix seconds. */
+	static const char sql[] =
+		"SELECT k.current_version, k.oldest_version, v.version,"
+		" TIMESTAMPDIFF(SECOND, '1970-01-01', v.created_at),"
+		" IFNULL(TIMESTAMPDIFF(SECOND, '1970-01-01', v.deleted_at), 0),"
+		" IFNULL(v.destroyed, 0)"
+		" FROM vc_value_keys k LEFT JOIN vc_values v ON v.path = k.path"
+		" WHERE k.path = ? ORDER BY v.version";
+	struct local *s = local_of(st);
+	struct meta_row r;
+	MYSQL_BIND par[1];
+	MYSQL_STMT *stmt;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	meta_row_bind(&r);
+	bind_path(&par[0], path);
+	rc = stmt_run(s, sql, par, r.res, &stmt, e);
+	if (rc < 0)
+		return rc;
+	rc = mysql_stmt_store_result(stmt) ? stmt_fail(s, stmt, e)
+					   : meta_rows(s, stmt, &r, out, e);
+	mysql_stmt_close(stmt);
+	if (rc < 0)
+		vc_store_meta_release(out);
+	return rc;
+}
+
+/* ---- delete, undelete, destroy, delete_all ---- */
+
+/* Runs head + "(?, ?, ...)" over the given versions of path, in one
+ * transaction.  Versions that do not exist are skipped, as Vault does. */
+static int versions_mark(struct local *s, const char *head, const char *path,
+			 const int *versions, size_t n, struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	MYSQL_BIND *par = calloc(n + 1, sizeof(*par));
+	const char *stmt[1];
+	struct script sc = { stmt, 1, par };
+	int rc = par && vc_buf_addstr(&sql, head) == 0 ? 0 : oom(e);
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = vc_buf_addstr(&sql, i ? ", ?" : " (?") < 0 ? oom(e) : 0;
+		bind_int(&par[i + 1], &versions[i], NULL);
+	}
+	if (rc == 0 && vc_buf_addch(&sql, ')') < 0)
+		rc = oom(e);
+	if (rc == 0) {
+		bind_path(&par[0], path);
+		stmt[0] = sql.data;
+		rc = tx_run(s, script_tx, &sc, e);
+	}
+	free(par);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+static int no_versions(struct vc_err *e)
+{
+	return vc_err_set(e, VC_EUSAGE, "no version number provided");
+}
+
+static int local_del(struct vc_store *st, const char *path,
+		     const int *versions, size_t n, struct vc_err *e)
+{
+	/* DELETE <mount>/data/<path>: the current version, if still live. */
+	static const char *const latest[] = {
+		"UPDATE vc_values v JOIN vc_value_keys k ON k.path = v.path"
+		" AND k.current_version = v.version"
+		" SET v.deleted_at = UTC_TIMESTAMP(6)"
+		" WHERE v.path = ? AND v.deleted_at IS NULL AND v.destroyed = 0"
+	};
+	MYSQL_BIND par[1];
+	struct script sc = { latest, 1, par };
+
+	if (n > 0)
+		return versions_mark(local_of(st),
+			"UPDATE vc_values SET deleted_at = UTC_TIMESTAMP(6)"
+			" WHERE path = ? AND deleted_at IS NULL"
+			" AND destroyed = 0 AND version IN", path, versions, n, e);
+	bind_path(&par[0], path);
+	return tx_run(local_of(st), script_tx, &sc, e);
+}
+
+static int local_undelete(struct vc_store *st, const char *path,
+			  const int *versions, size_t n, struct vc_err *e)
+{
+	if (n == 0)
+		return no_versions(e);
+	return versions_mark(local_of(st),
+		"UPDATE vc_values SET deleted_at = NULL"
+		" WHERE path = ? AND destroyed = 0 AND version IN",
+		path, versions, n, e);
+}
+
+static int local_destroy(struct vc_store *st, const char *path,
+			 const int *versions, size_t n, struct vc_err *e)
+{
+	/* The row stays, for the metadata; the sealed bytes go. */
+	if (n == 0)
+		return no_versions(e);
+	return versions_mark(local_of(st),
+		"UPDATE vc_values SET ciphertext = '', destroyed = 1"
+		" WHERE path = ? AND destroyed = 0 AND version IN",
+		path, versions, n, e);
+}
+
+static int local_delete_all(struct vc_store *st, const char *path,
+			    struct vc_err *e)
+{
+	/* Key row first, in the order put locks them. */
+	static const char *const sql[] = {
+		"DELETE FROM vc_value_keys WHERE path = ?",
+		"DELETE FROM vc_values WHERE path = ?",
+	};
+	MYSQL_BIND par[1];
+	struct script sc = { sql, 2, par };
+
+	bind_path(&par[0], path);
+	return tx_run(local_of(st), script_tx, &sc, e);
+}
+
+/* ---- list ---- */
+
+/* '!' rather than the default '\', whose meaning depends on the sql_mode
+ * NO_BACKSLASH_ESCAPES; '%', '_' and '!' in the prefix match themselves. */
+static int like_prefix(struct vc_buf *pat, const char *prefix)
+{
+	for (const char *p = prefix; *p; p++)
+		if (((*p == '%' || *p == '_' || *p == '!') &&
+		     vc_buf_addch(pat, '!') < 0) || vc_buf_addch(pat, *p) < 0)
+			return VC_EFAIL;
+	return vc_buf_addch(pat, '%');
+}
+
+static int list_rows(struct local *s, MYSQL_STMT *st, unsigned long *len,
+		     char ***keys, size_t *n, struct vc_err *e)
+{
+	size_t cap = (size_t)mysql_stmt_num_rows(st);
+	struct vc_buf b = VC_BUF_INIT;
+	int rc = 0;
+
+	*keys = calloc(cap ? cap : 1, sizeof(**keys));
+	if (!*keys)
+		return oom(e);
+	while (*n < cap && (rc = stmt_next(s, st, e)) == 1) {
+		rc = fetch_bytes(s, st, 0, *len, &b, e);
+		if (rc < 0)
+			return rc;
+		(*keys)[(*n)++] = vc_buf_detach(&b, NULL);
+		if (!(*keys)[*n - 1])
+			return oom(e);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int local_list(struct vc_store *st, const char *prefix, char ***keys,
+		      size_t *n, struct vc_err *e)
+{
+	/* The next segment below prefix, with its '/' when it is a folder:
+	 * byte positions, since path is binary. */
+	static const char sql[] =
+		"SELECT DISTINCT IF(LOCATE('/', r) > 0,"
+		" CONCAT(SUBSTRING_INDEX(r, '/', 1), '/'), r) AS k"
+		" FROM (SELECT SUBSTRING(path, ?) AS r FROM vc_value_keys"
+		" WHERE path LIKE ? ESCAPE '!') t ORDER BY k";
+	struct local *s = local_of(st);
+	struct vc_buf pat = VC_BUF_INIT;
+	int from = (int)strlen(prefix) + 1, rc;
+	unsigned long len = 0;
+	MYSQL_BIND par[2], res[1];
+	MYSQL_STMT *stmt;
+
+	*keys = NULL;
+	*n = 0;
+	if (like_prefix(&pat, prefix) < 0) {
+		vc_buf_release(&pat);
+		return oom(e);
+	}
+	bind_int(&par[0], &from, NULL);
+	bind_bytes(&par[1], pat.data, pat.len, NULL);
+	bind_bytes(&res[0], NULL, 0, &len);
+	rc = stmt_run(s, sql, par, res, &stmt, e);
+	vc_buf_release(&pat);
+	if (rc < 0)
+		return rc;
+	rc = mysql_stmt_store_result(stmt) ? stmt_fail(s, stmt, e)
+					   : list_rows(s, stmt, &len, keys, n, e);
+	mysql_stmt_close(stmt);
+	if (rc < 0) {
+		vc_store_list_free(*keys, *n);
+		*keys = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* ---- open, close, key file ---- */
+
+static void local_close(struct vc_store *st)
+{
+	struct local *s = local_of(st);
+
+	sodium_memzero(s, sizeof(*s));
+	free(s);
+}
+
+static const struct vc_store_ops local_ops = {
+	.name = "local",
+	.put = local_put,
+	.get = local_get,
+	.meta = local_meta,
+	.del = local_del,
+	.undelete = local_undelete,
+	.destroy = local_destroy,
+	.delete_all = local_delete_all,
+	.list = local_list,
+	.get_many = local_get_many,
+	.close = local_close,
+};
+
+int vc_local_open(struct vc_store **out, MYSQL *conn,
+		  const unsigned char key[VC_LOCAL_KEY_BYTES], struct vc_err *e)
+{
+	struct local *s;
+
+	*out = NULL;
+	if (!conn || !key)
+		return vc_err_set(e, VC_EUSAGE, "local store: no connection"
+				  " or no key");
+	if (sodium_init() < 0)
+		return vc_err_set(e, VC_EFAIL, "cannot initialise libsodium");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return oom(e);
+	s->base.ops = &local_ops;
+	s->conn = conn;
+	memcpy(s->key, key, VC_LOCAL_KEY_BYTES);
+	*out = &s->base;
+	return 0;
+}
+
+static int key_check(int fd, const char *path, struct vc_err *e)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0)
+		return vc_err_set(e, VC_EFAIL, "cannot stat key file '%s': %s",
+				  path, strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return vc_err_set(e, VC_EUSAGE, "key file '%s' is not a"
+				  " regular file", path);
+	if (sb.st_mode & (S_IRWXG | S_IRWXO))
+		return vc_err_set(e, VC_EPERM, "key file '%s' has mode %04o;"
+				  " it must be 0600", path,
+				  (unsigned)(sb.st_mode & 07777));
+	if (sb.st_size != VC_LOCAL_KEY_BYTES)
+		return vc_err_set(e, VC_EUSAGE, "key file '%s' has %lld bytes;"
+				  " it must hold %d", path,
+				  (long long)sb.st_size, VC_LOCAL_KEY_BYTES);
+	return 0;
+}
+
+static int key_read(int fd, const char *path, unsigned char *key,
+		    struct vc_err *e)
+{
+	size_t got = 0;
+
+	while (got < VC_LOCAL_KEY_BYTES) {
+		ssize_t r = read(fd, key + got, VC_LOCAL_KEY_BYTES - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			sodium_memzero(key, VC_LOCAL_KEY_BYTES);
+			return vc_err_set(e, VC_EFAIL, "cannot read key file"
+					  " '%s': %s", path, r < 0 ?
+					  strerror(errno) : "file shrank");
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+int vc_local_key_load(const char *path, unsigned char key[VC_LOCAL_KEY_BYTES],
+		      struct vc_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc;
+
+	if (fd < 0)
+		return vc_err_set(e, errno == ENOENT ? VC_ENOTFOUND :
+				  errno == EACCES ? VC_EPERM : VC_EFAIL,
+				  "cannot open key file '%s': %s", path,
+				  strerror(errno));
+	rc = key_check(fd, path, e);
+	if (rc == 0)
+		rc = key_read(fd, path, key, e);
+	close(fd);
+	return rc;
+}

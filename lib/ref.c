@@ -1,0 +1,252 @@
+/* ref.c - validation of names and resolution of references. */
+#include "ref.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const role_names[] = { "none", "viewer", "member",
+					  "admin", "owner", "global admin" };
+
+int vc_name_check(const char *kind, const char *s, struct vc_err *e)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return vc_err_set(e, VC_EUSAGE, "%s name is empty", kind);
+	if (n > 63)
+		return vc_err_set(e, VC_EUSAGE, "%s name is longer than 63 "
+				  "characters", kind);
+	if (!isalnum((unsigned char)s[0]) || !isascii((unsigned char)s[0]))
+		return vc_err_set(e, VC_EUSAGE, "invalid %s name: it must start "
+				  "with a letter or digit", kind);
+	for (size_t i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!isascii(c) || !(isalnum(c) || c == '.' || c == '_' ||
+				     c == '-'))
+			return vc_err_set(e, VC_EUSAGE, "invalid %s name: only "
+					  "letters, digits, '.', '_' and '-' "
+					  "are allowed", kind);
+	}
+	return 0;
+}
+
+int vc_secret_name_check(const char *s, struct vc_err *e)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return vc_err_set(e, VC_EUSAGE, "secret name is empty");
+	if (n > 255)
+		return vc_err_set(e, VC_EUSAGE, "secret name is longer than 255 "
+				  "characters");
+	if (!(isascii((unsigned char)s[0]) &&
+	      (isalpha((unsigned char)s[0]) || s[0] == '_')))
+		return vc_err_set(e, VC_EUSAGE, "invalid secret name: it must "
+				  "start with a letter or '_'");
+	for (size_t i = 1; i < n; i++)
+		if (!isascii((unsigned char)s[i]) ||
+		    !(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return vc_err_set(e, VC_EUSAGE, "invalid secret name: "
+					  "only letters, digits and '_' are "
+					  "allowed (it must work as an "
+					  "environment variable name)");
+	return 0;
+}
+
+int vc_email_check(const char *s, struct vc_err *e)
+{
+	const char *at = strchr(s, '@');
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 254 || !at || at == s || strchr(at + 1, '@') ||
+	    !strchr(at + 1, '.') || at[1] == '.' || s[n - 1] == '.')
+		return vc_err_set(e, VC_EUSAGE, "invalid email address");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f ||
+		    strchr("\"'<>()[]\\,;:", s[i]))
+			return vc_err_set(e, VC_EUSAGE, "invalid email address");
+	return 0;
+}
+
+int vc_is_uuid(const char *s)
+{
+	if (strlen(s) != 36)
+		return 0;
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int vc_role_parse(const char *s, enum vc_role *r, struct vc_err *e)
+{
+	for (int i = VC_ROLE_VIEWER; i <= VC_ROLE_OWNER; i++)
+		if (!strcmp(s, role_names[i])) {
+			*r = (enum vc_role)i;
+			return 0;
+		}
+	return vc_err_set(e, VC_EUSAGE, "invalid role '%s' (use owner, admin, "
+			  "member or viewer)", s);
+}
+
+const char *vc_role_name(enum vc_role r)
+{
+	return role_names[r];
+}
+
+static int split(const char *text, char parts[4][256], int *n,
+		 struct vc_err *e)
+{
+	const char *p = text, *slash;
+	size_t len;
+
+	*n = 0;
+	for (;;) {
+		slash = strchr(p, '/');
+		len = slash ? (size_t)(slash - p) : strlen(p);
+		if (*n == 4)
+			return vc_err_set(e, VC_EUSAGE, "reference '%s' has too "
+					  "many parts (ORG/PROJECT/ENV/NAME)", text);
+		if (len == 0 || len > 255)
+			return vc_err_set(e, VC_EUSAGE, "reference '%s' has an "
+					  "empty or overlong part", text);
+		memcpy(parts[*n], p, len);
+		parts[(*n)++][len] = '\0';
+		if (!slash)
+			return 0;
+		p = slash + 1;
+	}
+}
+
+static int check_parts(char parts[4][256], int n, struct vc_err *e)
+{
+	static const char *const kinds[] = { "organization", "project",
+					     "environment" };
+	int rc = 0;
+
+	for (int i = 0; i < n && i < 3 && rc == 0; i++)
+		if (!vc_is_uuid(parts[i]))
+			rc = vc_name_check(kinds[i], parts[i], e);
+	if (rc == 0 && n == 4)
+		rc = vc_secret_name_check(parts[3], e);
+	return rc;
+}
+
+static int not_found(struct vc_ref *ref, char parts[4][256], int n,
+		     const struct vc_res *r, struct vc_err *e)
+{
+	static const char *const kinds[] = { "organization", "project",
+					     "environment" };
+	int level = 0;
+
+	if (vc_res_rows(r) == 1)
+		level = !vc_res_get(r, 0, 2, NULL) ? 1 :
+			!vc_res_get(r, 0, 4, NULL) ? 2 : 3;
+	(void)ref;
+	if (level >= n || level > 2)
+		return vc_err_set(e, VC_EFAIL, "cannot resolve reference");
+	return vc_err_set(e, VC_ENOTFOUND, "%s '%s' not found", kinds[level],
+			  parts[level]);
+}
+
+static void fill(struct vc_ref *ref, const struct vc_res *r)
+{
+	const char *v;
+
+	snprintf(ref->org_id, sizeof(ref->org_id), "%s", vc_res_get(r, 0, 0, NULL));
+	snprintf(ref->org, sizeof(ref->org), "%s", vc_res_get(r, 0, 1, NULL));
+	if ((v = vc_res_get(r, 0, 2, NULL)))
+		snprintf(ref->project_id, sizeof(ref->project_id), "%s", v);
+	if ((v = vc_res_get(r, 0, 3, NULL)))
+		snprintf(ref->project, sizeof(ref->project), "%s", v);
+	if ((v = vc_res_get(r, 0, 4, NULL)))
+		snprintf(ref->env_id, sizeof(ref->env_id), "%s", v);
+	if ((v = vc_res_get(r, 0, 5, NULL)))
+		snprintf(ref->env, sizeof(ref->env), "%s", v);
+}
+
+static enum vc_role role_of(const char *s)
+{
+	for (int i = VC_ROLE_VIEWER; s && i <= VC_ROLE_OWNER; i++)
+		if (!strcmp(s, role_names[i]))
+			return (enum vc_role)i;
+	return VC_ROLE_NONE;
+}
+
+/* One query resolves every level by name or id, with the caller's role. */
+static const char resolve_sql[] =
+	"SELECT o.id, o.name, p.id, p.name, en.id, en.name, uo.role "
+	"FROM organizations o "
+	"LEFT JOIN projects p ON p.organization_id = o.id AND ? IS NOT NULL "
+	"  AND (p.id = ? OR p.name = ?) "
+	"LEFT JOIN environments en ON en.project_id = p.id AND ? IS NOT NULL "
+	"  AND (en.id = ? OR en.name = ?) "
+	"LEFT JOIN user_organizations uo ON uo.organization_id = o.id "
+	"  AND uo.user_id = ? "
+	"WHERE o.id = ? OR o.name = ?";
+
+int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
+		   int depth, struct vc_ref *ref, struct vc_err *e)
+{
+	static const char *const want[] = { "", "ORG", "ORG/PROJECT",
+					    "ORG/PROJECT/ENV",
+					    "ORG/PROJECT/ENV/NAME" };
+	char parts[4][256];
+	const char *pj, *ev;
+	struct vc_res *r;
+	int n, rc;
+
+	memset(ref, 0, sizeof(*ref));
+	rc = split(text, parts, &n, e);
+	if (rc == 0 && n != depth)
+		rc = vc_err_set(e, VC_EUSAGE, "'%s' is not a reference of the "
+				"form %s", text, want[depth]);
+	if (rc == 0)
+		rc = check_parts(parts, n, e);
+	if (rc < 0)
+		return rc;
+	pj = n > 1 ? parts[1] : NULL;
+	ev = n > 2 ? parts[2] : NULL;
+	rc = vc_db_query(db, &r, e, resolve_sql, "sssssssss", pj, pj, pj, ev,
+			 ev, ev, s->have_user ? s->user.id : "", parts[0],
+			 parts[0]);
+	if (rc < 0)
+		return rc;
+	if (vc_res_rows(r) != 1 || (n > 1 && !vc_res_get(r, 0, 2, NULL)) ||
+	    (n > 2 && !vc_res_get(r, 0, 4, NULL))) {
+		rc = not_found(ref, parts, n, r, e);
+		vc_res_free(r);
+		return rc;
+	}
+	fill(ref, r);
+	ref->role = vc_session_is_admin(s) ? VC_ROLE_GLOBAL_ADMIN :
+		    role_of(vc_res_get(r, 0, 6, NULL));
+	vc_res_free(r);
+	ref->depth = n;
+	if (n == 4)
+		snprintf(ref->name, sizeof(ref->name), "%s", parts[3]);
+	snprintf(ref->text, sizeof(ref->text), "%s%s%s%s%s%s%s", ref->org,
+		 n > 1 ? "/" : "", n > 1 ? ref->project : "", n > 2 ? "/" : "",
+		 n > 2 ? ref->env : "", n > 3 ? "/" : "", n > 3 ? ref->name : "");
+	return 0;
+}
+
+int vc_ref_need(const struct vc_session *s, const struct vc_ref *ref,
+		enum vc_role min, const char *what, struct vc_err *e)
+{
+	(void)s;
+	if (ref->role >= min)
+		return 0;
+	if (ref->role == VC_ROLE_NONE)
+		return vc_err_set(e, VC_EPERM, "permission denied: you are not a "
+				  "member of organization '%s'", ref->org);
+	return vc_err_set(e, VC_EPERM, "permission denied: %s needs the role "
+			  "%s in organization '%s' (you are %s)", what,
+			  role_names[min], ref->org, role_names[ref->role]);
+}

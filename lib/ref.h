@@ -1,0 +1,40 @@
+/* ref.h - names, references ORG[/PROJECT[/ENV[/NAME]]] and roles
+ * (CLI.md sections 2 and 4). */
+#ifndef VC_REF_H
+#define VC_REF_H
+
+#include "db.h"
+#include "session.h"
+#include "vc.h"
+
+enum vc_role { VC_ROLE_NONE, VC_ROLE_VIEWER, VC_ROLE_MEMBER, VC_ROLE_ADMIN,
+	       VC_ROLE_OWNER, VC_ROLE_GLOBAL_ADMIN };
+
+/* Validators set e naming what is wrong ("organization name 'x': ..."). */
+int vc_name_check(const char *kind, const char *s, struct vc_err *e);
+int vc_secret_name_check(const char *s, struct vc_err *e);
+int vc_email_check(const char *s, struct vc_err *e);
+int vc_is_uuid(const char *s);
+int vc_role_parse(const char *s, enum vc_role *r, struct vc_err *e);
+const char *vc_role_name(enum vc_role r);
+
+struct vc_ref {
+	int depth;              /* 1 org, 2 project, 3 env, 4 secret */
+	char org_id[37], project_id[37], env_id[37];
+	char org[64], project[64], env[64];     /* names as stored */
+	char name[256];         /* secret name as given */
+	enum vc_role role;      /* the acting user's role here */
+	char text[480];         /* canonical "org/project/env[/NAME]" */
+};
+
+/* Splits and resolves a reference that must have exactly depth parts
+ * (or at least min and at most depth when min > 0).  A secret name is
+ * validated but not looked up.  Unknown parts give VC_ENOTFOUND naming
+ * the part.  The acting user's role is filled in. */
+int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
+		   int depth, struct vc_ref *ref, struct vc_err *e);
+/* VC_EPERM unless the acting user has at least role min in ref's org. */
+int vc_ref_need(const struct vc_session *s, const struct vc_ref *ref,
+		enum vc_role min, const char *what, struct vc_err *e);
+
+#endif

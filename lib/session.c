@@ -1,0 +1,185 @@
+/* session.c - lazily opened connections, store and acting user. */
+#include "session.h"
+
+#include <pwd.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "localstore.h"
+
+static void client_address(char *out, size_t n)
+{
+	const char *ssh = getenv("SSH_CONNECTION");
+	size_t len;
+
+	out[0] = '\0';
+	if (!ssh)
+		return;
+	/* "client_ip client_port server_ip server_port" */
+	len = strcspn(ssh, " ");
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, ssh, len);
+	out[len] = '\0';
+}
+
+void vc_session_init(struct vc_session *s, const char *tool)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	struct utsname u;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->tool, sizeof(s->tool), "%s", tool);
+	if (uname(&u) < 0)
+		snprintf(u.sysname, sizeof(u.sysname), "unknown");
+	snprintf(s->user_agent, sizeof(s->user_agent), "%s/%s (%s; os-user %s)",
+		 tool, VC_VERSION, u.sysname, pw ? pw->pw_name : "?");
+	client_address(s->ip, sizeof(s->ip));
+}
+
+int vc_session_load_conf(struct vc_session *s, const char *path,
+			 struct vc_err *e)
+{
+	char file[4096];
+	int rc;
+
+	if (s->conf_loaded)
+		return 0;
+	rc = vc_conf_find(path, file, sizeof(file), e);
+	if (rc == 0)
+		rc = vc_conf_load(&s->conf, file, e);
+	if (rc == 0)
+		s->conf_loaded = 1;
+	return rc;
+}
+
+int vc_session_db(struct vc_session *s, enum vc_db_role role,
+		  struct vc_db **out, struct vc_err *e)
+{
+	int rc;
+
+	if (!s->conf_loaded && (rc = vc_session_load_conf(s, NULL, e)) < 0)
+		return rc;
+	if (!s->db[role]) {
+		rc = vc_db_open(&s->db[role], &s->conf, role, s->notify,
+				s->notify_ctx, e);
+		if (rc < 0)
+			return rc;
+	}
+	*out = s->db[role];
+	return 0;
+}
+
+static int open_local(struct vc_session *s, struct vc_err *e)
+{
+	unsigned char key[32];
+	struct vc_db *db;
+	int rc;
+
+	if (!s->conf.master_key_file)
+		return vc_err_set(e, VC_EUSAGE, "%s: backend local needs "
+				  "master_key_file", s->conf.path);
+	rc = vc_local_key_load(s->conf.master_key_file, key, e);
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_VALUES, &db, e);
+	if (rc == 0)
+		rc = vc_local_open(&s->store, vc_db_handle(db), key, e);
+	sodium_memzero(key, sizeof(key));
+	return rc;
+}
+
+int vc_session_store(struct vc_session *s, struct vc_store **out,
+		     struct vc_err *e)
+{
+	struct vc_vault_conf vc;
+	int rc = 0;
+
+	if (!s->conf_loaded && (rc = vc_session_load_conf(s, NULL, e)) < 0)
+		return rc;
+	if (!s->store) {
+		if (!strcmp(s->conf.backend, "local")) {
+			rc = open_local(s, e);
+		} else {
+			vc_conf_vault(&s->conf, &vc);
+			vc.verbose = s->verbose;
+			vc.notify = s->notify;
+			vc.notify_ctx = s->notify_ctx;
+			rc = vc_vault_open(&s->store, &vc, e);
+		}
+	}
+	*out = s->store;
+	return rc;
+}
+
+int vc_session_set_user(struct vc_session *s, const char *email,
+			struct vc_err *e)
+{
+	struct vc_res *r;
+	struct vc_db *db;
+	int rc;
+
+	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc < 0)
+		return rc;
+	rc = vc_db_query(db, &r, e, "SELECT id, email, role FROM users "
+			 "WHERE email = ?", "s", email);
+	if (rc < 0)
+		return rc;
+	if (vc_res_rows(r) == 0) {
+		vc_res_free(r);
+		return vc_err_set(e, VC_EPERM, "unknown user '%s'", email);
+	}
+	snprintf(s->user.id, sizeof(s->user.id), "%s", vc_res_get(r, 0, 0, NULL));
+	snprintf(s->user.email, sizeof(s->user.email), "%s",
+		 vc_res_get(r, 0, 1, NULL));
+	snprintf(s->user.role, sizeof(s->user.role), "%s",
+		 vc_res_get(r, 0, 2, NULL));
+	vc_res_free(r);
+	s->have_user = 1;
+	return 0;
+}
+
+int vc_session_is_admin(const struct vc_session *s)
+{
+	return s->have_user && !strcmp(s->user.role, "admin");
+}
+
+void vc_session_close(struct vc_session *s)
+{
+	vc_store_close(s->store);
+	s->store = NULL;
+	for (size_t i = 0; i < 4; i++) {
+		vc_db_close(s->db[i]);
+		s->db[i] = NULL;
+	}
+	if (s->conf_loaded)
+		vc_conf_release(&s->conf);
+	s->conf_loaded = 0;
+}
+
+int vc_session_check_password(struct vc_session *s, const char *email,
+			      const char *password, struct vc_err *e)
+{
+	struct vc_res *r;
+	struct vc_db *db;
+	const char *hash;
+	int rc, ok;
+
+	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc == 0)
+		rc = vc_db_query(db, &r, e, "SELECT hashed_password FROM users "
+				 "WHERE email = ?", "s", email);
+	if (rc < 0)
+		return rc;
+	hash = vc_res_get(r, 0, 0, NULL);
+	/* The same answer for an unknown user and a wrong password. */
+	ok = hash && *hash && crypto_pwhash_str_verify(hash, password,
+						       strlen(password)) == 0;
+	vc_res_free(r);
+	return ok ? 0 : vc_err_set(e, VC_EPERM, "authentication failed for "
+				   "'%s'", email);
+}

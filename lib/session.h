@@ -1,0 +1,51 @@
+/* session.h - what one run of a tool holds open: configuration,
+ * connections, value store and the acting user.  Opened lazily, so a
+ * command opens only what it needs (DESIGN.md section 2). */
+#ifndef VC_SESSION_H
+#define VC_SESSION_H
+
+#include "config.h"
+#include "db.h"
+#include "store.h"
+#include "vc.h"
+
+struct vc_user {
+	char id[37];
+	char email[256];
+	char role[51];          /* global role: "admin" or "user" */
+};
+
+struct vc_session {
+	struct vc_conf conf;
+	int conf_loaded;
+	struct vc_db *db[4];            /* by enum vc_db_role */
+	struct vc_store *store;
+	struct vc_user user;
+	int have_user;
+	char tool[64];                  /* for the audit user agent */
+	char user_agent[256];
+	char ip[46];
+	int verbose;
+	void (*notify)(void *, const char *);
+	void *notify_ctx;
+};
+
+void vc_session_init(struct vc_session *s, const char *tool);
+int vc_session_load_conf(struct vc_session *s, const char *path,
+			 struct vc_err *e);
+/* Returns the connection of that role, opening it on first use. */
+int vc_session_db(struct vc_session *s, enum vc_db_role role,
+		  struct vc_db **out, struct vc_err *e);
+int vc_session_store(struct vc_session *s, struct vc_store **out,
+		     struct vc_err *e);
+/* Resolves the acting user by email (from --as, $VAULTCTL_USER or the
+ * configuration's default_user). */
+int vc_session_set_user(struct vc_session *s, const char *email,
+			struct vc_err *e);
+int vc_session_is_admin(const struct vc_session *s);
+/* Checks a password against the users table (Argon2id). */
+int vc_session_check_password(struct vc_session *s, const char *email,
+			      const char *password, struct vc_err *e);
+void vc_session_close(struct vc_session *s);
+
+#endif

@@ -1,0 +1,228 @@
+/* user.c - user accounts. */
+#include "user.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "ref.h"
+
+int vc_password_hash(const char *pw, char out[128], struct vc_err *e)
+{
+	if (crypto_pwhash_str(out, pw, strlen(pw),
+			      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+			      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return vc_err_set(e, VC_EFAIL, "cannot hash the password (out "
+				  "of memory)");
+	return 0;
+}
+
+int vc_user_count(struct vc_session *s, long long *n, struct vc_err *e)
+{
+	struct vc_res *r;
+	struct vc_db *db;
+	int rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+
+	if (rc == 0)
+		rc = vc_db_query(db, &r, e, "SELECT COUNT(*) FROM users", "");
+	if (rc < 0)
+		return rc;
+	*n = vc_res_int(r, 0, 0);
+	vc_res_free(r);
+	return 0;
+}
+
+struct add {
+	struct vc_session *s;
+	const struct vc_user_fields *f;
+	const char *hash;
+	int bootstrap;
+	char id[37];
+};
+
+static int add_txn(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct add *a = arg;
+	struct vc_audit_ev ev = { NULL, "user.create", "user", a->id, NULL };
+	struct vc_res *r;
+	int rc;
+
+	/* Bootstrap is decided inside the transaction: two first users
+	 * racing cannot both become admin without the acting user. */
+	rc = vc_db_query(db, &r, e, "SELECT COUNT(*) FROM users FOR UPDATE", "");
+	if (rc < 0)
+		return rc;
+	a->bootstrap = vc_res_int(r, 0, 0) == 0;
+	vc_res_free(r);
+	if (!a->bootstrap && !a->s->have_user)
+		return vc_err_set(e, VC_EPERM, "no acting user: use --as EMAIL "
+				  "or $VAULTCTL_USER");
+	if (!a->bootstrap && !vc_session_is_admin(a->s))
+		return vc_err_set(e, VC_EPERM, "permission denied: only global "
+				  "admins add users");
+	vc_uuid(a->id);
+	rc = vc_db_exec(db, NULL, e, "INSERT INTO users (id, email, "
+			"hashed_password, first_name, last_name, role, "
+			"created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, "
+			"UTC_TIMESTAMP(), UTC_TIMESTAMP())", "ssssss", a->id,
+			a->f->email, a->hash, a->f->first, a->f->last,
+			a->bootstrap ? "admin" : a->f->role ? a->f->role : "user");
+	if (rc == VC_ECONFLICT)
+		return vc_err_set(e, VC_ECONFLICT, "user '%s' already exists",
+				  a->f->email);
+	return rc < 0 ? rc : vc_audit_write(a->s, db, &ev, 1, e);
+}
+
+static int check_role(const char *role, struct vc_err *e)
+{
+	if (role && strcmp(role, "admin") && strcmp(role, "user"))
+		return vc_err_set(e, VC_EUSAGE, "invalid global role '%s' (use "
+				  "admin or user)", role);
+	return 0;
+}
+
+static int check_field(const char *what, const char *v, struct vc_err *e)
+{
+	if (v && strlen(v) > 255)
+		return vc_err_set(e, VC_EUSAGE, "%s is longer than 255 "
+				  "characters", what);
+	return 0;
+}
+
+static int check_fields(const struct vc_user_fields *f, struct vc_err *e)
+{
+	int rc = vc_email_check(f->email, e);
+
+	if (rc == 0)
+		rc = check_role(f->role, e);
+	if (rc == 0)
+		rc = check_field("first name", f->first, e);
+	if (rc == 0)
+		rc = check_field("last name", f->last, e);
+	return rc;
+}
+
+int vc_user_add(struct vc_session *s, const struct vc_user_fields *f,
+		int *bootstrap, struct vc_err *e)
+{
+	struct add a = { s, f, "", 0, "" };
+	char hash[128];
+	struct vc_db *db;
+	int rc = check_fields(f, e);
+
+	if (rc == 0 && f->password) {
+		rc = vc_password_hash(f->password, hash, e);
+		a.hash = hash;
+	}
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc == 0)
+		rc = vc_db_txn(db, add_txn, &a, e);
+	*bootstrap = a.bootstrap;
+	return rc;
+}
+
+struct set {
+	struct vc_session *s;
+	const struct vc_user_fields *f;
+	const char *hash;
+};
+
+static int set_txn(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct set *a = arg;
+	const struct vc_user_fields *f = a->f;
+	struct vc_audit_ev ev = { NULL, a->hash ? "user.passwd" : "user.update",
+				  "user", NULL, NULL };
+	unsigned long long n;
+	struct vc_res *r;
+	int rc;
+
+	rc = vc_db_query(db, &r, e, "SELECT id FROM users WHERE email = ? FOR "
+			 "UPDATE", "s", f->email);
+	if (rc < 0)
+		return rc;
+	if (vc_res_rows(r) == 0) {
+		vc_res_free(r);
+		return vc_err_set(e, VC_ENOTFOUND, "user '%s' not found", f->email);
+	}
+	ev.rid = vc_res_get(r, 0, 0, NULL);
+	rc = vc_db_exec(db, &n, e, "UPDATE users SET first_name = COALESCE(?, "
+			"first_name), last_name = COALESCE(?, last_name), role = "
+			"COALESCE(?, role), hashed_password = COALESCE(?, "
+			"hashed_password), updated_at = UTC_TIMESTAMP() WHERE id "
+			"= ?", "sssss", f->first, f->last, f->role, a->hash, ev.rid);
+	if (rc == 0)
+		rc = vc_audit_write(a->s, db, &ev, 1, e);
+	vc_res_free(r);
+	return rc;
+}
+
+int vc_user_set(struct vc_session *s, const struct vc_user_fields *f,
+		struct vc_err *e)
+{
+	struct set a = { s, f, NULL };
+	char hash[128];
+	struct vc_db *db;
+	int rc = check_fields(f, e);
+
+	if (rc == 0 && f->password) {
+		rc = vc_password_hash(f->password, hash, e);
+		a.hash = hash;
+	}
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc == 0)
+		rc = vc_db_txn(db, set_txn, &a, e);
+	sodium_memzero(hash, sizeof(hash));
+	return rc;
+}
+
+struct rm {
+	struct vc_session *s;
+	const char *email;
+};
+
+static int rm_txn(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct rm *a = arg;
+	struct vc_audit_ev ev = { NULL, "user.delete", "user", NULL, NULL };
+	struct vc_res *r;
+	int rc;
+
+	rc = vc_db_query(db, &r, e, "SELECT u.id, (SELECT COUNT(*) FROM "
+			 "organizations o WHERE o.owner_id = u.id) FROM users u "
+			 "WHERE u.email = ? FOR UPDATE", "s", a->email);
+	if (rc < 0)
+		return rc;
+	if (vc_res_rows(r) == 0)
+		rc = vc_err_set(e, VC_ENOTFOUND, "user '%s' not found", a->email);
+	else if (vc_res_int(r, 0, 1) > 0)
+		rc = vc_err_set(e, VC_ECONFLICT, "user '%s' still owns "
+				"organizations; transfer or remove them first",
+				a->email);
+	ev.rid = vc_res_get(r, 0, 0, NULL);
+	if (rc == 0)
+		rc = vc_db_exec(db, NULL, e, "DELETE FROM user_organizations "
+				"WHERE user_id = ?", "s", ev.rid);
+	if (rc == 0)
+		rc = vc_db_exec(db, NULL, e, "DELETE FROM users WHERE id = ?",
+				"s", ev.rid);
+	if (rc == VC_ECONFLICT && !strstr(e->msg, "owns"))
+		vc_err_set(e, VC_ECONFLICT, "user '%s' is still referenced "
+			   "(created projects or secrets)", a->email);
+	if (rc == 0)
+		rc = vc_audit_write(a->s, db, &ev, 1, e);
+	vc_res_free(r);
+	return rc;
+}
+
+int vc_user_rm(struct vc_session *s, const char *email, struct vc_err *e)
+{
+	struct rm a = { s, email };
+	struct vc_db *db;
+	int rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+
+	return rc < 0 ? rc : vc_db_txn(db, rm_txn, &a, e);
+}

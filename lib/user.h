@@ -1,0 +1,27 @@
+/* user.h - users of the suite and their passwords (Argon2id). */
+#ifndef VC_USER_H
+#define VC_USER_H
+
+#include "session.h"
+#include "vc.h"
+
+/* crypto_pwhash_str with OPSLIMIT_INTERACTIVE (2 passes) and
+ * MEMLIMIT_INTERACTIVE (64 MiB): about 0.1 s on this class of machine,
+ * libsodium's recommendation for interactive logins. */
+int vc_password_hash(const char *pw, char out[128], struct vc_err *e);
+
+struct vc_user_fields {
+	const char *email, *first, *last, *role;
+	const char *password;   /* NULL: leave / set none */
+};
+
+/* Adds a user.  While the users table is empty no acting user is needed
+ * and the first user becomes a global admin (CLI.md section 1). */
+int vc_user_add(struct vc_session *s, const struct vc_user_fields *f,
+		int *bootstrap, struct vc_err *e);
+int vc_user_count(struct vc_session *s, long long *n, struct vc_err *e);
+int vc_user_set(struct vc_session *s, const struct vc_user_fields *f,
+		struct vc_err *e);
+int vc_user_rm(struct vc_session *s, const char *email, struct vc_err *e);
+
+#endif

@@ -1,0 +1,366 @@
+/* vault_env.c - the Vault store's settings: the configuration, overridden
+ * by the VAULT_* environment as the vault CLI does (reference/vault.md
+ * section 5).  Nothing here talks to the network.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "vault_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define TOKEN_FILE_MAX 65536
+
+/* The environment wins over the configuration, which wins over def. */
+static const char *pick(const char *env, const char *conf, const char *def)
+{
+	const char *s = getenv(env);
+
+	if (s && *s)
+		return s;
+	return conf && *conf ? conf : def;
+}
+
+static int set_str(char **dst, const char *src, struct vc_err *e)
+{
+	free(*dst);
+	*dst = src ? strdup(src) : NULL;
+	if (src && !*dst)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	return 0;
+}
+
+static int load_addr(struct vault_settings *s, const char *addr,
+		     struct vc_err *e)
+{
+	char *base;
+	size_t n;
+
+	if (set_str(&s->addr, addr, e) < 0)
+		return VC_EFAIL;
+	if (!strncasecmp(addr, "unix://", 7)) {
+		if (addr[7] != '/')
+			return vc_err_set(e, VC_EUSAGE, "VAULT_ADDR '%s': a unix "
+					  "socket needs an absolute path "
+					  "(unix:///run/vault.sock)", addr);
+		if (set_str(&s->unix_socket, addr + 7, e) < 0)
+			return VC_EFAIL;
+		return set_str(&s->base, "http://localhost/v1/", e);
+	}
+	s->https = !strncasecmp(addr, "https://", 8);
+	if (!s->https && strncasecmp(addr, "http://", 7))
+		return vc_err_set(e, VC_EUSAGE, "VAULT_ADDR '%s' must start with "
+				  "https://, http:// or unix://", addr);
+	n = strlen(addr);
+	while (n > 0 && addr[n - 1] == '/')
+		n--;
+	base = malloc(n + sizeof("/v1/"));
+	if (!base)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	memcpy(base, addr, n);
+	memcpy(base + n, "/v1/", sizeof("/v1/"));
+	free(s->base);
+	s->base = base;
+	return 0;
+}
+
+static int load_mount(struct vault_settings *s, const char *mount,
+		      struct vc_err *e)
+{
+	size_t n;
+
+	while (*mount == '/')
+		mount++;
+	n = strlen(mount);
+	while (n > 0 && mount[n - 1] == '/')
+		n--;
+	if (!n)
+		return vc_err_set(e, VC_EUSAGE, "vault_mount is empty");
+	s->mount = strndup(mount, n);
+	return s->mount ? 0 : vc_err_set(e, VC_EFAIL, "out of memory");
+}
+
+/* Go's strconv.ParseBool plus yes/no, which users write too. */
+static int parse_bool(const char *name, int *out, struct vc_err *e)
+{
+	static const char *const yes[] = { "1", "t", "true", "y", "yes", "on" };
+	static const char *const no[] = { "0", "f", "false", "n", "no", "off" };
+	const char *s = getenv(name);
+
+	*out = 0;
+	if (!s || !*s)
+		return 0;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i]))
+			return *out = 1, 0;
+		if (!strcasecmp(s, no[i]))
+			return 0;
+	}
+	return vc_err_set(e, VC_EUSAGE, "%s='%s' is not a boolean (use true "
+			  "or false)", name, s);
+}
+
+/* "60" (seconds) or Go-style units: "30s", "2m", "1m30s", "500ms". */
+static int parse_duration_ms(const char *s, int64_t *ms)
+{
+	int64_t total = 0, mult;
+	long long n;
+	char *end;
+
+	if (!*s)
+		return -1;
+	if (strspn(s, "0123456789") == strlen(s) && strlen(s) < 10) {
+		*ms = atoll(s) * 1000;
+		return 0;
+	}
+	while (*s) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		n = strtoll(s, &end, 10);
+		if (errno || n > 100000000)
+			return -1;
+		s = end;
+		if (!strncmp(s, "ms", 2))
+			mult = 1, s += 2;
+		else if (*s == 's' || *s == 'm' || *s == 'h')
+			mult = *s == 's' ? 1000 : *s == 'm' ? 60000 : 3600000, s++;
+		else
+			return -1;
+		total += n * mult;
+	}
+	*ms = total;
+	return 0;
+}
+
+static int load_numbers(struct vault_settings *s, struct vc_err *e)
+{
+	const char *r = getenv("VAULT_MAX_RETRIES");
+	const char *t = getenv("VAULT_CLIENT_TIMEOUT");
+	char *end;
+	long n;
+
+	s->max_retries = 2;
+	if (r && *r) {
+		errno = 0;
+		n = strtol(r, &end, 10);
+		if (errno || *end || n < 0 || n > 100)
+			return vc_err_set(e, VC_EUSAGE, "VAULT_MAX_RETRIES='%s' "
+					  "must be a number from 0 to 100", r);
+		s->max_retries = (int)n;
+	}
+	s->timeout_ms = 60000;
+	if (t && *t && (parse_duration_ms(t, &s->timeout_ms) < 0 ||
+			s->timeout_ms <= 0))
+		return vc_err_set(e, VC_EUSAGE, "VAULT_CLIENT_TIMEOUT='%s' must "
+				  "be a positive number of seconds or a "
+				  "duration such as 30s or 2m", t);
+	return 0;
+}
+
+/* rate[:burst] as the Go client reads it: burst defaults to the rate. */
+static int load_rate(struct vault_settings *s, struct vc_err *e)
+{
+	const char *r = getenv("VAULT_RATE_LIMIT");
+	char *end;
+
+	if (!r || !*r)
+		return 0;
+	errno = 0;
+	s->rate = strtod(r, &end);
+	s->burst = s->rate;
+	if (!errno && *end == ':')
+		s->burst = strtod(end + 1, &end);
+	if (errno || *end || !(s->rate > 0) || !(s->burst >= 0))
+		return vc_err_set(e, VC_EUSAGE, "VAULT_RATE_LIMIT='%s' must be "
+				  "rate[:burst] in requests per second", r);
+	if (s->burst < 1)
+		s->burst = 1;
+	return 0;
+}
+
+static int check_readable(const char *path, const char *what, int mode,
+			  struct vc_err *e)
+{
+	if (path && access(path, mode) < 0)
+		return vc_err_set(e, VC_EUSAGE, "cannot read %s '%s': %s", what,
+				  path, strerror(errno));
+	return 0;
+}
+
+/* libcurl has no option for the SNI name alone.  The honest mapping is to
+ * put the name into the URL (so it is sent as SNI and checked against the
+ * certificate) and to connect to the real host with CURLOPT_CONNECT_TO.
+ * The Host header then carries the name too, which Vault ignores. */
+static int load_server_name(struct vault_settings *s, const char *name,
+			    struct vc_err *e)
+{
+	char *host = NULL, *port = NULL, *url = NULL;
+	CURLU *u = curl_url();
+	int rc = 0;
+
+	if (!u)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, s->base, 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ||
+	    curl_url_set(u, CURLUPART_HOST, name, 0) ||
+	    curl_url_get(u, CURLUPART_URL, &url, 0)) {
+		rc = vc_err_set(e, VC_EUSAGE, "VAULT_TLS_SERVER_NAME '%s' or "
+				"VAULT_ADDR '%s' is not a valid host name",
+				name, s->addr);
+	} else {
+		s->connect_to = malloc(strlen(name) + strlen(host) +
+				       2 * strlen(port) + 4);
+		if (!s->connect_to || set_str(&s->base, url, e) < 0)
+			rc = vc_err_set(e, VC_EFAIL, "out of memory");
+		else
+			sprintf(s->connect_to, "%s:%s:%s:%s", name, port, host,
+				port);
+	}
+	curl_free(host);
+	curl_free(port);
+	curl_free(url);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int load_tls(struct vault_settings *s, const struct vc_vault_conf *c,
+		    struct vc_err *e)
+{
+	const char *name = pick("VAULT_TLS_SERVER_NAME", c->tls_server_name,
+				NULL);
+
+	if (set_str(&s->cacert, pick("VAULT_CACERT", c->cacert, NULL), e) ||
+	    set_str(&s->capath, pick("VAULT_CAPATH", c->capath, NULL), e) ||
+	    set_str(&s->client_cert, pick("VAULT_CLIENT_CERT", c->client_cert,
+					  NULL), e) ||
+	    set_str(&s->client_key, pick("VAULT_CLIENT_KEY", c->client_key,
+					 NULL), e) ||
+	    parse_bool("VAULT_SKIP_VERIFY", &s->skip_verify, e))
+		return e->code;
+	if (!s->client_cert != !s->client_key)
+		return vc_err_set(e, VC_EUSAGE, "VAULT_CLIENT_CERT and "
+				  "VAULT_CLIENT_KEY go together: set both or "
+				  "neither");
+	/* Over plain http these settings mean nothing, as for the vault CLI. */
+	if (!s->https)
+		return 0;
+	if (check_readable(s->cacert, "CA certificate file", R_OK, e) ||
+	    check_readable(s->capath, "CA directory", R_OK | X_OK, e) ||
+	    check_readable(s->client_cert, "client certificate", R_OK, e) ||
+	    check_readable(s->client_key, "client key", R_OK, e))
+		return e->code;
+	return name ? load_server_name(s, name, e) : 0;
+}
+
+int vault_settings_load(struct vault_settings *s,
+			const struct vc_vault_conf *conf, struct vc_err *e)
+{
+	memset(s, 0, sizeof(*s));
+	if (load_addr(s, pick("VAULT_ADDR", conf->addr,
+			      "https://127.0.0.1:8200"), e) ||
+	    load_mount(s, conf->mount ? conf->mount : "secret", e) ||
+	    set_str(&s->namespace_, pick("VAULT_NAMESPACE", conf->namespace_,
+					 NULL), e) ||
+	    load_tls(s, conf, e) || load_numbers(s, e) || load_rate(s, e))
+		return e->code;
+	return 0;
+}
+
+void vault_settings_release(struct vault_settings *s)
+{
+	free(s->addr);
+	free(s->base);
+	free(s->unix_socket);
+	free(s->mount);
+	free(s->namespace_);
+	free(s->cacert);
+	free(s->capath);
+	free(s->client_cert);
+	free(s->client_key);
+	free(s->connect_to);
+	memset(s, 0, sizeof(*s));
+}
+
+static int read_fd(struct vc_buf *out, int fd)
+{
+	char chunk[4096];
+	ssize_t n;
+	int rc = 0;
+
+	while (!rc && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || out->len + (size_t)n > TOKEN_FILE_MAX)
+			rc = -1;
+		else
+			rc = vc_buf_add(out, chunk, (size_t)n);
+	}
+	sodium_memzero(chunk, sizeof(chunk));
+	return rc;
+}
+
+int vault_read_trimmed(struct vc_buf *out, const char *path, const char *what,
+		       struct vc_err *e)
+{
+	size_t start = 0;
+	int fd, rc, err;
+
+	out->secret = 1;
+	vc_buf_reset(out);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		return vc_err_set(e, err == ENOENT ? VC_EUSAGE :
+				  err == EACCES ? VC_EPERM : VC_EFAIL,
+				  "cannot read %s '%s': %s", what, path,
+				  strerror(err));
+	}
+	rc = read_fd(out, fd);
+	close(fd);
+	if (rc < 0)
+		return vc_err_set(e, VC_EFAIL, "cannot read %s '%s': read error "
+				  "or larger than %d bytes", what, path,
+				  TOKEN_FILE_MAX);
+	while (out->len > 0 && isspace((unsigned char)out->data[out->len - 1]))
+		out->data[--out->len] = '\0';
+	while (start < out->len && isspace((unsigned char)out->data[start]))
+		start++;
+	memmove(out->data, out->data + start, out->len - start + 1);
+	out->len -= start;
+	return 0;
+}
+
+int vault_token_find(struct vc_buf *tok, const struct vc_vault_conf *conf,
+		     struct vc_err *e)
+{
+	const char *env = getenv("VAULT_TOKEN"), *home = getenv("HOME");
+	struct vc_buf path = VC_BUF_INIT;
+	int rc = 0;
+
+	tok->secret = 1;
+	vc_buf_reset(tok);
+	if (env && *env)
+		return vc_buf_addstr(tok, env) < 0 ?
+			vc_err_set(e, VC_EFAIL, "out of memory") : 0;
+	if (home && *home) {
+		if (vc_buf_printf(&path, "%s/.vault-token", home) < 0)
+			return vc_err_set(e, VC_EFAIL, "out of memory");
+		if (access(path.data, F_OK) == 0)
+			rc = vault_read_trimmed(tok, path.data, "token file", e);
+		vc_buf_release(&path);
+		if (rc < 0 || tok->len)
+			return rc;
+	}
+	if (conf->token_file && *conf->token_file)
+		return vault_read_trimmed(tok, conf->token_file,
+					  "vault_token_file", e);
+	return 0;
+}

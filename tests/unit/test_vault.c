@@ -1,0 +1,853 @@
+/* test_vault.c - the Vault store against tests/vault/emulator.py.
+ *
+ * The runner starts the emulator with --token and --approle and sets
+ * VAULT_ADDR, VAULT_TOKEN, VC_TEST_EMULATOR (the control API's base URL)
+ * and VC_TEST_APPROLE (ROLE_ID:SECRET_ID).  Without them the tests fail:
+ * a Vault client that was never run against a server is not tested.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "vc.h"
+
+#define P(name) "organizations/o1/projects/p1/environments/e1/secrets/" name
+
+static char *addr, *token, *emu, *approle;
+static char home[64];
+static struct vc_buf said;      /* every line notify got, one per line */
+
+/* ---- helpers ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *ctx)
+{
+	vc_buf_add(ctx, p, size * n);
+	return size * n;
+}
+
+/* A request to the emulator's control API; returns the status. */
+static long ctl(const char *method, const char *path, const char *body,
+		struct vc_buf *out)
+{
+	struct vc_buf url = VC_BUF_INIT, sink = VC_BUF_INIT;
+	struct curl_slist *h = curl_slist_append(NULL,
+				"Content-Type: application/json");
+	CURL *c = curl_easy_init();
+	long status = 0;
+
+	vc_buf_printf(&url, "%s%s", emu, path);
+	curl_easy_setopt(c, CURLOPT_URL, url.data);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out ? out : &sink);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	vc_buf_release(&url);
+	vc_buf_release(&sink);
+	return status;
+}
+
+static void fault(const char *json)
+{
+	assert_int_equal(ctl("POST", "/_emulator/fault", json, NULL), 200);
+}
+
+static int stat_of(const char *key)
+{
+	struct vc_buf b = VC_BUF_INIT;
+	cJSON *j;
+	int n;
+
+	assert_int_equal(ctl("GET", "/_emulator/stats", NULL, &b), 200);
+	j = cJSON_Parse(b.data);
+	n = cJSON_GetObjectItem(j, key)->valueint;
+	cJSON_Delete(j);
+	vc_buf_release(&b);
+	return n;
+}
+
+static void on_notify(void *ctx, const char *line)
+{
+	(void)ctx;
+	vc_buf_printf(&said, "%s\n", line);
+}
+
+static int said_has(const char *s)
+{
+	return said.data && strstr(said.data, s);
+}
+
+static struct vc_store *open_conf(struct vc_vault_conf *c)
+{
+	struct vc_store *s = NULL;
+	struct vc_err e = { 0, "" };
+	int rc;
+
+	c->notify = on_notify;
+	rc = vc_vault_open(&s, c, &e);
+	if (rc)
+		fail_msg("vc_vault_open: %d %s", rc, e.msg);
+	return s;
+}
+
+static struct vc_store *open_store(void)
+{
+	struct vc_vault_conf c = { 0 };
+
+	return open_conf(&c);
+}
+
+static void put_ok(struct vc_store *s, const char *path, const char *val,
+		   int want_version)
+{
+	struct vc_err e = { 0, "" };
+	int v = 0;
+
+	assert_int_equal(s->ops->put(s, path, val, strlen(val), -1, &v, &e), 0);
+	assert_int_equal(v, want_version);
+}
+
+/* get must fail with code; returns what it found. */
+static struct vc_store_got get_fails(struct vc_store *s, const char *path,
+				     int version, int code, struct vc_err *e)
+{
+	struct vc_buf out = VC_BUF_INIT;
+	struct vc_store_got got;
+
+	assert_int_equal(s->ops->get(s, path, version, &out, &got, e), code);
+	assert_int_equal(out.len, 0);
+	vc_buf_release(&out);
+	return got;
+}
+
+static void get_is(struct vc_store *s, const char *path, int version,
+		   const void *want, size_t len, int want_version)
+{
+	struct vc_buf out = VC_BUF_INIT;
+	struct vc_store_got got;
+	struct vc_err e = { 0, "" };
+	int rc = s->ops->get(s, path, version, &out, &got, &e);
+
+	if (rc)
+		fail_msg("get %s: %d %s", path, rc, e.msg);
+	assert_int_equal(out.len, len);
+	assert_memory_equal(out.data, want, len);
+	assert_true(out.secret);
+	assert_int_equal(got.version, want_version);
+	vc_buf_release(&out);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	assert_int_equal(ctl("POST", "/_emulator/reset", NULL, NULL), 204);
+	setenv("VAULT_ADDR", addr, 1);
+	setenv("VAULT_TOKEN", token, 1);
+	/* One retry keeps failing tests at a few seconds. */
+	setenv("VAULT_MAX_RETRIES", "1", 1);
+	unsetenv("VAULT_CLIENT_TIMEOUT");
+	unsetenv("VAULT_CLIENT_CERT");
+	unsetenv("VAULT_CLIENT_KEY");
+	unsetenv("VAULT_NAMESPACE");
+	unsetenv("VAULT_RATE_LIMIT");
+	unsetenv("VAULT_SKIP_VERIFY");
+	vc_buf_reset(&said);
+	return 0;
+}
+
+/* ---- values and versions ---- */
+
+static void test_round_trip(void **state)
+{
+	static const struct { const char *bytes; size_t len; } vals[] = {
+		{ "", 0 },
+		{ "hello", 5 },
+		{ "\0", 1 },
+		{ "a\0b", 3 },
+		{ "\xff\xfe\xfd", 3 },
+		{ "\xc3\x28", 2 },              /* invalid UTF-8 */
+		{ "\xed\xa0\x80", 3 },          /* a surrogate: invalid */
+		{ "\xc0\xaf", 2 },              /* overlong */
+		{ "h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x94\x91", 15 },
+		{ "line\n\ttab \"q\" \\ \x01\x1f\x7f </>&", 26 },
+		{ "trailing newline\n", 17 },
+	};
+	size_t big = 1 << 20;
+	unsigned char *rnd = malloc(big);
+	char *text = malloc(big + 1);
+	struct vc_store *s = open_store();
+	struct vc_err e = { 0, "" };
+	char path[128];
+	int v;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		snprintf(path, sizeof(path), P("V%zu"), i);
+		assert_int_equal(s->ops->put(s, path, vals[i].bytes,
+					     vals[i].len, 0, &v, &e), 0);
+		assert_int_equal(v, 1);
+		get_is(s, path, 0, vals[i].bytes, vals[i].len, 1);
+	}
+	randombytes_buf(rnd, big);
+	memset(text, 'x', big);
+	text[big] = '\0';
+	assert_int_equal(s->ops->put(s, P("BIG"), rnd, big, -1, &v, &e), 0);
+	get_is(s, P("BIG"), 1, rnd, big, 1);
+	assert_int_equal(s->ops->put(s, P("BIG"), text, big, -1, &v, &e), 0);
+	get_is(s, P("BIG"), 0, text, big, 2);
+	free(rnd);
+	free(text);
+	vc_store_close(s);
+}
+
+static void test_too_large(void **state)
+{
+	size_t n = (size_t)33 << 20;
+	char *text = malloc(n);
+	struct vc_store *s = open_store();
+	struct vc_err e = { 0, "" };
+
+	(void)state;
+	memset(text, 'a', n);
+	assert_int_equal(s->ops->put(s, P("HUGE"), text, n, -1, NULL, &e),
+			 VC_EUSAGE);
+	assert_string_equal(e.msg, "value too large for Vault");
+	free(text);
+	vc_store_close(s);
+}
+
+static void test_versions_and_meta(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_store_meta m;
+	struct vc_err e = { 0, "" };
+	int64_t now = time(NULL);
+
+	(void)state;
+	put_ok(s, P("A"), "one", 1);
+	put_ok(s, P("A"), "two", 2);
+	put_ok(s, P("A"), "three", 3);
+	get_is(s, P("A"), 1, "one", 3, 1);
+	get_is(s, P("A"), 2, "two", 3, 2);
+	get_is(s, P("A"), 0, "three", 5, 3);
+	assert_int_equal(s->ops->meta(s, P("A"), &m, &e), 0);
+	assert_int_equal(m.current_version, 3);
+	assert_int_equal(m.oldest_version, 0);
+	assert_int_equal(m.nversions, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(m.versions[i].version, (int)i + 1);
+		assert_true(m.versions[i].created > now - 60 &&
+			    m.versions[i].created < now + 60);
+		assert_int_equal(m.versions[i].deleted, 0);
+		assert_int_equal(m.versions[i].destroyed, 0);
+	}
+	vc_store_meta_release(&m);
+	assert_int_equal(s->ops->meta(s, P("NOPE"), &m, &e), VC_ENOTFOUND);
+	assert_int_equal(m.current_version, 0);
+	assert_null(m.versions);
+	vc_store_close(s);
+}
+
+static void test_cas(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_err e = { 0, "" };
+	int v = 0;
+
+	(void)state;
+	assert_int_equal(s->ops->put(s, P("C"), "a", 1, 0, &v, &e), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(s->ops->put(s, P("C"), "b", 1, 0, &v, &e),
+			 VC_ECONFLICT);
+	assert_non_null(strstr(e.msg, "check-and-set"));
+	assert_int_equal(s->ops->put(s, P("C"), "b", 1, 1, &v, &e), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(s->ops->put(s, P("C"), "c", 1, 1, &v, &e),
+			 VC_ECONFLICT);
+	/* The refused value is nowhere in the message. */
+	assert_null(strstr(e.msg, "\"c\""));
+	get_is(s, P("C"), 0, "b", 1, 2);
+	vc_store_close(s);
+}
+
+static void test_deleted_versus_missing(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_store_meta m;
+	struct vc_store_got got;
+	struct vc_err e = { 0, "" };
+	int one = 1;
+
+	(void)state;
+	got = get_fails(s, P("MISSING"), 0, VC_ENOTFOUND, &e);
+	assert_false(got.deleted || got.destroyed);
+	assert_string_equal(e.msg, "not found");
+	put_ok(s, P("D"), "v1", 1);
+	put_ok(s, P("D"), "v2", 2);
+	got = get_fails(s, P("D"), 7, VC_ENOTFOUND, &e);
+	assert_false(got.deleted || got.destroyed);
+	assert_int_equal(s->ops->del(s, P("D"), NULL, 0, &e), 0);
+	got = get_fails(s, P("D"), 0, VC_ENOTFOUND, &e);
+	assert_true(got.deleted);
+	assert_false(got.destroyed);
+	assert_int_equal(got.version, 2);
+	assert_string_equal(e.msg, "version 2 is deleted");
+	get_is(s, P("D"), 1, "v1", 2, 1);
+	assert_int_equal(s->ops->del(s, P("D"), &one, 1, &e), 0);
+	got = get_fails(s, P("D"), 1, VC_ENOTFOUND, &e);
+	assert_true(got.deleted);
+	assert_int_equal(s->ops->meta(s, P("D"), &m, &e), 0);
+	assert_int_equal(m.current_version, 2);
+	assert_true(m.versions[0].deleted > 0 && m.versions[1].deleted > 0);
+	vc_store_meta_release(&m);
+	vc_store_close(s);
+}
+
+static void test_undelete_destroy(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_store_meta m;
+	struct vc_store_got got;
+	struct vc_err e = { 0, "" };
+	int one = 1, two = 2;
+
+	(void)state;
+	put_ok(s, P("U"), "v1", 1);
+	put_ok(s, P("U"), "v2", 2);
+	assert_int_equal(s->ops->del(s, P("U"), NULL, 0, &e), 0);
+	assert_int_equal(s->ops->undelete(s, P("U"), &two, 1, &e), 0);
+	get_is(s, P("U"), 0, "v2", 2, 2);
+	assert_int_equal(s->ops->undelete(s, P("U"), NULL, 0, &e), VC_EUSAGE);
+	assert_int_equal(s->ops->destroy(s, P("U"), NULL, 0, &e), VC_EUSAGE);
+	assert_int_equal(s->ops->destroy(s, P("U"), &one, 1, &e), 0);
+	got = get_fails(s, P("U"), 1, VC_ENOTFOUND, &e);
+	assert_true(got.destroyed);
+	assert_string_equal(e.msg, "version 1 is destroyed");
+	/* A destroyed version stays destroyed. */
+	assert_int_equal(s->ops->undelete(s, P("U"), &one, 1, &e), 0);
+	get_fails(s, P("U"), 1, VC_ENOTFOUND, &e);
+	assert_int_equal(s->ops->meta(s, P("U"), &m, &e), 0);
+	assert_true(m.versions[0].destroyed);
+	assert_false(m.versions[1].destroyed);
+	vc_store_meta_release(&m);
+	vc_store_close(s);
+}
+
+static int has_key(char **keys, size_t n, const char *k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(keys[i], k))
+			return 1;
+	return 0;
+}
+
+static void test_list_and_delete_all(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_store_meta m;
+	struct vc_store_got got;
+	struct vc_err e = { 0, "" };
+	char **keys;
+	size_t n;
+
+	(void)state;
+	put_ok(s, "t/a/X", "1", 1);
+	put_ok(s, "t/a/Y", "2", 1);
+	put_ok(s, "t/a/sub/Z", "3", 1);
+	assert_int_equal(s->ops->list(s, "t/a/", &keys, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_true(has_key(keys, n, "X") && has_key(keys, n, "Y") &&
+		    has_key(keys, n, "sub/"));
+	vc_store_list_free(keys, n);
+	assert_int_equal(s->ops->list(s, "t/empty/", &keys, &n, &e), 0);
+	assert_int_equal(n, 0);
+	vc_store_list_free(keys, n);
+	assert_int_equal(s->ops->delete_all(s, "t/a/X", &e), 0);
+	got = get_fails(s, "t/a/X", 0, VC_ENOTFOUND, &e);
+	assert_false(got.deleted || got.destroyed);
+	assert_int_equal(s->ops->meta(s, "t/a/X", &m, &e), VC_ENOTFOUND);
+	assert_int_equal(s->ops->list(s, "t/a/", &keys, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_false(has_key(keys, n, "X"));
+	vc_store_list_free(keys, n);
+	vc_store_close(s);
+}
+
+static void test_path_escaping(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_err e = { 0, "" };
+	char **keys;
+	size_t n;
+
+	(void)state;
+	put_ok(s, "esc/a b/k?x=1&y#z%", "odd", 1);
+	get_is(s, "esc/a b/k?x=1&y#z%", 0, "odd", 3, 1);
+	assert_int_equal(s->ops->list(s, "esc/a b/", &keys, &n, &e), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(keys[0], "k?x=1&y#z%");
+	vc_store_list_free(keys, n);
+	vc_store_close(s);
+}
+
+static void test_get_many(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_store_item it[20];
+	struct vc_err e = { 0, "" };
+	char paths[20][64], val[16];
+
+	(void)state;
+	memset(it, 0, sizeof(it));
+	for (int i = 0; i < 20; i++) {
+		snprintf(paths[i], sizeof(paths[i]), P("M%d"), i);
+		snprintf(val, sizeof(val), "value-%d", i);
+		if (i != 7)
+			put_ok(s, paths[i], val, 1);
+		it[i].path = paths[i];
+	}
+	put_ok(s, paths[3], "newer", 2);
+	it[3].version = 1;
+	assert_int_equal(s->ops->get_many(s, it, 20, 4, &e), 0);
+	for (int i = 0; i < 20; i++) {
+		snprintf(val, sizeof(val), "value-%d", i);
+		if (i == 7) {
+			assert_int_equal(it[i].rc, VC_ENOTFOUND);
+			continue;
+		}
+		assert_int_equal(it[i].rc, 0);
+		assert_string_equal(it[i].value.data, val);
+		assert_int_equal(it[i].got.version, 1);
+		vc_buf_release(&it[i].value);
+	}
+	vc_store_close(s);
+}
+
+/* ---- faults ---- */
+
+static void test_sealed(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_err e = { 0, "" };
+	int before;
+
+	(void)state;
+	put_ok(s, P("S"), "x", 1);
+	assert_int_equal(ctl("POST", "/_emulator/seal", "{\"sealed\":true}",
+			     NULL), 200);
+	before = stat_of("requests");
+	get_fails(s, P("S"), 0, VC_EUNAVAIL, &e);
+	assert_int_equal(stat_of("requests") - before, 2);
+	assert_non_null(strstr(e.msg, "Vault is sealed"));
+	assert_non_null(strstr(e.msg, "unseal"));
+	assert_true(said_has("vault answered 503; retrying in 1 s"));
+	vc_store_close(s);
+}
+
+static void test_429_retry_after(void **state)
+{
+	struct vc_store *s = open_store();
+	double t;
+
+	(void)state;
+	put_ok(s, P("R"), "x", 1);
+	fault("{\"match\":\"^GET /v1/secret/data/\",\"status\":429,"
+	      "\"retry_after\":1,\"errors\":[\"rate limited\"]}");
+	t = now_s();
+	get_is(s, P("R"), 0, "x", 1, 1);
+	t = now_s() - t;
+	assert_true(t >= 0.9 && t < 1.9);
+	assert_true(said_has("vault answered 429; retrying in 1 s"));
+	vc_store_close(s);
+}
+
+static void test_dropped_connection(void **state)
+{
+	struct vc_store *s = open_store();
+
+	(void)state;
+	put_ok(s, P("DROP"), "x", 1);
+	fault("{\"match\":\"^GET /v1/secret/data/\",\"drop\":true}");
+	get_is(s, P("DROP"), 0, "x", 1, 1);
+	assert_true(said_has("vault unreachable ("));
+	vc_store_close(s);
+}
+
+static void test_server_errors(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_err e = { 0, "" };
+	int before;
+
+	(void)state;
+	put_ok(s, P("E"), "x", 1);
+	/* 500 is retried, 501 is not. */
+	fault("{\"match\":\"^GET /v1/secret/data/\",\"status\":500,"
+	      "\"retry_after\":0}");
+	get_is(s, P("E"), 0, "x", 1, 1);
+	fault("{\"match\":\"^GET /v1/secret/data/\",\"status\":501}");
+	before = stat_of("requests");
+	get_fails(s, P("E"), 0, VC_EUNAVAIL, &e);
+	assert_int_equal(stat_of("requests") - before, 1);
+	assert_non_null(strstr(e.msg, "not initialized"));
+	/* Other 400s are the server refusing: its reason is passed on. */
+	fault("{\"match\":\"^POST /v1/secret/data/\",\"status\":400,"
+	      "\"errors\":[\"no data\\nprovided\"]}");
+	assert_int_equal(s->ops->put(s, P("E"), "y", 1, -1, NULL, &e),
+			 VC_EFAIL);
+	assert_non_null(strstr(e.msg, "no data provided"));
+	vc_store_close(s);
+}
+
+static void test_permission_denied(void **state)
+{
+	struct vc_store *s;
+	struct vc_err e = { 0, "" };
+	int before;
+
+	(void)state;
+	setenv("VAULT_TOKEN", "not-a-token", 1);
+	s = open_store();
+	before = stat_of("requests");
+	get_fails(s, P("X"), 0, VC_EPERM, &e);
+	assert_int_equal(stat_of("requests") - before, 1);
+	assert_non_null(strstr(e.msg, "permission denied"));
+	vc_store_close(s);
+}
+
+static void test_timeout(void **state)
+{
+	struct vc_store *s;
+	struct vc_err e = { 0, "" };
+	double t;
+
+	(void)state;
+	setenv("VAULT_CLIENT_TIMEOUT", "2s", 1);
+	s = open_store();
+	fault("{\"match\":\"^GET /v1/secret/data/\",\"delay_ms\":4000,"
+	      "\"count\":5}");
+	t = now_s();
+	get_fails(s, P("T"), 0, VC_EUNAVAIL, &e);
+	t = now_s() - t;
+	assert_true(t >= 1.9 && t < 3.0);
+	assert_non_null(strstr(e.msg, "did not answer within 2 s"));
+	vc_store_close(s);
+}
+
+/* A standby's 307 back to the same path, count times. */
+static void redirect_fault(int count)
+{
+	char json[512];
+
+	snprintf(json, sizeof(json), "{\"match\":\"^GET /v1/secret/data/\","
+		 "\"status\":307,\"count\":%d,\"headers\":{\"Location\":"
+		 "\"%s/v1/secret/data/%s\"}}", count, addr, P("RD"));
+	fault(json);
+}
+
+static void test_redirect(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_err e = { 0, "" };
+
+	(void)state;
+	put_ok(s, P("RD"), "x", 1);
+	redirect_fault(1);
+	get_is(s, P("RD"), 0, "x", 1, 1);
+	redirect_fault(2);
+	get_fails(s, P("RD"), 0, VC_EUNAVAIL, &e);
+	assert_non_null(strstr(e.msg, "redirected"));
+	vc_store_close(s);
+}
+
+static void test_tls_settings(void **state)
+{
+	struct vc_vault_conf c = { 0 };
+	struct vc_store *s = NULL;
+	struct vc_err e = { 0, "" };
+	char https[256];
+	double t;
+
+	(void)state;
+	setenv("VAULT_CLIENT_CERT", "/etc/hostname", 1);
+	assert_int_equal(vc_vault_open(&s, &c, &e), VC_EUSAGE);
+	assert_null(s);
+	assert_non_null(strstr(e.msg, "VAULT_CLIENT_KEY"));
+	unsetenv("VAULT_CLIENT_CERT");
+	assert_int_equal(strncmp(addr, "http://", 7), 0);
+	snprintf(https, sizeof(https), "https://%s", addr + 7);
+	setenv("VAULT_ADDR", https, 1);
+	s = open_store();
+	t = now_s();
+	get_fails(s, P("TLS"), 0, VC_EUNAVAIL, &e);
+	assert_true(now_s() - t < 0.9);       /* not retried */
+	assert_non_null(strstr(e.msg, "TLS handshake"));
+	assert_non_null(strstr(e.msg, "VAULT_ADDR"));
+	vc_store_close(s);
+	setenv("VAULT_ADDR", "ftp://x", 1);
+	assert_int_equal(vc_vault_open(&s, &c, &e), VC_EUSAGE);
+	setenv("VAULT_ADDR", addr, 1);
+	setenv("VAULT_SKIP_VERIFY", "maybe", 1);
+	assert_int_equal(vc_vault_open(&s, &c, &e), VC_EUSAGE);
+}
+
+static void test_unreachable(void **state)
+{
+	struct vc_store *s;
+	struct vc_err e = { 0, "" };
+
+	(void)state;
+	setenv("VAULT_MAX_RETRIES", "0", 1);
+	setenv("VAULT_ADDR", "http://127.0.0.1:1", 1);
+	s = open_store();
+	get_fails(s, P("X"), 0, VC_EUNAVAIL, &e);
+	assert_non_null(strstr(e.msg, "unreachable at http://127.0.0.1:1"));
+	assert_false(said_has("retrying"));
+	vc_store_close(s);
+}
+
+/* 100 writes over one connection, then a bulk read at 8 in flight on at
+ * most 8 connections. */
+static void test_keep_alive(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_store_item it[100];
+	struct vc_err e = { 0, "" };
+	char paths[100][64];
+	int conns = stat_of("connections");
+
+	(void)state;
+	memset(it, 0, sizeof(it));
+	for (int i = 0; i < 100; i++) {
+		snprintf(paths[i], sizeof(paths[i]), P("K%d"), i);
+		put_ok(s, paths[i], paths[i], 1);
+		it[i].path = paths[i];
+	}
+	assert_int_equal(stat_of("connections") - conns, 1);
+	assert_int_equal(s->ops->get_many(s, it, 100, 8, &e), 0);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(it[i].rc, 0);
+		assert_string_equal(it[i].value.data, paths[i]);
+		vc_buf_release(&it[i].value);
+	}
+	assert_true(stat_of("connections") - conns <= 8);
+	assert_true(stat_of("max_open_connections") <= 8);
+	vc_store_close(s);
+}
+
+static void test_get_many_faults(void **state)
+{
+	struct vc_store *s = open_store();
+	struct vc_store_item it[20];
+	struct vc_err e = { 0, "" };
+	char paths[20][64];
+	double t;
+
+	(void)state;
+	memset(it, 0, sizeof(it));
+	for (int i = 0; i < 20; i++) {
+		snprintf(paths[i], sizeof(paths[i]), P("F%d"), i);
+		put_ok(s, paths[i], "v", 1);
+		it[i].path = paths[i];
+	}
+	fault("{\"match\":\"^GET /v1/secret/data/\",\"status\":429,"
+	      "\"retry_after\":1,\"count\":5}");
+	t = now_s();
+	assert_int_equal(s->ops->get_many(s, it, 20, 8, &e), 0);
+	assert_true(now_s() - t >= 0.9);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(it[i].rc, 0);
+		vc_buf_release(&it[i].value);
+	}
+	/* Sealed: the batch stops instead of failing 20 times slowly. */
+	assert_int_equal(ctl("POST", "/_emulator/seal", "{\"sealed\":true}",
+			     NULL), 200);
+	t = now_s();
+	assert_int_equal(s->ops->get_many(s, it, 20, 8, &e), VC_EUNAVAIL);
+	assert_true(now_s() - t < 2.5);
+	assert_non_null(strstr(e.msg, "sealed"));
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(it[i].rc, VC_EUNAVAIL);
+		vc_buf_release(&it[i].value);
+	}
+	vc_store_close(s);
+}
+
+/* ---- authentication and headers ---- */
+
+static void test_token_sources(void **state)
+{
+	struct vc_vault_conf c = { 0 };
+	struct vc_store *s = NULL;
+	struct vc_err e = { 0, "" };
+	char path[128];
+	FILE *f;
+
+	(void)state;
+	unsetenv("VAULT_TOKEN");
+	assert_int_equal(vc_vault_open(&s, &c, &e), VC_EPERM);
+	assert_non_null(strstr(e.msg, "no vault token"));
+	snprintf(path, sizeof(path), "%s/token", home);
+	f = fopen(path, "w");
+	fprintf(f, "\n  %s \n", token);
+	fclose(f);
+	c.token_file = path;
+	s = open_conf(&c);
+	put_ok(s, P("TF"), "x", 1);
+	vc_store_close(s);
+	c.token_file = NULL;
+	snprintf(path, sizeof(path), "%s/.vault-token", home);
+	f = fopen(path, "w");
+	fprintf(f, "%s\n", token);
+	fclose(f);
+	s = open_store();
+	put_ok(s, P("TF"), "y", 2);
+	vc_store_close(s);
+	unlink(path);
+}
+
+static void test_approle(void **state)
+{
+	struct vc_vault_conf c = { 0 };
+	struct vc_store *s = NULL;
+	struct vc_err e = { 0, "" };
+	char role[128], secret_file[128], *colon;
+	FILE *f;
+
+	(void)state;
+	if (!approle)
+		fail_msg("VC_TEST_APPROLE (ROLE_ID:SECRET_ID of the emulator's "
+			 "--approle) is not set");
+	snprintf(role, sizeof(role), "%s", approle);
+	colon = strchr(role, ':');
+	assert_non_null(colon);
+	*colon = '\0';
+	snprintf(secret_file, sizeof(secret_file), "%s/secret-id", home);
+	f = fopen(secret_file, "w");
+	fprintf(f, "%s\n", colon + 1);
+	fclose(f);
+	unsetenv("VAULT_TOKEN");
+	c.role_id = role;
+	c.secret_id_file = secret_file;
+	c.verbose = 1;
+	s = open_conf(&c);
+	put_ok(s, P("AR"), "x", 1);
+	get_is(s, P("AR"), 0, "x", 1, 1);
+	assert_true(said_has("vault: token "));
+	assert_true(said_has(" ttl "));
+	vc_store_close(s);
+	c.role_id = "wrong-role";
+	assert_int_equal(vc_vault_open(&s, &c, &e), VC_EPERM);
+	assert_non_null(strstr(e.msg, "AppRole login failed"));
+	unlink(secret_file);
+}
+
+static void test_headers_and_rate(void **state)
+{
+	struct vc_store *s;
+	struct vc_buf log = VC_BUF_INIT;
+	double t;
+
+	(void)state;
+	setenv("VAULT_NAMESPACE", "team1/", 1);
+	setenv("VAULT_RATE_LIMIT", "4:1", 1);
+	s = open_store();
+	t = now_s();
+	for (int i = 0; i < 5; i++)
+		put_ok(s, P("H"), "x", i + 1);
+	/* 1 at once, then 4 a second. */
+	assert_true(now_s() - t >= 0.9);
+	assert_int_equal(ctl("GET", "/_emulator/requests", NULL, &log), 200);
+	assert_non_null(strstr(log.data, "team1/"));
+	assert_non_null(strstr(log.data, "X-Vault-Request"));
+	vc_buf_release(&log);
+	vc_store_close(s);
+}
+
+static char *env_dup(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strdup(v) : NULL;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup(f, setup)
+		T(test_round_trip),
+		T(test_too_large),
+		T(test_versions_and_meta),
+		T(test_cas),
+		T(test_deleted_versus_missing),
+		T(test_undelete_destroy),
+		T(test_list_and_delete_all),
+		T(test_path_escaping),
+		T(test_get_many),
+		T(test_sealed),
+		T(test_429_retry_after),
+		T(test_dropped_connection),
+		T(test_server_errors),
+		T(test_permission_denied),
+		T(test_timeout),
+		T(test_redirect),
+		T(test_tls_settings),
+		T(test_unreachable),
+		T(test_keep_alive),
+		T(test_get_many_faults),
+		T(test_token_sources),
+		T(test_approle),
+		T(test_headers_and_rate),
+#undef T
+	};
+	int rc;
+
+	addr = env_dup("VAULT_ADDR");
+	token = env_dup("VAULT_TOKEN");
+	emu = env_dup("VC_TEST_EMULATOR");
+	approle = env_dup("VC_TEST_APPROLE");
+	if (!addr || !token || !emu) {
+		fprintf(stderr, "test_vault: VAULT_ADDR, VAULT_TOKEN and "
+			"VC_TEST_EMULATOR must name a running "
+			"tests/vault/emulator.py\n");
+		return 1;
+	}
+	/* No ~/.vault-token of the user's may take part. */
+	snprintf(home, sizeof(home), "/tmp/test_vault.XXXXXX");
+	if (!mkdtemp(home) || sodium_init() < 0)
+		return 1;
+	setenv("HOME", home, 1);
+	vc_buf_init(&said, 0);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests_name("vault", tests, NULL, NULL);
+	curl_global_cleanup();
+	rmdir(home);
+	vc_buf_release(&said);
+	return rc;
+}

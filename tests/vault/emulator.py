@@ -1,0 +1,1526 @@
+#!/usr/bin/python3
+"""HashiCorp Vault HTTP emulator for vaultctl tests (Python standard library only).
+
+Implements the subset of the Vault HTTP API described in
+shared/reference/vault.md: KV v2 (data, delete, undelete, destroy, metadata,
+config), token lookup-self / renew-self / revoke-self, AppRole login,
+sys/health, sys/seal-status, sys/internal/ui/mounts, plus a control API under
+/_emulator/ (fault injection, stats, reset, seal, config, request log, dump).
+
+Usage:
+  /usr/bin/python3 tests/vault/emulator.py --listen 127.0.0.1:0 --port-file FILE
+      [--token TOKEN ...] [--approle ROLE_ID:SECRET_ID] [--approle-mount approle]
+      [--mount secret] [--tls-cert F --tls-key F] [--sealed] [--log FILE]
+
+--listen also accepts unix:/path/to/socket (the port file then receives the
+socket path).  The port file is written atomically once the socket listens.
+
+Control API (no token, never counted as Vault requests or client connections):
+  POST   /_emulator/fault    {"match": regex, "count": 1, "status": S,
+                              "retry_after": secs, "errors": [...],
+                              "headers": {...}, "body": <json>,
+                              "drop": true, "delay_ms": D}  -> {"id": n}
+         The regex is searched in "METHOD /v1/path?query" (raw request target).
+         Faults are consumed in registration order by matching requests.
+         delay_ms alone: sleep then handle normally.  drop: close the socket
+         with no response.  status: answer with that status and
+         {"errors": errors or []} (or "body" verbatim), plus Retry-After.
+  GET    /_emulator/faults   pending faults
+  DELETE /_emulator/faults   clear pending faults
+  GET    /_emulator/stats    {"requests", "connections", "open_connections",
+                              "max_open_connections", "faults_pending"}
+         A connection is counted once it carries a /v1 request (or when it
+         closes without carrying any request, e.g. a failed TLS handshake).
+         Connections whose first request targets /_emulator/ are control
+         connections and are never counted.
+  POST   /_emulator/reset    clear data, faults, counters, request log; restore
+                             startup seal state, KV config and token set.
+  POST   /_emulator/seal     {"sealed": bool}
+  POST   /_emulator/config   {"max_versions", "cas_required",
+                              "delete_version_after", "tokens": [..]}
+                             (mount config of every KV mount; tokens are added)
+  GET    /_emulator/requests recent /v1 requests: method, path, status,
+                             connection id, request headers (never bodies)
+  GET    /_emulator/dump     every KV key with its versions and data
+"""
+
+import argparse
+import copy
+import http
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import socketserver
+import ssl
+import string
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+MAX_BODY = 32 * 1024 * 1024          # Vault's default max_request_size
+DRAIN_LIMIT = 256 * 1024 * 1024      # drain oversized bodies up to this much
+DEFAULT_MAX_VERSIONS = 10
+VAULT_VERSION = "1.15.6"
+APPROLE_TTL = 2764800                # 768h, Vault's default max lease
+REQUEST_LOG_CAP = 10000
+
+
+# --------------------------------------------------------------------------
+# helpers
+
+def now_ns():
+    return time.time_ns()
+
+
+def rfc3339(ns):
+    """Go time.RFC3339Nano in UTC: trailing zeros of the fraction trimmed."""
+    if ns is None:
+        return ""
+    sec, frac = divmod(ns, 1_000_000_000)
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+    if frac:
+        base += "." + ("%09d" % frac).rstrip("0")
+    return base + "Z"
+
+
+def go_duration(seconds):
+    """Go time.Duration.String() for a whole number of seconds."""
+    seconds = int(seconds)
+    if seconds == 0:
+        return "0s"
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    if h:
+        return "%s%dh%dm%ds" % (sign, h, m, s)
+    if m:
+        return "%s%dm%ds" % (sign, m, s)
+    return "%s%ds" % (sign, s)
+
+
+_DUR_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)")
+_DUR_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1,
+              "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(v):
+    """Vault parseutil.ParseDurationSecond: int seconds or Go duration string."""
+    if v is None or v == "":
+        return 0
+    if isinstance(v, bool):
+        raise ValueError("invalid duration")
+    if isinstance(v, (int, float)):
+        return int(v)
+    if isinstance(v, str):
+        s = v.strip()
+        neg = s.startswith("-")
+        if neg:
+            s = s[1:]
+        if re.fullmatch(r"\d+", s):
+            total = int(s)
+        else:
+            pos = 0
+            total = 0.0
+            for mt in _DUR_RE.finditer(s):
+                if mt.start() != pos:
+                    raise ValueError("invalid duration %r" % v)
+                total += float(mt.group(1)) * _DUR_UNITS[mt.group(2)]
+                pos = mt.end()
+            if pos != len(s) or pos == 0:
+                raise ValueError("invalid duration %r" % v)
+            total = int(total)
+        return -total if neg else total
+    raise ValueError("invalid duration")
+
+
+def parse_bool(v):
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v != 0
+    if isinstance(v, str):
+        s = v.strip().lower()
+        if s in ("1", "t", "true", "y", "yes", "on"):
+            return True
+        if s in ("0", "f", "false", "n", "no", "off", ""):
+            return False
+    raise ValueError("cannot parse %r as bool" % (v,))
+
+
+def parse_int(v):
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return int(v)
+    if isinstance(v, str):
+        return int(v.strip() or "0")
+    raise ValueError("cannot parse %r as int" % (v,))
+
+
+def parse_versions(raw):
+    """framework.TypeCommaIntSlice: [1,2], ["1","2"], "1,2", 3."""
+    if raw is None:
+        return []
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return [int(raw)]
+    if isinstance(raw, str):
+        return [int(x) for x in raw.split(",") if x.strip()]
+    if isinstance(raw, list):
+        out = []
+        for x in raw:
+            if isinstance(x, str):
+                out.extend(int(y) for y in x.split(",") if y.strip())
+            else:
+                out.append(parse_int(x))
+        return out
+    raise ValueError("invalid versions")
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for k, v in patch.items():
+        if v is None:
+            result.pop(k, None)
+        else:
+            result[k] = merge_patch(result.get(k), v)
+    return result
+
+
+_B62 = string.ascii_letters + string.digits
+
+
+def rand_id(n=24):
+    return "".join(secrets.choice(_B62) for _ in range(n))
+
+
+def envelope(data=None, auth=None, warnings=None, mount_type=None):
+    env = {
+        "request_id": str(uuid.uuid4()),
+        "lease_id": "",
+        "renewable": False,
+        "lease_duration": 0,
+        "data": data,
+        "wrap_info": None,
+        "warnings": warnings,
+        "auth": auth,
+    }
+    if mount_type:
+        env["mount_type"] = mount_type
+    return env
+
+
+def errors(*msgs):
+    return {"errors": list(msgs)}
+
+
+class HandshakeFailed(Exception):
+    """TLS handshake failed; the connection was already counted and closed."""
+
+
+class HTTPError(Exception):
+    def __init__(self, status, body=None, headers=None):
+        super().__init__(status)
+        self.status = status
+        self.body = body if body is not None else errors()
+        self.headers = headers or {}
+
+
+# --------------------------------------------------------------------------
+# state
+
+class Version:
+    __slots__ = ("created", "deletion", "destroyed", "data")
+
+    def __init__(self, created, deletion, data):
+        self.created = created
+        self.deletion = deletion      # ns or None
+        self.destroyed = False
+        self.data = data              # dict or None once destroyed
+
+    def deleted(self, now):
+        return self.deletion is not None and self.deletion < now
+
+    def meta(self):
+        return {
+            "created_time": rfc3339(self.created),
+            "deletion_time": rfc3339(self.deletion),
+            "destroyed": self.destroyed,
+        }
+
+
+class KeyMeta:
+    def __init__(self, created=None):
+        self.versions = {}            # int -> Version
+        self.current = 0
+        self.oldest = 0
+        self.max_versions = 0
+        self.cas_required = False
+        self.dva = 0                  # delete_version_after, seconds
+        self.custom = None            # dict[str,str] or None
+        self.created = created
+        self.updated = created
+
+
+class State:
+    def __init__(self, args):
+        self.lock = threading.RLock()
+        self.args = args
+        self.mounts = list(dict.fromkeys(args.mount or ["secret"]))
+        self.approle_mounts = list(dict.fromkeys(args.approle_mount or ["approle"]))
+        self.approles = []
+        for spec in args.approle or []:
+            if ":" not in spec:
+                raise SystemExit("--approle wants ROLE_ID:SECRET_ID")
+            rid, sid = spec.split(":", 1)
+            self.approles.append((rid, sid))
+        self.initial_tokens = []
+        for group in args.token or []:
+            for t in group:
+                if t not in self.initial_tokens:
+                    self.initial_tokens.append(t)
+        self.conn_seq = 0
+        self.fault_seq = 0
+        self.open_connections = 0
+        self.reset_all()
+
+    # callers hold no lock; reset_all takes it
+    def reset_all(self):
+        with self.lock:
+            self.sealed = bool(self.args.sealed)
+            self.store = {m: {} for m in self.mounts}
+            self.config = {m: {"max_versions": 0, "cas_required": False,
+                               "dva": 0} for m in self.mounts}
+            self.faults = []
+            self.requests = 0
+            self.connections = 0
+            self.max_open = self.open_connections
+            self.request_log = []
+            if not hasattr(self, "tokens"):
+                self.tokens = {}
+            # keep issued approle tokens; restore configured ones
+            for t in list(self.tokens):
+                if self.tokens[t]["kind"] == "static":
+                    del self.tokens[t]
+            for t in self.initial_tokens:
+                self.add_static_token(t)
+
+    def add_static_token(self, tok):
+        if tok in self.tokens:
+            return
+        self.tokens[tok] = {
+            "kind": "static",
+            "accessor": rand_id(24),
+            "policies": ["root"],
+            "display_name": "token",
+            "path": "auth/token/root",
+            "meta": None,
+            "creation_time": int(time.time()),
+            "creation_ttl": 0,
+            "ttl": 0,
+            "expire": None,
+            "renewable": False,
+        }
+
+    def issue_token(self, mount, role_id):
+        tok = "hvs." + rand_id(24)
+        nowsec = int(time.time())
+        self.tokens[tok] = {
+            "kind": "approle",
+            "accessor": rand_id(24),
+            "policies": ["default"],
+            "display_name": mount,
+            "path": "auth/%s/login" % mount,
+            "meta": {"role_name": "emulator-role"},
+            "creation_time": nowsec,
+            "creation_ttl": APPROLE_TTL,
+            "ttl": APPROLE_TTL,
+            "expire": nowsec + APPROLE_TTL,
+            "renewable": True,
+        }
+        return tok
+
+    def token_valid(self, tok):
+        info = self.tokens.get(tok)
+        if info is None:
+            return None
+        if info["expire"] is not None and info["expire"] <= time.time():
+            del self.tokens[tok]
+            return None
+        return info
+
+    # ----- faults
+    def add_fault(self, spec):
+        self.fault_seq += 1
+        spec["id"] = self.fault_seq
+        self.faults.append(spec)
+        return self.fault_seq
+
+    def take_fault(self, target):
+        with self.lock:
+            for f in self.faults:
+                if f["remaining"] > 0 and f["regex"].search(target):
+                    f["remaining"] -= 1
+                    if f["remaining"] <= 0:
+                        self.faults.remove(f)
+                    return f
+        return None
+
+    # ----- KV helpers (caller holds lock)
+    def effective_max(self, mount, meta):
+        cfg = self.config[mount]["max_versions"]
+        m = max(meta.max_versions, cfg)
+        return m if m > 0 else DEFAULT_MAX_VERSIONS
+
+    def effective_dva(self, mount, meta):
+        if meta.dva:
+            return meta.dva if meta.dva > 0 else 0
+        c = self.config[mount]["dva"]
+        return c if c > 0 else 0
+
+
+# --------------------------------------------------------------------------
+# server plumbing
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+    block_on_close = False
+
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = host
+        self.server_port = port
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, ssl.SSLError, OSError,
+                            HandshakeFailed)):
+            return
+        super().handle_error(request, client_address)
+
+
+class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, ssl.SSLError, OSError,
+                            HandshakeFailed)):
+            return
+        super().handle_error(request, client_address)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "vault-emulator"
+    sys_version = ""
+    timeout = 300
+    disable_nagle_algorithm = True
+
+    state = None       # set in main()
+    ssl_ctx = None
+    logfile = None
+    log_lock = threading.Lock()
+
+    # ------------------------------------------------------------ lifecycle
+    def setup(self):
+        st = self.state
+        with st.lock:
+            st.conn_seq += 1
+            self.conn_id = st.conn_seq
+        self.conn_kind = "pending"       # pending | counted | control
+        if self.ssl_ctx is not None:
+            try:
+                self.request.settimeout(10)
+                self.request = self.ssl_ctx.wrap_socket(self.request, server_side=True)
+            except (ssl.SSLError, OSError, ValueError):
+                # failed handshake: an accepted connection that carried no request
+                with st.lock:
+                    st.connections += 1
+                raise HandshakeFailed()
+        # TCP_NODELAY only exists for TCP sockets (not for unix: listeners)
+        self.disable_nagle_algorithm = self.request.family in (socket.AF_INET, socket.AF_INET6)
+        super().setup()
+
+    def finish(self):
+        try:
+            super().finish()
+        except OSError:
+            pass
+        st = self.state
+        with st.lock:
+            if self.conn_kind == "counted":
+                st.open_connections -= 1
+            elif self.conn_kind == "pending":
+                st.connections += 1
+
+    def classify_connection(self, path):
+        if self.conn_kind != "pending":
+            return
+        st = self.state
+        if path.startswith("/_emulator/") or path == "/_emulator":
+            self.conn_kind = "control"
+            return
+        with st.lock:
+            self.conn_kind = "counted"
+            st.connections += 1
+            st.open_connections += 1
+            if st.open_connections > st.max_open:
+                st.max_open = st.open_connections
+
+    def log_message(self, fmt, *args):   # silence default stderr logging
+        pass
+
+    def handle_expect_100(self):
+        cl = self.headers.get("Content-Length")
+        try:
+            too_big = cl is not None and int(cl) > MAX_BODY
+        except ValueError:
+            too_big = False
+        if too_big:
+            self.classify_connection(urlsplit(self.path).path)
+            if urlsplit(self.path).path.startswith("/v1/"):
+                with self.state.lock:
+                    self.state.requests += 1
+            self.close_connection = True
+            self.respond(413, errors("failed to parse JSON input: http: request body too large"))
+            return False
+        return super().handle_expect_100()
+
+    def handle_one_request(self):
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.requestline = ""
+                self.request_version = ""
+                self.command = ""
+                self.close_connection = True
+                self.send_error(414)
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return
+            self.dispatch()
+            try:
+                self.wfile.flush()
+            except OSError:
+                self.close_connection = True
+        except (TimeoutError, socket.timeout, ConnectionError, ssl.SSLError, OSError):
+            self.close_connection = True
+
+    # ------------------------------------------------------------ I/O
+    def respond(self, status, body=None, headers=None):
+        """Send one complete response with Content-Length."""
+        if body is None or status == 204 or status == 304:
+            payload = b""
+        elif isinstance(body, (bytes, bytearray)):
+            payload = bytes(body)
+        else:
+            payload = (json.dumps(body, separators=(",", ":")) + "\n").encode()
+        try:
+            phrase = http.HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Status %d" % status
+        lines = ["HTTP/1.1 %d %s" % (status, phrase),
+                 "Date: %s" % self.date_time_string(),
+                 "Cache-Control: no-store"]
+        if payload or (self.command == "HEAD" and body is not None):
+            lines.append("Content-Type: application/json")
+        extra = headers or {}
+        for k, v in extra.items():
+            lines.append("%s: %s" % (k, v))
+        send_body = payload
+        if self.command == "HEAD":
+            send_body = b""
+        lines.append("Content-Length: %d" % len(send_body))
+        if self.close_connection:
+            lines.append("Connection: close")
+        data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + send_body
+        self.status_sent = status
+        try:
+            self.wfile.write(data)
+        except OSError:
+            self.close_connection = True
+
+    def read_body(self):
+        """Return (bytes, too_large)."""
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            chunks = []
+            total = 0
+            too_large = False
+            while True:
+                line = self.rfile.readline(65537)
+                if not line:
+                    raise ConnectionError("eof in chunked body")
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while True:           # trailers
+                        t = self.rfile.readline(65537)
+                        if t in (b"\r\n", b"\n", b""):
+                            break
+                    break
+                remaining = size
+                while remaining:
+                    piece = self.rfile.read(min(remaining, 1 << 20))
+                    if not piece:
+                        raise ConnectionError("eof in chunk")
+                    remaining -= len(piece)
+                    total += len(piece)
+                    if total > MAX_BODY:
+                        too_large = True
+                    elif not too_large:
+                        chunks.append(piece)
+                    if total > DRAIN_LIMIT:
+                        self.close_connection = True
+                        return b"", True
+                self.rfile.readline(65537)     # CRLF after chunk
+            return (b"" if too_large else b"".join(chunks)), too_large
+        cl = self.headers.get("Content-Length")
+        if cl is None:
+            return b"", False
+        try:
+            n = int(cl)
+        except ValueError:
+            raise HTTPError(400, errors("invalid Content-Length"))
+        if n < 0:
+            raise HTTPError(400, errors("invalid Content-Length"))
+        if n > MAX_BODY:
+            if n <= DRAIN_LIMIT:
+                remaining = n
+                while remaining:
+                    piece = self.rfile.read(min(remaining, 1 << 20))
+                    if not piece:
+                        break
+                    remaining -= len(piece)
+            self.close_connection = True
+            return b"", True
+        data = b""
+        if n:
+            data = self.rfile.read(n)
+            if len(data) < n:
+                raise ConnectionError("short body")
+        return data, False
+
+    def write_log(self, method, target, status):
+        if not self.logfile:
+            return
+        with self.log_lock:
+            try:
+                self.logfile.write("%s %s %s %s\n" % (
+                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    method, target, status))
+                self.logfile.flush()
+            except OSError:
+                pass
+
+    # ------------------------------------------------------------ dispatch
+    def dispatch(self):
+        st = self.state
+        method = self.command
+        target = self.path
+        parts = urlsplit(target)
+        path = unquote(parts.path)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        self.status_sent = None
+        self.classify_connection(path)
+        is_v1 = path.startswith("/v1/") or path == "/v1"
+        log_entry = None
+        if is_v1:
+            hdrs = {}
+            for k, v in self.headers.items():
+                hdrs[k.lower()] = v
+            log_entry = {"method": method, "path": target, "status": None,
+                         "connection": self.conn_id, "headers": hdrs,
+                         "time": rfc3339(now_ns())}
+            with st.lock:
+                st.requests += 1
+                st.request_log.append(log_entry)
+                if len(st.request_log) > REQUEST_LOG_CAP:
+                    del st.request_log[: len(st.request_log) - REQUEST_LOG_CAP]
+        try:
+            try:
+                body, too_large = self.read_body()
+            except HTTPError as e:
+                self.close_connection = True
+                raise
+            except (ValueError, ConnectionError):
+                self.close_connection = True
+                return
+            if too_large:
+                self.close_connection = True
+                raise HTTPError(413, errors(
+                    "failed to parse JSON input: http: request body too large"))
+
+            if path.startswith("/_emulator/") or path == "/_emulator":
+                self.control(method, path, query, body)
+                return
+            if not is_v1:
+                raise HTTPError(404, errors())
+
+            fault = st.take_fault("%s %s" % (method, target))
+            if fault is not None:
+                if fault.get("delay_ms"):
+                    time.sleep(fault["delay_ms"] / 1000.0)
+                if fault.get("drop"):
+                    self.close_connection = True
+                    self.status_sent = "drop"
+                    try:
+                        self.request.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
+                if fault.get("status") is not None:
+                    hdrs = dict(fault.get("headers") or {})
+                    if fault.get("retry_after") is not None:
+                        hdrs["Retry-After"] = str(fault["retry_after"])
+                    if "body" in fault:
+                        fbody = fault["body"]
+                    else:
+                        fbody = errors(*(fault.get("errors") or []))
+                    self.respond(int(fault["status"]), fbody, hdrs)
+                    return
+            status, rbody, rheaders = self.vault(method, path[len("/v1/"):], query, body)
+            self.respond(status, rbody, rheaders)
+        except HTTPError as e:
+            self.respond(e.status, e.body, e.headers)
+        finally:
+            if log_entry is not None:
+                log_entry["status"] = self.status_sent
+            if self.status_sent is not None:
+                self.write_log(method, target, self.status_sent)
+
+    # ------------------------------------------------------------ control API
+    def control(self, method, path, query, body):
+        st = self.state
+        name = path[len("/_emulator/"):].strip("/")
+        req = {}
+        if body.strip():
+            try:
+                req = json.loads(body)
+            except ValueError as e:
+                raise HTTPError(400, errors("failed to parse JSON input: %s" % e))
+            if not isinstance(req, dict):
+                raise HTTPError(400, errors("expected a JSON object"))
+
+        if name == "fault" and method in ("POST", "PUT"):
+            try:
+                rx = re.compile(req.get("match", ""))
+            except re.error as e:
+                raise HTTPError(400, errors("bad match regex: %s" % e))
+            try:
+                count = int(req.get("count", 1))
+            except (TypeError, ValueError):
+                raise HTTPError(400, errors("bad count"))
+            spec = {"match": req.get("match", ""), "regex": rx, "count": count,
+                    "remaining": count}
+            for k in ("status", "retry_after", "errors", "drop", "delay_ms",
+                      "headers", "body"):
+                if k in req:
+                    spec[k] = req[k]
+            if not any(k in spec for k in ("status", "drop", "delay_ms")):
+                raise HTTPError(400, errors("fault needs status, drop or delay_ms"))
+            with st.lock:
+                fid = st.add_fault(spec)
+            self.respond(200, {"id": fid})
+            return
+        if name == "faults":
+            if method == "GET":
+                with st.lock:
+                    out = [{k: v for k, v in f.items() if k != "regex"}
+                           for f in st.faults]
+                self.respond(200, {"faults": out})
+                return
+            if method == "DELETE":
+                with st.lock:
+                    st.faults = []
+                self.respond(204)
+                return
+        if name == "stats" and method == "GET":
+            with st.lock:
+                out = {"requests": st.requests,
+                       "connections": st.connections,
+                       "open_connections": st.open_connections,
+                       "max_open_connections": st.max_open,
+                       "faults_pending": len(st.faults)}
+            self.respond(200, out)
+            return
+        if name == "reset" and method in ("POST", "PUT"):
+            st.reset_all()
+            self.respond(204)
+            return
+        if name == "seal" and method in ("POST", "PUT"):
+            try:
+                sealed = parse_bool(req.get("sealed", True))
+            except ValueError:
+                raise HTTPError(400, errors("bad sealed"))
+            with st.lock:
+                st.sealed = sealed
+            self.respond(200, {"sealed": sealed})
+            return
+        if name == "config":
+            if method in ("POST", "PUT"):
+                with st.lock:
+                    for m in st.mounts:
+                        cfg = st.config[m]
+                        try:
+                            if "max_versions" in req:
+                                cfg["max_versions"] = parse_int(req["max_versions"])
+                            if "cas_required" in req:
+                                cfg["cas_required"] = parse_bool(req["cas_required"])
+                            if "delete_version_after" in req:
+                                cfg["dva"] = parse_duration(req["delete_version_after"])
+                        except ValueError as e:
+                            raise HTTPError(400, errors(str(e)))
+                    for t in req.get("tokens") or []:
+                        st.add_static_token(str(t))
+                self.respond(204)
+                return
+            if method == "GET":
+                with st.lock:
+                    out = {m: {"max_versions": c["max_versions"],
+                               "cas_required": c["cas_required"],
+                               "delete_version_after": go_duration(c["dva"])}
+                           for m, c in st.config.items()}
+                    out = {"mounts": out, "sealed": st.sealed}
+                self.respond(200, out)
+                return
+        if name == "requests":
+            if method == "GET":
+                with st.lock:
+                    out = list(st.request_log)
+                self.respond(200, {"requests": out})
+                return
+            if method == "DELETE":
+                with st.lock:
+                    st.request_log = []
+                self.respond(204)
+                return
+        if name == "dump" and method == "GET":
+            with st.lock:
+                out = {}
+                for m, keys in st.store.items():
+                    out[m] = {}
+                    for k, meta in keys.items():
+                        out[m][k] = {
+                            "current_version": meta.current,
+                            "oldest_version": meta.oldest,
+                            "versions": {str(n): dict(v.meta(), data=v.data)
+                                         for n, v in sorted(meta.versions.items())},
+                        }
+            self.respond(200, out)
+            return
+        raise HTTPError(404, errors("unknown emulator endpoint %s %s" % (method, path)))
+
+    # ------------------------------------------------------------ Vault API
+    def token(self):
+        tok = self.headers.get("X-Vault-Token")
+        if not tok:
+            auth = self.headers.get("Authorization") or ""
+            if auth[:7].lower() == "bearer ":
+                tok = auth[7:].strip()
+        return tok or ""
+
+    @staticmethod
+    def parse_json(body):
+        if not body.strip():
+            return {}
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise HTTPError(400, errors("failed to parse JSON input: %s" % e))
+        try:
+            obj = json.loads(text)
+        except ValueError as e:
+            raise HTTPError(400, errors("failed to parse JSON input: %s" % e))
+        if obj is None:
+            return {}
+        if not isinstance(obj, dict):
+            kind = {list: "array", str: "string", bool: "bool"}.get(type(obj), "number")
+            raise HTTPError(400, errors(
+                "failed to parse JSON input: json: cannot unmarshal %s into Go value "
+                "of type map[string]interface {}" % kind))
+        return obj
+
+    def vault(self, method, vpath, query, body):
+        st = self.state
+        vpath = vpath.lstrip("/")
+
+        if vpath in ("sys/health", "sys/health/"):
+            return self.sys_health(method, query)
+        if vpath == "sys/seal-status" and method == "GET":
+            with st.lock:
+                sealed = st.sealed
+            return 200, {"type": "shamir", "initialized": True, "sealed": sealed,
+                         "t": 1, "n": 1, "progress": 0, "nonce": "",
+                         "version": VAULT_VERSION, "build_date": "2024-01-01T00:00:00Z",
+                         "migration": False, "recovery_seal": False,
+                         "storage_type": "mysql"}, None
+
+        with st.lock:
+            sealed = st.sealed
+        if sealed:
+            raise HTTPError(503, errors("Vault is sealed"))
+
+        if method == "PATCH":
+            ctype = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+            if not ctype:
+                raise HTTPError(400, errors("mime: no media type"))
+            if ctype != "application/merge-patch+json":
+                raise HTTPError(415, errors(
+                    'PATCH requires Content-Type of application/merge-patch+json, got "%s"'
+                    % ctype))
+
+        req = self.parse_json(body) if method in ("POST", "PUT", "PATCH") else {}
+
+        # AppRole login: unauthenticated
+        segs = vpath.split("/")
+        if (len(segs) == 3 and segs[0] == "auth" and segs[2] == "login"
+                and segs[1] in st.approle_mounts):
+            if method not in ("POST", "PUT"):
+                raise HTTPError(405, errors())
+            return self.approle_login(segs[1], req)
+
+        tok = self.token()
+        with st.lock:
+            info = st.token_valid(tok) if tok else None
+            info = copy.deepcopy(info) if info else None
+        if info is None:
+            raise HTTPError(403, errors("permission denied"))
+
+        if segs[0] == "auth" and len(segs) >= 3 and segs[1] == "token":
+            return self.token_ops(method, "/".join(segs[2:]), tok, info, req)
+
+        if vpath.startswith("sys/internal/ui/mounts/"):
+            sub = vpath[len("sys/internal/ui/mounts/"):]
+            for m in st.mounts:
+                if sub == m or sub.startswith(m + "/"):
+                    return 200, envelope({
+                        "accessor": "kv_emulator", "config": {
+                            "default_lease_ttl": 0, "force_no_cache": False,
+                            "max_lease_ttl": 0},
+                        "description": "key/value secret storage",
+                        "external_entropy_access": False, "local": False,
+                        "options": {"version": "2"}, "path": m + "/",
+                        "seal_wrap": False, "type": "kv", "uuid": "emulator"}), None
+            raise HTTPError(400, errors(
+                'preflight capability check returned 403, please ensure client\'s '
+                'policies grant access to path "%s/"' % sub))
+
+        for m in st.mounts:
+            if vpath == m or vpath.startswith(m + "/"):
+                rest = vpath[len(m) + 1:]
+                return self.kv(m, method, rest, query, req)
+
+        raise HTTPError(404, errors(
+            'no handler for route "%s". route entry not found.' % vpath))
+
+    # sys/health -----------------------------------------------------------
+    def sys_health(self, method, query):
+        if method not in ("GET", "HEAD"):
+            raise HTTPError(405, errors())
+        st = self.state
+
+        def code(name, default):
+            if name in query:
+                try:
+                    return int(query[name][0])
+                except ValueError:
+                    raise HTTPError(400, errors())
+            return default
+
+        for b in ("standbyok", "perfstandbyok"):
+            if b in query and query[b][0] != "":
+                try:
+                    parse_bool(query[b][0])
+                except ValueError:
+                    raise HTTPError(400, errors("bad value for %s parameter" % b))
+        sealed_code = code("sealedcode", 503)
+        active_code = code("activecode", 200)
+        code("standbycode", 429)
+        code("uninitcode", 501)
+        code("drsecondarycode", 472)
+        code("performancestandbycode", 473)
+        with st.lock:
+            sealed = st.sealed
+        body = {
+            "initialized": True,
+            "sealed": sealed,
+            "standby": sealed,          # a sealed Vault reports standby=true
+            "performance_standby": False,
+            "replication_performance_mode": "disabled",
+            "replication_dr_mode": "disabled",
+            "server_time_utc": int(time.time()),
+            "version": VAULT_VERSION,
+            "enterprise": False,
+            "echo_duration_ms": 0,
+            "clock_skew_ms": 0,
+            "replication_primary_canary_age_ms": 0,
+        }
+        if not sealed:
+            body["cluster_name"] = "vault-cluster-emulator"
+            body["cluster_id"] = "5d2c0e48-7a2e-4a52-9d0d-3c4c2d9e0b1a"
+        return (sealed_code if sealed else active_code), body, None
+
+    # auth/token -----------------------------------------------------------
+    def token_ops(self, method, op, tok, info, req):
+        st = self.state
+        nowsec = int(time.time())
+        if op == "lookup-self":
+            if method not in ("GET", "POST", "PUT"):
+                raise HTTPError(405, errors())
+            ttl = 0
+            expire = None
+            if info["expire"] is not None:
+                ttl = max(0, info["expire"] - nowsec)
+                expire = rfc3339(info["expire"] * 1_000_000_000)
+            return 200, envelope({
+                "accessor": info["accessor"],
+                "creation_time": info["creation_time"],
+                "creation_ttl": info["creation_ttl"],
+                "display_name": info["display_name"],
+                "entity_id": "",
+                "expire_time": expire,
+                "explicit_max_ttl": 0,
+                "id": tok,
+                "issue_time": rfc3339(info["creation_time"] * 1_000_000_000),
+                "meta": info["meta"],
+                "num_uses": 0,
+                "orphan": True,
+                "path": info["path"],
+                "policies": info["policies"],
+                "renewable": info["renewable"],
+                "ttl": ttl,
+                "type": "service",
+            }), None
+        if op == "renew-self":
+            if method not in ("POST", "PUT"):
+                raise HTTPError(405, errors())
+            lease = 0
+            if info["renewable"]:
+                try:
+                    inc = parse_duration(req.get("increment"))
+                except ValueError as e:
+                    raise HTTPError(400, errors(str(e)))
+                lease = min(inc, APPROLE_TTL) if inc > 0 else info["creation_ttl"]
+                with st.lock:
+                    live = st.tokens.get(tok)
+                    if live is not None:
+                        live["expire"] = nowsec + lease
+            return 200, envelope(auth=self.auth_block(tok, info, lease)), None
+        if op == "revoke-self":
+            if method not in ("POST", "PUT"):
+                raise HTTPError(405, errors())
+            with st.lock:
+                st.tokens.pop(tok, None)
+            return 204, None, None
+        raise HTTPError(404, errors(
+            'no handler for route "auth/token/%s". route entry not found.' % op))
+
+    @staticmethod
+    def auth_block(tok, info, lease):
+        return {
+            "client_token": tok,
+            "accessor": info["accessor"],
+            "policies": list(info["policies"]),
+            "token_policies": list(info["policies"]),
+            "metadata": info["meta"],
+            "lease_duration": lease,
+            "renewable": info["renewable"],
+            "entity_id": "",
+            "token_type": "service",
+            "orphan": True,
+            "mfa_requirement": None,
+            "num_uses": 0,
+        }
+
+    def approle_login(self, mount, req):
+        st = self.state
+        rid = req.get("role_id")
+        sid = req.get("secret_id")
+        if not rid:
+            raise HTTPError(400, errors("missing role_id"))
+        with st.lock:
+            ok = (str(rid), str(sid or "")) in st.approles
+            if not ok:
+                raise HTTPError(400, errors("invalid role or secret ID"))
+            tok = st.issue_token(mount, rid)
+            info = copy.deepcopy(st.tokens[tok])
+        return 200, envelope(auth=self.auth_block(tok, info, APPROLE_TTL)), None
+
+    # KV v2 ----------------------------------------------------------------
+    def kv(self, mount, method, rest, query, req):
+        st = self.state
+        if method == "GET" and "list" in query:
+            try:
+                if parse_bool(query["list"][0]):
+                    method = "LIST"
+            except ValueError:
+                raise HTTPError(400, errors())
+        op, _, key = rest.partition("/")
+
+        if op == "config" and key == "":
+            return self.kv_config(mount, method, req)
+        if op == "data":
+            if method == "GET":
+                return self.kv_read(mount, key, query)
+            if method in ("POST", "PUT"):
+                return self.kv_write(mount, key, req)
+            if method == "PATCH":
+                return self.kv_patch(mount, key, req)
+            if method == "DELETE":
+                return self.kv_delete_latest(mount, key)
+            raise HTTPError(405, errors())
+        if op in ("delete", "undelete", "destroy"):
+            if method not in ("POST", "PUT"):
+                raise HTTPError(405, errors())
+            return self.kv_versions_op(mount, op, key, req)
+        if op == "metadata":
+            if method == "LIST":
+                return self.kv_list(mount, key)
+            if method == "GET":
+                return self.kv_meta_read(mount, key)
+            if method in ("POST", "PUT"):
+                return self.kv_meta_write(mount, key, req)
+            if method == "PATCH":
+                return self.kv_meta_patch(mount, key, req)
+            if method == "DELETE":
+                return self.kv_meta_delete(mount, key)
+            raise HTTPError(405, errors())
+        raise HTTPError(404, errors(
+            'no handler for route "%s/%s". route entry not found.' % (mount, rest)))
+
+    def kv_config(self, mount, method, req):
+        st = self.state
+        with st.lock:
+            cfg = st.config[mount]
+            if method == "GET":
+                return 200, envelope({
+                    "max_versions": cfg["max_versions"],
+                    "cas_required": cfg["cas_required"],
+                    "delete_version_after": go_duration(cfg["dva"])},
+                    mount_type="kv"), None
+            if method in ("POST", "PUT"):
+                try:
+                    if "max_versions" in req:
+                        cfg["max_versions"] = parse_int(req["max_versions"])
+                    if "cas_required" in req:
+                        cfg["cas_required"] = parse_bool(req["cas_required"])
+                    if "delete_version_after" in req:
+                        cfg["dva"] = parse_duration(req["delete_version_after"])
+                except ValueError as e:
+                    raise HTTPError(400, errors(str(e)))
+                return 204, None, None
+        raise HTTPError(405, errors())
+
+    @staticmethod
+    def version_meta_resp(n, v, meta):
+        d = v.meta()
+        d["version"] = n
+        d["custom_metadata"] = meta.custom
+        return d
+
+    def check_cas(self, mount, meta, req):
+        opts = req.get("options")
+        if opts is not None and not isinstance(opts, dict):
+            raise HTTPError(400, errors(
+                'Field validation failed: error converting input for field "options"'))
+        st = self.state
+        if opts and "cas" in opts:
+            try:
+                cas = parse_int(opts["cas"])
+            except (ValueError, TypeError):
+                raise HTTPError(400, errors("error parsing check-and-set parameter"))
+            if cas != meta.current:
+                raise HTTPError(400, errors(
+                    "check-and-set parameter did not match the current version"))
+        elif st.config[mount]["cas_required"] or meta.cas_required:
+            raise HTTPError(400, errors("check-and-set parameter required for this call"))
+
+    def add_version(self, mount, meta, data):
+        """Vault's KeyMetadata.AddVersion incl. the max_versions sliding window."""
+        st = self.state
+        t = now_ns()
+        dva = st.effective_dva(mount, meta)
+        v = Version(t, t + dva * 1_000_000_000 if dva > 0 else None, data)
+        meta.current += 1
+        meta.versions[meta.current] = v
+        meta.updated = t
+        if meta.created is None:
+            meta.created = t
+        maxv = st.effective_max(mount, meta)
+        if meta.current - meta.oldest >= maxv:
+            to_delete = meta.current - maxv
+            for i in range(meta.oldest, to_delete + 1):
+                meta.versions.pop(i, None)
+            meta.oldest = to_delete + 1
+        return meta.current, v
+
+    @staticmethod
+    def get_data_field(req):
+        if "data" not in req or req["data"] is None:
+            raise HTTPError(400, errors("no data provided"))
+        data = req["data"]
+        if not isinstance(data, dict):
+            raise HTTPError(400, errors(
+                'Field validation failed: error converting input for field "data"'))
+        return data
+
+    def kv_read(self, mount, key, query):
+        st = self.state
+        ver = 0
+        if "version" in query:
+            try:
+                ver = int(query["version"][0] or "0")
+            except ValueError:
+                raise HTTPError(400, errors(
+                    'Field validation failed: error converting input for field "version"'))
+        with st.lock:
+            meta = st.store[mount].get(key)
+            if meta is None:
+                raise HTTPError(404, errors())
+            n = ver if ver > 0 else meta.current
+            v = meta.versions.get(n)
+            if v is None:
+                raise HTTPError(404, errors())
+            md = self.version_meta_resp(n, v, meta)
+            if v.deleted(now_ns()) or v.destroyed:
+                raise HTTPError(404, envelope({"data": None, "metadata": md},
+                                              mount_type="kv"))
+            data = copy.deepcopy(v.data)
+        return 200, envelope({"data": data, "metadata": md}, mount_type="kv"), None
+
+    def kv_write(self, mount, key, req):
+        if key == "":
+            raise HTTPError(400, errors("missing path"))
+        if key.endswith("/"):
+            raise HTTPError(405, errors())
+        data = self.get_data_field(req)
+        st = self.state
+        with st.lock:
+            meta = st.store[mount].get(key)
+            fresh = meta is None
+            if fresh:
+                meta = KeyMeta()
+            self.check_cas(mount, meta, req)
+            if fresh:
+                st.store[mount][key] = meta
+            n, v = self.add_version(mount, meta, copy.deepcopy(data))
+            md = self.version_meta_resp(n, v, meta)
+        return 200, envelope(md, mount_type="kv"), None
+
+    def kv_patch(self, mount, key, req):
+        data = self.get_data_field(req)
+        st = self.state
+        with st.lock:
+            meta = st.store[mount].get(key)
+            if meta is None:
+                raise HTTPError(404, errors())
+            self.check_cas(mount, meta, req)
+            cur = meta.versions.get(meta.current)
+            if cur is None:
+                raise HTTPError(404, errors())
+            if cur.deleted(now_ns()) or cur.destroyed:
+                raise HTTPError(404, envelope(
+                    self.version_meta_resp(meta.current, cur, meta), mount_type="kv"))
+            merged = merge_patch(cur.data or {}, data)
+            n, v = self.add_version(mount, meta, merged)
+            md = self.version_meta_resp(n, v, meta)
+        return 200, envelope(md, mount_type="kv"), None
+
+    def kv_delete_latest(self, mount, key):
+        st = self.state
+        with st.lock:
+            meta = st.store[mount].get(key)
+            if meta is not None:
+                lv = meta.versions.get(meta.current)
+                t = now_ns()
+                if lv is not None and not lv.destroyed and not lv.deleted(t):
+                    lv.deletion = t
+        return 204, None, None
+
+    def kv_versions_op(self, mount, op, key, req):
+        try:
+            versions = parse_versions(req.get("versions"))
+        except (ValueError, TypeError):
+            raise HTTPError(400, errors(
+                'Field validation failed: error converting input for field "versions"'))
+        if not versions:
+            raise HTTPError(400, errors("no version number provided"))
+        st = self.state
+        with st.lock:
+            meta = st.store[mount].get(key)
+            if meta is None:
+                return 204, None, None
+            t = now_ns()
+            for n in versions:
+                v = meta.versions.get(n)
+                if v is None:
+                    continue
+                if op == "delete":
+                    if v.destroyed or v.deleted(t):
+                        continue
+                    v.deletion = t
+                elif op == "undelete":
+                    if not v.destroyed:
+                        v.deletion = None
+                else:
+                    v.destroyed = True
+                    v.data = None
+        return 204, None, None
+
+    def kv_list(self, mount, key):
+        prefix = key
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        st = self.state
+        found = set()
+        with st.lock:
+            for k in st.store[mount]:
+                if not k.startswith(prefix):
+                    continue
+                tail = k[len(prefix):]
+                if tail == "":
+                    continue
+                if "/" in tail:
+                    found.add(tail.split("/", 1)[0] + "/")
+                else:
+                    found.add(tail)
+        if not found:
+            raise HTTPError(404, errors())
+        return 200, envelope({"keys": sorted(found)}, mount_type="kv"), None
+
+    def kv_meta_dict(self, meta):
+        return {
+            "cas_required": meta.cas_required,
+            "created_time": rfc3339(meta.created),
+            "current_version": meta.current,
+            "custom_metadata": meta.custom,
+            "delete_version_after": go_duration(meta.dva),
+            "max_versions": meta.max_versions,
+            "oldest_version": meta.oldest,
+            "updated_time": rfc3339(meta.updated),
+            "versions": {str(n): v.meta() for n, v in sorted(meta.versions.items())},
+        }
+
+    def kv_meta_read(self, mount, key):
+        st = self.state
+        with st.lock:
+            meta = st.store[mount].get(key)
+            if meta is None:
+                raise HTTPError(404, errors())
+            d = self.kv_meta_dict(meta)
+        return 200, envelope(d, mount_type="kv"), None
+
+    @staticmethod
+    def parse_custom(raw, filter_nils):
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            raise HTTPError(400, errors(
+                'Field validation failed: error converting input for field "custom_metadata"'))
+        out = {}
+        for k, v in raw.items():
+            if v is None:
+                if filter_nils:
+                    continue
+                v = ""
+            if isinstance(v, bool):
+                v = "1" if v else "0"
+            elif isinstance(v, (dict, list)):
+                raise HTTPError(400, errors(
+                    "custom_metadata validation failed: value for key %r is not a string" % k))
+            out[k] = str(v)
+        if len(out) > 64:
+            raise HTTPError(400, errors(
+                "custom_metadata validation failed: payload must contain at most 64 keys, "
+                "provided %d" % len(out)))
+        for k, v in out.items():
+            if not (0 < len(k) <= 128) or not (0 < len(v) <= 512):
+                raise HTTPError(400, errors(
+                    "custom_metadata validation failed: length of key or value for key %r "
+                    "out of range" % k))
+        return out
+
+    def meta_fields(self, req, filter_nils=False):
+        out = {}
+        try:
+            if "max_versions" in req:
+                out["max_versions"] = parse_int(req["max_versions"])
+            if "cas_required" in req:
+                out["cas_required"] = parse_bool(req["cas_required"])
+            if "delete_version_after" in req:
+                out["dva"] = parse_duration(req["delete_version_after"])
+        except (ValueError, TypeError) as e:
+            raise HTTPError(400, errors("Field validation failed: %s" % e))
+        if "custom_metadata" in req:
+            out["custom"] = self.parse_custom(req["custom_metadata"], filter_nils)
+        return out
+
+    def kv_meta_write(self, mount, key, req):
+        if key == "":
+            raise HTTPError(400, errors("missing path"))
+        f = self.meta_fields(req)
+        if not f:
+            return 204, None, None
+        st = self.state
+        with st.lock:
+            meta = st.store[mount].get(key)
+            if meta is None:
+                t = now_ns()
+                meta = KeyMeta(created=t)
+                st.store[mount][key] = meta
+            self.apply_meta(meta, f)
+        return 204, None, None
+
+    @staticmethod
+    def apply_meta(meta, f):
+        if "max_versions" in f:
+            meta.max_versions = f["max_versions"]
+        if "cas_required" in f:
+            meta.cas_required = f["cas_required"]
+        if "dva" in f:
+            meta.dva = f["dva"]
+        if "custom" in f:
+            meta.custom = f["custom"]
+
+    def kv_meta_patch(self, mount, key, req):
+        if key == "":
+            raise HTTPError(400, errors("missing path"))
+        st = self.state
+        f = self.meta_fields(req, filter_nils=True)
+        with st.lock:
+            meta = st.store[mount].get(key)
+            if meta is None:
+                raise HTTPError(404, errors())
+            if "custom" in f:
+                raw = req.get("custom_metadata") or {}
+                f["custom"] = merge_patch(meta.custom or {}, {
+                    k: (None if v is None else f["custom"].get(k)) for k, v in raw.items()})
+            self.apply_meta(meta, f)
+        return 204, None, None
+
+    def kv_meta_delete(self, mount, key):
+        st = self.state
+        with st.lock:
+            st.store[mount].pop(key, None)
+        return 204, None, None
+
+
+# --------------------------------------------------------------------------
+# main
+
+def parse_listen(s):
+    if s.startswith("unix://"):
+        return ("unix", s[len("unix://"):])
+    if s.startswith("unix:"):
+        return ("unix", s[len("unix:"):])
+    host, sep, port = s.rpartition(":")
+    if not sep:
+        raise SystemExit("--listen wants HOST:PORT or unix:/path")
+    host = host.strip("[]") or "127.0.0.1"
+    return (host, int(port))
+
+
+def write_atomic(path, text):
+    d = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(d, ".%s.tmp.%d" % (os.path.basename(path), os.getpid()))
+    with open(tmp, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="HashiCorp Vault HTTP emulator")
+    ap.add_argument("--listen", default="127.0.0.1:0")
+    ap.add_argument("--port-file")
+    ap.add_argument("--token", action="append", nargs="+", metavar="TOKEN")
+    ap.add_argument("--approle", action="append", metavar="ROLE_ID:SECRET_ID")
+    ap.add_argument("--approle-mount", action="append", metavar="MOUNT")
+    ap.add_argument("--mount", action="append", metavar="MOUNT")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--sealed", action="store_true")
+    ap.add_argument("--log", metavar="FILE", help="append request log lines (no bodies)")
+    args = ap.parse_args(argv)
+
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
+
+    state = State(args)
+    Handler.state = state
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        try:
+            ctx.set_alpn_protocols(["http/1.1"])
+        except NotImplementedError:
+            pass
+        Handler.ssl_ctx = ctx
+    if args.log:
+        Handler.logfile = open(args.log, "a", buffering=1)
+
+    where = parse_listen(args.listen)
+    if where[0] == "unix":
+        sock_path = where[1]
+        try:
+            os.unlink(sock_path)
+        except FileNotFoundError:
+            pass
+        server = UnixServer(sock_path, Handler)
+        announce = sock_path
+    else:
+        host, port = where
+        Server.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        server = Server((host, port), Handler)
+        announce = str(server.server_address[1])
+
+    if args.port_file:
+        write_atomic(args.port_file, announce + "\n")
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+                         daemon=True)
+    t.start()
+    while not stop.is_set():
+        stop.wait(1.0)
+    server.shutdown()
+    server.server_close()
+    if where[0] == "unix":
+        try:
+            os.unlink(where[1])
+        except OSError:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
