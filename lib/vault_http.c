@@ -438,7 +438,8 @@ static int curl_err(struct vault *v, struct vault_req *r)
 	case CURLE_SSL_INVALIDCERTSTATUS:
 		return vc_err_set(e, VC_EUNAVAIL, "cannot verify the TLS "
 				  "certificate of vault at %s (%s): check "
-				  "VAULT_CACERT or VAULT_CAPATH", addr, why);
+				  "VAULT_CACERT, VAULT_CAPATH or "
+				  "VAULT_TLS_SERVER_NAME", addr, why);
 	case CURLE_TOO_MANY_REDIRECTS:
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		return vc_err_set(e, VC_EUNAVAIL, "vault at %s redirected more "

@@ -493,9 +493,16 @@ static void test_dropped_connection(void **state)
 
 	(void)state;
 	put_ok(s, P("DROP"), "x", 1);
+	vc_store_close(s);
+	/* On a new connection the drop is ours to retry. */
+	s = open_store();
 	fault("{\"match\":\"^GET /v1/secret/data/\",\"drop\":true}");
 	get_is(s, P("DROP"), 0, "x", 1, 1);
 	assert_true(said_has("vault unreachable ("));
+	assert_true(said_has("retrying in 1 s"));
+	/* On a kept-alive one libcurl itself tries a new connection. */
+	fault("{\"match\":\"^GET /v1/secret/data/\",\"drop\":true}");
+	get_is(s, P("DROP"), 0, "x", 1, 1);
 	vc_store_close(s);
 }
 
@@ -641,6 +648,8 @@ static void test_keep_alive(void **state)
 	struct vc_err e = { 0, "" };
 	char paths[100][64];
 	int conns = stat_of("connections");
+	/* A handler of an earlier test may still sleep in the emulator. */
+	int open = stat_of("open_connections");
 
 	(void)state;
 	memset(it, 0, sizeof(it));
@@ -657,7 +666,7 @@ static void test_keep_alive(void **state)
 		vc_buf_release(&it[i].value);
 	}
 	assert_true(stat_of("connections") - conns <= 8);
-	assert_true(stat_of("max_open_connections") <= 8);
+	assert_true(stat_of("max_open_connections") - open <= 8);
 	vc_store_close(s);
 }
 
@@ -768,10 +777,29 @@ static void test_approle(void **state)
 	unlink(secret_file);
 }
 
+/* Every /v1 request the emulator logged carried header name = want. */
+static void all_requests_have(const char *name, const char *want)
+{
+	struct vc_buf log = VC_BUF_INIT;
+	cJSON *j, *it, *h;
+	int n = 0;
+
+	assert_int_equal(ctl("GET", "/_emulator/requests", NULL, &log), 200);
+	j = cJSON_Parse(log.data);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(j, "requests")) {
+		h = cJSON_GetObjectItem(cJSON_GetObjectItem(it, "headers"), name);
+		assert_non_null(cJSON_GetStringValue(h));
+		assert_string_equal(cJSON_GetStringValue(h), want);
+		n++;
+	}
+	assert_true(n > 0);
+	cJSON_Delete(j);
+	vc_buf_release(&log);
+}
+
 static void test_headers_and_rate(void **state)
 {
 	struct vc_store *s;
-	struct vc_buf log = VC_BUF_INIT;
 	double t;
 
 	(void)state;
@@ -783,10 +811,9 @@ static void test_headers_and_rate(void **state)
 		put_ok(s, P("H"), "x", i + 1);
 	/* 1 at once, then 4 a second. */
 	assert_true(now_s() - t >= 0.9);
-	assert_int_equal(ctl("GET", "/_emulator/requests", NULL, &log), 200);
-	assert_non_null(strstr(log.data, "team1/"));
-	assert_non_null(strstr(log.data, "X-Vault-Request"));
-	vc_buf_release(&log);
+	all_requests_have("x-vault-namespace", "team1/");
+	all_requests_have("x-vault-request", "true");
+	all_requests_have("content-type", "application/json");
 	vc_store_close(s);
 }
 
@@ -845,6 +872,8 @@ int main(void)
 	setenv("HOME", home, 1);
 	vc_buf_init(&said, 0);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (getenv("CMOCKA_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("CMOCKA_TEST_FILTER"));
 	rc = cmocka_run_group_tests_name("vault", tests, NULL, NULL);
 	curl_global_cleanup();
 	rmdir(home);

@@ -1,0 +1,27 @@
+/* secretcmd.h - handlers of vaultctl-secret. */
+#ifndef VC_SECRETCMD_H
+#define VC_SECRETCMD_H
+
+#include "cli.h"
+#include "ref.h"
+#include "secret.h"
+
+enum { O_DESC = OPT_FIRST_LONG, O_FROM_FILE, O_REASON, O_VERSION, O_YES,
+       O_TO, O_LENGTH, O_CHARSET, O_SHOW, O_FORMAT, O_ONLY, O_OUT,
+       O_CONCURRENCY, O_FILE, O_OVERWRITE, O_SKIP, O_DRY_RUN, O_PRISTINE,
+       O_SHOW_VALUES };
+
+int cmd_set(struct cli *c);
+int cmd_get(struct cli *c);
+int cmd_list(struct cli *c);
+int cmd_rm(struct cli *c);
+int cmd_restore(struct cli *c);
+int cmd_purge(struct cli *c);
+int cmd_history(struct cli *c);
+int cmd_rollback(struct cli *c);
+int cmd_rotate(struct cli *c);
+
+/* Resolves c->args[i] as a reference of the given depth. */
+int secret_ref(struct cli *c, int i, int depth, struct vc_ref *ref);
+
+#endif

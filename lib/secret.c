@@ -1,0 +1,459 @@
+/* secret.c - the secret lifecycle.
+ *
+ * A write takes the organization's quota lock by writing its active
+ * subscription row, locks the secret's metadata row, writes the value with
+ * check-and-set on the metadata's version, then updates metadata, audit and
+ * usage and commits.  Writing a row, not only SELECT ... FOR UPDATE, is
+ * what serialises writers across Galera nodes (DESIGN.md section 3).
+ */
+#include "secret.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "store.h"
+
+struct meta {
+	int exists, deleted, version;
+	char id[37];
+};
+
+static int lock_meta(struct vc_db *db, const struct vc_ref *ref,
+		     struct meta *m, struct vc_err *e)
+{
+	struct vc_res *r;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = vc_db_query(db, &r, e, "SELECT id, version, deleted_at IS NOT NULL "
+			 "FROM secret_metadata WHERE project_id = ? AND "
+			 "environment = ? AND name = ? FOR UPDATE", "sss",
+			 ref->project_id, ref->env_id, ref->name);
+	if (rc < 0)
+		return rc;
+	if (vc_res_rows(r)) {
+		m->exists = 1;
+		snprintf(m->id, sizeof(m->id), "%s", vc_res_get(r, 0, 0, NULL));
+		m->version = (int)vc_res_int(r, 0, 1);
+		m->deleted = vc_res_int(r, 0, 2) != 0;
+	}
+	vc_res_free(r);
+	return 0;
+}
+
+/* The quota lock: a write to the active subscription row, then a count. */
+static int check_quota(struct vc_db *db, const struct vc_ref *ref, long need,
+		       struct vc_err *e)
+{
+	unsigned long long n;
+	struct vc_res *r;
+	long long used, limit;
+	int rc, unlimited;
+
+	rc = vc_db_exec(db, &n, e, "UPDATE subscriptions SET write_seq = "
+			"write_seq + 1 WHERE organization_id = ? AND status = "
+			"'active'", "s", ref->org_id);
+	if (rc < 0)
+		return rc;
+	if (n == 0)
+		return vc_err_set(e, VC_EQUOTA, "quota exceeded: organization "
+				  "'%s' has no active subscription", ref->org);
+	rc = vc_db_query(db, &r, e, "SELECT (SELECT COUNT(*) FROM "
+			 "secret_metadata WHERE organization_id = ? AND "
+			 "deleted_at IS NULL), (SELECT secrets_limit FROM "
+			 "subscriptions WHERE organization_id = ? AND status = "
+			 "'active' ORDER BY start_date DESC LIMIT 1)", "ss",
+			 ref->org_id, ref->org_id);
+	if (rc < 0)
+		return rc;
+	used = vc_res_int(r, 0, 0);
+	unlimited = vc_res_get(r, 0, 1, NULL) == NULL;
+	limit = vc_res_int(r, 0, 1);
+	vc_res_free(r);
+	if (!unlimited && used + need > limit)
+		return vc_err_set(e, VC_EQUOTA, "quota exceeded: organization "
+				  "'%s' holds %lld of %lld secrets its plan allows",
+				  ref->org, used, limit);
+	return 0;
+}
+
+static int count_secrets(struct vc_db *db, const char *org, int delta,
+			 struct vc_err *e)
+{
+	char id[37];
+
+	vc_uuid(id);
+	return vc_db_exec(db, NULL, e, "INSERT INTO usage_statistics (id, "
+			  "organization_id, secret_count, api_calls, last_updated) "
+			  "VALUES (?, ?, GREATEST(?, 0), 0, UTC_TIMESTAMP()) ON "
+			  "DUPLICATE KEY UPDATE secret_count = GREATEST(CAST("
+			  "secret_count AS SIGNED) + ?, 0), last_updated = "
+			  "UTC_TIMESTAMP()", "ssii", id, org, delta, delta);
+}
+
+static int audit(struct vc_session *s, struct vc_db *db,
+		 const struct vc_ref *ref, const char *action, const char *id,
+		 const char *details, struct vc_err *e)
+{
+	struct vc_audit_ev ev = { ref->org_id, action, "secret", id, details };
+
+	return vc_audit_write(s, db, &ev, 1, e);
+}
+
+static int path_of(const struct vc_ref *ref, struct vc_buf *path,
+		   struct vc_err *e)
+{
+	if (vc_store_path(path, ref->org_id, ref->project_id, ref->env_id,
+			  ref->name) < 0)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	return 0;
+}
+
+/* Details of a write's audit row: the version, never the value. */
+static void write_details(char *out, size_t n, int version, int from,
+			  const char *reason)
+{
+	struct vc_buf b = VC_BUF_INIT;
+	char *json;
+
+	vc_buf_printf(&b, "{\"version\":%d", version);
+	if (from)
+		vc_buf_printf(&b, ",\"from_version\":%d", from);
+	if (reason) {
+		/* cJSON would do, but a reason is short text: escape by hand
+		 * only what JSON requires. */
+		vc_buf_addstr(&b, ",\"reason\":\"");
+		for (const char *p = reason; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				vc_buf_printf(&b, "\\%c", *p);
+			else if ((unsigned char)*p < 0x20)
+				vc_buf_printf(&b, "\\u%04x", (unsigned char)*p);
+			else
+				vc_buf_addch(&b, *p);
+		}
+		vc_buf_addch(&b, '"');
+	}
+	vc_buf_addch(&b, '}');
+	json = b.data;
+	snprintf(out, n, "%s", json ? json : "{}");
+	vc_buf_release(&b);
+}
+
+struct wctx {
+	struct vc_session *s;
+	const struct vc_ref *ref;
+	const struct vc_secret_write *w;
+	struct meta m;
+	int version, created;
+};
+
+/* Second half of a write, after the store took the new version: it is
+ * safe to repeat because the store's check-and-set already decided. */
+static int finish_write(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct wctx *c = arg;
+	const struct vc_ref *ref = c->ref;
+	char details[700], id[37];
+	const char *action = c->w->action;
+	int rc;
+
+	if (!c->m.exists) {
+		vc_uuid(id);
+		rc = vc_db_exec(db, NULL, e, "INSERT INTO secret_metadata (id, "
+				"name, description, organization_id, project_id, "
+				"environment, created_by, created_at, updated_at, "
+				"version) VALUES (?, ?, ?, ?, ?, ?, ?, "
+				"UTC_TIMESTAMP(), UTC_TIMESTAMP(), ?)", "sssssssi",
+				id, ref->name, c->w->desc, ref->org_id,
+				ref->project_id, ref->env_id, c->s->user.id,
+				c->version);
+	} else {
+		snprintf(id, sizeof(id), "%s", c->m.id);
+		rc = vc_db_exec(db, NULL, e, "UPDATE secret_metadata SET version "
+				"= ?, description = COALESCE(?, description), "
+				"deleted_at = NULL, updated_at = UTC_TIMESTAMP() "
+				"WHERE id = ?", "iss", c->version, c->w->desc, id);
+	}
+	if (rc == 0 && c->created)
+		rc = count_secrets(db, ref->org_id, 1, e);
+	if (!action)
+		action = c->m.exists && !c->m.deleted ? "secret.update" :
+			 "secret.create";
+	write_details(details, sizeof(details), c->version, c->w->from_version,
+		      c->w->reason);
+	return rc < 0 ? rc : audit(c->s, db, ref, action, id, details, e);
+}
+
+/* First half: locks, quota, and the store write with check-and-set. */
+static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
+{
+	struct vc_buf path = VC_BUF_INIT;
+	struct vc_store *st;
+	int rc;
+
+	rc = lock_meta(db, c->ref, &c->m, e);
+	c->created = !c->m.exists || c->m.deleted;
+	if (rc == 0 && c->created)
+		rc = check_quota(db, c->ref, 1, e);
+	if (rc == 0)
+		rc = vc_session_store(c->s, &st, e);
+	if (rc == 0)
+		rc = path_of(c->ref, &path, e);
+	if (rc == 0)
+		rc = st->ops->put(st, path.data, c->w->val, c->w->len,
+				  c->m.exists ? c->m.version : 0, &c->version, e);
+	if (rc == VC_ECONFLICT)
+		vc_err_set(e, VC_ECONFLICT, "the value store is not at version "
+			   "%d that the metadata records (a concurrent write, or "
+			   "drift that 'vaultctl-audit reconcile --fix' repairs); "
+			   "try again", c->m.exists ? c->m.version : 0);
+	vc_buf_release(&path);
+	return rc;
+}
+
+int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
+		    const struct vc_secret_write *w, int *version,
+		    int *created, struct vc_err *e)
+{
+	struct wctx c = { s, ref, w, { 0, 0, 0, "" }, 0, 0 };
+	struct vc_db *db;
+	int rc, attempt;
+
+	rc = vc_ref_need(s, ref, VC_ROLE_MEMBER, "writing secrets", e);
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	for (attempt = 0; rc == 0 && attempt < 10; attempt++) {
+		rc = vc_db_begin(db, e);
+		if (rc == 0)
+			rc = start_write(db, &c, e);
+		if (rc == 0)
+			break;
+		vc_db_rollback(db);
+		if (vc_db_errno(db) != 1213 && vc_db_errno(db) != 1205)
+			return rc;
+		rc = 0;
+	}
+	if (rc < 0)
+		return rc;
+	/* The store holds the new version now: finish it in this
+	 * transaction, or (after a deadlock) in a fresh one. */
+	rc = finish_write(db, &c, e);
+	if (rc == 0)
+		rc = vc_db_commit(db, e);
+	if (rc < 0) {
+		vc_db_rollback(db);
+		rc = vc_db_txn(db, finish_write, &c, e);
+	}
+	if (rc < 0)
+		return vc_err_prefix(e, "the value store holds version %d but "
+				     "the metadata could not be updated; the "
+				     "next write or 'vaultctl-audit reconcile "
+				     "--fix' repairs it", c.version);
+	*version = c.version;
+	*created = c.created;
+	return 0;
+}
+
+static int live_meta(struct vc_db *db, const struct vc_ref *ref,
+		     struct meta *m, int lock, struct vc_err *e)
+{
+	int rc = lock ? lock_meta(db, ref, m, e) : 0;
+	struct vc_res *r;
+
+	if (!lock) {
+		memset(m, 0, sizeof(*m));
+		rc = vc_db_query(db, &r, e, "SELECT id, version, deleted_at IS "
+				 "NOT NULL FROM secret_metadata WHERE project_id = "
+				 "? AND environment = ? AND name = ?", "sss",
+				 ref->project_id, ref->env_id, ref->name);
+		if (rc < 0)
+			return rc;
+		if (vc_res_rows(r)) {
+			m->exists = 1;
+			snprintf(m->id, sizeof(m->id), "%s", vc_res_get(r, 0, 0, NULL));
+			m->version = (int)vc_res_int(r, 0, 1);
+			m->deleted = vc_res_int(r, 0, 2) != 0;
+		}
+		vc_res_free(r);
+	}
+	if (rc == 0 && (!m->exists || m->deleted))
+		rc = vc_err_set(e, VC_ENOTFOUND, "not found%s",
+				m->deleted ? " (deleted; 'restore' brings it "
+				"back)" : "");
+	return rc;
+}
+
+int vc_secret_read(struct vc_session *s, const struct vc_ref *ref,
+		   int version, struct vc_buf *out, int *got, struct vc_err *e)
+{
+	struct vc_buf path = VC_BUF_INIT;
+	struct vc_store_got g = { 0, 0, 0 };
+	char details[64];
+	struct vc_store *st;
+	struct vc_db *db;
+	struct meta m;
+	int rc;
+
+	rc = vc_ref_need(s, ref, VC_ROLE_MEMBER, "reading values", e);
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc == 0)
+		rc = live_meta(db, ref, &m, 0, e);
+	if (rc == 0)
+		rc = vc_session_store(s, &st, e);
+	if (rc == 0)
+		rc = path_of(ref, &path, e);
+	/* No lock is held while the store answers. */
+	if (rc == 0)
+		rc = st->ops->get(st, path.data, version, out, &g, e);
+	vc_buf_release(&path);
+	if (rc == VC_ENOTFOUND && (g.deleted || g.destroyed))
+		vc_err_set(e, VC_ENOTFOUND, "version %d is %s", g.version ?
+			   g.version : version, g.destroyed ? "destroyed" :
+			   "deleted");
+	if (rc < 0)
+		return rc;
+	*got = g.version;
+	snprintf(details, sizeof(details), "{\"version\":%d}", g.version);
+	rc = vc_db_begin(db, e);
+	if (rc == 0)
+		rc = audit(s, db, ref, "secret.read", m.id, details, e);
+	if (rc == 0)
+		rc = vc_db_commit(db, e);
+	if (rc < 0) {
+		vc_db_rollback(db);
+		vc_buf_reset(out);      /* no value leaves without its audit row */
+	}
+	return rc;
+}
+
+enum op { OP_DELETE, OP_RESTORE, OP_PURGE };
+
+struct octx {
+	struct vc_session *s;
+	const struct vc_ref *ref;
+	enum op op;
+};
+
+static int store_op(struct octx *c, const struct meta *m, struct vc_err *e)
+{
+	struct vc_buf path = VC_BUF_INIT;
+	struct vc_store *st;
+	int rc = vc_session_store(c->s, &st, e);
+
+	if (rc == 0)
+		rc = path_of(c->ref, &path, e);
+	if (rc == 0 && c->op == OP_DELETE)
+		rc = st->ops->del(st, path.data, &m->version, 1, e);
+	else if (rc == 0 && c->op == OP_RESTORE)
+		rc = st->ops->undelete(st, path.data, &m->version, 1, e);
+	else if (rc == 0)
+		rc = st->ops->delete_all(st, path.data, e);
+	if (rc == VC_ENOTFOUND && c->op == OP_PURGE)
+		rc = 0;         /* nothing left to destroy */
+	vc_buf_release(&path);
+	return rc;
+}
+
+static int op_txn(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	static const char *const action[] = { "secret.delete",
+					      "secret.restore", "secret.purge" };
+	struct octx *c = arg;
+	struct meta m;
+	int rc = lock_meta(db, c->ref, &m, e);
+
+	if (rc == 0 && !m.exists)
+		rc = vc_err_set(e, VC_ENOTFOUND, "not found");
+	else if (rc == 0 && c->op == OP_DELETE && m.deleted)
+		rc = vc_err_set(e, VC_ENOTFOUND, "already deleted");
+	else if (rc == 0 && c->op == OP_RESTORE && !m.deleted)
+		rc = vc_err_set(e, VC_ECONFLICT, "not deleted");
+	if (rc == 0 && c->op == OP_RESTORE)
+		rc = check_quota(db, c->ref, 1, e);
+	if (rc == 0)
+		rc = store_op(c, &m, e);
+	if (rc == 0 && c->op == OP_PURGE)
+		rc = vc_db_exec(db, NULL, e, "DELETE FROM secret_metadata WHERE "
+				"id = ?", "s", m.id);
+	else if (rc == 0)
+		rc = vc_db_exec(db, NULL, e, "UPDATE secret_metadata SET "
+				"deleted_at = IF(?, UTC_TIMESTAMP(), NULL), "
+				"updated_at = UTC_TIMESTAMP() WHERE id = ?", "is",
+				c->op == OP_DELETE, m.id);
+	if (rc == 0 && (c->op == OP_RESTORE || !m.deleted))
+		rc = count_secrets(db, c->ref->org_id,
+				   c->op == OP_RESTORE ? 1 : -1, e);
+	return rc < 0 ? rc : audit(c->s, db, c->ref, action[c->op], m.id,
+				   NULL, e);
+}
+
+static int secret_op(struct vc_session *s, const struct vc_ref *ref,
+		     enum op op, struct vc_err *e)
+{
+	struct octx c = { s, ref, op };
+	struct vc_db *db;
+	int rc = vc_ref_need(s, ref, VC_ROLE_ADMIN, op == OP_DELETE ?
+			     "removing secrets" : op == OP_RESTORE ?
+			     "restoring secrets" : "purging secrets", e);
+
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	return rc < 0 ? rc : vc_db_txn(db, op_txn, &c, e);
+}
+
+int vc_secret_delete(struct vc_session *s, const struct vc_ref *ref,
+		     struct vc_err *e)
+{
+	return secret_op(s, ref, OP_DELETE, e);
+}
+
+int vc_secret_restore(struct vc_session *s, const struct vc_ref *ref,
+		      struct vc_err *e)
+{
+	return secret_op(s, ref, OP_RESTORE, e);
+}
+
+int vc_secret_purge(struct vc_session *s, const struct vc_ref *ref,
+		    struct vc_err *e)
+{
+	return secret_op(s, ref, OP_PURGE, e);
+}
+
+int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,
+		     struct vc_err *e)
+{
+	static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+				    "opqrstuvwxyz0123456789";
+	static const char hex[] = "0123456789abcdef";
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+				  "qrstuvwxyz0123456789+/";
+	const char *set;
+	char ascii[95];
+
+	for (int i = 0; i < 94; i++)
+		ascii[i] = (char)('!' + i);
+	ascii[94] = '\0';
+	if (!strcmp(charset, "alnum"))
+		set = alnum;
+	else if (!strcmp(charset, "hex"))
+		set = hex;
+	else if (!strcmp(charset, "base64"))
+		set = b64;
+	else if (!strcmp(charset, "ascii"))
+		set = ascii;
+	else
+		return vc_err_set(e, VC_EUSAGE, "unknown charset '%s' (use alnum, "
+				  "hex, base64 or ascii)", charset);
+	if (n == 0 || n > 4096)
+		return vc_err_set(e, VC_EUSAGE, "length must be from 1 to 4096");
+	if (vc_buf_grow(out, n) < 0)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	/* randombytes_uniform avoids modulo bias. */
+	for (size_t i = 0; i < n; i++)
+		vc_buf_addch(out, set[randombytes_uniform((uint32_t)strlen(set))]);
+	return 0;
+}

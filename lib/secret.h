@@ -1,0 +1,40 @@
+/* secret.h - the secret lifecycle over metadata and the value store,
+ * following the write path of DESIGN.md section 3. */
+#ifndef VC_SECRET_H
+#define VC_SECRET_H
+
+#include "ref.h"
+#include "session.h"
+#include "vc.h"
+
+struct vc_secret_write {
+	const void *val;
+	size_t len;
+	const char *desc;       /* NULL: keep */
+	const char *reason;     /* recorded in the audit row, or NULL */
+	const char *action;     /* NULL: secret.create / secret.update */
+	int from_version;       /* rollback: the version copied */
+};
+
+/* Writes a new version.  *version is the new version, *created whether
+ * the secret was new. */
+int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
+		    const struct vc_secret_write *w, int *version,
+		    int *created, struct vc_err *e);
+/* Reads the bytes of a live secret (version 0 = latest) and writes its
+ * audit row. */
+int vc_secret_read(struct vc_session *s, const struct vc_ref *ref,
+		   int version, struct vc_buf *out, int *got, struct vc_err *e);
+int vc_secret_delete(struct vc_session *s, const struct vc_ref *ref,
+		     struct vc_err *e);
+int vc_secret_restore(struct vc_session *s, const struct vc_ref *ref,
+		      struct vc_err *e);
+int vc_secret_purge(struct vc_session *s, const struct vc_ref *ref,
+		    struct vc_err *e);
+
+/* Random value of length n from a charset ("alnum", "hex", "base64",
+ * "ascii") drawn with libsodium. */
+int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,
+		     struct vc_err *e);
+
+#endif
