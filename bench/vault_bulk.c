@@ -53,12 +53,16 @@ static double get_round(struct vc_store *s, struct vc_store_item *it, int n,
 	struct vc_err e = { 0, "" };
 	double t = now_s();
 
-	if (s->ops->get_many(s, it, (size_t)n, conc, &e) < 0)
-		return die("get_many", &e), -1;
+	if (s->ops->get_many(s, it, (size_t)n, conc, &e) < 0) {
+		die("get_many", &e);
+		return -1;
+	}
 	t = now_s() - t;
 	for (int i = 0; i < n; i++) {
-		if (it[i].rc < 0)
-			return die(it[i].path, &it[i].err), -1;
+		if (it[i].rc < 0) {
+			die(it[i].path, &it[i].err);
+			return -1;
+		}
 		vc_buf_release(&it[i].value);
 	}
 	return t;

@@ -127,6 +127,12 @@ static int name_ok(const char *s)
 	return i <= 255;
 }
 
+/* An empty value may come as NULL; pointer arithmetic needs real bytes. */
+static const char *value_of(const struct vc_kv *kv)
+{
+	return kv->value ? kv->value : "";
+}
+
 /* memchr() that also takes a NULL pointer for an empty value. */
 static int has_byte(const char *v, size_t len, char c)
 {
@@ -178,19 +184,20 @@ static int sh_check(const struct vc_kv *kv, struct vc_err *e)
 
 static int sh_emit(const struct vc_kv *kv, struct vc_buf *out)
 {
+	const char *v = value_of(kv);
 	size_t i, run = 0;
 	int rc = vc_buf_printf(out, "export %s='", kv->name);
 
 	for (i = 0; rc == 0 && i < kv->len; i++) {
-		if (kv->value[i] != '\'')
+		if (v[i] != '\'')
 			continue;
-		rc = vc_buf_add(out, kv->value + run, i - run);
+		rc = vc_buf_add(out, v + run, i - run);
 		if (rc == 0)
 			rc = vc_buf_addstr(out, "'\\''");
 		run = i + 1;
 	}
 	if (rc == 0)
-		rc = vc_buf_add(out, kv->value + run, kv->len - run);
+		rc = vc_buf_add(out, v + run, kv->len - run);
 	return rc ? rc : vc_buf_addstr(out, "'\n");
 }
 
@@ -210,10 +217,12 @@ static int sh_emit(const struct vc_kv *kv, struct vc_buf *out)
  *     expand; newlines stay raw (multi-line values are read by both).
  *
  * Refused whatever the quoting: a value ending in a backslash (it escapes
- * the closing quote), containing "${" with a "}" after it (python expands
- * ${VAR} and ${VAR:-default} in every quoting), not valid UTF-8 (npm
- * substitutes U+FFFD, python fails), or containing NUL.  So are values the
- * two rules both exclude, e.g. one holding both ' and ", or CR and ".
+ * the closing quote), containing "${" with a "}" anywhere after it (python
+ * expands ${VAR} and ${VAR:-default} in every quoting and has no escape for
+ * $; refusing every "${...}" is a little wider than python's exact
+ * pattern and simpler to state), not valid UTF-8 (npm substitutes U+FFFD,
+ * python fails), or containing NUL.  So are values both quotings exclude,
+ * e.g. one holding both ' and ", or a CR and a ".
  */
 struct dotenv_scan {
 	const char *single_no;  /* why single quotes fail, NULL if they work */
@@ -273,14 +282,15 @@ static int dotenv_check(const struct vc_kv *kv, struct vc_err *e)
 	dotenv_scan(kv, &s);
 	if (s.single_no && s.double_no)
 		return vc_err_set(e, VC_EUSAGE, "secret '%s': dotenv cannot carry "
-				  "it: npm and python dotenv read it differently in "
-				  "single quotes (%s) and in double quotes (%s); %s",
+				  "it: npm and python dotenv would read it differently "
+				  "(single quotes: %s; double quotes: %s); %s",
 				  kv->name, s.single_no, s.double_no, HINT_TEXT);
 	return 0;
 }
 
 static int dotenv_emit(const struct vc_kv *kv, struct vc_buf *out)
 {
+	const char *v = value_of(kv);
 	struct dotenv_scan s;
 	size_t i, run = 0;
 	int rc;
@@ -294,15 +304,15 @@ static int dotenv_emit(const struct vc_kv *kv, struct vc_buf *out)
 	}
 	rc = vc_buf_printf(out, "%s=\"", kv->name);
 	for (i = 0; rc == 0 && i < kv->len; i++) {
-		if (kv->value[i] != '\r')
+		if (v[i] != '\r')
 			continue;
-		rc = vc_buf_add(out, kv->value + run, i - run);
+		rc = vc_buf_add(out, v + run, i - run);
 		if (rc == 0)
 			rc = vc_buf_addstr(out, "\\r");
 		run = i + 1;
 	}
 	if (rc == 0)
-		rc = vc_buf_add(out, kv->value + run, kv->len - run);
+		rc = vc_buf_add(out, v + run, kv->len - run);
 	return rc ? rc : vc_buf_addstr(out, "\"\n");
 }
 

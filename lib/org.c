@@ -283,7 +283,13 @@ static int rm_txn(struct vc_db *db, void *arg, struct vc_err *e)
 			 r->project_id : r->env_id;
 	struct vc_audit_ev ev = { r->org_id, what[r->depth], type[r->depth],
 				  id, NULL };
-	int rc = rm_env_rows(db, scope_col[r->depth], id, e);
+	/* The audit row first: it also counts an API call in the
+	 * organization's usage_statistics row, which must still exist (its
+	 * foreign key); removing the organization then removes that row. */
+	int rc = vc_audit_write(a->s, db, &ev, 1, e);
+
+	if (rc == 0)
+		rc = rm_env_rows(db, scope_col[r->depth], id, e);
 
 	if (rc == 0 && r->depth == 3)
 		rc = vc_db_exec(db, NULL, e, "DELETE FROM environments WHERE id "
@@ -314,7 +320,7 @@ static int rm_txn(struct vc_db *db, void *arg, struct vc_err *e)
 				"secret_metadata WHERE organization_id = ? AND "
 				"deleted_at IS NULL) WHERE organization_id = ?",
 				"ss", r->org_id, r->org_id);
-	return rc < 0 ? rc : vc_audit_write(a->s, db, &ev, 1, e);
+	return rc;
 }
 
 int vc_org_remove(struct vc_session *s, const struct vc_ref *ref,

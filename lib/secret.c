@@ -457,3 +457,28 @@ int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,
 		vc_buf_addch(out, set[randombytes_uniform((uint32_t)strlen(set))]);
 	return 0;
 }
+
+struct qctx {
+	const struct vc_ref *ref;
+	long need;
+};
+
+static int quota_txn(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct qctx *q = arg;
+
+	return check_quota(db, q->ref, q->need, e);
+}
+
+int vc_secret_quota_check(struct vc_session *s, const struct vc_ref *ref,
+			  long need, struct vc_err *e)
+{
+	struct qctx q = { ref, need };
+	struct vc_db *db;
+	int rc;
+
+	if (need <= 0)
+		return 0;
+	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	return rc < 0 ? rc : vc_db_txn(db, quota_txn, &q, e);
+}

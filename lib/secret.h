@@ -38,3 +38,30 @@ int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,
 		     struct vc_err *e);
 
 #endif
+
+/* ---- bulk reads (export, run, diff, copy, import) ---- */
+
+struct vc_secret_val {
+	char name[256];
+	char id[37];
+	int version;
+	struct vc_buf value;    /* secret */
+};
+
+struct vc_secret_set {
+	struct vc_secret_val *v;
+	size_t n;
+};
+
+/* Reads the live secrets of an environment (ref depth 3), all or those
+ * named in only (NULL-terminated; an unknown name is VC_ENOTFOUND), with
+ * up to concurrency store requests in flight, and writes one audit row per
+ * value in one statement.  With values == 0 only names and versions are
+ * read (no store access, no audit). */
+int vc_secret_read_env(struct vc_session *s, const struct vc_ref *ref,
+		       const char *const *only, int values, int concurrency,
+		       struct vc_secret_set *out, struct vc_err *e);
+void vc_secret_set_free(struct vc_secret_set *set);
+/* Pre-flight for a batch: VC_EQUOTA unless need more secrets fit. */
+int vc_secret_quota_check(struct vc_session *s, const struct vc_ref *ref,
+			  long need, struct vc_err *e);

@@ -373,7 +373,7 @@ static int vault_get_many(struct vc_store *s, struct vc_store_item *items,
 {
 	struct vault *v = vault_of(s);
 	struct vault_req *reqs = calloc(n ? n : 1, sizeof(*reqs));
-	int rc;
+	int rc, prepared;
 
 	if (concurrency <= 0)
 		concurrency = DEFAULT_CONCURRENCY;
@@ -381,13 +381,15 @@ static int vault_get_many(struct vc_store *s, struct vc_store_item *items,
 		concurrency = MAX_CONCURRENCY;
 	if (!reqs)
 		return oom(e);
-	rc = get_many_prepare(v, reqs, items, n) < 0 ? oom(e) :
-	     vault_exec(v, reqs, n, concurrency, e);
+	prepared = get_many_prepare(v, reqs, items, n) == 0;
+	rc = prepared ? vault_exec(v, reqs, n, concurrency, e) : oom(e);
+	/* vault_exec gave every request an outcome, even when it failed. */
 	for (size_t i = 0; i < n; i++) {
-		if (rc != VC_EFAIL)
-			items[i].rc = get_parse(v, &reqs[i], items[i].version,
-						&items[i].value, &items[i].got,
-						&items[i].err);
+		items[i].rc = prepared ? get_parse(v, &reqs[i],
+						   items[i].version,
+						   &items[i].value,
+						   &items[i].got, &items[i].err)
+				       : oom(&items[i].err);
 		vault_req_release(&reqs[i]);
 	}
 	free(reqs);
@@ -640,10 +642,12 @@ static int approle_answer(struct vault *v, const struct vault_req *r,
 static int approle_login(struct vault *v, const struct vc_vault_conf *c,
 			 struct vc_buf *tok, struct vc_err *e)
 {
-	struct vc_buf role = VC_BUF_INIT, secret = VC_BUF_INIT;
+	struct vc_buf role, secret;
 	struct vault_req r;
 	int rc;
 
+	vc_buf_init(&role, 1);
+	vc_buf_init(&secret, 1);
 	vault_req_init(&r, "POST");
 	if (c->role_id && *c->role_id)
 		rc = vc_buf_addstr(&role, c->role_id) < 0 ? oom(e) : 0;

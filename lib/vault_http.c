@@ -391,7 +391,7 @@ static int req_requeue(struct batch *b, struct vault_req *r, int64_t now)
 	struct vault *v = b->v;
 	int64_t wait;
 
-	if (!transient(r) || r->attempts > v->set.max_retries)
+	if (b->stop || !transient(r) || r->attempts > v->set.max_retries)
 		return 0;
 	if ((r->status == 429 || r->status == 503) && r->retry_after >= 0)
 		wait = (int64_t)r->retry_after * 1000;
@@ -575,7 +575,8 @@ static int64_t batch_start(struct batch *b)
 		}
 		slot->busy = 1;
 		b->running++;
-		v->tokens -= v->set.rate > 0;
+		if (v->set.rate > 0)
+			v->tokens -= 1;
 	}
 	return wake;
 }

@@ -361,14 +361,16 @@ static int list_commands(const struct cli_tool *t)
 	return 0;
 }
 
-static int finish(struct cli *c, int rc)
+static int finish(struct cli *c, int rc, int ran)
 {
 	if (rc < 0) {
 		if (!c->err.msg[0])
 			vc_err_set(&c->err, rc, "failed");
 		c->err.code = rc;
 		print_error(c);
-		if (rc == VC_EUSAGE && c->cmd && !strstr(c->err.msg, "usage"))
+		/* Usage is shown for a wrong command line, not for bad data. */
+		if (rc == VC_EUSAGE && c->cmd && !ran &&
+		    !strstr(c->err.msg, "usage"))
 			fprintf(stderr, "usage: %s %s %s\n", c->tool->prog,
 				c->cmd->name, c->cmd->args);
 	}
@@ -379,7 +381,7 @@ static int finish(struct cli *c, int rc)
 	}
 	vc_session_close(&c->s);
 	free(c->args);
-	return vc_err_exit(rc);
+	return rc == 0 && c->status ? c->status : vc_err_exit(rc);
 }
 
 int cli_main(const struct cli_tool *tool, int argc, char **argv)
@@ -404,14 +406,14 @@ int cli_main(const struct cli_tool *tool, int argc, char **argv)
 	if (rc == 'h' || (!c.cmd && rc == 0 && c.nargs == 0 && argc == 1)) {
 		print_help(rc == 'h' ? stdout : stderr, tool, c.cmd);
 		return finish(&c, rc == 'h' ? 0 : cli_fail(&c, VC_EUSAGE,
-			      "a command is required"));
+			      "a command is required"), 0);
 	}
 	if (rc == 'V') {
 		printf("%s %s\n", tool->prog, VC_VERSION);
-		return finish(&c, 0);
+		return finish(&c, 0, 0);
 	}
 	if (rc == OPT_LIST_COMMANDS)
-		return finish(&c, list_commands(tool));
+		return finish(&c, list_commands(tool), 0);
 	if (rc == 0 && !c.cmd && c.nargs)
 		rc = cli_fail(&c, VC_EUSAGE, "unknown command '%s' (see %s "
 			      "--help)", c.args[0], tool->prog);
@@ -425,6 +427,6 @@ int cli_main(const struct cli_tool *tool, int argc, char **argv)
 	if (rc == 0)
 		rc = open_needs(&c);
 	if (rc == 0)
-		rc = c.cmd->run(&c);
-	return finish(&c, rc);
+		return finish(&c, c.cmd->run(&c), 1);
+	return finish(&c, rc, 0);
 }

@@ -58,6 +58,8 @@ struct cli {
 	const char *opt[MAX_OPT];       /* the command's options, last wins */
 	int nargs;
 	char **args;
+	int status;             /* exit status of a success that is not 0
+				   (diff: the environments differ) */
 };
 
 int cli_main(const struct cli_tool *tool, int argc, char **argv);

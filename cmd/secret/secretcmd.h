@@ -20,6 +20,11 @@ int cmd_purge(struct cli *c);
 int cmd_history(struct cli *c);
 int cmd_rollback(struct cli *c);
 int cmd_rotate(struct cli *c);
+int cmd_export(struct cli *c);
+int cmd_import(struct cli *c);
+int cmd_run(struct cli *c);
+int cmd_diff(struct cli *c);
+int cmd_copy(struct cli *c);
 
 /* Resolves c->args[i] as a reference of the given depth. */
 int secret_ref(struct cli *c, int i, int depth, struct vc_ref *ref);

@@ -2,13 +2,14 @@
 # corpus.sh DIR - writes the hard corpus for the export round trip: one file
 # per value, the file name being the secret name.  Values are written with
 # printf octal escapes so that every byte is explicit and no shell or
-# editor can alter it.
+# editor can alter it.  Files already in DIR are overwritten, never removed:
+# give a new or empty DIR.
+# shellcheck disable=SC2016,SC2059,SC1003 # literal $, `, \ are the point
 set -eu
 
 [ $# -eq 1 ] || { echo "usage: corpus.sh DIR" >&2; exit 2; }
 dir=$1
 mkdir -p "$dir"
-rm -f "$dir"/*
 
 # v NAME FORMAT: the value is printf FORMAT, with no arguments.
 v() { printf -- "$2" > "$dir/$1"; }

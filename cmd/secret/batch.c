@@ -1,0 +1,280 @@
+/* batch.c - vaultctl-secret import|copy|diff: many secrets at once, all
+ * validated (names, sizes, conflicts, quota) before anything is written. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dotenv.h"
+#include "prompt.h"
+#include "secretcmd.h"
+
+int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
+		    struct vc_secret_set *set);
+int secret_only(struct cli *c, char ***out);
+void secret_only_free(char **only);
+
+enum change { CH_ADD, CH_CHANGE, CH_SAME };
+
+static const struct vc_secret_val *find(const struct vc_secret_set *set,
+					const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcasecmp(set->v[i].name, name))
+			return &set->v[i];
+	return NULL;
+}
+
+static enum change classify(const struct vc_secret_set *cur,
+			    const struct vc_kv *kv)
+{
+	const struct vc_secret_val *v = find(cur, kv->name);
+
+	if (!v)
+		return CH_ADD;
+	return v->value.len == kv->len && (!kv->len ||
+		!memcmp(v->value.data, kv->value, kv->len)) ? CH_SAME : CH_CHANGE;
+}
+
+static void progress(struct cli *c, size_t done, size_t total)
+{
+	int width = 30, fill;
+
+	if (!isatty(STDERR_FILENO) || c->quiet || total < 2)
+		return;
+	fill = (int)(done * (size_t)width / total);
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu", fill,
+		"##############################", width - fill, "", done, total);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+/* Validates the whole batch against the target environment; counts what
+ * would be added and changed.  Nothing is written here. */
+static int plan_batch(struct cli *c, const struct vc_kv *kv, size_t n,
+		      const struct vc_secret_set *cur, size_t *add,
+		      size_t *chg, struct vc_buf *conflicts)
+{
+	int overwrite = cli_opt(c, O_OVERWRITE) != NULL;
+	int skip = cli_opt(c, O_SKIP) != NULL;
+
+	*add = *chg = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (vc_secret_name_check(kv[i].name, &c->err) < 0)
+			return vc_err_prefix(&c->err, "entry '%.64s'", kv[i].name);
+		if (kv[i].len > c->s.conf.max_value_size)
+			return cli_fail(c, VC_EUSAGE, "value of '%s' is larger "
+					"than %zu bytes (max_value_size)",
+					kv[i].name, c->s.conf.max_value_size);
+		switch (classify(cur, &kv[i])) {
+		case CH_ADD: (*add)++; break;
+		case CH_CHANGE:
+			if (!overwrite && !skip)
+				vc_buf_printf(conflicts, "%s%s",
+					      conflicts->len ? ", " : "", kv[i].name);
+			*chg += overwrite;
+			break;
+		default: break;
+		}
+	}
+	if (conflicts->len)
+		return cli_fail(c, VC_ECONFLICT, "these secrets exist with other "
+				"values: %.150s (use --overwrite or "
+				"--skip-existing); nothing was written",
+				conflicts->data);
+	return 0;
+}
+
+static void print_plan(struct cli *c, const struct vc_kv *kv, size_t n,
+		       const struct vc_secret_set *cur)
+{
+	static const char *const word[] = { "add", "change", "unchanged" };
+
+	for (size_t i = 0; i < n; i++) {
+		enum change ch = classify(cur, &kv[i]);
+		if (ch == CH_CHANGE && cli_opt(c, O_SKIP))
+			printf("%-9s %s (skipped)\n", "unchanged", kv[i].name);
+		else
+			printf("%-9s %s\n", word[ch], kv[i].name);
+	}
+}
+
+static int apply_batch(struct cli *c, const struct vc_ref *env,
+		       const struct vc_kv *kv, size_t n,
+		       const struct vc_secret_set *cur, const char *reason)
+{
+	size_t written = 0, todo = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		todo += classify(cur, &kv[i]) == CH_ADD ||
+			(classify(cur, &kv[i]) == CH_CHANGE && cli_opt(c, O_OVERWRITE));
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct vc_secret_write w = { kv[i].value, kv[i].len, NULL, reason,
+					     NULL, 0 };
+		enum change ch = classify(cur, &kv[i]);
+		struct vc_ref ref = *env;
+		int version, created;
+		if (ch == CH_SAME || (ch == CH_CHANGE && !cli_opt(c, O_OVERWRITE)))
+			continue;
+		snprintf(ref.name, sizeof(ref.name), "%s", kv[i].name);
+		rc = vc_secret_write(&c->s, &ref, &w, &version, &created, &c->err);
+		if (rc < 0)
+			return vc_err_prefix(&c->err, "after writing %zu of %zu "
+					     "secrets, '%s' failed", written, todo,
+					     kv[i].name);
+		progress(c, ++written, todo);
+	}
+	if (!c->quiet)
+		fprintf(stderr, "%s: wrote %zu secret%s to %s\n", c->tool->prog,
+			written, written == 1 ? "" : "s", env->text);
+	return 0;
+}
+
+/* Checks, plans and writes a batch: the common body of import and copy. */
+static int run_batch(struct cli *c, const struct vc_ref *env,
+		     const struct vc_kv *kv, size_t n, const char *reason)
+{
+	struct vc_secret_set cur = { NULL, 0 };
+	struct vc_buf conflicts = VC_BUF_INIT;
+	size_t add, chg;
+	int rc = vc_ref_need(&c->s, env, VC_ROLE_MEMBER, "writing secrets",
+			     &c->err);
+
+	if (rc == 0)
+		rc = vc_secret_read_env(&c->s, env, NULL, 1, 8, &cur, &c->err);
+	if (rc == 0)
+		rc = plan_batch(c, kv, n, &cur, &add, &chg, &conflicts);
+	if (rc == 0 && !cli_opt(c, O_DRY_RUN))
+		rc = vc_secret_quota_check(&c->s, env, (long)add, &c->err);
+	if (rc == 0 && cli_opt(c, O_DRY_RUN))
+		print_plan(c, kv, n, &cur);
+	else if (rc == 0)
+		rc = apply_batch(c, env, kv, n, &cur, reason);
+	vc_buf_release(&conflicts);
+	vc_secret_set_free(&cur);
+	return rc;
+}
+
+static int read_input(struct cli *c, struct vc_buf *text)
+{
+	const char *file = cli_opt(c, O_FILE);
+	size_t max = 64 * 1024 * 1024;
+	int fd, rc;
+
+	if (!file || !strcmp(file, "-"))
+		return read_fd_all(c, STDIN_FILENO, "standard input", max, text);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cli_fail(c, errno == ENOENT ? VC_ENOTFOUND : VC_EUSAGE,
+				"cannot read '%s': %s", file, strerror(errno));
+	rc = read_fd_all(c, fd, file, max, text);
+	close(fd);
+	return rc;
+}
+
+int cmd_import(struct cli *c)
+{
+	const char *fmt = cli_opt(c, O_FORMAT);
+	struct vc_kvlist list = VC_KVLIST_INIT;
+	struct vc_buf text = VC_BUF_INIT;
+	struct vc_ref env;
+	int rc = 0;
+
+	text.secret = 1;
+	if (cli_opt(c, O_OVERWRITE) && cli_opt(c, O_SKIP))
+		rc = cli_fail(c, VC_EUSAGE, "--overwrite and --skip-existing "
+			      "exclude each other");
+	if (rc == 0 && fmt && strcmp(fmt, "dotenv") && strcmp(fmt, "json"))
+		rc = cli_fail(c, VC_EUSAGE, "import reads dotenv or json, not "
+			      "'%s'", fmt);
+	if (rc == 0)
+		rc = secret_ref(c, 0, 3, &env);
+	if (rc == 0)
+		rc = read_input(c, &text);
+	if (rc == 0)
+		rc = fmt && !strcmp(fmt, "json") ?
+		     vc_json_import_parse(text.data ? text.data : "", text.len,
+					  &list, &c->err) :
+		     vc_dotenv_parse(text.data ? text.data : "", text.len, &list,
+				     &c->err);
+	if (rc == 0)
+		rc = run_batch(c, &env, list.items, list.n, "import");
+	vc_kvlist_free(&list);
+	vc_buf_release(&text);
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot import into '%s'",
+				     c->args[0]);
+	return 0;
+}
+
+int cmd_copy(struct cli *c)
+{
+	struct vc_secret_set from = { NULL, 0 };
+	struct vc_kv *kv = NULL;
+	struct vc_ref src, dst;
+	int rc = secret_read_env(c, 0, &src, &from);
+
+	if (rc == 0)
+		rc = secret_ref(c, 1, 3, &dst);
+	if (rc == 0 && !strcmp(src.env_id, dst.env_id))
+		rc = cli_fail(c, VC_EUSAGE, "source and target are the same "
+			      "environment");
+	if (rc == 0 && !(kv = calloc(from.n + 1, sizeof(*kv))))
+		rc = cli_fail(c, VC_EFAIL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < from.n; i++)
+		kv[i] = (struct vc_kv){ from.v[i].name, from.v[i].value.data ?
+			from.v[i].value.data : "", from.v[i].value.len };
+	if (rc == 0)
+		rc = run_batch(c, &dst, kv, from.n, "copy");
+	free(kv);
+	vc_secret_set_free(&from);
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot copy '%s' to '%s'",
+				     c->args[0], c->args[1]);
+	return 0;
+}
+
+/* diff exits 0 when equal, 1 when the environments differ. */
+int cmd_diff(struct cli *c)
+{
+	struct vc_secret_set a = { NULL, 0 }, b = { NULL, 0 };
+	struct vc_ref ra, rb;
+	int show = cli_opt(c, O_SHOW_VALUES) != NULL, differ = 0;
+	int rc = secret_read_env(c, 0, &ra, &a);
+
+	if (rc == 0)
+		rc = secret_read_env(c, 1, &rb, &b);
+	for (size_t i = 0; rc == 0 && i < a.n; i++) {
+		const struct vc_secret_val *o = find(&b, a.v[i].name);
+		struct vc_kv kv = { a.v[i].name, a.v[i].value.data, a.v[i].value.len };
+		if (!o) {
+			printf("only in %s: %s\n", ra.text, a.v[i].name);
+			differ = 1;
+		} else if (classify(&b, &kv) == CH_CHANGE) {
+			printf("differs: %s\n", a.v[i].name);
+			if (show) {
+				printf("  %s: ", ra.text);
+				fwrite(a.v[i].value.data, 1, a.v[i].value.len, stdout);
+				printf("\n  %s: ", rb.text);
+				fwrite(o->value.data, 1, o->value.len, stdout);
+				printf("\n");
+			}
+			differ = 1;
+		}
+	}
+	for (size_t i = 0; rc == 0 && i < b.n; i++)
+		if (!find(&a, b.v[i].name)) {
+			printf("only in %s: %s\n", rb.text, b.v[i].name);
+			differ = 1;
+		}
+	vc_secret_set_free(&a);
+	vc_secret_set_free(&b);
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot compare '%s' and '%s'",
+				     c->args[0], c->args[1]);
+	c->status = differ;
+	return 0;
+}
