@@ -11,7 +11,10 @@ DESTDIR ?=
 
 PKGS     = libmariadb libcurl libcjson libsodium readline
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is not linked: lib/curl_shim.c loads it on first use, so commands
+# that never talk to Vault do not pay for it at start-up.  --as-needed
+# drops what a binary does not use (readline outside the shell).
+PKG_LIBS   := -Wl,--as-needed $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral

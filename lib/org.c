@@ -408,6 +408,20 @@ static int keeps_owner(struct vc_db *db, const struct member *a,
 	return 0;
 }
 
+/* organizations.owner_id names an owner: when that user stops being one,
+ * another owner (keeps_owner made sure there is one) takes the place, so
+ * that the former owner can later be removed as a user. */
+static int move_owner_of_record(struct vc_db *db, const char *org,
+				const char *uid, struct vc_err *e)
+{
+	return vc_db_exec(db, NULL, e, "UPDATE organizations SET owner_id = "
+			  "(SELECT uo.user_id FROM user_organizations uo WHERE "
+			  "uo.organization_id = ? AND uo.role = 'owner' ORDER BY "
+			  "uo.created_at, uo.user_id LIMIT 1), updated_at = "
+			  "UTC_TIMESTAMP() WHERE id = ? AND owner_id = ?", "sss",
+			  org, org, uid);
+}
+
 static int member_txn(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct member *a = arg;
@@ -446,6 +460,8 @@ static int member_txn(struct vc_db *db, void *arg, struct vc_err *e)
 		rc = vc_db_exec(db, NULL, e, "DELETE FROM user_organizations "
 				"WHERE user_id = ? AND organization_id = ?", "ss",
 				uid, a->ref->org_id);
+	if (rc == 0 && cur == VC_ROLE_OWNER && a->role != VC_ROLE_OWNER)
+		rc = move_owner_of_record(db, a->ref->org_id, uid, e);
 	return rc < 0 ? rc : vc_audit_write(a->s, db, &ev, 1, e);
 }
 

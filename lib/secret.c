@@ -19,7 +19,21 @@
 struct meta {
 	int exists, deleted, version;
 	char id[37];
+	char name[256];         /* as stored: names compare case-insensitively */
 };
+
+/* Fills m from a row of (id, version, deleted, name). */
+static void meta_from(struct meta *m, struct vc_res *r)
+{
+	memset(m, 0, sizeof(*m));
+	if (!vc_res_rows(r))
+		return;
+	m->exists = 1;
+	snprintf(m->id, sizeof(m->id), "%s", vc_res_get(r, 0, 0, NULL));
+	m->version = (int)vc_res_int(r, 0, 1);
+	m->deleted = vc_res_int(r, 0, 2) != 0;
+	snprintf(m->name, sizeof(m->name), "%s", vc_res_get(r, 0, 3, NULL));
+}
 
 static int lock_meta(struct vc_db *db, const struct vc_ref *ref,
 		     struct meta *m, struct vc_err *e)
@@ -27,19 +41,13 @@ static int lock_meta(struct vc_db *db, const struct vc_ref *ref,
 	struct vc_res *r;
 	int rc;
 
-	memset(m, 0, sizeof(*m));
-	rc = vc_db_query(db, &r, e, "SELECT id, version, deleted_at IS NOT NULL "
-			 "FROM secret_metadata WHERE project_id = ? AND "
+	rc = vc_db_query(db, &r, e, "SELECT id, version, deleted_at IS NOT NULL, "
+			 "name FROM secret_metadata WHERE project_id = ? AND "
 			 "environment = ? AND name = ? FOR UPDATE", "sss",
 			 ref->project_id, ref->env_id, ref->name);
 	if (rc < 0)
 		return rc;
-	if (vc_res_rows(r)) {
-		m->exists = 1;
-		snprintf(m->id, sizeof(m->id), "%s", vc_res_get(r, 0, 0, NULL));
-		m->version = (int)vc_res_int(r, 0, 1);
-		m->deleted = vc_res_int(r, 0, 2) != 0;
-	}
+	meta_from(m, r);
 	vc_res_free(r);
 	return 0;
 }
@@ -103,11 +111,13 @@ static int audit(struct vc_session *s, struct vc_db *db,
 	return vc_audit_write(s, db, &ev, 1, e);
 }
 
-static int path_of(const struct vc_ref *ref, struct vc_buf *path,
-		   struct vc_err *e)
+/* The store's path uses the name as stored when the secret exists: the
+ * metadata finds db_url for DB_URL, the store's keys are case-sensitive. */
+static int path_of(const struct vc_ref *ref, const struct meta *m,
+		   struct vc_buf *path, struct vc_err *e)
 {
 	if (vc_store_path(path, ref->org_id, ref->project_id, ref->env_id,
-			  ref->name) < 0)
+			  m->exists ? m->name : ref->name) < 0)
 		return vc_err_set(e, VC_EFAIL, "out of memory");
 	return 0;
 }
@@ -201,7 +211,7 @@ static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 	if (rc == 0)
 		rc = vc_session_store(c->s, &st, e);
 	if (rc == 0)
-		rc = path_of(c->ref, &path, e);
+		rc = path_of(c->ref, &c->m, &path, e);
 	if (rc == 0)
 		rc = st->ops->put(st, path.data, c->w->val, c->w->len,
 				  c->m.exists ? c->m.version : 0, &c->version, e);
@@ -218,7 +228,7 @@ int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 		    const struct vc_secret_write *w, int *version,
 		    int *created, struct vc_err *e)
 {
-	struct wctx c = { s, ref, w, { 0, 0, 0, "" }, 0, 0 };
+	struct wctx c = { s, ref, w, { 0, 0, 0, "", "" }, 0, 0 };
 	struct vc_db *db;
 	int rc, attempt;
 
@@ -264,19 +274,13 @@ static int live_meta(struct vc_db *db, const struct vc_ref *ref,
 	struct vc_res *r;
 
 	if (!lock) {
-		memset(m, 0, sizeof(*m));
 		rc = vc_db_query(db, &r, e, "SELECT id, version, deleted_at IS "
-				 "NOT NULL FROM secret_metadata WHERE project_id = "
-				 "? AND environment = ? AND name = ?", "sss",
-				 ref->project_id, ref->env_id, ref->name);
+				 "NOT NULL, name FROM secret_metadata WHERE "
+				 "project_id = ? AND environment = ? AND name = ?",
+				 "sss", ref->project_id, ref->env_id, ref->name);
 		if (rc < 0)
 			return rc;
-		if (vc_res_rows(r)) {
-			m->exists = 1;
-			snprintf(m->id, sizeof(m->id), "%s", vc_res_get(r, 0, 0, NULL));
-			m->version = (int)vc_res_int(r, 0, 1);
-			m->deleted = vc_res_int(r, 0, 2) != 0;
-		}
+		meta_from(m, r);
 		vc_res_free(r);
 	}
 	if (rc == 0 && (!m->exists || m->deleted))
@@ -305,7 +309,7 @@ int vc_secret_read(struct vc_session *s, const struct vc_ref *ref,
 	if (rc == 0)
 		rc = vc_session_store(s, &st, e);
 	if (rc == 0)
-		rc = path_of(ref, &path, e);
+		rc = path_of(ref, &m, &path, e);
 	/* No lock is held while the store answers. */
 	if (rc == 0)
 		rc = st->ops->get(st, path.data, version, out, &g, e);
@@ -345,7 +349,7 @@ static int store_op(struct octx *c, const struct meta *m, struct vc_err *e)
 	int rc = vc_session_store(c->s, &st, e);
 
 	if (rc == 0)
-		rc = path_of(c->ref, &path, e);
+		rc = path_of(c->ref, m, &path, e);
 	if (rc == 0 && c->op == OP_DELETE)
 		rc = st->ops->del(st, path.data, &m->version, 1, e);
 	else if (rc == 0 && c->op == OP_RESTORE)

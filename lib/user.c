@@ -191,17 +191,24 @@ static int rm_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	struct vc_res *r;
 	int rc;
 
+	/* Owner of record, or the last member with the role owner: either
+	 * way an organization would be left without an owner. */
 	rc = vc_db_query(db, &r, e, "SELECT u.id, (SELECT COUNT(*) FROM "
-			 "organizations o WHERE o.owner_id = u.id) FROM users u "
-			 "WHERE u.email = ? FOR UPDATE", "s", a->email);
+			 "organizations o WHERE o.owner_id = u.id) + (SELECT "
+			 "COUNT(*) FROM user_organizations uo WHERE uo.user_id = "
+			 "u.id AND uo.role = 'owner' AND NOT EXISTS (SELECT 1 FROM "
+			 "user_organizations o2 WHERE o2.organization_id = "
+			 "uo.organization_id AND o2.role = 'owner' AND o2.user_id "
+			 "<> u.id)) FROM users u WHERE u.email = ? FOR UPDATE",
+			 "s", a->email);
 	if (rc < 0)
 		return rc;
 	if (vc_res_rows(r) == 0)
 		rc = vc_err_set(e, VC_ENOTFOUND, "user '%s' not found", a->email);
 	else if (vc_res_int(r, 0, 1) > 0)
 		rc = vc_err_set(e, VC_ECONFLICT, "user '%s' still owns "
-				"organizations; transfer or remove them first",
-				a->email);
+				"organizations; make someone else owner or "
+				"remove them first", a->email);
 	ev.rid = vc_res_get(r, 0, 0, NULL);
 	if (rc == 0)
 		rc = vc_db_exec(db, NULL, e, "DELETE FROM user_organizations "

@@ -354,18 +354,33 @@ static int vault_get(struct vc_store *s, const char *path, int version,
 	return rc;
 }
 
+/* One request per item that has a path, in order; returns how many, or
+ * VC_EFAIL. */
 static int get_many_prepare(struct vault *v, struct vault_req *reqs,
-			    const struct vc_store_item *items, size_t n)
+			    const struct vc_store_item *items, size_t n,
+			    size_t *m)
 {
 	char q[32];
 	int rc = 0;
 
+	*m = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (!items[i].path)
+			continue;
 		version_query(q, sizeof(q), items[i].version);
-		if (kv_req(v, &reqs[i], "GET", "data", items[i].path, q) < 0)
+		if (kv_req(v, &reqs[(*m)++], "GET", "data", items[i].path,
+			   q) < 0)
 			rc = VC_EFAIL;
 	}
 	return rc;
+}
+
+static int item_fail(struct vc_store_item *it, int code, const char *msg)
+{
+	it->value.secret = 1;
+	vc_buf_reset(&it->value);
+	memset(&it->got, 0, sizeof(it->got));
+	return vc_err_set(&it->err, code, "%s", msg);
 }
 
 static int vault_get_many(struct vc_store *s, struct vc_store_item *items,
@@ -373,6 +388,8 @@ static int vault_get_many(struct vc_store *s, struct vc_store_item *items,
 {
 	struct vault *v = vault_of(s);
 	struct vault_req *reqs = calloc(n ? n : 1, sizeof(*reqs));
+	struct vc_store_item *it;
+	size_t m, k = 0;
 	int rc, prepared;
 
 	if (concurrency <= 0)
@@ -381,16 +398,19 @@ static int vault_get_many(struct vc_store *s, struct vc_store_item *items,
 		concurrency = MAX_CONCURRENCY;
 	if (!reqs)
 		return oom(e);
-	prepared = get_many_prepare(v, reqs, items, n) == 0;
-	rc = prepared ? vault_exec(v, reqs, n, concurrency, e) : oom(e);
+	prepared = get_many_prepare(v, reqs, items, n, &m) == 0;
+	rc = prepared ? vault_exec(v, reqs, m, concurrency, e) : oom(e);
 	/* vault_exec gave every request an outcome, even when it failed. */
 	for (size_t i = 0; i < n; i++) {
-		items[i].rc = prepared ? get_parse(v, &reqs[i],
-						   items[i].version,
-						   &items[i].value,
-						   &items[i].got, &items[i].err)
-				       : oom(&items[i].err);
-		vault_req_release(&reqs[i]);
+		it = &items[i];
+		if (!it->path) {
+			it->rc = item_fail(it, VC_EUSAGE, "no path given");
+			continue;
+		}
+		it->rc = prepared ? get_parse(v, &reqs[k], it->version,
+					      &it->value, &it->got, &it->err)
+				  : item_fail(it, VC_EFAIL, "out of memory");
+		vault_req_release(&reqs[k++]);
 	}
 	free(reqs);
 	return rc;

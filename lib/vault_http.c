@@ -402,16 +402,16 @@ static int req_requeue(struct batch *b, struct vault_req *r, int64_t now)
 	r->state = REQ_PENDING;
 	r->not_before = now + wait;
 	/* A bulk read could say this for every item: once a second is
-	 * enough. */
+	 * enough.  1.5 s is said as 1 s. */
 	if (b->n == 1 || now - v->last_notify >= 1000) {
 		v->last_notify = now;
 		if (r->status)
 			vault_notify(v, "vault answered %ld; retrying in %lld s",
-				     r->status, (long long)(wait + 500) / 1000);
+				     r->status, (long long)(wait + 499) / 1000);
 		else
 			vault_notify(v, "vault unreachable (%s); retrying in "
 				     "%lld s", curl_why(r),
-				     (long long)(wait + 500) / 1000);
+				     (long long)(wait + 499) / 1000);
 	}
 	return 1;
 }

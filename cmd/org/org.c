@@ -64,7 +64,7 @@ static const struct vc_col org_cols[] = {
 	{ "created_at", VC_COL_STR },
 };
 
-#define ORG_SELECT \
+#define ORG_SELECT_COLS \
 	"SELECT o.name, COALESCE(uo.role, IF(? = 'admin', 'admin*', NULL)), " \
 	"pl.name, (SELECT COUNT(*) FROM secret_metadata sm WHERE " \
 	"sm.organization_id = o.id AND sm.deleted_at IS NULL), " \
@@ -72,11 +72,14 @@ static const struct vc_col org_cols[] = {
 	"su.organization_id = o.id AND su.status = 'active' LIMIT 1), " \
 	"(SELECT COUNT(*) FROM projects p WHERE p.organization_id = o.id), " \
 	"ow.email, o.description, o.id, DATE_FORMAT(o.created_at, " \
-	"'%Y-%m-%dT%H:%i:%sZ') FROM organizations o " \
+	"'%Y-%m-%dT%H:%i:%sZ')"
+#define ORG_SELECT_FROM \
+	"FROM organizations o " \
 	"JOIN users ow ON ow.id = o.owner_id " \
 	"LEFT JOIN plans pl ON pl.id = o.plan_id " \
 	"LEFT JOIN user_organizations uo ON uo.organization_id = o.id AND " \
 	"uo.user_id = ? "
+#define ORG_SELECT ORG_SELECT_COLS " " ORG_SELECT_FROM
 
 int cmd_org_list(struct cli *c)
 {
@@ -86,19 +89,69 @@ int cmd_org_list(struct cli *c)
 			       c->s.user.id, c->s.user.role);
 }
 
+/* show adds the members and the projects with their environments: JSON
+ * arrays for -o json, one readable line each otherwise.  Built with
+ * GROUP_CONCAT and JSON_QUOTE, which MariaDB and MySQL both have (not
+ * JSON_ARRAYAGG ... ORDER BY, which MySQL lacks). */
+static const struct vc_col show_text_cols[] = {
+	{ "name", VC_COL_STR }, { "role", VC_COL_STR }, { "plan", VC_COL_STR },
+	{ "secrets", VC_COL_NUM }, { "secrets_limit", VC_COL_NUM },
+	{ "projects", VC_COL_NUM }, { "owner", VC_COL_STR },
+	{ "description", VC_COL_STR }, { "id", VC_COL_STR },
+	{ "created_at", VC_COL_STR }, { "members", VC_COL_STR },
+	{ "environments", VC_COL_STR },
+};
+static const struct vc_col show_json_cols[] = {
+	{ "name", VC_COL_STR }, { "role", VC_COL_STR }, { "plan", VC_COL_STR },
+	{ "secrets", VC_COL_NUM }, { "secrets_limit", VC_COL_NUM },
+	{ "projects", VC_COL_NUM }, { "owner", VC_COL_STR },
+	{ "description", VC_COL_STR }, { "id", VC_COL_STR },
+	{ "created_at", VC_COL_STR }, { "members", VC_COL_JSON },
+	{ "environments", VC_COL_JSON },
+};
+
+#define MEMBER_ORDER "ORDER BY FIELD(m.role, 'owner', 'admin', 'member', " \
+	"'viewer'), u.email"
+#define SHOW_FROM_MEMBERS " FROM user_organizations m JOIN users u ON " \
+	"u.id = m.user_id WHERE m.organization_id = o.id)"
+#define SHOW_FROM_PROJECTS " FROM projects p WHERE p.organization_id = o.id)"
+#define ENVS_OF(item, sep) "(SELECT GROUP_CONCAT(" item " ORDER BY en.name " \
+	"SEPARATOR " sep ") FROM environments en WHERE en.project_id = p.id)"
+
+static const char show_text_sql[] = ORG_SELECT_COLS ", "
+	"(SELECT GROUP_CONCAT(CONCAT(u.email, ' (', m.role, ')') "
+	MEMBER_ORDER " SEPARATOR ', ')" SHOW_FROM_MEMBERS ", "
+	"(SELECT GROUP_CONCAT(CONCAT(p.name, ': ', COALESCE(" ENVS_OF("en.name",
+	"', '") ", '-')) ORDER BY p.name SEPARATOR '; ')" SHOW_FROM_PROJECTS " "
+	ORG_SELECT_FROM "WHERE o.id = ?";
+static const char show_json_sql[] = ORG_SELECT_COLS ", "
+	"CONCAT('[', COALESCE((SELECT GROUP_CONCAT(CONCAT('{\"email\":', "
+	"JSON_QUOTE(u.email), ',\"role\":', JSON_QUOTE(m.role), '}') "
+	MEMBER_ORDER ")" SHOW_FROM_MEMBERS ", ''), ']'), "
+	"CONCAT('[', COALESCE((SELECT GROUP_CONCAT(CONCAT('{\"project\":', "
+	"JSON_QUOTE(p.name), ',\"environments\":[', COALESCE(" ENVS_OF(
+	"JSON_QUOTE(en.name)", "','") ", ''), ']}') ORDER BY p.name)"
+	SHOW_FROM_PROJECTS ", ''), ']') " ORG_SELECT_FROM "WHERE o.id = ?";
+
 int cmd_org_show(struct cli *c)
 {
+	int json = c->out == VC_OUT_JSON || c->out == VC_OUT_JSONL;
+	struct vc_db *db = c->s.db[VC_DB_METADATA];
 	struct vc_ref ref;
-	int rc = vc_ref_resolve(&c->s, c->s.db[VC_DB_METADATA], c->args[0], 1,
-				&ref, &c->err);
+	int rc = vc_ref_resolve(&c->s, db, c->args[0], 1, &ref, &c->err);
 
 	if (rc == 0)
 		rc = vc_ref_need(&c->s, &ref, VC_ROLE_VIEWER, "showing the "
 				 "organization", &c->err);
+	/* The default 1024 bytes would cut the lists of a large organization. */
+	if (rc == 0)
+		rc = vc_db_simple(db, "SET SESSION group_concat_max_len = "
+				  "16777216", &c->err);
 	if (rc < 0)
 		return rc;
-	return org_print_query(c, org_cols, 10, 1, ORG_SELECT "WHERE o.id = ?",
-			       "sss", c->s.user.role, c->s.user.id, ref.org_id);
+	return org_print_query(c, json ? show_json_cols : show_text_cols, 12, 1,
+			       json ? show_json_sql : show_text_sql, "sss",
+			       c->s.user.role, c->s.user.id, ref.org_id);
 }
 
 int cmd_org_set(struct cli *c)

@@ -18,6 +18,15 @@ static int parent_of(struct cli *c, char *parent, size_t n, const char **name)
 	return 0;
 }
 
+static int slashes(const char *s)
+{
+	int n = 0;
+
+	while ((s = strchr(s, '/')) != NULL && ++n)
+		s++;
+	return n;
+}
+
 static int create(struct cli *c, int depth, const char *what)
 {
 	char parent[512];
@@ -25,9 +34,10 @@ static int create(struct cli *c, int depth, const char *what)
 	struct vc_ref ref;
 	int rc = parent_of(c, parent, sizeof(parent), &name);
 
-	if (rc == 0 && strchr(parent, '/') == NULL && depth == 2)
-		rc = cli_fail(c, VC_EUSAGE, "'%s' is not of the form "
-			      "ORG/PROJECT/ENV", c->args[0]);
+	if (rc == 0 && slashes(c->args[0]) != depth)
+		rc = cli_fail(c, VC_EUSAGE, "'%s' is not of the form %s",
+			      c->args[0], depth == 1 ? "ORG/PROJECT" :
+			      "ORG/PROJECT/ENV");
 	if (rc == 0)
 		rc = vc_ref_resolve(&c->s, c->s.db[VC_DB_METADATA], parent, depth,
 				    &ref, &c->err);

@@ -125,8 +125,8 @@ int cmd_history(struct cli *c)
 		rc = vc_ref_need(&c->s, &ref, VC_ROLE_MEMBER, "reading history",
 				 &c->err);
 	if (rc == 0)
-		rc = vc_db_query(c->s.db[VC_DB_METADATA], &id, &c->err, "SELECT id "
-				 "FROM secret_metadata WHERE project_id = ? AND "
+		rc = vc_db_query(c->s.db[VC_DB_METADATA], &id, &c->err, "SELECT id, "
+				 "name FROM secret_metadata WHERE project_id = ? AND "
 				 "environment = ? AND name = ?", "sss",
 				 ref.project_id, ref.env_id, ref.name);
 	if (rc == 0 && vc_res_rows(id) == 0)
@@ -144,9 +144,10 @@ int cmd_history(struct cli *c)
 				 vc_res_get(id, 0, 0, NULL));
 	if (rc == 0)
 		rc = vc_session_store(&c->s, &st, &c->err);
+	/* The stored name: the store's keys are case-sensitive. */
 	if (rc == 0)
 		rc = vc_store_path(&path, ref.org_id, ref.project_id, ref.env_id,
-				   ref.name);
+				   vc_res_get(id, 0, 1, NULL));
 	if (rc == 0)
 		rc = st->ops->meta(st, path.data, &m, &c->err);
 	if (rc == 0)

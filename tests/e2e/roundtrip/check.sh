@@ -27,6 +27,8 @@ fi
 fmt=$1
 corpus=$(cd "$2" && pwd) || exit 2
 export_file=$3
+# Absolute, since ". FILE" searches PATH for a name without a slash.
+case $export_file in /*) ;; *) export_file=$PWD/$export_file ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 PY=${VC_PYTHON:-/usr/bin/python3}

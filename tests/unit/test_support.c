@@ -1,0 +1,233 @@
+/* Unit tests of the support modules: errors, buffers, configuration,
+ * output rendering, name and reference validation. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "output.h"
+#include "ref.h"
+#include "vc.h"
+
+static void test_exit_codes(void **state)
+{
+	(void)state;
+	assert_int_equal(vc_err_exit(VC_OK), 0);
+	assert_int_equal(vc_err_exit(VC_EFAIL), 1);
+	assert_int_equal(vc_err_exit(VC_EUSAGE), 2);
+	assert_int_equal(vc_err_exit(VC_ENOTFOUND), 3);
+	assert_int_equal(vc_err_exit(VC_EPERM), 4);
+	assert_int_equal(vc_err_exit(VC_EQUOTA), 5);
+	assert_int_equal(vc_err_exit(VC_ECONFLICT), 6);
+	assert_int_equal(vc_err_exit(VC_EUNAVAIL), 7);
+	assert_int_equal(vc_err_exit(VC_EINCONSIST), 8);
+	assert_int_equal(vc_err_exit(VC_EINTR), 130);
+	assert_string_equal(vc_err_name(VC_ENOTFOUND), "not_found");
+}
+
+static void test_err_prefix(void **state)
+{
+	struct vc_err e;
+
+	(void)state;
+	assert_int_equal(vc_err_set(&e, VC_ENOTFOUND, "not %s", "found"),
+			 VC_ENOTFOUND);
+	vc_err_prefix(&e, "cannot read secret '%s'", "a/b/c/D");
+	assert_string_equal(e.msg, "cannot read secret 'a/b/c/D': not found");
+	assert_int_equal(e.code, VC_ENOTFOUND);
+}
+
+static void test_buf(void **state)
+{
+	struct vc_buf b = VC_BUF_INIT;
+	char big[5000];
+	size_t n;
+	char *p;
+
+	(void)state;
+	vc_buf_init(&b, 1);
+	assert_int_equal(vc_buf_add(&b, "a\0b", 3), 0);
+	assert_int_equal(b.len, 3);
+	assert_memory_equal(b.data, "a\0b", 3);
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(vc_buf_add(&b, big, sizeof(big)), 0);
+	assert_int_equal(b.len, 3 + sizeof(big));
+	assert_int_equal(b.data[b.len], '\0');
+	vc_buf_reset(&b);
+	assert_int_equal(b.len, 0);
+	vc_buf_printf(&b, "%d-%s", 42, "x");
+	assert_string_equal(b.data, "42-x");
+	p = vc_buf_detach(&b, &n);
+	assert_int_equal(n, 4);
+	assert_null(b.data);
+	free(p);
+	vc_buf_release(&b);
+}
+
+static void test_names(void **state)
+{
+	struct vc_err e;
+	char long_name[80];
+
+	(void)state;
+	assert_int_equal(vc_name_check("organization", "acme", &e), 0);
+	assert_int_equal(vc_name_check("organization", "a.b_c-1", &e), 0);
+	assert_int_equal(vc_name_check("organization", "", &e), VC_EUSAGE);
+	assert_int_equal(vc_name_check("organization", "-x", &e), VC_EUSAGE);
+	assert_int_equal(vc_name_check("organization", "a/b", &e), VC_EUSAGE);
+	assert_int_equal(vc_name_check("organization", "..", &e), VC_EUSAGE);
+	assert_int_equal(vc_name_check("project", "x'; DROP", &e), VC_EUSAGE);
+	assert_non_null(strstr(e.msg, "project"));
+	memset(long_name, 'a', 64);
+	long_name[64] = '\0';
+	assert_int_equal(vc_name_check("environment", long_name, &e), VC_EUSAGE);
+	long_name[63] = '\0';
+	assert_int_equal(vc_name_check("environment", long_name, &e), 0);
+	assert_int_equal(vc_secret_name_check("DB_URL", &e), 0);
+	assert_int_equal(vc_secret_name_check("_x1", &e), 0);
+	assert_int_equal(vc_secret_name_check("1X", &e), VC_EUSAGE);
+	assert_int_equal(vc_secret_name_check("A-B", &e), VC_EUSAGE);
+	assert_int_equal(vc_secret_name_check("A\nB", &e), VC_EUSAGE);
+	assert_int_equal(vc_email_check("a@example.com", &e), 0);
+	assert_int_equal(vc_email_check("a@b", &e), VC_EUSAGE);
+	assert_int_equal(vc_email_check("a b@example.com", &e), VC_EUSAGE);
+	assert_int_equal(vc_email_check("x'@example.com", &e), VC_EUSAGE);
+	assert_true(vc_is_uuid("bc40941d-c31d-4754-906f-6c470d78cb73"));
+	assert_false(vc_is_uuid("bc40941d-c31d-4754-906f-6c470d78cb7"));
+}
+
+static void test_roles(void **state)
+{
+	enum vc_role r;
+	struct vc_err e;
+
+	(void)state;
+	assert_int_equal(vc_role_parse("viewer", &r, &e), 0);
+	assert_int_equal(r, VC_ROLE_VIEWER);
+	assert_int_equal(vc_role_parse("owner", &r, &e), 0);
+	assert_true(r > VC_ROLE_ADMIN);
+	assert_int_equal(vc_role_parse("root", &r, &e), VC_EUSAGE);
+}
+
+static const struct vc_col cols[] = {
+	{ "name", VC_COL_STR }, { "count", VC_COL_NUM },
+	{ "on", VC_COL_BOOL }, { "extra", VC_COL_JSON },
+};
+
+static void fill(struct vc_table *t)
+{
+	vc_table_init(t, cols, 4);
+	vc_table_addv(t, "a\tb", "12.50", "1", "{\"k\":[1]}");
+	vc_table_addv(t, "q\"x,y", "3", "0", NULL);
+}
+
+static void test_render(void **state)
+{
+	struct vc_buf b = VC_BUF_INIT;
+	struct vc_table t;
+
+	(void)state;
+	fill(&t);
+	assert_int_equal(vc_table_render(&t, VC_OUT_TSV, 0, &b), 0);
+	assert_string_equal(b.data, "a\\tb\t12.50\t1\t{\"k\":[1]}\n"
+			    "q\"x,y\t3\t0\t\n");
+	vc_buf_reset(&b);
+	assert_int_equal(vc_table_render(&t, VC_OUT_CSV, 0, &b), 0);
+	assert_string_equal(b.data, "name,count,on,extra\r\n"
+			    "a\tb,12.50,1,\"{\"\"k\"\":[1]}\"\r\n"
+			    "\"q\"\"x,y\",3,0,\r\n");
+	vc_buf_reset(&b);
+	assert_int_equal(vc_table_render(&t, VC_OUT_JSONL, 0, &b), 0);
+	assert_string_equal(b.data, "{\"name\":\"a\\tb\",\"count\":12.50,"
+			    "\"on\":true,\"extra\":{\"k\":[1]}}\n"
+			    "{\"name\":\"q\\\"x,y\",\"count\":3,\"on\":false,"
+			    "\"extra\":null}\n");
+	vc_buf_reset(&b);
+	assert_int_equal(vc_table_render(&t, VC_OUT_TABLE, 0, &b), 0);
+	assert_non_null(strstr(b.data, "NAME "));
+	assert_non_null(strstr(b.data, "a\\tb"));
+	vc_buf_release(&b);
+	vc_table_release(&t);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+static void test_config(void **state)
+{
+	char path[] = "/tmp/vc-test-conf-XXXXXX";
+	struct vc_conf c;
+	struct vc_err e;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	write_file(path, "[client]\nsocket = /x\n[vaultctl]\ndatabase = db1\n"
+		   "backend = vault\nvault_addr = \"http://h:1\"\n"
+		   "max_value_size = 10\nunknown_key = 1\n[other]\n"
+		   "database = no\n", 0600);
+	assert_int_equal(vc_conf_load(&c, path, &e), 0);
+	assert_string_equal(c.database, "db1");
+	assert_string_equal(c.backend, "vault");
+	assert_string_equal(c.vault[0], "http://h:1");
+	assert_int_equal(c.max_value_size, 10);
+	vc_conf_release(&c);
+	chmod(path, 0640);
+	assert_int_equal(vc_conf_load(&c, path, &e), VC_EPERM);
+	assert_non_null(strstr(e.msg, "0640"));
+	vc_conf_release(&c);
+	write_file(path, "[vaultctl]\nbackend = other\n", 0600);
+	assert_int_equal(vc_conf_load(&c, path, &e), VC_EUSAGE);
+	vc_conf_release(&c);
+	unlink(path);
+	assert_int_equal(vc_conf_load(&c, path, &e), VC_EUSAGE);
+	vc_conf_release(&c);
+}
+
+static void test_conf_find(void **state)
+{
+	char out[256];
+	struct vc_err e;
+
+	(void)state;
+	setenv("VAULTCTL_CONFIG", "/env/path.cnf", 1);
+	assert_int_equal(vc_conf_find("/explicit.cnf", out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/explicit.cnf");
+	assert_int_equal(vc_conf_find(NULL, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/env/path.cnf");
+	unsetenv("VAULTCTL_CONFIG");
+	setenv("XDG_CONFIG_HOME", "/nonexistent-xdg", 1);
+	assert_int_equal(vc_conf_find(NULL, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "/etc/vaultctl/vaultctl.cnf");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test(test_err_prefix),
+		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_conf_find),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
