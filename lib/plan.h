@@ -96,7 +96,7 @@ struct vc_plan_usage {
 	char plan[256];         /* its plan's name ("" when none) */
 	long long used;         /* live secrets */
 	long long limit;        /* -1 unlimited (or no subscription) */
-	char percent[16];       /* used/limit as "40.0", "" when no limit */
+	char percent[24];       /* used/limit as "40.0", "" when no limit */
 	long long api_calls;
 };
 

@@ -64,8 +64,11 @@ static int setup_tls(struct vault *v, CURL *h)
 	const struct vault_settings *s = &v->set;
 	int bad = 0;
 
-	bad |= curl_easy_setopt(h, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
-	bad |= curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+	/* long, as curl_shim.c forwards exactly what the option type says */
+	bad |= curl_easy_setopt(h, CURLOPT_SSLVERSION,
+				(long)CURL_SSLVERSION_TLSv1_2);
+	bad |= curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+				(long)CURL_HTTP_VERSION_2TLS);
 	/* With HTTP/2, wait to multiplex on the one connection rather than
 	 * opening more. */
 	bad |= curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
@@ -353,7 +356,7 @@ static void req_answer(struct vault_req *r, CURL *h, CURLcode cc)
 
 /* The Go client retries connection errors, never TLS, redirect or local
  * failures; the deadline already ended a timed-out transfer. */
-static int curl_transient(CURLcode cc)
+static int transfer_transient(CURLcode cc)
 {
 	switch (cc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
@@ -374,12 +377,12 @@ static int curl_transient(CURLcode cc)
 static int transient(const struct vault_req *r)
 {
 	if (r->cc != CURLE_OK)
-		return curl_transient(r->cc);
+		return transfer_transient(r->cc);
 	return r->status == 412 || r->status == 429 ||
 	       (r->status >= 500 && r->status != 501);
 }
 
-static const char *curl_why(const struct vault_req *r)
+static const char *transfer_why(const struct vault_req *r)
 {
 	return r->curl_msg[0] ? r->curl_msg : curl_easy_strerror(r->cc);
 }
@@ -410,15 +413,15 @@ static int req_requeue(struct batch *b, struct vault_req *r, int64_t now)
 				     r->status, (long long)(wait + 499) / 1000);
 		else
 			vault_notify(v, "vault unreachable (%s); retrying in "
-				     "%lld s", curl_why(r),
+				     "%lld s", transfer_why(r),
 				     (long long)(wait + 499) / 1000);
 	}
 	return 1;
 }
 
-static int curl_err(struct vault *v, struct vault_req *r)
+static int transfer_err(struct vault *v, struct vault_req *r)
 {
-	const char *addr = v->set.addr, *why = curl_why(r);
+	const char *addr = v->set.addr, *why = transfer_why(r);
 	struct vc_err *e = &r->err;
 
 	switch (r->cc) {
@@ -480,7 +483,7 @@ static void batch_stop(struct batch *b, struct vault_req *failed)
 		b->done++;
 		if (r->attempts) {
 			b->waiting--;
-			r->rc = r->cc != CURLE_OK ? curl_err(b->v, r) : 0;
+			r->rc = r->cc != CURLE_OK ? transfer_err(b->v, r) : 0;
 		} else {
 			r->rc = vc_err_set(&r->err, VC_EUNAVAIL, "not read: %s",
 					   b->err.msg);
@@ -524,7 +527,7 @@ static void batch_collect(struct batch *b)
 		}
 		r->state = REQ_DONE;
 		b->done++;
-		r->rc = cc != CURLE_OK ? curl_err(v, r) : 0;
+		r->rc = cc != CURLE_OK ? transfer_err(v, r) : 0;
 		if (b->n > 1 && !b->stop && req_fatal(r))
 			batch_stop(b, r);
 	}

@@ -59,6 +59,7 @@ start_emulator() {
 	for _ in $(seq 100); do [ -s "$pf" ] && break; sleep 0.1; done
 	export VAULT_ADDR="http://127.0.0.1:$(cat "$pf")"
 	export VC_TEST_EMULATOR=$VAULT_ADDR VAULT_TOKEN=$VC_TEST_TOKEN
+	export VC_TEST_APPROLE=test-role:test-secret
 }
 
 unit() {

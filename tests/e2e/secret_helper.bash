@@ -222,3 +222,597 @@ got_bytes() {
 status_is() {
 	[[ $status == "$1" ]] || { echo "exit $status, expected $1; output: $output"; return 1; }
 }
+
+# s_here LIMIT: a fresh organization for the running test; sets ORG and
+# ENV (ORG/api/prod).
+s_here() {
+	ORG=t$BATS_TEST_NUMBER
+	ENV=$ORG/api/prod
+	s_org "$ORG" "$1"
+}
+
+# --- the lifecycle, alike on both stores ----------------------------------
+
+# Every byte value, NULs and 0xff among them, and a trailing newline.
+t_bytes_roundtrip() {
+	local f=$BATS_TEST_TMPDIR/bin
+	s_here 10
+	printf '\0\377\0a\r\nb\n' >"$f"
+	for i in $(seq 0 255); do printf "\\$(printf %03o "$i")"; done >>"$f"
+	printf '\n\n' >>"$f"
+	[ "$(stat -c %s "$f")" -eq 266 ]
+	vaultctl-secret -q set "$ENV/BIN" <"$f"
+	got_bytes "$ENV/BIN" "$f"
+	same_version "$ENV/BIN" 1
+	# The same bytes through --from-file, as a second version.
+	printf 'x\0y' >>"$f"
+	vaultctl-secret -q set "$ENV/BIN" --from-file "$f" </dev/null
+	got_bytes "$ENV/BIN" "$f"
+	same_version "$ENV/BIN" 2
+}
+
+t_empty_value() {
+	s_here 10
+	: | vaultctl-secret -q set "$ENV/EMPTY"
+	: >"$BATS_TEST_TMPDIR/empty"
+	got_bytes "$ENV/EMPTY" "$BATS_TEST_TMPDIR/empty"
+	same_version "$ENV/EMPTY" 1
+	run vaultctl-secret list "$ENV" -o tsv
+	[[ $output == EMPTY$'\t'1$'\t'* ]]
+}
+
+# max_value_size (1 MiB in the test configuration) is accepted; one byte
+# more is refused with exit 2 and nothing changes, for a new secret and for
+# a new version of an existing one.
+t_size_limit() {
+	local max=$BATS_TEST_TMPDIR/max over=$BATS_TEST_TMPDIR/over before
+	s_here 10
+	head -c 1048576 /dev/urandom >"$max"
+	{ cat "$max"; printf 'Z'; } >"$over"
+	vaultctl-secret -q set "$ENV/BIG" <"$max"
+	got_bytes "$ENV/BIG" "$max"
+	vaultctl-secret -q set "$ENV/BIG" --from-file "$max" </dev/null
+	same_version "$ENV/BIG" 2
+	before=$(checksums)
+	run -2 vaultctl-secret set "$ENV/BIG" <"$over"
+	[[ $output == *"larger than 1048576 bytes"* ]]
+	run -2 vaultctl-secret set "$ENV/BIG" --from-file "$over" </dev/null
+	run -2 vaultctl-secret set "$ENV/NEW" <"$over"
+	[ "$(checksums)" == "$before" ]
+	same_version "$ENV/BIG" 2
+	got_bytes "$ENV/BIG" "$max"
+	[ -z "$(meta_version "$ENV/NEW")" ]
+	store_gone "$ENV/NEW"
+}
+
+t_get_version() {
+	local d=$BATS_TEST_TMPDIR
+	s_here 10
+	printf 'one\n' >"$d/1"
+	printf 'two\0' >"$d/2"
+	printf 'three' >"$d/3"
+	for v in 1 2 3; do vaultctl-secret -q set "$ENV/V" <"$d/$v"; done
+	for v in 1 2 3; do got_bytes "$ENV/V" "$d/$v" --version "$v"; done
+	got_bytes "$ENV/V" "$d/3"
+	run -3 vaultctl-secret get "$ENV/V" --version 4
+	run -2 vaultctl-secret get "$ENV/V" --version 0
+	run -2 vaultctl-secret get "$ENV/V" --version x
+	same_version "$ENV/V" 3
+}
+
+# A secret that never existed and one that is soft-deleted are both "not
+# found" (exit 3), and the message tells them apart.
+t_not_found_messages() {
+	s_here 10
+	s_put "$ENV/GONE" gone
+	vaultctl-secret -q rm "$ENV/GONE"
+	run -3 vaultctl-secret get "$ENV/NEVER"
+	[[ $output == *"cannot read secret '$ENV/NEVER': not found"* ]]
+	[[ $output != *deleted* ]]
+	run -3 vaultctl-secret get "$ENV/GONE"
+	[[ $output == *"cannot read secret '$ENV/GONE'"*deleted* ]]
+	run -3 vaultctl-secret get "$ORG/api/nope/X"
+	[[ $output == *"'nope' not found"* ]]
+	run -3 vaultctl-secret get "$ENV/NEVER" -o json
+	[ "$(jq -r .error.exit <<<"$output")" == 3 ]
+	[ "$(jq -r .error.code <<<"$output")" == not_found ]
+	run -3 vaultctl-secret rm "$ENV/NEVER"
+	run -3 vaultctl-secret history "$ENV/NEVER"
+}
+
+# Names compare case-insensitively (CLI.md section 2): DB_URL and db_url
+# are one secret, with one set of versions in the store.
+t_case_insensitive() {
+	s_here 10
+	s_put "$ENV/Db_Url" first
+	s_put "$ENV/DB_URL" second
+	same_version "$ENV/Db_Url" 2
+	printf second >"$BATS_TEST_TMPDIR/want"
+	got_bytes "$ENV/db_url" "$BATS_TEST_TMPDIR/want"
+	[ "$(meta_count "$ORG")" == 1 ]
+	[ "$(store_keys "$ENV")" == 1 ]
+	run -0 vaultctl-secret history "$ENV/db_url" -o tsv
+	[ "${#lines[@]}" -eq 2 ]
+	vaultctl-secret -q rm "$ENV/DB_URL"
+	vaultctl-secret -q restore "$ENV/db_url"
+	vaultctl-secret -q purge "$ENV/DB_url" --yes
+	store_gone "$ENV/Db_Url"
+	[ "$(meta_count "$ORG")" == 0 ]
+}
+
+t_invalid_input() {
+	local before
+	s_here 10
+	before=$(checksums)
+	# A value is never taken from the command line.
+	run -2 vaultctl-secret set "$ENV/X" some-value </dev/null
+	run -2 vaultctl-secret set "$ENV/1X" </dev/null
+	run -2 vaultctl-secret set "$ENV/A-B" </dev/null
+	run -2 vaultctl-secret set "$ENV/../X" </dev/null
+	run -2 vaultctl-secret set "$ENV" </dev/null
+	run -2 vaultctl-secret get "$ENV/X/Y"
+	run -2 vaultctl-secret rotate "$ENV/X" --charset klingon
+	run -2 vaultctl-secret rotate "$ENV/X" --length 0
+	run -2 vaultctl-secret rollback "$ENV/X"
+	run -2 vaultctl-secret set "$ENV/X" --reason "$(head -c 501 /dev/zero | tr '\0' r)" </dev/null
+	run -3 vaultctl-secret set "$ENV/X" --from-file "$BATS_TEST_TMPDIR/missing" </dev/null
+	[ "$(checksums)" == "$before" ]
+	store_gone "$ENV/X"
+}
+
+# history merges the store's versions with the audit trail: author,
+# action and --reason of each version.
+t_history() {
+	local h
+	s_here 10
+	vaultctl-org -q user add "member$BATS_TEST_NUMBER@example.com" --no-password
+	vaultctl-org -q member add "$ORG" "member$BATS_TEST_NUMBER@example.com" --role member
+	printf a | vaultctl-secret -q set "$ENV/H" --reason "initial load"
+	printf b | vaultctl-secret -q --as "member$BATS_TEST_NUMBER@example.com" \
+		set "$ENV/H" --reason 'why "quoted" \ too'
+	vaultctl-secret -q rollback "$ENV/H" --to 1
+	vaultctl-secret -q rotate "$ENV/H" --reason scheduled
+	h=$(vaultctl-secret history "$ENV/H" -o json)
+	[ "$(jq -c '[.[].version]' <<<"$h")" == '[4,3,2,1]' ]
+	[ "$(jq -r '.[3] | "\(.author) \(.action) \(.reason) \(.state)"' <<<"$h")" == \
+		"$VC_ADMIN secret.create initial load live" ]
+	[ "$(jq -r '.[2] | "\(.author) \(.action) \(.reason)"' <<<"$h")" == \
+		"member$BATS_TEST_NUMBER@example.com secret.update why \"quoted\" \\ too" ]
+	[ "$(jq -r '.[1].action' <<<"$h")" == secret.rollback ]
+	[ "$(jq -r '.[0] | "\(.action) \(.reason)"' <<<"$h")" == "secret.rotate scheduled" ]
+	[[ $(jq -r '.[0].created_at' <<<"$h") =~ ^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]]
+	run -0 vaultctl-secret history "$ENV/H"
+	[[ ${lines[0]} == VERSION*AUTHOR*REASON* ]]
+	[[ ${lines[4]} == 1\ *live*"$VC_ADMIN"*"initial load"* ]]
+	# After rm the versions are listed as deleted, not hidden.
+	vaultctl-secret -q rm "$ENV/H"
+	h=$(vaultctl-secret history "$ENV/H" -o json)
+	[ "$(jq -r '.[0].state' <<<"$h")" == deleted ]
+}
+
+# rollback --to N writes version N's bytes as a new version.
+t_rollback() {
+	local d=$BATS_TEST_TMPDIR before
+	s_here 10
+	printf 'first\0\377' >"$d/1"
+	printf 'second' >"$d/2"
+	vaultctl-secret -q set "$ENV/R" <"$d/1"
+	vaultctl-secret -q set "$ENV/R" <"$d/2"
+	run -0 vaultctl-secret rollback "$ENV/R" --to 1 --reason "bad deploy"
+	[[ $output == *"updated $ENV/R version 3"* ]]
+	same_version "$ENV/R" 3
+	got_bytes "$ENV/R" "$d/1"
+	got_bytes "$ENV/R" "$d/2" --version 2
+	[ "$(audit_count "$ORG" secret.rollback)" == 1 ]
+	[ "$(vc_sql "SELECT JSON_VALUE(details, '$.from_version') FROM audit_logs
+		WHERE action = 'secret.rollback' AND organization_id =
+		(SELECT id FROM organizations WHERE name = '$ORG')")" == 1 ]
+	before=$(checksums)
+	run -3 vaultctl-secret rollback "$ENV/R" --to 9
+	run -3 vaultctl-secret rollback "$ENV/NONE" --to 1
+	[ "$(checksums)" == "$before" ]
+	same_version "$ENV/R" 3
+}
+
+# rotate prints nothing unless --show; --length and --charset shape the
+# value.
+t_rotate() {
+	local v
+	s_here 10
+	s_put "$ENV/K" initial
+	run --separate-stderr -0 vaultctl-secret -q rotate "$ENV/K"
+	[ -z "$output" ] && [ -z "$stderr" ]
+	same_version "$ENV/K" 2
+	v=$(vaultctl-secret get "$ENV/K")
+	[[ $v =~ ^[A-Za-z0-9]{32}$ ]]
+	run --separate-stderr -0 vaultctl-secret rotate "$ENV/K" --length 64 --charset hex
+	[ -z "$output" ]
+	[[ $stderr == *"updated $ENV/K version 3"* ]]
+	v=$(vaultctl-secret get "$ENV/K")
+	[[ $v =~ ^[0-9a-f]{64}$ ]]
+	run --separate-stderr -0 vaultctl-secret -q rotate "$ENV/K" --length 100 --charset base64 --show
+	[[ $output =~ ^[A-Za-z0-9+/]{100}$ ]]
+	[ "$output" == "$(vaultctl-secret get "$ENV/K")" ]
+	v=$(vaultctl-secret -q rotate "$ENV/K" --length 4096 --charset ascii --show)
+	[ "${#v}" -eq 4096 ]
+	[[ $v =~ ^[!-~]+$ ]]
+	same_version "$ENV/K" 5
+	[ "$(audit_count "$ORG" secret.rotate)" == 4 ]
+	# Two rotations do not draw the same value.
+	[ "$(vaultctl-secret -q rotate "$ENV/K" --show)" != "$(vaultctl-secret -q rotate "$ENV/K" --show)" ]
+	# rotate creates a secret that does not exist yet.
+	vaultctl-secret -q rotate "$ENV/NEW" --length 8
+	same_version "$ENV/NEW" 1
+}
+
+# rm hides a secret from list and get (exit 3); restore brings the same
+# bytes back.
+t_rm_restore() {
+	local d=$BATS_TEST_TMPDIR
+	s_here 10
+	printf 'keep\0me' >"$d/v"
+	vaultctl-secret -q set "$ENV/A" <"$d/v"
+	s_put "$ENV/B" b
+	[ "$(usage "$ORG" | cut -d' ' -f1)" == 2 ]
+	run -0 vaultctl-secret rm "$ENV/A"
+	[[ $output == *"removed (restorable) $ENV/A"* ]]
+	run -0 vaultctl-secret list "$ENV" -o json
+	[ "$(jq -c '[.[].name]' <<<"$output")" == '["B"]' ]
+	run -3 vaultctl-secret get "$ENV/A"
+	run -3 vaultctl-secret get "$ENV/A" --version 1
+	run -3 vaultctl-secret rm "$ENV/A"
+	[ "$(meta_count "$ORG" live)" == 1 ]
+	[ "$(usage "$ORG" | cut -d' ' -f1)" == 1 ]
+	# The store keeps the version, marked deleted.
+	[ "$(store_version "$ENV/A")" == 1 ]
+	run -0 vaultctl-secret restore "$ENV/A"
+	[[ $output == *"restored $ENV/A"* ]]
+	got_bytes "$ENV/A" "$d/v"
+	run -0 vaultctl-secret list "$ENV" -o json
+	[ "$(jq -c '[.[].name]' <<<"$output")" == '["A","B"]' ]
+	run -6 vaultctl-secret restore "$ENV/A"
+	run -3 vaultctl-secret restore "$ENV/NEVER"
+	[ "$(usage "$ORG" | cut -d' ' -f1)" == 2 ]
+	# Writing a deleted secret brings it back as a new version.
+	vaultctl-secret -q rm "$ENV/B"
+	s_put "$ENV/B" b2
+	same_version "$ENV/B" 2
+	[ "$(meta_count "$ORG" live)" == 2 ]
+	[ "$(audit_count "$ORG" secret.delete)" == 2 ]
+	[ "$(audit_count "$ORG" secret.restore)" == 1 ]
+}
+
+# A soft-deleted secret does not count; restore checks the quota again.
+t_restore_quota() {
+	local before
+	s_here 2
+	s_put "$ENV/A" a
+	s_put "$ENV/B" b
+	vaultctl-secret -q rm "$ENV/A"
+	s_put "$ENV/C" c
+	before=$(checksums)
+	run -5 vaultctl-secret restore "$ENV/A"
+	[[ $output == *quota* ]]
+	[ "$(checksums)" == "$before" ]
+	run -3 vaultctl-secret get "$ENV/A"
+	vaultctl-secret -q purge "$ENV/C" --yes
+	vaultctl-secret -q restore "$ENV/A"
+	printf a >"$BATS_TEST_TMPDIR/a"
+	got_bytes "$ENV/A" "$BATS_TEST_TMPDIR/a"
+}
+
+# purge destroys every version and the metadata, and frees the quota.
+t_purge() {
+	local before
+	s_here 1
+	for v in 1 2 3; do s_put "$ENV/P" "v$v"; done
+	[ "$(store_versions "$ENV/P")" == 3 ]
+	# Not on a terminal: purge wants --yes and changes nothing without it.
+	before=$(checksums)
+	run -2 vaultctl-secret purge "$ENV/P" </dev/null
+	[[ $output == *--yes* ]]
+	[ "$(checksums)" == "$before" ]
+	same_version "$ENV/P" 3
+	run -0 vaultctl-secret purge "$ENV/P" --yes
+	[[ $output == *"purged $ENV/P"* ]]
+	[ "$(meta_count "$ORG")" == 0 ]
+	store_gone "$ENV/P"
+	run -3 vaultctl-secret get "$ENV/P"
+	run -3 vaultctl-secret get "$ENV/P" --version 1
+	run -3 vaultctl-secret purge "$ENV/P" --yes
+	[ "$(audit_count "$ORG" secret.purge)" == 1 ]
+	[ "$(usage "$ORG" | cut -d' ' -f1)" == 0 ]
+	# The slot is free again, and the name starts over at version 1.
+	s_put "$ENV/P" again
+	same_version "$ENV/P" 1
+	# A soft-deleted secret can be purged too.
+	vaultctl-secret -q rm "$ENV/P"
+	vaultctl-secret -q purge "$ENV/P" --yes
+	store_gone "$ENV/P"
+	[ "$(usage "$ORG" | cut -d' ' -f1)" == 0 ]
+}
+
+t_quota() {
+	local before
+	s_here 2
+	s_put "$ENV/A" a
+	s_put "$ENV/B" b
+	before=$(checksums)
+	run -5 vaultctl-secret set "$ENV/C" <<<c
+	[[ $output == *"quota exceeded"*"2 of 2"* ]]
+	run -5 vaultctl-secret rotate "$ENV/C"
+	[ "$(checksums)" == "$before" ]
+	store_gone "$ENV/C"
+	# Updates of existing secrets do not need a free slot.
+	s_put "$ENV/A" a2
+	same_version "$ENV/A" 2
+	# Deleted secrets do not count.
+	vaultctl-secret -q rm "$ENV/B"
+	s_put "$ENV/C" c
+	run -5 vaultctl-secret set "$ENV/D" <<<d
+	# An unlimited plan has no limit.
+	vc_sql "UPDATE subscriptions s JOIN organizations o ON o.id =
+		s.organization_id SET s.secrets_limit = NULL WHERE o.name = '$ORG'"
+	s_put "$ENV/D" d
+	[ "$(meta_count "$ORG" live)" == 3 ]
+}
+
+t_no_subscription() {
+	local before
+	s_here 10
+	s_put "$ENV/A" a
+	vc_sql "UPDATE subscriptions s JOIN organizations o ON o.id =
+		s.organization_id SET s.status = 'cancelled' WHERE o.name = '$ORG'"
+	before=$(checksums)
+	run -5 vaultctl-secret set "$ENV/B" <<<b
+	[[ $output == *"no active subscription"* ]]
+	run -5 vaultctl-secret rotate "$ENV/B"
+	[ "$(checksums)" == "$before" ]
+	# Updates of existing secrets go on.
+	s_put "$ENV/A" a2
+	vaultctl-secret -q rm "$ENV/A"
+	before=$(checksums)
+	run -5 vaultctl-secret restore "$ENV/A"
+	[ "$(checksums)" == "$before" ]
+	store_gone "$ENV/B"
+}
+
+# Every read and write of a value leaves its audit row, never the value;
+# usage counts the secrets and one API call per operation.
+t_audit_usage() {
+	local c0
+	s_here 10
+	calls() { usage "$ORG" | cut -d' ' -f2; }
+	c0=$(calls)
+	s_put "$ENV/A" audited-value-1
+	s_put "$ENV/A" audited-value-2
+	vaultctl-secret get "$ENV/A" >/dev/null
+	vaultctl-secret get "$ENV/A" --version 1 >/dev/null
+	vaultctl-secret -q rollback "$ENV/A" --to 1
+	vaultctl-secret -q rotate "$ENV/A"
+	vaultctl-secret -q rm "$ENV/A"
+	vaultctl-secret -q restore "$ENV/A"
+	vaultctl-secret -q purge "$ENV/A" --yes
+	for a in create update purge rollback rotate delete restore; do
+		[ "$(audit_count "$ORG" "secret.$a")" == 1 ] || { echo "secret.$a"; false; }
+	done
+	# rollback reads version 1 before writing it
+	[ "$(audit_count "$ORG" secret.read)" -ge 2 ]
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE details LIKE
+		'%audited-value%'")" == 0 ]
+	# The rows name the acting user, the secret and the tool.
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs a JOIN users u ON
+		u.id = a.user_id JOIN organizations o ON o.id = a.organization_id
+		WHERE o.name = '$ORG' AND a.action LIKE 'secret.%' AND
+		a.resource_type = 'secret' AND u.email = '$VC_ADMIN' AND
+		a.user_agent LIKE 'vaultctl-secret%'")" == \
+		"$(vc_sql "SELECT COUNT(*) FROM audit_logs a JOIN organizations o
+		ON o.id = a.organization_id WHERE o.name = '$ORG' AND
+		a.action LIKE 'secret.%'")" ]
+	[ "$(( $(calls) - c0 ))" == "$(vc_sql "SELECT COUNT(*) FROM audit_logs a
+		JOIN organizations o ON o.id = a.organization_id WHERE
+		o.name = '$ORG' AND a.action LIKE 'secret.%'")" ]
+	[ "$(usage "$ORG" | cut -d' ' -f1)" == 0 ]
+}
+
+# Roles of CLI.md section 4.
+t_roles() {
+	local n=$BATS_TEST_NUMBER before
+	s_here 10
+	for r in viewer member admin; do
+		vaultctl-org -q user add "$r$n@example.com" --no-password
+		vaultctl-org -q member add "$ORG" "$r$n@example.com" --role "$r"
+	done
+	vaultctl-org -q user add "outsider$n@example.com" --no-password
+	s_put "$ENV/A" a
+	before=$(checksums)
+	export VAULTCTL_USER=viewer$n@example.com
+	run -0 vaultctl-secret list "$ENV" -o tsv
+	[[ $output == A$'\t'* ]]
+	run -4 vaultctl-secret get "$ENV/A"
+	run -4 vaultctl-secret history "$ENV/A"
+	run -4 vaultctl-secret set "$ENV/A" <<<x
+	run -4 vaultctl-secret rotate "$ENV/A"
+	run -4 vaultctl-secret rollback "$ENV/A" --to 1
+	run -4 vaultctl-secret rm "$ENV/A"
+	export VAULTCTL_USER=outsider$n@example.com
+	run -4 vaultctl-secret list "$ENV"
+	run -4 vaultctl-secret get "$ENV/A"
+	[ "$(checksums)" == "$before" ]
+	export VAULTCTL_USER=member$n@example.com
+	s_put "$ENV/A" by-member
+	vaultctl-secret get "$ENV/A" >/dev/null
+	vaultctl-secret history "$ENV/A" >/dev/null
+	vaultctl-secret -q rotate "$ENV/A"
+	vaultctl-secret -q rollback "$ENV/A" --to 1
+	run -4 vaultctl-secret rm "$ENV/A"
+	run -4 vaultctl-secret purge "$ENV/A" --yes
+	export VAULTCTL_USER=admin$n@example.com
+	vaultctl-secret -q rm "$ENV/A"
+	export VAULTCTL_USER=member$n@example.com
+	run -4 vaultctl-secret restore "$ENV/A"
+	export VAULTCTL_USER=admin$n@example.com
+	vaultctl-secret -q restore "$ENV/A"
+	vaultctl-secret -q purge "$ENV/A" --yes
+	store_gone "$ENV/A"
+}
+
+# The store is a version ahead of the metadata (a commit lost after the
+# store write): the next write's check-and-set says so with exit 6 and
+# points at reconcile; nothing changes.
+t_drift() {
+	local path before
+	s_here 10
+	s_put "$ENV/D" d1
+	path=$(s_path "$ENV/D")
+	if [[ $VC_STORE == vault ]]; then
+		emu POST "/v1/secret/data/$path" '{"options":{"cas":1},"data":{"value":"x"}}' >/dev/null
+		[ "$EMU_STATUS" == 200 ]
+	else
+		vc_sql "INSERT INTO vc_values (path, version, nonce, ciphertext,
+			created_at) SELECT path, 2, nonce, ciphertext, created_at
+			FROM vc_values WHERE path = '$path' AND version = 1"
+	fi
+	before=$(checksums)
+	run -6 vaultctl-secret set "$ENV/D" <<<d2
+	[[ $output == *"not at version 1"*reconcile* ]]
+	[ "$(checksums)" == "$before" ]
+	[ "$(store_version "$ENV/D")" == 2 ]
+	[ "$(meta_version "$ENV/D")" == 1 ]
+}
+
+# --- secret hygiene ---------------------------------------------------------
+
+# wait_for FILE TEXT: until FILE holds TEXT (10 s at most).
+wait_for() {
+	for _ in $(seq 200); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "waited in vain for '$2' in $1: $(cat -A "$1")"
+	return 1
+}
+
+# argv_scan TEXT PROBE: no process's argv holds TEXT, and (so that the scan
+# is known to have looked) some process's argv holds PROBE.  Only builtins
+# here: an external command would carry TEXT in its own argv.
+argv_scan() {
+	local f a seen=0 hit=0 all
+	for f in /proc/[0-9]*/cmdline; do
+		all=
+		while IFS= read -r -d '' a; do all+="$a "; done <"$f" 2>/dev/null
+		[[ $all == *"$1"* ]] && { hit=1; echo "in argv: ${f%/cmdline}"; }
+		[[ $all == *"$2"* ]] && seen=1
+	done
+	[[ $hit == 0 && $seen == 1 ]]
+}
+
+# prompt_set REF FIRST SECOND [HOOK]: runs set on a pseudo-terminal
+# (script) and types FIRST and SECOND at its two no-echo prompts; HOOK runs
+# while set waits at the second one.  Sets PROMPT_RC and PROMPT_OUT (what
+# the terminal showed).
+prompt_set() {
+	local d=$BATS_TEST_TMPDIR w pid hook_rc=0
+	rm -f "$d/tty.in" "$d/tty.out"
+	mkfifo "$d/tty.in"
+	script -qfec "vaultctl-secret set $1" /dev/null <"$d/tty.in" \
+		>"$d/tty.out" 2>&1 3>&- &
+	pid=$!
+	exec {w}>"$d/tty.in"
+	wait_for "$d/tty.out" 'value: ' || { exec {w}>&-; return 1; }
+	printf '%s\r' "$2" >&$w
+	wait_for "$d/tty.out" 'value (again): ' || { exec {w}>&-; return 1; }
+	[[ -z ${4:-} ]] || "$4" || hook_rc=$?
+	printf '%s\r' "$3" >&$w
+	exec {w}>&-
+	PROMPT_RC=0
+	wait "$pid" || PROMPT_RC=$?
+	PROMPT_OUT=$(cat "$d/tty.out")
+	return "$hook_rc"
+}
+
+# The value at the prompt is asked twice without echo, and is in no
+# process's argv while set waits.
+t_prompt() {
+	local value="S3CR3T-$RANDOM$RANDOM-VALUE" before
+	s_here 10
+	scan() { argv_scan "$value" "$ENV/TYPED"; }
+	prompt_set "$ENV/TYPED" "$value" "$value" scan
+	[ "$PROMPT_RC" == 0 ] || { echo "$PROMPT_OUT"; false; }
+	[[ $PROMPT_OUT == *"created $ENV/TYPED version 1"* ]]
+	[[ $PROMPT_OUT != *"$value"* ]]
+	printf '%s' "$value" >"$BATS_TEST_TMPDIR/want"
+	got_bytes "$ENV/TYPED" "$BATS_TEST_TMPDIR/want"
+	# Two different entries: exit 2, nothing changed.
+	before=$(checksums)
+	prompt_set "$ENV/TYPED" "$value" "other-$value"
+	[ "$PROMPT_RC" == 2 ] || { echo "$PROMPT_OUT"; false; }
+	[[ $PROMPT_OUT == *"differ"* ]]
+	[ "$(checksums)" == "$before" ]
+	same_version "$ENV/TYPED" 1
+}
+
+# A run of every command with a distinctive value, failures included:
+# the value is in no error message, no table but the value store's, and
+# nowhere in the server's directory (logs, data files: the local store
+# seals it; the emulator keeps it in memory and logs no bodies).
+t_hygiene() {
+	local d=$BATS_TEST_TMPDIR value="S3CR3T-$RANDOM$RANDOM-VALUE" n
+	local err=$BATS_TEST_TMPDIR/stderr
+	s_here 2
+	n=viewer$BATS_TEST_NUMBER@example.com
+	vaultctl-org -q user add "$n" --no-password
+	vaultctl-org -q member add "$ORG" "$n" --role viewer
+	printf '%s\n' "$value" >"$d/pattern"
+	printf '%s' "$value" >"$d/value"
+	{ cat "$d/value"; head -c 1048576 /dev/zero; } >"$d/huge"
+	: >"$err"
+	x() { "$@" 2>>"$err"; }
+	xfail() {
+		local want=$1 rc=0
+		shift
+		"$@" 2>>"$err" >/dev/null || rc=$?
+		[ "$rc" == "$want" ] || { echo "$* exited $rc, expected $want"; return 1; }
+	}
+	x vaultctl-secret -v set "$ENV/HYG" --description "hygiene" --reason "test" <"$d/value"
+	x vaultctl-secret -v set "$ENV/HYG" --from-file "$d/value" </dev/null
+	x vaultctl-secret -v get "$ENV/HYG" >"$d/got"
+	cmp "$d/value" "$d/got"
+	x vaultctl-secret get "$ENV/HYG" --version 1 -o json >/dev/null
+	x vaultctl-secret list "$ENV" -o json >"$d/list"
+	x vaultctl-secret history "$ENV/HYG" -o json >"$d/history"
+	x vaultctl-secret rollback "$ENV/HYG" --to 1
+	x vaultctl-secret rotate "$ENV/HYG"
+	x vaultctl-secret rollback "$ENV/HYG" --to 1
+	x vaultctl-secret set "$ENV/OTHER" <"$d/value"
+	# Failures that had the value in hand.
+	xfail 5 vaultctl-secret set "$ENV/OVER" <"$d/value"          # quota
+	xfail 2 vaultctl-secret set "$ENV/HYG" <"$d/huge"            # too large
+	xfail 2 vaultctl-secret -o json set "$ENV/HYG" <"$d/huge"
+	xfail 4 vaultctl-secret --as "$n" set "$ENV/HYG" <"$d/value" # role
+	xfail 2 vaultctl-secret set "$ENV/1BAD" <"$d/value"          # name
+	if [[ $VC_STORE == vault ]]; then
+		emu_fault '{"match": "^POST /v1/secret/data/", "count": 10, "status": 503, "retry_after": 0}'
+		VAULT_MAX_RETRIES=1 xfail 7 vaultctl-secret -v set "$ENV/HYG" <"$d/value"
+		emu_clear_faults
+	fi
+	x vaultctl-secret rm "$ENV/HYG"
+	xfail 3 vaultctl-secret get "$ENV/HYG"
+	x vaultctl-secret restore "$ENV/HYG"
+	x vaultctl-secret purge "$ENV/HYG" --yes
+	x vaultctl-secret purge "$ENV/OTHER" --yes
+	# The runs above did write what they should have: the checks below
+	# would otherwise pass for nothing.
+	grep -q "quota exceeded" "$err"
+	grep -q "larger than" "$err"
+	grep -q "permission denied" "$err"
+	[ "$(audit_count "$ORG" secret.read)" -ge 3 ]
+	run -1 grep -F -f "$d/pattern" "$err" "$d/list" "$d/history"
+	mariadb-dump --defaults-file="$VC_TEST_DIR/admin.cnf" --skip-comments \
+		--ignore-table="$VC_DATABASE.vc_values" \
+		--ignore-table="$VC_DATABASE.vault_storage" "$VC_DATABASE" >"$d/dump"
+	grep -q "HYG" "$d/dump"
+	grep -q "secret.rollback" "$d/dump"
+	run -1 grep -F -f "$d/pattern" "$d/dump"
+	run -1 grep -r -l -F -f "$d/pattern" "$VC_TEST_DIR"
+}

@@ -1,0 +1,63 @@
+# fish completion for the vaultctl tools.  Commands and options come from
+# each tool's hidden --list-commands; names from the database.
+
+function __vaultctl_tool
+    set -l cmd (commandline -opc)
+    if test "$cmd[1]" = vaultctl
+        echo vaultctl-$cmd[2]
+    else
+        echo $cmd[1]
+    end
+end
+
+function __vaultctl_words
+    set -l cmd (commandline -opc)
+    if test "$cmd[1]" = vaultctl
+        set cmd $cmd[2..-1]
+    end
+    string join ' ' -- $cmd[2..-1]
+end
+
+function __vaultctl_next_word
+    set -l tool (__vaultctl_tool)
+    set -l typed (__vaultctl_words)
+    for line in ($tool --list-commands 2>/dev/null)
+        set -l name (string replace -r ' --.*' '' -- $line)
+        set -l words (string split ' ' -- $name)
+        set -l n (count (string split ' ' -- $typed))
+        if test -z "$typed"
+            echo $words[1]
+        else if string match -q -- "$typed *" "$name"
+            echo $words[(math $n + 1)]
+        end
+    end | sort -u
+end
+
+function __vaultctl_refs
+    set -l cur (commandline -ct)
+    set -l parts (string split / -- $cur)
+    switch (count $parts)
+        case 0 1
+            vaultctl-org list -o tsv 2>/dev/null | cut -f1 | sed 's|$|/|'
+        case 2
+            vaultctl-org project list $parts[1] -o tsv 2>/dev/null | cut -f1 | sed "s|^|$parts[1]/|;s|\$|/|"
+        case 3
+            vaultctl-org env list $parts[1]/$parts[2] -o tsv 2>/dev/null | cut -f1 | sed "s|^|$parts[1]/$parts[2]/|;s|\$|/|"
+        case '*'
+            vaultctl-secret list $parts[1]/$parts[2]/$parts[3] -o tsv 2>/dev/null | cut -f1 | sed "s|^|$parts[1]/$parts[2]/$parts[3]/|"
+    end
+end
+
+for t in vaultctl-org vaultctl-secret vaultctl-plan vaultctl-audit
+    complete -c $t -f -a '(__vaultctl_next_word) (__vaultctl_refs)'
+    complete -c $t -s h -l help -d 'show usage'
+    complete -c $t -s V -l version -d 'show version'
+    complete -c $t -s c -l config -r -d 'configuration file'
+    complete -c $t -l as -x -d 'acting user (email)'
+    complete -c $t -s o -l output -x -a 'table json tsv jsonl csv' -d 'output format'
+    complete -c $t -s q -l quiet
+    complete -c $t -s v -l verbose
+    complete -c $t -l no-color
+end
+complete -c vaultctl -f -n '__fish_is_first_token' -a 'org secret plan audit shell'
+complete -c vaultctl -f -n 'not __fish_is_first_token' -a '(__vaultctl_next_word) (__vaultctl_refs)'
