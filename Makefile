@@ -62,10 +62,12 @@ bin/vaultctl-$(1): $$(patsubst %.c,%.o,$$(sort $$(wildcard cmd/$(1)/*.c))) $$(CO
 endef
 $(foreach t,$(TOOLS),$(eval $(call tool_rule,$(t))))
 
-# The front command only finds and runs the tools: it links nothing else.
-bin/vaultctl: $(patsubst %.c,%.o,$(sort $(wildcard cmd/vaultctl/*.c)))
+# The front command links every tool's command table for `vaultctl shell`
+# (commands in-process over one connection); `vaultctl X` still execs.
+TABLE_OBJ = $(filter-out %/main.o,$(patsubst %.c,%.o,$(foreach t,$(TOOLS),$(sort $(wildcard cmd/$(t)/*.c)))))
+bin/vaultctl: $(patsubst %.c,%.o,$(sort $(wildcard cmd/vaultctl/*.c))) $(TABLE_OBJ) $(COMMON_OBJ) $(LIB)
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 tests/unit/test_%: tests/unit/test_%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)

@@ -221,7 +221,7 @@ _vaultctl() {
 		# The front command: `vaultctl org ...` is `vaultctl-org ...`.
 		if ((COMP_CWORD == 1)); then
 			_vaultctl_words "${COMP_WORDS[1]}" org secret plan audit \
-				-h --help -V --version
+				shell -h --help -V --version
 			return 0
 		fi
 		tool=vaultctl-${COMP_WORDS[1]}

@@ -103,7 +103,6 @@ struct vc_drift {
 	char name[256];
 	char secret_id[37];     /* metadata row, "" for an orphaned value */
 	int meta_version, store_version;        /* 0 when absent */
-	int org_exists;
 };
 
 /* Compares secret_metadata with the value store under one organization
@@ -127,8 +126,9 @@ int vc_auditlog_count_before(struct vc_db *db, const char *before,
 			     long long *n, struct vc_err *e);
 /* Deletes, chain by chain in batches, the oldest rows up to the first one
  * not older than before, and records the last deleted row's hash as the
- * chain's anchor.  db is the administrative connection. */
-int vc_auditlog_prune(struct vc_db *db, const char *before, long long *rows,
-		      struct vc_err *e);
+ * chain's anchor.  db is the administrative connection; the prune itself
+ * is recorded in the global chain. */
+int vc_auditlog_prune(struct vc_session *s, struct vc_db *db,
+		      const char *before, long long *rows, struct vc_err *e);
 
 #endif

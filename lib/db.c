@@ -108,9 +108,16 @@ static void split_host(const char *item, char *host, size_t n,
 		*port = (unsigned)atoi(colon + 1);
 }
 
+/* probe: check that the server serves queries, not only logins.  A
+ * Galera node cut off from the primary component accepts connections but
+ * refuses every statement that could touch data with 1047 (ER_UNKNOWN_COM_
+ * ERROR, "WSREP has not yet prepared node for application use"), SELECT 1
+ * included only when it reads a table; DO 1 is refused there and runs
+ * anywhere else (MariaDB, MySQL).  As an init command it fails the connect,
+ * so that the next host of the list is tried. */
 static MYSQL *connect_one(const struct vc_conf *c, enum vc_db_role role,
-			  const char *host, unsigned port, unsigned *no,
-			  char *msg, size_t msgn)
+			  const char *host, unsigned port, int probe,
+			  unsigned *no, char *msg, size_t msgn)
 {
 	MYSQL *m = mysql_init(NULL);
 	unsigned timeout = 5;
@@ -124,6 +131,8 @@ static MYSQL *connect_one(const struct vc_conf *c, enum vc_db_role role,
 	mysql_optionsv(m, MYSQL_READ_DEFAULT_GROUP, groups[role]);
 	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (probe)
+		mysql_optionsv(m, MYSQL_INIT_COMMAND, "DO 1");
 	if (mysql_real_connect(m, host, NULL, NULL, c->database, port, NULL,
 			       CLIENT_FOUND_ROWS))
 		return m;
@@ -133,32 +142,69 @@ static MYSQL *connect_one(const struct vc_conf *c, enum vc_db_role role,
 	return NULL;
 }
 
+/* The next host of a VAULTCTL_DB_HOSTS list, spaces around it dropped;
+ * NULL at the end. */
+static const char *next_host(char **save, char *list)
+{
+	char *item;
+
+	while ((item = strtok_r(list, ",", save))) {
+		list = NULL;
+		item += strspn(item, " \t");
+		item[strcspn(item, " \t")] = '\0';
+		if (*item)
+			return item;
+	}
+	return NULL;
+}
+
 int vc_db_open(struct vc_db **out, const struct vc_conf *c,
 	       enum vc_db_role role, void (*notify)(void *, const char *),
 	       void *ctx, struct vc_err *e)
 {
-	const char *hosts = getenv("VAULTCTL_DB_HOSTS");
-	char list[1024], host[256], msg[512], note[800], *item, *save = NULL;
-	unsigned no = 0, port;
+	const char *hosts = getenv("VAULTCTL_DB_HOSTS"), *item;
+	char list[1024], host[256], msg[512], note[800], *save = NULL;
+	unsigned no = 0, port, tried = 0;
 	struct vc_db tmp = { NULL, 0 };
 	MYSQL *m = NULL;
+	int probe;
 
 	*out = NULL;
 	if (!hosts || !*hosts) {
-		m = connect_one(c, role, NULL, 0, &no, msg, sizeof(msg));
+		m = connect_one(c, role, NULL, 0, 0, &no, msg, sizeof(msg));
 	} else {
 		snprintf(list, sizeof(list), "%s", hosts);
-		for (item = strtok_r(list, ",", &save); item && !m;
-		     item = strtok_r(NULL, ",", &save)) {
+		/* Probe only where there is another host to move to. */
+		probe = strchr(hosts, ',') != NULL;
+		for (item = next_host(&save, list); item && !m;
+		     item = next_host(&save, NULL)) {
 			split_host(item, host, sizeof(host), &port);
-			m = connect_one(c, role, host, port, &no, msg, sizeof(msg));
-			if (!m && classify(no) == VC_EUNAVAIL && notify) {
+			tried++;
+			m = connect_one(c, role, host, port, probe, &no, msg,
+					sizeof(msg));
+			if (m)
+				break;
+			/* A host that answers and refuses (wrong password, no
+			 * such database grant) would refuse on every node. */
+			if (classify(no) != VC_EUNAVAIL)
+				return db_fail(&tmp, no, msg, e);
+			if (notify) {
 				snprintf(note, sizeof(note),
 					 "database host %s is down (%s); "
 					 "trying the next", item, msg);
 				notify(ctx, note);
 			}
 		}
+		if (!m && tried > 1) {
+			tmp.last_errno = no;
+			return vc_err_set(e, VC_EUNAVAIL, "database unavailable: "
+					  "none of the %u hosts of "
+					  "VAULTCTL_DB_HOSTS answered (last: %s)",
+					  tried, msg);
+		}
+		if (!m && !tried)
+			return vc_err_set(e, VC_EUSAGE, "VAULTCTL_DB_HOSTS names "
+					  "no host");
 	}
 	if (!m)
 		return db_fail(&tmp, no, msg, e);

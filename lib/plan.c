@@ -1,12 +1,14 @@
 /* plan.c - plans, subscriptions, usage and quota checks.
  *
- * A subscription change takes the same locks, in the same order, as a
- * secret write (lib/secret.c): first the organization's active
- * subscription row, written (write_seq + 1), then the organization row.
- * Writes, not SELECT ... FOR UPDATE, so that concurrent changes serialise
- * on a Galera cluster too (DESIGN.md section 3); the same order, so that a
- * subscribe and a secret create wait for each other instead of
- * deadlocking.
+ * A subscription change locks what a secret create locks, in the same
+ * order: first the organization's active subscription row, written
+ * (write_seq + 1, lib/secret.c's quota lock), then the organization row
+ * (which a create's foreign key check reads).  Writes, not SELECT ... FOR
+ * UPDATE, so that concurrent changes serialise on a Galera cluster too
+ * (DESIGN.md section 3); the same order, so that a subscribe and a create
+ * wait for each other instead of deadlocking.  Writing the organization
+ * row also serialises two subscribes when there is no active
+ * subscription to lock.
  */
 #include "plan.h"
 
@@ -178,6 +180,8 @@ static int strict_copy(const char *p, const char *end, struct vc_buf *out,
 			rc = copy_string(&p, end, out, e);
 		else if (*p == '-' || is_digit(*p))
 			rc = copy_number(&p, end, out, e);
+		else if ((unsigned char)*p < 0x20)      /* cJSON skips them */
+			rc = reason(e, "control character outside a string");
 		else
 			vc_buf_addch(out, *p++);
 	}
@@ -284,9 +288,11 @@ int vc_plan_date_parse(const char *s, char out[20], struct vc_err *e)
 		mi = num_at(s, 14, 2);
 		sec = num_at(s, 17, 2);
 	}
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in(y, mo) ||
-	    h > 23 || mi > 59 || sec > 59)
-		return reason(e, "no such date or time (years from 1970)");
+	if (y < 1970)
+		return reason(e, "years before 1970 are refused");
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in(y, mo) || h > 23 ||
+	    mi > 59 || sec > 59)
+		return reason(e, "no such date or time");
 	snprintf(buf, sizeof(buf), "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d,
 		 h, mi, sec);
 	memcpy(out, buf, 20);
@@ -523,9 +529,9 @@ static int rm_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	vc_res_free(r);
 	/* Past subscriptions count too: they are the billing history. */
 	if (subs || orgs)
-		return vc_err_set(e, VC_ECONFLICT, "plan '%s' is still in use "
-				  "(%lld organizations, %lld subscriptions "
-				  "including past ones)", pl.name, orgs, subs);
+		return vc_err_set(e, VC_ECONFLICT, "plan '%s' is still in use: "
+				  "organizations %lld, subscriptions %lld (past "
+				  "ones included)", pl.name, orgs, subs);
 	rc = vc_db_exec(db, NULL, e, "DELETE FROM plans WHERE id = ?", "s",
 			pl.id);
 	if (rc < 0)
@@ -627,15 +633,15 @@ static int live_secrets(struct vc_db *db, const char *org, long long *n,
 	return 0;
 }
 
-/* Ends the active subscription now, or keeps an end already past. */
-static int end_active(struct vc_db *db, const char *org, const char *status,
-		      struct vc_err *e)
+/* Cancels the active subscription: it ends now, or when it already
+ * ended if that is past (expire has not run yet). */
+static int end_active(struct vc_db *db, const char *org, struct vc_err *e)
 {
-	return vc_db_exec(db, NULL, e, "UPDATE subscriptions SET status = ?, "
-			  "end_date = IF(end_date IS NULL OR end_date > "
-			  "UTC_TIMESTAMP(), UTC_TIMESTAMP(), end_date), "
-			  "updated_at = UTC_TIMESTAMP() WHERE organization_id = "
-			  "? AND status = 'active'", "ss", status, org);
+	return vc_db_exec(db, NULL, e, "UPDATE subscriptions SET status = "
+			  "'canceled', end_date = IF(end_date IS NULL OR "
+			  "end_date > UTC_TIMESTAMP(), UTC_TIMESTAMP(), "
+			  "end_date), updated_at = UTC_TIMESTAMP() WHERE "
+			  "organization_id = ? AND status = 'active'", "s", org);
 }
 
 struct sub_op {
@@ -684,7 +690,7 @@ static int subscribe_txn(struct vc_db *db, void *arg, struct vc_err *e)
 				  a->org->org, a->used);
 	rc = active_sub(db, org, old_id, old_plan, e);
 	if (rc == 0)
-		rc = end_active(db, org, "canceled", e);
+		rc = end_active(db, org, e);
 	if (rc == 0)
 		rc = sub_insert(db, a, &pl, id, e);
 	if (rc == 0)
@@ -714,6 +720,8 @@ static int check_dates(struct sub_op *a, char start[20], char end[20],
 	a->end = a->sub->end ? end : NULL;
 	if (!a->end)
 		return 0;
+	/* This host's clock, not the server's: good enough to refuse a
+	 * subscription that would be over before it starts. */
 	gmtime_r(&t, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S", &tm);
 	/* The canonical form orders as text. */
@@ -760,7 +768,7 @@ static int cancel_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	if (!id[0])
 		return vc_err_set(e, VC_ENOTFOUND, "organization '%s' has no "
 				  "active subscription", a->org->org);
-	rc = end_active(db, org, "canceled", e);
+	rc = end_active(db, org, e);
 	if (rc == 0)
 		rc = vc_db_exec(db, NULL, e, "UPDATE organizations SET plan_id = "
 				"NULL WHERE id = ?", "s", org);

@@ -28,6 +28,12 @@ int vc_name_check(const char *kind, const char *s, struct vc_err *e)
 					  "letters, digits, '.', '_' and '-' "
 					  "are allowed", kind);
 	}
+	/* A reference part is a name or an id: a name of the form of an id
+	 * could hide another object's id, or be hidden by it. */
+	if (vc_is_uuid(s))
+		return vc_err_set(e, VC_EUSAGE, "invalid %s name: it has the "
+				  "form of a UUID, which names objects by id",
+				  kind);
 	return 0;
 }
 
@@ -100,7 +106,7 @@ const char *vc_role_name(enum vc_role r)
 	return role_names[r];
 }
 
-static int split(const char *text, char parts[4][256], int *n,
+int vc_ref_split(const char *text, char parts[4][256], int *n,
 		 struct vc_err *e)
 {
 	const char *p = text, *slash;
@@ -203,7 +209,7 @@ int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
 	int n, rc;
 
 	memset(ref, 0, sizeof(*ref));
-	rc = split(text, parts, &n, e);
+	rc = vc_ref_split(text, parts, &n, e);
 	if (rc == 0 && n != depth)
 		rc = vc_err_set(e, VC_EUSAGE, "'%s' is not a reference of the "
 				"form %s", text, want[depth]);

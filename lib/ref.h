@@ -18,6 +18,12 @@ int vc_is_uuid(const char *s);
 int vc_role_parse(const char *s, enum vc_role *r, struct vc_err *e);
 const char *vc_role_name(enum vc_role r);
 
+/* Splits ORG[/PROJECT[/ENV[/NAME]]] at '/' into 1 to 4 parts of 1 to 255
+ * bytes, without checking the names: VC_EUSAGE for more parts or an
+ * empty or overlong one. */
+int vc_ref_split(const char *text, char parts[4][256], int *n,
+		 struct vc_err *e);
+
 struct vc_ref {
 	int depth;              /* 1 org, 2 project, 3 env, 4 secret */
 	char org_id[37], project_id[37], env_id[37];

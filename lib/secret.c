@@ -52,21 +52,34 @@ static int lock_meta(struct vc_db *db, const struct vc_ref *ref,
 	return 0;
 }
 
-/* The quota lock: a write to the active subscription row, then a count. */
-static int check_quota(struct vc_db *db, const struct vc_ref *ref, long need,
-		       struct vc_err *e)
+/* The quota lock: a write to the organization's active subscription row
+ * (DESIGN.md section 3).  Every write and restore takes it first, so that
+ * all of them lock in one order (subscription, metadata row, audit chain
+ * head, usage) and cannot deadlock one another.  *active tells whether the
+ * organization has an active subscription. */
+static int quota_lock(struct vc_db *db, const struct vc_ref *ref, int *active,
+		      struct vc_err *e)
 {
-	unsigned long long n;
+	unsigned long long n = 0;
+	int rc = vc_db_exec(db, &n, e, "UPDATE subscriptions SET write_seq = "
+			    "write_seq + 1 WHERE organization_id = ? AND status "
+			    "= 'active'", "s", ref->org_id);
+
+	*active = n > 0;
+	return rc;
+}
+
+/* Under the quota lock: do need more live secrets fit?  The count is the
+ * transaction's first consistent read, so its snapshot is taken after the
+ * lock was granted and sees every create committed before. */
+static int check_quota(struct vc_db *db, const struct vc_ref *ref, int active,
+		       long need, struct vc_err *e)
+{
 	struct vc_res *r;
 	long long used, limit;
 	int rc, unlimited;
 
-	rc = vc_db_exec(db, &n, e, "UPDATE subscriptions SET write_seq = "
-			"write_seq + 1 WHERE organization_id = ? AND status = "
-			"'active'", "s", ref->org_id);
-	if (rc < 0)
-		return rc;
-	if (n == 0)
+	if (!active)
 		return vc_err_set(e, VC_EQUOTA, "quota exceeded: organization "
 				  "'%s' has no active subscription", ref->org);
 	rc = vc_db_query(db, &r, e, "SELECT (SELECT COUNT(*) FROM "
@@ -187,14 +200,17 @@ static int finish_write(struct vc_db *db, void *arg, struct vc_err *e)
 				"deleted_at = NULL, updated_at = UTC_TIMESTAMP() "
 				"WHERE id = ?", "iss", c->version, c->w->desc, id);
 	}
-	if (rc == 0 && c->created)
-		rc = count_secrets(db, ref->org_id, 1, e);
 	if (!action)
 		action = c->m.exists && !c->m.deleted ? "secret.update" :
 			 "secret.create";
 	write_details(details, sizeof(details), c->version, c->w->from_version,
 		      c->w->reason);
-	return rc < 0 ? rc : audit(c->s, db, ref, action, id, details, e);
+	if (rc == 0)
+		rc = audit(c->s, db, ref, action, id, details, e);
+	/* After the audit row: usage is locked last, as by every reader. */
+	if (rc == 0 && c->created)
+		rc = count_secrets(db, ref->org_id, 1, e);
+	return rc;
 }
 
 /* First half: locks, quota, and the store write with check-and-set. */
@@ -202,12 +218,14 @@ static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 {
 	struct vc_buf path = VC_BUF_INIT;
 	struct vc_store *st;
-	int rc;
+	int rc, active = 0;
 
-	rc = lock_meta(db, c->ref, &c->m, e);
+	rc = quota_lock(db, c->ref, &active, e);
+	if (rc == 0)
+		rc = lock_meta(db, c->ref, &c->m, e);
 	c->created = !c->m.exists || c->m.deleted;
 	if (rc == 0 && c->created)
-		rc = check_quota(db, c->ref, 1, e);
+		rc = check_quota(db, c->ref, active, 1, e);
 	if (rc == 0)
 		rc = vc_session_store(c->s, &st, e);
 	if (rc == 0)
@@ -248,6 +266,10 @@ int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 	}
 	if (rc < 0)
 		return rc;
+	/* Every attempt lost to a concurrent change: nothing was written. */
+	if (attempt == 10)
+		return vc_err_set(e, VC_ECONFLICT, "too many concurrent changes; "
+				  "try again");
 	/* The store holds the new version now: finish it in this
 	 * transaction, or (after a deadlock) in a fresh one. */
 	rc = finish_write(db, &c, e);
@@ -368,7 +390,12 @@ static int op_txn(struct vc_db *db, void *arg, struct vc_err *e)
 					      "secret.restore", "secret.purge" };
 	struct octx *c = arg;
 	struct meta m;
-	int rc = lock_meta(db, c->ref, &m, e);
+	int active = 0, rc = 0;
+
+	if (c->op == OP_RESTORE)
+		rc = quota_lock(db, c->ref, &active, e);
+	if (rc == 0)
+		rc = lock_meta(db, c->ref, &m, e);
 
 	if (rc == 0 && !m.exists)
 		rc = vc_err_set(e, VC_ENOTFOUND, "not found");
@@ -377,7 +404,7 @@ static int op_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	else if (rc == 0 && c->op == OP_RESTORE && !m.deleted)
 		rc = vc_err_set(e, VC_ECONFLICT, "not deleted");
 	if (rc == 0 && c->op == OP_RESTORE)
-		rc = check_quota(db, c->ref, 1, e);
+		rc = check_quota(db, c->ref, active, 1, e);
 	if (rc == 0)
 		rc = store_op(c, &m, e);
 	if (rc == 0 && c->op == OP_PURGE)
@@ -388,11 +415,12 @@ static int op_txn(struct vc_db *db, void *arg, struct vc_err *e)
 				"deleted_at = IF(?, UTC_TIMESTAMP(), NULL), "
 				"updated_at = UTC_TIMESTAMP() WHERE id = ?", "is",
 				c->op == OP_DELETE, m.id);
+	if (rc == 0)
+		rc = audit(c->s, db, c->ref, action[c->op], m.id, NULL, e);
 	if (rc == 0 && (c->op == OP_RESTORE || !m.deleted))
 		rc = count_secrets(db, c->ref->org_id,
 				   c->op == OP_RESTORE ? 1 : -1, e);
-	return rc < 0 ? rc : audit(c->s, db, c->ref, action[c->op], m.id,
-				   NULL, e);
+	return rc;
 }
 
 static int secret_op(struct vc_session *s, const struct vc_ref *ref,
@@ -470,8 +498,9 @@ struct qctx {
 static int quota_txn(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct qctx *q = arg;
+	int active = 0, rc = quota_lock(db, q->ref, &active, e);
 
-	return check_quota(db, q->ref, q->need, e);
+	return rc < 0 ? rc : check_quota(db, q->ref, active, q->need, e);
 }
 
 int vc_secret_quota_check(struct vc_session *s, const struct vc_ref *ref,

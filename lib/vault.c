@@ -263,7 +263,9 @@ static int get_parse(struct vault *v, const struct vault_req *r, int version,
 			*e = r->err;
 		return r->rc;
 	}
-	if (r->status != 200 && r->status != 404)
+	/* Any other 2xx is read like a 200: passed to vault_status_err it
+	 * would be a success with no value, an empty secret. */
+	if ((r->status < 200 || r->status > 299) && r->status != 404)
 		return vault_status_err(v, r, e);
 	j = cJSON_ParseWithLength(r->resp.data, r->resp.len);
 	data = json_at(j, "data", NULL);

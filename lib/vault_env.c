@@ -39,6 +39,7 @@ static int set_str(char **dst, const char *src, struct vc_err *e)
 static int load_addr(struct vault_settings *s, const char *addr,
 		     struct vc_err *e)
 {
+	const char *host;
 	char *base;
 	size_t n;
 
@@ -57,6 +58,13 @@ static int load_addr(struct vault_settings *s, const char *addr,
 	if (!s->https && strncasecmp(addr, "http://", 7))
 		return vc_err_set(e, VC_EUSAGE, "VAULT_ADDR '%s' must start with "
 				  "https://, http:// or unix://", addr);
+	/* "/v1/" is appended to the text: without a host, or after a query
+	 * or fragment, libcurl would read the result as another URL. */
+	host = addr + (s->https ? 8 : 7);
+	if (!*host || *host == '/' || strpbrk(host, "?#"))
+		return vc_err_set(e, VC_EUSAGE, "VAULT_ADDR '%s' must be "
+				  "scheme://host[:port][/path], without a query "
+				  "or fragment", addr);
 	n = strlen(addr);
 	while (n > 0 && addr[n - 1] == '/')
 		n--;

@@ -363,13 +363,16 @@ static int list_commands(const struct cli_tool *t)
 
 static int finish(struct cli *c, int rc, int ran)
 {
+	struct vc_session *shared = c->shared;
+
 	if (rc < 0) {
 		if (!c->err.msg[0])
 			vc_err_set(&c->err, rc, "failed");
 		c->err.code = rc;
-		print_error(c);
+		if (!c->silent)
+			print_error(c);
 		/* Usage is shown for a wrong command line, not for bad data. */
-		if (rc == VC_EUSAGE && c->cmd && !ran &&
+		if (rc == VC_EUSAGE && c->cmd && !ran && !c->silent &&
 		    !strstr(c->err.msg, "usage"))
 			fprintf(stderr, "usage: %s %s %s\n", c->tool->prog,
 				c->cmd->name, c->cmd->args);
@@ -379,12 +382,22 @@ static int finish(struct cli *c, int rc, int ran)
 			c->tool->prog, strerror(errno));
 		rc = VC_EFAIL;
 	}
-	vc_session_close(&c->s);
+	/* In the shell the connections outlive the command. */
+	if (shared)
+		*shared = c->s;
+	else
+		vc_session_close(&c->s);
 	free(c->args);
 	return rc == 0 && c->status ? c->status : vc_err_exit(rc);
 }
 
 int cli_main(const struct cli_tool *tool, int argc, char **argv)
+{
+	return cli_run(tool, argc, argv, NULL);
+}
+
+int cli_run(const struct cli_tool *tool, int argc, char **argv,
+	    struct vc_session *shared)
 {
 	static struct cli c;
 	int at = 1, words = 0, rc;
@@ -393,7 +406,11 @@ int cli_main(const struct cli_tool *tool, int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.tool = tool;
 	c.color = !getenv("NO_COLOR") && isatty(STDOUT_FILENO);
-	vc_session_init(&c.s, tool->prog);
+	c.shared = shared;
+	if (shared)
+		c.s = *shared;
+	else
+		vc_session_init(&c.s, tool->prog);
 	c.s.notify_ctx = &c;
 	c.cmd = find_cmd(tool, argc, argv, &at, &words);
 	if (c.cmd) {

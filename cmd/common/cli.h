@@ -60,9 +60,20 @@ struct cli {
 	char **args;
 	int status;             /* exit status of a success that is not 0
 				   (diff: the environments differ) */
+	struct vc_session *shared;      /* the shell's, kept open */
+	int silent;             /* the exit status says it all (check -q):
+				   no error message */
 };
 
 int cli_main(const struct cli_tool *tool, int argc, char **argv);
+/* Runs one command line over a session that stays open (vaultctl shell);
+ * returns the exit status the command would have had. */
+int cli_run(const struct cli_tool *tool, int argc, char **argv,
+	    struct vc_session *shared);
+
+/* The tools' command tables (cmd/<tool>/table.c). */
+extern const struct cli_tool vc_tool_org, vc_tool_secret, vc_tool_plan,
+	vc_tool_audit;
 
 /* The command's option value (NULL when not given; "" for flags). */
 const char *cli_opt(const struct cli *c, int opt);

@@ -29,7 +29,8 @@ static int change(struct cli *c, int op)
 		   : vc_member_rm(&c->s, &ref, c->args[1], &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot %s member '%s' of '%s'",
-				     verb[op], c->args[1], c->args[0]);
+				     verb[op], org_cut(c->args[1]),
+				     org_cut(c->args[0]));
 	if (!c->quiet && op != 1)
 		printf("%s %s %s %s\n", op == 0 ? "added" : "removed",
 		       c->args[1], op == 0 ? "to" : "from", ref.org);

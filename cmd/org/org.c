@@ -6,6 +6,18 @@
 #include "db.h"
 #include "orgcmd.h"
 
+const char *org_cut(const char *arg)
+{
+	static char buf[2][80];
+	static int next;
+	char *b = buf[next++ % 2];
+
+	if (strlen(arg) < sizeof(buf[0]))
+		return arg;
+	snprintf(b, sizeof(buf[0]), "%.*s...", (int)sizeof(buf[0]) - 4, arg);
+	return b;
+}
+
 int org_print_query(struct cli *c, const struct vc_col *cols, size_t ncols,
 		    int single, const char *sql, const char *types, ...)
 {
@@ -50,7 +62,7 @@ int cmd_org_create(struct cli *c)
 
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot create organization '%s'",
-				     c->args[0]);
+				     org_cut(c->args[0]));
 	if (!c->quiet)
 		printf("created organization %s\n", c->args[0]);
 	return 0;
@@ -165,7 +177,7 @@ int cmd_org_set(struct cli *c)
 				cli_opt(c, O_DESC), &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot change organization '%s'",
-				     c->args[0]);
+				     org_cut(c->args[0]));
 	return 0;
 }
 
@@ -187,7 +199,7 @@ int org_rm_ref(struct cli *c, int depth, const char *what)
 		rc = vc_org_remove(&c->s, &ref, &n, &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot remove %s '%s'", what,
-				     c->args[0]);
+				     org_cut(c->args[0]));
 	if (!c->quiet)
 		printf("removed %s %s (%lld secret%s)\n", what, ref.text, n,
 		       n == 1 ? "" : "s");

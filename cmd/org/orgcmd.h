@@ -38,6 +38,11 @@ int org_rm_ref(struct cli *c, int depth, const char *what);
 enum { O_FIRST = OPT_FIRST_LONG, O_LAST, O_ROLE, O_PW_STDIN, O_NO_PW,
        O_DESC, O_PLAN, O_OWNER, O_NAME, O_YES };
 
+/* An argument as echoed before an error's reason: a long one is cut, so
+ * that the reason still fits in the fixed-size message.  Two calls may
+ * share one message. */
+const char *org_cut(const char *arg);
+
 /* Runs a listing query and prints it with the given columns. */
 int org_print_query(struct cli *c, const struct vc_col *cols, size_t ncols,
 		    int single, const char *sql, const char *types, ...);

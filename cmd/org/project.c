@@ -46,7 +46,7 @@ static int create(struct cli *c, int depth, const char *what)
 				     &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot create %s '%s'", what,
-				     c->args[0]);
+				     org_cut(c->args[0]));
 	if (!c->quiet)
 		printf("created %s %s/%s\n", what, ref.text, name);
 	return 0;
@@ -109,7 +109,7 @@ int cmd_project_set(struct cli *c)
 				    cli_opt(c, O_DESC), &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot change project '%s'",
-				     c->args[0]);
+				     org_cut(c->args[0]));
 	return 0;
 }
 

@@ -67,7 +67,8 @@ int cmd_user_add(struct cli *c)
 		rc = vc_user_add(&c->s, &f, &boot, &c->err);
 	vc_buf_release(&pw);
 	if (rc < 0)
-		return vc_err_prefix(&c->err, "cannot add user '%s'", f.email);
+		return vc_err_prefix(&c->err, "cannot add user '%s'",
+				     org_cut(f.email));
 	if (!c->quiet)
 		printf("added user %s%s\n", f.email,
 		       boot ? " (first user: global admin)" : "");
@@ -158,7 +159,8 @@ int cmd_user_set(struct cli *c)
 	if (rc == 0)
 		rc = vc_user_set(&c->s, &f, &c->err);
 	if (rc < 0)
-		return vc_err_prefix(&c->err, "cannot change user '%s'", f.email);
+		return vc_err_prefix(&c->err, "cannot change user '%s'",
+				     org_cut(f.email));
 	return 0;
 }
 
@@ -176,7 +178,7 @@ int cmd_user_passwd(struct cli *c)
 	vc_buf_release(&pw);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot set the password of '%s'",
-				     f.email);
+				     org_cut(f.email));
 	return 0;
 }
 
@@ -203,7 +205,7 @@ int cmd_user_rm(struct cli *c)
 		rc = vc_user_rm(&c->s, c->args[0], &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot remove user '%s'",
-				     c->args[0]);
+				     org_cut(c->args[0]));
 	if (!c->quiet)
 		printf("removed user %s\n", c->args[0]);
 	return 0;

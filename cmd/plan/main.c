@@ -1,61 +1,8 @@
-/* vaultctl-plan - plans, subscriptions, usage and quota checks. */
-#include "plancmd.h"
-
-static const struct option plan_opts[] = {
-	{ "price", required_argument, NULL, O_PRICE },
-	{ "cycle", required_argument, NULL, O_CYCLE },
-	{ "secrets-limit", required_argument, NULL, O_LIMIT },
-	{ "features", required_argument, NULL, O_FEATURES },
-	{ "description", required_argument, NULL, O_DESC },
-	{ NULL, 0, NULL, 0 },
-};
-static const struct option subscribe_opts[] = {
-	{ "start", required_argument, NULL, O_START },
-	{ "end", required_argument, NULL, O_END },
-	{ "force", no_argument, NULL, O_FORCE },
-	{ NULL, 0, NULL, 0 },
-};
-static const struct option check_opts[] = {
-	{ "need", required_argument, NULL, O_NEED },
-	{ NULL, 0, NULL, 0 },
-};
-
-static const struct cli_cmd cmds[] = {
-	{ "create", cmd_create, "NAME --price D --cycle monthly|yearly "
-	  "[--secrets-limit N|unlimited] [--features JSON|@FILE] "
-	  "[--description S]", NEED_USER, "", plan_opts, 1, 1,
-	  "Create a plan (global admins)." },
-	{ "list", cmd_list, "", NEED_USER, "", NULL, 0, 0, "List plans." },
-	{ "show", cmd_show, "PLAN", NEED_USER, "", NULL, 1, 1,
-	  "Show a plan, with its features." },
-	{ "set", cmd_set, "PLAN [--price D] [--cycle monthly|yearly] "
-	  "[--secrets-limit N|unlimited] [--features JSON|@FILE] "
-	  "[--description S]", NEED_USER, "", plan_opts, 1, 1,
-	  "Change a plan (global admins)." },
-	{ "rm", cmd_rm, "PLAN", NEED_USER, "", NULL, 1, 1,
-	  "Remove a plan that nothing uses (global admins)." },
-	{ "subscribe", cmd_subscribe, "ORG PLAN [--start DATE] [--end DATE] "
-	  "[--force]", NEED_USER, "", subscribe_opts, 2, 2,
-	  "End the active subscription and start one on PLAN (owners)." },
-	{ "cancel", cmd_cancel, "ORG", NEED_USER, "", NULL, 1, 1,
-	  "Cancel the active subscription (owners)." },
-	{ "subscriptions", cmd_subscriptions, "ORG", NEED_USER, "", NULL, 1, 1,
-	  "List the organization's subscriptions, newest first (admins)." },
-	{ "usage", cmd_usage, "ORG", NEED_USER, "", NULL, 1, 1,
-	  "Secrets used and allowed, API calls, per project and environment." },
-	{ "check", cmd_check, "ORG [--need N]", NEED_USER, "", check_opts, 1, 1,
-	  "Exit 0 if N more secrets fit (default 1), 5 if not." },
-	/* For cron: no acting user, the audit rows name none. */
-	{ "expire", cmd_expire, "", NEED_DB, "", NULL, 0, 0,
-	  "Mark active subscriptions past their end date as expired." },
-};
-
-static const struct cli_tool tool = {
-	"vaultctl-plan", "plans, subscriptions, usage and quota checks", cmds,
-	sizeof(cmds) / sizeof(cmds[0]),
-};
+/* vaultctl-plan: the command table is in table.c, shared with the
+ * in-process `vaultctl shell`. */
+#include "cli.h"
 
 int main(int argc, char **argv)
 {
-	return cli_main(&tool, argc, argv);
+	return cli_main(&vc_tool_plan, argc, argv);
 }

@@ -120,7 +120,7 @@ static int parse_spec(struct cli *c, struct vc_plan_spec *p, char **features)
 	return 0;
 }
 
-int cmd_create(struct cli *c)
+int cmd_plan_create(struct cli *c)
 {
 	struct vc_plan_spec p;
 	char *features;
@@ -141,7 +141,7 @@ int cmd_create(struct cli *c)
 	return 0;
 }
 
-int cmd_set(struct cli *c)
+int cmd_plan_set(struct cli *c)
 {
 	struct vc_plan_spec p;
 	char *features;
@@ -158,7 +158,7 @@ int cmd_set(struct cli *c)
 	return 0;
 }
 
-int cmd_rm(struct cli *c)
+int cmd_plan_rm(struct cli *c)
 {
 	int rc = vc_plan_remove(&c->s, c->args[0], &c->err);
 
@@ -201,12 +201,12 @@ static int print_plans(struct cli *c, const char *plan, int single)
 	return rc;
 }
 
-int cmd_list(struct cli *c)
+int cmd_plan_list(struct cli *c)
 {
 	return print_plans(c, NULL, 0);
 }
 
-int cmd_show(struct cli *c)
+int cmd_plan_show(struct cli *c)
 {
 	return print_plans(c, c->args[0], 1);
 }

@@ -11,19 +11,19 @@
 enum { O_PRICE = OPT_FIRST_LONG, O_CYCLE, O_LIMIT, O_FEATURES, O_DESC,
        O_START, O_END, O_FORCE, O_NEED };
 
-int cmd_create(struct cli *c);
-int cmd_list(struct cli *c);
-int cmd_show(struct cli *c);
-int cmd_set(struct cli *c);
-int cmd_rm(struct cli *c);
+int cmd_plan_create(struct cli *c);
+int cmd_plan_list(struct cli *c);
+int cmd_plan_show(struct cli *c);
+int cmd_plan_set(struct cli *c);
+int cmd_plan_rm(struct cli *c);
 
-int cmd_subscribe(struct cli *c);
-int cmd_cancel(struct cli *c);
-int cmd_subscriptions(struct cli *c);
-int cmd_expire(struct cli *c);
+int cmd_plan_subscribe(struct cli *c);
+int cmd_plan_cancel(struct cli *c);
+int cmd_plan_subscriptions(struct cli *c);
+int cmd_plan_expire(struct cli *c);
 
-int cmd_usage(struct cli *c);
-int cmd_check(struct cli *c);
+int cmd_plan_usage(struct cli *c);
+int cmd_plan_check(struct cli *c);
 
 /* Prints r with the given columns (one per result column, in order).
  * A NULL in column limit_col (-1: none) means unlimited and shows as

@@ -9,14 +9,30 @@ int plan_org(struct cli *c, int i, struct vc_ref *ref)
 			      ref, &c->err);
 }
 
-int cmd_subscribe(struct cli *c)
+/* Checks --start and --end here too, so that the message names them. */
+static int check_date(struct cli *c, int opt, const char *name)
+{
+	const char *v = cli_opt(c, opt);
+	struct vc_err e = { 0, "" };
+	char out[20];
+
+	if (v && vc_plan_date_parse(v, out, &e) < 0)
+		return cli_fail(c, e.code, "invalid %s '%s': %s", name, v, e.msg);
+	return 0;
+}
+
+int cmd_plan_subscribe(struct cli *c)
 {
 	struct vc_plan_sub sub = { c->args[1], cli_opt(c, O_START),
 				   cli_opt(c, O_END), cli_opt(c, O_FORCE) != NULL };
 	long long used = 0, limit = -1;
 	struct vc_ref ref;
-	int rc = plan_org(c, 0, &ref);
+	int rc = check_date(c, O_START, "--start");
 
+	if (rc == 0)
+		rc = check_date(c, O_END, "--end");
+	if (rc == 0)
+		rc = plan_org(c, 0, &ref);
 	if (rc == 0)
 		rc = vc_plan_subscribe(&c->s, &ref, &sub, &used, &limit, &c->err);
 	if (rc < 0)
@@ -33,7 +49,7 @@ int cmd_subscribe(struct cli *c)
 	return 0;
 }
 
-int cmd_cancel(struct cli *c)
+int cmd_plan_cancel(struct cli *c)
 {
 	struct vc_ref ref;
 	int rc = plan_org(c, 0, &ref);
@@ -56,7 +72,7 @@ static const struct vc_col sub_cols[] = {
 	{ "id", VC_COL_STR },
 };
 
-int cmd_subscriptions(struct cli *c)
+int cmd_plan_subscriptions(struct cli *c)
 {
 	struct vc_res *r = NULL;
 	struct vc_ref ref;
@@ -74,7 +90,7 @@ int cmd_subscriptions(struct cli *c)
 }
 
 /* Silent unless -v: cron mails whatever a job prints. */
-int cmd_expire(struct cli *c)
+int cmd_plan_expire(struct cli *c)
 {
 	long long n = 0;
 	int rc = vc_plan_expire(&c->s, &n, &c->err);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "dotenv.h"
+#include "format.h"
 #include "prompt.h"
 #include "secretcmd.h"
 
@@ -133,13 +134,52 @@ static int apply_batch(struct cli *c, const struct vc_ref *env,
 	return 0;
 }
 
+/* The quota as --dry-run sees it: the same rule as the write path's
+ * check (live secrets + the batch's additions <= the active plan's limit),
+ * read without taking the quota lock, so a dry run writes nothing. */
+static int quota_preview(struct cli *c, const struct vc_ref *env, size_t add)
+{
+	struct vc_res *r;
+	struct vc_db *db;
+	long long used, limit, active;
+	int rc, unlimited;
+
+	if (add == 0)
+		return 0;
+	rc = vc_session_db(&c->s, VC_DB_METADATA, &db, &c->err);
+	if (rc == 0)
+		rc = vc_db_query(db, &r, &c->err, "SELECT (SELECT COUNT(*) FROM "
+				 "secret_metadata WHERE organization_id = ? AND "
+				 "deleted_at IS NULL), (SELECT secrets_limit FROM "
+				 "subscriptions WHERE organization_id = ? AND status "
+				 "= 'active' ORDER BY start_date DESC LIMIT 1), "
+				 "(SELECT COUNT(*) FROM subscriptions WHERE "
+				 "organization_id = ? AND status = 'active')", "sss",
+				 env->org_id, env->org_id, env->org_id);
+	if (rc < 0)
+		return rc;
+	used = vc_res_int(r, 0, 0);
+	unlimited = vc_res_get(r, 0, 1, NULL) == NULL;
+	limit = vc_res_int(r, 0, 1);
+	active = vc_res_int(r, 0, 2);
+	vc_res_free(r);
+	if (active == 0)
+		return cli_fail(c, VC_EQUOTA, "quota exceeded: organization '%s' "
+				"has no active subscription", env->org);
+	if (!unlimited && used + (long long)add > limit)
+		return cli_fail(c, VC_EQUOTA, "quota exceeded: organization '%s' "
+				"holds %lld of %lld secrets its plan allows",
+				env->org, used, limit);
+	return 0;
+}
+
 /* Checks, plans and writes a batch: the common body of import and copy. */
 static int run_batch(struct cli *c, const struct vc_ref *env,
 		     const struct vc_kv *kv, size_t n, const char *reason)
 {
 	struct vc_secret_set cur = { NULL, 0 };
 	struct vc_buf conflicts = VC_BUF_INIT;
-	size_t add, chg;
+	size_t add = 0, chg = 0;
 	int rc = vc_ref_need(&c->s, env, VC_ROLE_MEMBER, "writing secrets",
 			     &c->err);
 
@@ -147,8 +187,17 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 		rc = vc_secret_read_env(&c->s, env, NULL, 1, 8, &cur, &c->err);
 	if (rc == 0)
 		rc = plan_batch(c, kv, n, &cur, &add, &chg, &conflicts);
-	if (rc == 0 && !cli_opt(c, O_DRY_RUN))
+	if (rc == 0 && cli_opt(c, O_DRY_RUN))
+		rc = quota_preview(c, env, add);
+	else if (rc == 0)
 		rc = vc_secret_quota_check(&c->s, env, (long)add, &c->err);
+	if (rc == VC_EQUOTA) {
+		char msg[sizeof(c->err.msg)];
+
+		snprintf(msg, sizeof(msg), "%s", c->err.msg);
+		vc_err_set(&c->err, VC_EQUOTA, "%.180s; this batch adds %zu; "
+			   "nothing was written", msg, add);
+	}
 	if (rc == 0 && cli_opt(c, O_DRY_RUN))
 		print_plan(c, kv, n, &cur);
 	else if (rc == 0)
@@ -237,22 +286,116 @@ int cmd_copy(struct cli *c)
 	return 0;
 }
 
+/* diff -o json: {"a": REF, "b": REF, "equal": BOOL, "only_in_a": [...],
+ * "only_in_b": [...], "differs": [...]}, and with --show-values
+ * "values": {"NAME": {"a": "...", "b": "..."}} for the names that differ.
+ * Names and references are identifiers (nothing to escape); values are
+ * JSON-encoded by the json export, which refuses what JSON cannot carry
+ * (invalid UTF-8, NUL) -- such a value is refused by name, exit 2. */
+static int diff_json(struct cli *c, const struct vc_ref *ra,
+		     const struct vc_ref *rb, const struct vc_secret_set *a,
+		     const struct vc_secret_set *b, int show, int differ)
+{
+	struct vc_buf out = VC_BUF_INIT;
+	const char *sep = "";
+	int rc;
+
+	out.secret = show;
+	rc = vc_buf_printf(&out, "{\"a\":\"%s\",\"b\":\"%s\",\"equal\":%s,"
+			   "\"only_in_a\":[", ra->text, rb->text,
+			   differ ? "false" : "true");
+	for (size_t i = 0; rc == 0 && i < a->n; i++)
+		if (!find(b, a->v[i].name)) {
+			rc = vc_buf_printf(&out, "%s\"%s\"", sep, a->v[i].name);
+			sep = ",";
+		}
+	sep = "";
+	if (rc == 0)
+		rc = vc_buf_addstr(&out, "],\"only_in_b\":[");
+	for (size_t i = 0; rc == 0 && i < b->n; i++)
+		if (!find(a, b->v[i].name)) {
+			rc = vc_buf_printf(&out, "%s\"%s\"", sep, b->v[i].name);
+			sep = ",";
+		}
+	sep = "";
+	if (rc == 0)
+		rc = vc_buf_addstr(&out, "],\"differs\":[");
+	for (size_t i = 0; rc == 0 && i < a->n; i++) {
+		struct vc_kv kv = { a->v[i].name, a->v[i].value.data,
+				    a->v[i].value.len };
+		if (find(b, a->v[i].name) && classify(b, &kv) == CH_CHANGE) {
+			rc = vc_buf_printf(&out, "%s\"%s\"", sep, a->v[i].name);
+			sep = ",";
+		}
+	}
+	if (rc == 0)
+		rc = vc_buf_addch(&out, ']');
+	if (rc == 0 && show) {
+		sep = "";
+		rc = vc_buf_addstr(&out, ",\"values\":{");
+		for (size_t i = 0; rc == 0 && i < a->n; i++) {
+			const struct vc_secret_val *o = find(b, a->v[i].name);
+			struct vc_kv self = { a->v[i].name, a->v[i].value.data,
+					      a->v[i].value.len };
+			struct vc_kv kv[2] = {
+				{ "a", a->v[i].value.data, a->v[i].value.len },
+				{ "b", o ? o->value.data : NULL, o ? o->value.len : 0 },
+			};
+			if (!o || classify(b, &self) != CH_CHANGE)
+				continue;
+			rc = vc_buf_printf(&out, "%s\"%s\":", sep, a->v[i].name);
+			sep = ",";
+			if (rc == 0 && vc_format_export(VC_FMT_JSON, kv, 2, &out,
+							&c->err) < 0) {
+				vc_buf_release(&out);
+				return cli_fail(c, VC_EUSAGE, "secret '%s': JSON "
+						"cannot show its values (NUL byte or "
+						"invalid UTF-8); use the text output",
+						a->v[i].name);
+			}
+			/* The export ends its object with a newline. */
+			out.len--;
+		}
+		if (rc == 0)
+			rc = vc_buf_addch(&out, '}');
+	}
+	if (rc == 0)
+		rc = vc_buf_addstr(&out, "}\n");
+	if (rc < 0) {
+		vc_buf_release(&out);
+		return cli_fail(c, VC_EFAIL, "out of memory");
+	}
+	if (fwrite(out.data, 1, out.len, stdout) != out.len)
+		rc = cli_fail(c, VC_EFAIL, "cannot write output: %s",
+			      strerror(errno));
+	vc_buf_release(&out);
+	return rc;
+}
+
 /* diff exits 0 when equal, 1 when the environments differ. */
 int cmd_diff(struct cli *c)
 {
 	struct vc_secret_set a = { NULL, 0 }, b = { NULL, 0 };
 	struct vc_ref ra, rb;
 	int show = cli_opt(c, O_SHOW_VALUES) != NULL, differ = 0;
+	int json = c->out == VC_OUT_JSON || c->out == VC_OUT_JSONL;
 	int rc = secret_read_env(c, 0, &ra, &a);
 
 	if (rc == 0)
 		rc = secret_read_env(c, 1, &rb, &b);
 	for (size_t i = 0; rc == 0 && i < a.n; i++) {
+		struct vc_kv kv = { a.v[i].name, a.v[i].value.data, a.v[i].value.len };
+		differ |= !find(&b, a.v[i].name) || classify(&b, &kv) == CH_CHANGE;
+	}
+	for (size_t i = 0; rc == 0 && i < b.n; i++)
+		differ |= !find(&a, b.v[i].name);
+	if (rc == 0 && json)
+		rc = diff_json(c, &ra, &rb, &a, &b, show, differ);
+	for (size_t i = 0; rc == 0 && !json && i < a.n; i++) {
 		const struct vc_secret_val *o = find(&b, a.v[i].name);
 		struct vc_kv kv = { a.v[i].name, a.v[i].value.data, a.v[i].value.len };
 		if (!o) {
 			printf("only in %s: %s\n", ra.text, a.v[i].name);
-			differ = 1;
 		} else if (classify(&b, &kv) == CH_CHANGE) {
 			printf("differs: %s\n", a.v[i].name);
 			if (show) {
@@ -262,14 +405,11 @@ int cmd_diff(struct cli *c)
 				fwrite(o->value.data, 1, o->value.len, stdout);
 				printf("\n");
 			}
-			differ = 1;
 		}
 	}
-	for (size_t i = 0; rc == 0 && i < b.n; i++)
-		if (!find(&a, b.v[i].name)) {
+	for (size_t i = 0; rc == 0 && !json && i < b.n; i++)
+		if (!find(&a, b.v[i].name))
 			printf("only in %s: %s\n", rb.text, b.v[i].name);
-			differ = 1;
-		}
 	vc_secret_set_free(&a);
 	vc_secret_set_free(&b);
 	if (rc < 0)

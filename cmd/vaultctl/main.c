@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vaultctl.h"
 #include "vc.h"
 
 static const char *const tools[] = { "org", "secret", "plan", "audit" };
@@ -29,7 +30,7 @@ static int self_dir(char *out, size_t n)
 	return 0;
 }
 
-static void exec_tool(const char *tool, char **argv)
+void vaultctl_exec_tool(const char *tool, char **argv)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 64], name[64];
 
@@ -70,13 +71,14 @@ static void help(void)
 		if (pid == 0) {
 			/* Indent the tool's lines through sed would need a
 			 * pipe; the plain list reads well enough. */
-			exec_tool(tools[i], argv);
+			vaultctl_exec_tool(tools[i], argv);
 			_exit(127);
 		}
 		if (pid > 0)
 			waitpid(pid, &st, 0);
 	}
-	printf("\nEvery tool takes -h/--help.  See vaultctl(7).\n");
+	printf("\nvaultctl shell: an interactive session (readline, completion)."
+	       "\nEvery tool takes -h/--help.  See vaultctl(1), vaultctl(7).\n");
 }
 
 int main(int argc, char **argv)
@@ -96,6 +98,8 @@ int main(int argc, char **argv)
 		printf("vaultctl %s\n", VC_VERSION);
 		return 0;
 	}
+	if (!strcmp(argv[1], "shell"))
+		return vaultctl_shell();
 	if (!known(argv[1])) {
 		fprintf(stderr, "vaultctl: unknown tool '%s' (one of org, "
 			"secret, plan, audit; see vaultctl --help)\n", argv[1]);
@@ -103,7 +107,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(name, sizeof(name), "vaultctl-%s", argv[1]);
 	argv[1] = name;
-	exec_tool(name + 9, argv + 1);
+	vaultctl_exec_tool(name + 9, argv + 1);
 	fprintf(stderr, "vaultctl: cannot run %s: %s\n", name, strerror(errno));
 	return 127;
 }

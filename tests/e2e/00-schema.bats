@@ -279,6 +279,7 @@ snapshot() {
 			audit_logs ix_audit_logs_org_time 1 organization_id,timestamp,seq
 			audit_logs ix_audit_logs_user_time 1 user_id,timestamp,seq
 			audit_logs ix_audit_logs_time 1 timestamp,seq
+			audit_logs ix_audit_logs_org_seq 1 organization_id,seq
 			vault_storage PRIMARY 0 vault_key
 			vault_storage_lock PRIMARY 0 node_job
 			vc_value_keys PRIMARY 0 path

@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# bench/export.sh - `vaultctl-secret export` of N secrets (default 1000),
+# filled by an import of a generated dotenv file, measured against two
+# baselines on the same data:
+#
+#   1. local store: the export (`--format json`, to /dev/null) against the
+#      mariadb client selecting the same N rows of vc_values as root.
+#      Goal: time ratio <= 2.
+#   2. Vault store (tests/vault/emulator.py): the export's rate (N / time)
+#      against wrk -t2 -cCONC fetching the same N GET URLs over kept-alive
+#      connections.  The Python emulator is the bottleneck of both; the
+#      ratio measures what the client adds.  Goal: rate ratio >= 0.8.
+#
+# Each part starts its own MariaDB server (tests/harness/setup.sh) and the
+# Vault emulator, and stops them again.  Times are medians: hyperfine when
+# installed, else a loop with `date +%s%N`.
+#
+#   bench/export.sh        N=1000 RUNS=20 VRUNS=5 CONC=8 DURATION=5 to change
+#   STRICT=1 bench/export.sh   exit 1 when a goal is missed
+set -euo pipefail
+
+N=${N:-1000}
+RUNS=${RUNS:-20}
+VRUNS=${VRUNS:-5}
+CONC=${CONC:-8}
+DURATION=${DURATION:-5}
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vc-bench-export.XXXXXX")
+PY=/usr/bin/python3
+servers=() emu_pid=
+
+cleanup() {
+	if [[ -n $emu_pid ]]; then
+		kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null || true
+	fi
+	for d in "${servers[@]}"; do
+		"$top/tests/harness/mariadb.sh" stop "$d" >/dev/null 2>&1 || true
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { printf 'bench/export: %s\n' "$*" >&2; exit 1; }
+
+command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
+make -s -C "$top" bin/vaultctl-org bin/vaultctl-secret >/dev/null ||
+	die "cannot build the tools"
+export PATH="$top/bin:$PATH"
+
+# words ARG...: the arguments quoted for hyperfine -N (POSIX single quotes).
+words() {
+	local a q=\' out=
+	for a do
+		out+="'${a//$q/$q\\$q$q}' "
+	done
+	printf '%s' "$out"
+}
+
+# median_time NAME RUNS COMMAND...: the median seconds of COMMAND (output
+# discarded), printed with 6 decimals.
+median_time() {
+	local name=$1 runs=$2
+	shift 2
+	if command -v hyperfine >/dev/null; then
+		hyperfine -N --style none --warmup 2 --runs "$runs" \
+			--export-json "$tmp/$name.json" -- "$(words "$@")" \
+			>/dev/null || die "hyperfine failed for $name"
+		jq -r '.results[0].median | . * 1e6 | round / 1e6' "$tmp/$name.json"
+	else
+		local i t0 t1 ts=()
+		"$@" >/dev/null && "$@" >/dev/null || die "$name failed"
+		for ((i = 0; i < runs; i++)); do
+			t0=$(date +%s%N)
+			"$@" >/dev/null || die "$name failed"
+			t1=$(date +%s%N)
+			ts+=($((t1 - t0)))
+		done
+		printf '%s\n' "${ts[@]}" | sort -n |
+			awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] :
+				(a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.6f\n", m / 1e9 }'
+	fi
+}
+
+# server DIR [--backend vault]: a MariaDB server set up by install.sh, an
+# organization "bench" (unlimited plan), project api, environment prod.
+server() {
+	local dir=$1
+	shift
+	servers+=("$dir")
+	"$top/tests/harness/setup.sh" "$dir" "$@" >"$tmp/setup.log" 2>&1 ||
+		{ cat "$tmp/setup.log" >&2; die "cannot start MariaDB in $dir"; }
+	export VAULTCTL_CONFIG=$dir/vaultctl.cnf VAULTCTL_USER=bench@example.com
+	vaultctl-org -q user add "$VAULTCTL_USER" --no-password >/dev/null
+	sql "$dir" "INSERT INTO plans (id, name, description, price, billing_cycle,
+		secrets_limit, features, created_at, updated_at) VALUES (UUID(),
+		'free', '', 0, 'monthly', NULL, NULL, NOW(), NOW())"
+	vaultctl-org -q create bench >/dev/null
+	vaultctl-org -q project create bench/api >/dev/null
+	vaultctl-org -q env create bench/api/prod >/dev/null
+}
+
+sql() { mariadb --defaults-file="$1/admin.cnf" docksky_vault -N -B -e "$2"; }
+
+# The environment's folder in the value store.
+env_prefix() {
+	sql "$1" "SELECT CONCAT('organizations/', o.id, '/projects/', p.id,
+		'/environments/', e.id, '/secrets/') FROM organizations o
+		JOIN projects p ON p.organization_id = o.id
+		JOIN environments e ON e.project_id = p.id
+		WHERE o.name = 'bench' AND p.name = 'api' AND e.name = 'prod'"
+}
+
+# N secrets S0001.. with 48-byte random values (base64: no quoting needed).
+head -c $((N * 36)) /dev/urandom | base64 -w 48 | head -n "$N" |
+	awk '{ printf "S%04d=%s\n", NR, $0 }' >"$tmp/bench.env"
+[[ $(wc -l <"$tmp/bench.env") -eq $N ]] || die "cannot generate $N values"
+
+# fill DIR: imports the file, checks that export gives all N back; prints
+# the import's seconds.
+fill() {
+	local t0 t1
+	t0=$(date +%s%N)
+	vaultctl-secret -q import bench/api/prod --file "$tmp/bench.env" ||
+		die "import failed"
+	t1=$(date +%s%N)
+	[[ $(vaultctl-secret export bench/api/prod --format json | jq length) -eq $N ]] ||
+		die "export does not give the $N secrets back"
+	awk -v t=$((t1 - t0)) 'BEGIN { printf "%.3f\n", t / 1e9 }'
+}
+
+# ---- 1. local store against the mariadb client ----
+
+L=$tmp/local
+server "$L"
+local_import=$(fill "$L")
+prefix=$(env_prefix "$L")
+select="SELECT path, version, nonce, ciphertext FROM vc_values WHERE path LIKE '$prefix%' AND deleted_at IS NULL AND destroyed = 0"
+rows=$(mariadb --defaults-file="$L/admin.cnf" docksky_vault -N -B -e "$select" | wc -l)
+[[ $rows -eq $N ]] || die "the SELECT gives $rows rows, not $N"
+t_export=$(median_time local-export "$RUNS" vaultctl-secret export bench/api/prod --format json)
+t_mariadb=$(median_time local-mariadb "$RUNS" mariadb --defaults-file="$L/admin.cnf" \
+	docksky_vault -N -B -e "$select")
+"$top/tests/harness/mariadb.sh" stop "$L" >/dev/null 2>&1
+servers=()
+
+# ---- 2. Vault store (emulator) against wrk ----
+
+V=$tmp/vault
+"$PY" "$top/tests/vault/emulator.py" --listen 127.0.0.1:0 \
+	--port-file "$tmp/emu.port" --token bench-token 2>"$tmp/emulator.log" &
+emu_pid=$!
+for _ in $(seq 100); do [[ -s $tmp/emu.port ]] && break; sleep 0.05; done
+[[ -s $tmp/emu.port ]] || die "the Vault emulator did not start"
+export VAULT_ADDR="http://127.0.0.1:$(cat "$tmp/emu.port")" VAULT_TOKEN=bench-token
+server "$V" --backend vault
+vault_import=$(fill "$V")
+prefix=$(env_prefix "$V")
+mount=$(awk -F' *= *' '$1 == "mount" || $1 == "vault_mount" { print $2; exit }' \
+	"$V/vaultctl.cnf")
+mount=${mount:-secret}
+cut -d= -f1 "$tmp/bench.env" | sed "s|^|/v1/$mount/data/$prefix|" >"$tmp/paths"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Vault-Token: $VAULT_TOKEN" \
+	"$VAULT_ADDR$(head -1 "$tmp/paths")")
+[[ $code == 200 ]] || die "GET $(head -1 "$tmp/paths") answered $code"
+t_vexport=$(median_time vault-export "$VRUNS" vaultctl-secret export bench/api/prod \
+	--format json --concurrency "$CONC")
+cat >"$tmp/paths.lua" <<'LUA'
+local paths, i = {}, 0
+for line in io.lines(os.getenv("VB_PATHS")) do paths[#paths + 1] = line end
+wrk.headers["X-Vault-Token"] = os.getenv("VAULT_TOKEN")
+wrk.headers["X-Vault-Request"] = "true"
+request = function()
+	i = i % #paths + 1
+	return wrk.format("GET", paths[i])
+end
+LUA
+VB_PATHS=$tmp/paths wrk -t2 -c"$CONC" -d"${DURATION}s" -s "$tmp/paths.lua" \
+	"$VAULT_ADDR" >"$tmp/wrk.out"
+if grep -q "Non-2xx" "$tmp/wrk.out"; then
+	cat "$tmp/wrk.out" >&2
+	die "wrk got error answers"
+fi
+wrk_rate=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$tmp/wrk.out")
+
+# ---- figures ----
+
+tool=hyperfine
+command -v hyperfine >/dev/null || tool="date +%s%N loop"
+awk -v n="$N" -v runs="$RUNS" -v vruns="$VRUNS" -v conc="$CONC" -v d="$DURATION" \
+	-v te="$t_export" -v tm="$t_mariadb" -v li="$local_import" \
+	-v tv="$t_vexport" -v w="$wrk_rate" -v vi="$vault_import" \
+	-v tool="$tool" -v strict="${STRICT:-}" '
+BEGIN {
+	r1 = te / tm
+	rate = n / tv
+	r2 = rate / w
+	printf "export of %d secrets (medians, %s)\n", n, tool
+	printf "local store (%d runs)\n", runs
+	printf "  import of the dotenv file     %8.3f s\n", li
+	printf "  vaultctl-secret export json   %8.1f ms\n", te * 1000
+	printf "  mariadb SELECT of the rows    %8.1f ms\n", tm * 1000
+	printf "  ratio                         %8.2f (goal <= 2: %s)\n", r1,
+		r1 <= 2 ? "met" : "MISSED"
+	printf "Vault emulator (%d runs, concurrency %d)\n", vruns, conc
+	printf "  import of the dotenv file     %8.3f s\n", vi
+	printf "  vaultctl-secret export json   %8.1f ms = %.0f secrets/s\n", tv * 1000, rate
+	printf "  wrk -t2 -c%d -d%ds             %8.0f req/s\n", conc, d, w
+	printf "  ratio                         %8.2f (goal >= 0.8: %s)\n", r2,
+		r2 >= 0.8 ? "met" : "MISSED"
+	exit (strict != "" && (r1 > 2 || r2 < 0.8)) ? 1 : 0
+}'

@@ -1,0 +1,87 @@
+/* stats.c - vaultctl-audit stats recompute|show */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "auditcmd.h"
+#include "auditlog.h"
+
+#define LOCK_NAME "stats-recompute"
+#define LOCK_MINUTES 10
+
+/* For cron, so no acting user: whoever holds the configuration's database
+ * credentials can write these tables anyway (DESIGN.md section 5), and
+ * the statement only brings them back to what the source tables say. */
+int cmd_audit_stats_recompute(struct cli *c)
+{
+	const char *org_id = NULL;
+	char holder[128];
+	struct vc_ref ref;
+	struct vc_db *db;
+	long long orgs = 0;
+	int tty = isatty(STDERR_FILENO) && !c->quiet, rc;
+
+	rc = audit_scope(c, VC_ROLE_NONE, "recomputing usage statistics", &ref,
+			 &org_id);
+	/* No acting user: no "global admin" either, and none is needed. */
+	if (rc == VC_EPERM && !cli_opt(c, O_ORG))
+		rc = 0;
+	if (rc == 0)
+		rc = vc_session_db(&c->s, VC_DB_METADATA, &db, &c->err);
+	if (rc == 0)
+		rc = vc_auditlog_lock(db, LOCK_NAME, "stats recompute",
+				      LOCK_MINUTES, holder, &c->err);
+	if (rc < 0)
+		return rc;
+	if (tty)
+		fprintf(stderr, "%s: recomputing usage statistics...",
+			c->tool->prog);
+	rc = vc_auditlog_recompute(db, org_id, &orgs, &c->err);
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	vc_auditlog_unlock(db, LOCK_NAME, holder);
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot recompute usage statistics");
+	if (c->verbose)
+		printf("recomputed usage statistics of %lld organization%s\n",
+		       orgs, orgs == 1 ? "" : "s");
+	return 0;
+}
+
+static const struct vc_col stats_cols[] = {
+	{ "organization", VC_COL_STR }, { "secret_count", VC_COL_NUM },
+	{ "api_calls", VC_COL_NUM }, { "last_updated", VC_COL_STR },
+	{ "organization_id", VC_COL_STR },
+};
+
+/* Usage is for every member (CLI.md 4: viewers see usage); without
+ * --org a global admin sees every organization, anyone else their own. */
+int cmd_audit_stats_show(struct cli *c)
+{
+	const char *org_id = NULL;
+	struct vc_ref ref;
+	struct vc_table t;
+	struct vc_res *r;
+	int rc = 0;
+
+	if (cli_opt(c, O_ORG))
+		rc = audit_scope(c, VC_ROLE_VIEWER, "reading usage statistics",
+				 &ref, &org_id);
+	if (rc == 0)
+		rc = vc_auditlog_stats(c->s.db[VC_DB_MONITORING], org_id,
+				       org_id || vc_session_is_admin(&c->s) ?
+				       NULL : c->s.user.id, &r, &c->err);
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot show usage statistics");
+	vc_table_init(&t, stats_cols, 5);
+	for (size_t i = 0; i < vc_res_rows(r) && rc == 0; i++)
+		rc = vc_table_addv(&t, vc_res_get(r, i, 0, NULL),
+				   vc_res_get(r, i, 1, NULL),
+				   vc_res_get(r, i, 2, NULL),
+				   vc_res_get(r, i, 3, NULL),
+				   vc_res_get(r, i, 4, NULL));
+	vc_res_free(r);
+	rc = rc < 0 ? cli_fail(c, VC_EFAIL, "out of memory") :
+	     cli_print_table(c, &t, 0);
+	vc_table_release(&t);
+	return rc;
+}

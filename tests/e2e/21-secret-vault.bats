@@ -1,0 +1,166 @@
+#!/usr/bin/env bats
+# vaultctl-secret on the Vault store, through the emulator
+# (tests/vault/emulator.py): the tests of 20-secret.bats, then what only a
+# remote store does: retries, errors, dropped connections, a sealed Vault,
+# time-outs.  A failed store call leaves metadata, audit and usage as they
+# were (CHECKSUM TABLE before and after).
+
+load helper
+load secret_helper
+
+VC_STORE=vault
+
+setup_file() {
+	vc_server_start --backend vault
+	emu_start
+	s_bootstrap
+}
+
+teardown_file() {
+	emu_stop
+	vc_server_stop
+}
+
+setup() {
+	export VAULTCTL_USER=$VC_ADMIN
+	emu_clear_faults
+	emu POST /_emulator/seal '{"sealed": false}' >/dev/null
+}
+
+@test "binary values with NUL and 0xff round-trip exactly (stdin, --from-file)" { t_bytes_roundtrip; }
+@test "an empty value round-trips" { t_empty_value; }
+@test "1 MiB (max_value_size) is accepted; one byte more exits 2 and changes nothing" { t_size_limit; }
+@test "get --version N returns that version's bytes" { t_get_version; }
+@test "missing and deleted secrets: exit 3 with messages that tell them apart" { t_not_found_messages; }
+@test "secret names compare case-insensitively, one set of versions" { t_case_insensitive; }
+@test "invalid input exits 2 and changes nothing; no value from argv" { t_invalid_input; }
+@test "history shows versions with author, action and --reason" { t_history; }
+@test "rollback --to N writes N's bytes as a new version" { t_rollback; }
+@test "rotate: --length, --charset, silent unless --show" { t_rotate; }
+@test "rm hides from list and get; restore brings the same bytes back" { t_rm_restore; }
+@test "restore checks the quota again (exit 5)" { t_restore_quota; }
+@test "purge destroys every version and the metadata, frees the quota" { t_purge; }
+@test "a create at the plan limit exits 5; updates and deleted secrets do not count" { t_quota; }
+@test "no active subscription: a create exits 5" { t_no_subscription; }
+@test "every operation writes its audit row and counts in usage" { t_audit_usage; }
+@test "roles: viewer lists, member writes, admin removes" { t_roles; }
+@test "store ahead of the metadata: exit 6 naming reconcile, nothing changed" { t_drift; }
+@test "the prompt asks twice without echo; the value is in no argv" { t_prompt; }
+@test "the value is in no table, message or file but the value store's" { t_hygiene; }
+
+# unchanged_after_fail CODE REF [set options]: a set of REF with a new
+# value exits CODE and leaves metadata, audit, usage and the store as they
+# were.
+unchanged_after_fail() {
+	local code=$1 ref=$2 before store
+	shift 2
+	before=$(checksums)
+	store=$(store_version "$ref")
+	run -"$code" vaultctl-secret set "$ref" "$@" <<<"new-value"
+	[ "$(checksums)" == "$before" ]
+	[ "$(store_version "$ref")" == "$store" ]
+}
+
+@test "Vault keeps text as {\"value\": ...} and other bytes as base64" {
+	local path
+	s_here 10
+	s_put "$ENV/TEXT" 'plain text é'
+	printf '\0\377' | vaultctl-secret -q set "$ENV/BYTES"
+	path=$(s_path "$ENV/TEXT")
+	[ "$(emu GET "/v1/secret/data/$path" | jq -r .data.data.value)" == 'plain text é' ]
+	path=$(s_path "$ENV/BYTES")
+	[ "$(emu GET "/v1/secret/data/$path" | jq -cS .data.data)" == '{"encoding":"base64","value":"AP8="}' ]
+}
+
+@test "503 on every try of the write (VAULT_MAX_RETRIES=1): exit 7, nothing changed" {
+	s_here 10
+	s_put "$ENV/A" a
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/", "count": 10, "status": 503, "retry_after": 0}'
+	VAULT_MAX_RETRIES=1 unchanged_after_fail 7 "$ENV/A"
+	[[ $output == *"cannot set secret '$ENV/A'"* ]]
+	# One try and one retry, then it gave up.
+	[ "$(emu GET /_emulator/faults | jq '.faults[0].remaining')" == 8 ]
+	VAULT_MAX_RETRIES=1 unchanged_after_fail 7 "$ENV/NEW"
+	[ -z "$(meta_version "$ENV/NEW")" ]
+	store_gone "$ENV/NEW"
+	same_version "$ENV/A" 1
+}
+
+@test "a 503 that clears within the retries (Retry-After 1) is not an error" {
+	s_here 10
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/", "count": 1, "status": 503, "retry_after": 1}'
+	s_put "$ENV/A" a
+	same_version "$ENV/A" 1
+	[ "$(emu GET /_emulator/stats | jq .faults_pending)" == 0 ]
+}
+
+@test "the connection drops during set: exit 7, nothing changed" {
+	s_here 10
+	s_put "$ENV/A" a
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/", "count": 10, "drop": true}'
+	VAULT_MAX_RETRIES=1 unchanged_after_fail 7 "$ENV/A"
+	VAULT_MAX_RETRIES=1 unchanged_after_fail 7 "$ENV/NEW"
+	store_gone "$ENV/NEW"
+	same_version "$ENV/A" 1
+}
+
+@test "Vault answers 403: exit 4, nothing changed" {
+	s_here 10
+	s_put "$ENV/A" a
+	emu_fault '{"match": "/v1/secret/data/", "count": 10, "status": 403, "errors": ["permission denied"]}'
+	unchanged_after_fail 4 "$ENV/A"
+	[[ $output == *"permission denied"* ]]
+	run -4 vaultctl-secret get "$ENV/A"
+	emu_clear_faults
+	VAULT_TOKEN=not-a-token unchanged_after_fail 4 "$ENV/A"
+	VAULT_TOKEN=not-a-token run -4 vaultctl-secret get "$ENV/A"
+}
+
+@test "a sealed, unreachable or slow Vault: exit 7, nothing changed" {
+	local port
+	s_here 10
+	s_put "$ENV/A" a
+	emu POST /_emulator/seal '{"sealed": true}' >/dev/null
+	VAULT_MAX_RETRIES=0 unchanged_after_fail 7 "$ENV/A"
+	VAULT_MAX_RETRIES=0 run -7 vaultctl-secret get "$ENV/A"
+	emu POST /_emulator/seal '{"sealed": false}' >/dev/null
+	# A port where nothing listens.
+	port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	VAULT_ADDR=http://127.0.0.1:$port VAULT_MAX_RETRIES=0 unchanged_after_fail 7 "$ENV/A"
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/", "count": 5, "delay_ms": 4000}'
+	VAULT_CLIENT_TIMEOUT=1 VAULT_MAX_RETRIES=0 unchanged_after_fail 7 "$ENV/A"
+	emu_clear_faults
+	same_version "$ENV/A" 1
+}
+
+@test "a failed read exits 7 and writes no audit row" {
+	s_here 10
+	s_put "$ENV/A" a
+	emu_fault '{"match": "^GET /v1/secret/data/", "count": 10, "status": 503, "retry_after": 0}'
+	VAULT_MAX_RETRIES=1 run -7 vaultctl-secret get "$ENV/A"
+	[ -z "${output//vaultctl-secret: */}" ]
+	[ "$(audit_count "$ORG" secret.read)" == 0 ]
+}
+
+@test "rm, restore and purge: a store failure exits 7 and leaves the metadata" {
+	local before
+	s_here 10
+	s_put "$ENV/A" a
+	before=$(checksums)
+	emu_fault '{"match": "^(POST /v1/secret/delete/|DELETE /v1/secret/data/)", "count": 10, "status": 503, "retry_after": 0}'
+	VAULT_MAX_RETRIES=0 run -7 vaultctl-secret rm "$ENV/A"
+	[ "$(checksums)" == "$before" ]
+	emu_clear_faults
+	vaultctl-secret -q rm "$ENV/A"
+	before=$(checksums)
+	emu_fault '{"match": "^POST /v1/secret/undelete/", "count": 10, "status": 503, "retry_after": 0}'
+	VAULT_MAX_RETRIES=0 run -7 vaultctl-secret restore "$ENV/A"
+	[ "$(checksums)" == "$before" ]
+	emu_fault '{"match": "^DELETE /v1/secret/metadata/", "count": 10, "status": 503, "retry_after": 0}'
+	VAULT_MAX_RETRIES=0 run -7 vaultctl-secret purge "$ENV/A" --yes
+	[ "$(checksums)" == "$before" ]
+	[ "$(store_version "$ENV/A")" == 1 ]
+	emu_clear_faults
+	vaultctl-secret -q purge "$ENV/A" --yes
+	store_gone "$ENV/A"
+}
