@@ -74,12 +74,11 @@ _vaultctl_words() {   # CUR WORDS...: COMPREPLY from a word list
 	local cur=$1
 	shift
 	local IFS=$' \t\n'
-	COMPREPLY+=($(compgen -W "$*" -- "$cur"))
+	mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -W "$*" -- "$cur")
 }
 
 _vaultctl_files() {
-	local IFS=$'\n'
-	COMPREPLY+=($(compgen -f -- "$1"))
+	mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(compgen -f -- "$1")
 	compopt -o filenames 2>/dev/null
 }
 
@@ -173,7 +172,9 @@ _vaultctl_tool() {
 			-c | --config | --as) _vaultctl_ctx+=("$w" "${words[i + 1]-}") ;;
 			--config=* | --as=*) _vaultctl_ctx+=("$w") ;;
 			esac
-			[[ $_vaultctl_valopts == *" $w "* ]] && ((i++))
+			# get --version N, unlike the global --version.
+			[[ $_vaultctl_valopts == *" $w "* ||
+				$tool:$w == vaultctl-secret:--version ]] && ((i++))
 		else
 			pos+=("$w")
 		fi
@@ -188,7 +189,7 @@ _vaultctl_tool() {
 		[[ -n $cmd ]] && opts=$(_vaultctl_commands "$tool" |
 			grep -m1 "^$cmd\( --\|\$\)") && opts=${opts#"$cmd"}
 		_vaultctl_words "$cur" -h --help -V --version -c --config --as \
-			-o --output -q --quiet -v --verbose --no-color $opts
+			-o --output -q --quiet -v --verbose --no-color "$opts"
 	elif [[ -z $cmd ]]; then
 		# The command: its first word, or its second after a group word.
 		if ((${#pos[@]} == 0)); then

@@ -441,9 +441,11 @@ int cli_run(const struct cli_tool *tool, int argc, char **argv,
 	c.s.notify = notify_filtered;
 	if (rc == 0)
 		rc = check_args(&c);
-	if (rc == 0)
+	/* From here on an error is about data or servers, not the command
+	 * line: no usage reminder. */
+	if (rc == 0) {
 		rc = open_needs(&c);
-	if (rc == 0)
-		return finish(&c, c.cmd->run(&c), 1);
+		return finish(&c, rc ? rc : c.cmd->run(&c), 1);
+	}
 	return finish(&c, rc, 0);
 }

@@ -122,6 +122,10 @@ int read_value(struct cli *c, const char *what, const char *from_file,
 		close(fd);
 		return rc;
 	}
+	/* The shell's standard input holds its next commands, not a value. */
+	if (!isatty(STDIN_FILENO) && c->shared)
+		return cli_fail(c, VC_EUSAGE, "in the shell a value comes from "
+				"--from-file or the terminal prompt");
 	if (!isatty(STDIN_FILENO))
 		return read_fd_all(c, STDIN_FILENO, "standard input", max, out);
 	rc = prompt_secret(c, what, 1, out);

@@ -108,6 +108,18 @@ static int writes_value(int argc, char **argv)
 
 static char history_path[4096];
 
+/* mkdir -p, private: the history may name organizations and secrets. */
+static void make_dirs(char *path)
+{
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0700);
+			*p = '/';
+		}
+	mkdir(path, 0700);
+}
+
 static void history_init(void)
 {
 	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
@@ -118,14 +130,7 @@ static void history_init(void)
 	else
 		snprintf(dir, sizeof(dir), "%s/.local/state/vaultctl",
 			 home ? home : ".");
-	/* mkdir -p of the last two levels is enough for XDG layouts. */
-	if (!state || !*state) {
-		char parent[4096];
-		snprintf(parent, sizeof(parent), "%s/.local/state",
-			 home ? home : ".");
-		mkdir(parent, 0700);
-	}
-	mkdir(dir, 0700);
+	make_dirs(dir);
 	snprintf(history_path, sizeof(history_path), "%.4000s/history", dir);
 	read_history(history_path);
 }
@@ -158,25 +163,35 @@ static int run_child(char **argv)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-static int run_line(int argc, char **argv)
+/* argv[0] is replaced by the tool's name in a copy: the caller frees the
+ * words through its own argv[0]. */
+static int run_line(int argc, char **words)
 {
-	const struct cli_tool *t = tool_named(argv[0]);
-	char prog[64];
+	const struct cli_tool *t = tool_named(words[0]);
+	char prog[64], **argv;
+	int rc;
 
 	if (!t) {
 		fprintf(stderr, "vaultctl: unknown tool '%s' (org, secret, plan, "
-			"audit; 'help' lists them)\n", argv[0]);
+			"audit; 'help' lists them)\n", words[0]);
 		return 2;
 	}
+	argv = calloc((size_t)argc + 1, sizeof(char *));
+	if (!argv)
+		return 1;
+	memcpy(argv, words, (size_t)argc * sizeof(char *));
 	snprintf(prog, sizeof(prog), "%s", t->prog);
 	argv[0] = prog;
-	if (t == &vc_tool_secret && argc > 1 && !strcmp(argv[1], "run"))
-		return run_child(argv);
 	if (!session_open) {
 		vc_session_init(&shared, "vaultctl-shell");
 		session_open = 1;
 	}
-	return cli_run(t, argc, argv, &shared);
+	if (t == &vc_tool_secret && argc > 1 && !strcmp(argv[1], "run"))
+		rc = run_child(argv);
+	else
+		rc = cli_run(t, argc, argv, &shared);
+	free(argv);
+	return rc;
 }
 
 /* ---- completion ---- */

@@ -137,8 +137,9 @@ unchanged_after_fail() {
 	s_here 10
 	s_put "$ENV/A" a
 	emu_fault '{"match": "^GET /v1/secret/data/", "count": 10, "status": 503, "retry_after": 0}'
-	VAULT_MAX_RETRIES=1 run -7 vaultctl-secret get "$ENV/A"
-	[ -z "${output//vaultctl-secret: */}" ]
+	VAULT_MAX_RETRIES=1 run --separate-stderr -7 vaultctl-secret get "$ENV/A"
+	[ -z "$output" ]
+	[[ $stderr == *"cannot read secret '$ENV/A'"* ]]
 	[ "$(audit_count "$ORG" secret.read)" == 0 ]
 }
 

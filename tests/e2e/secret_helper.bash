@@ -158,8 +158,8 @@ store_version() {
 	if [[ $VC_STORE == vault ]]; then
 		emu GET "/v1/secret/metadata/$path" | jq -r '.data.current_version // 0'
 	else
-		vc_sql "SELECT COALESCE(MAX(version), 0) FROM vc_values
-			WHERE path = '$path'"
+		vc_sql "SELECT COALESCE(MAX(current_version), 0) FROM
+			vc_value_keys WHERE path = '$path'"
 	fi
 }
 
@@ -187,7 +187,7 @@ store_keys() {
 }
 
 # store_gone REF: the store has nothing at all for the secret: no row in
-# vc_values; in Vault, its metadata reads as 404.
+# vc_values or vc_value_keys; in Vault, its metadata reads as 404.
 store_gone() {
 	local path
 	path=$(s_path "$1")
@@ -195,7 +195,9 @@ store_gone() {
 		emu GET "/v1/secret/metadata/$path" >/dev/null
 		[[ $EMU_STATUS == 404 ]] || { echo "metadata answered $EMU_STATUS"; return 1; }
 	else
-		[[ $(vc_sql "SELECT COUNT(*) FROM vc_values WHERE path = '$path'") == 0 ]]
+		[[ $(vc_sql "SELECT (SELECT COUNT(*) FROM vc_values WHERE path =
+			'$path') + (SELECT COUNT(*) FROM vc_value_keys WHERE
+			path = '$path')") == 0 ]]
 	fi
 }
 
@@ -218,10 +220,6 @@ got_bytes() {
 	cmp "$want" "$out"
 }
 
-# status_is N: the last `run` exited N (with its output shown when not).
-status_is() {
-	[[ $status == "$1" ]] || { echo "exit $status, expected $1; output: $output"; return 1; }
-}
 
 # s_here LIMIT: a fresh organization for the running test; sets ORG and
 # ENV (ORG/api/prod).
@@ -671,7 +669,9 @@ t_drift() {
 	else
 		vc_sql "INSERT INTO vc_values (path, version, nonce, ciphertext,
 			created_at) SELECT path, 2, nonce, ciphertext, created_at
-			FROM vc_values WHERE path = '$path' AND version = 1"
+			FROM vc_values WHERE path = '$path' AND version = 1;
+			UPDATE vc_value_keys SET current_version = 2
+			WHERE path = '$path'"
 	fi
 	before=$(checksums)
 	run -6 vaultctl-secret set "$ENV/D" <<<d2

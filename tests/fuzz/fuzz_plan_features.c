@@ -6,12 +6,13 @@
  * white space or control bytes, equal to the input as cJSON reads both,
  * and parsing it again gives it back unchanged; an input the reference
  * finds valid (an object, within the size limit, and nothing cJSON is
- * known to refuse: numbers over 63 characters, surrogate escapes, deep
- * nesting) is accepted.
+ * known to refuse: surrogate escapes, deep nesting) is accepted.  Numbers
+ * that are long or overflow a double are left out of the comparison.
  */
 #include "fuzz.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 
 #include "plan.h"
 
@@ -134,8 +135,16 @@ static int number(struct rd *r)
 		if (!digits(r))
 			return 0;
 	}
-	if (r->p - s > 63)
-		r->unusual = 1;
+	{
+		/* cJSON reads numbers as doubles: 1e999 is inf, which
+		 * cJSON_Compare never finds equal. */
+		char buf[64];
+		size_t n = (size_t)(r->p - s);
+
+		if (n >= sizeof(buf) ||
+		    (memcpy(buf, s, n), buf[n] = '\0', !isfinite(strtod(buf, NULL))))
+			r->unusual = 1;
+	}
 	return 1;
 }
 
@@ -239,8 +248,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   "in the output", (unsigned char)out[i]);
 		a = cJSON_ParseWithLength(text + skip, size - skip);
 		b = cJSON_Parse(out);
-		FUZZ_CHECK(a && b && cJSON_Compare(a, b, 1), "output differs "
-			   "from the input");
+		FUZZ_CHECK(a && b && (unusual || cJSON_Compare(a, b, 1)),
+			   "output differs from the input");
 		cJSON_Delete(a);
 		cJSON_Delete(b);
 		rc = vc_plan_features_parse(out, n, &again, &e);

@@ -146,7 +146,7 @@ org_id() {
 	[ "$(meta_count quota)" == 7 ]
 	[ "$(store_rows vc_values quota)" == 7 ]
 	[ "$(store_rows vc_value_keys quota)" == 7 ]
-	[ "$(usage quota)" == "7 "* ] || { echo "usage: $(usage quota)"; false; }
+	[[ $(usage quota) == "7 "* ]] || { echo "usage: $(usage quota)"; false; }
 	[ "$(audit_count quota secret.create)" == 7 ]
 	# The 5 winners' values, read back through the other node.
 	created=0
@@ -255,7 +255,7 @@ org_id() {
 	echo "results: $(cat "$d"/ops.* | sort | uniq -c | tr '\n' ' ')"
 	echo "audit rows: $(vc_sql "SELECT action, COUNT(*) FROM audit_logs WHERE
 		organization_id = '$org' GROUP BY action" | tr '\t\n' '= ')"
-	sort "$d"/err.* 2>/dev/null | uniq -c | sort -rn | head -5
+	grep -hv "cannot set secret 'chain/api/prod/SHARED'" "$d"/err.* | sort | uniq -c || true
 	# Only a set of the shared secret may fail, with a conflict (exit 6):
 	# its check-and-set lost to a write on the other node, and the caller
 	# may try again.  Everything else is retried by the tools themselves.
