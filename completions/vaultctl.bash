@@ -117,7 +117,7 @@ _vaultctl_argkind() {
 	case $tool:$cmd:$i in
 	vaultctl-org:user\ add:*) ;;
 	vaultctl-org:user\ *:0) echo user ;;
-	vaultctl-org:member\ list:0 | vaultctl-org:member\ *:0) echo 1 ;;
+	vaultctl-org:member\ *:0) echo 1 ;;
 	vaultctl-org:member\ *:1) echo user ;;
 	vaultctl-org:show:0 | vaultctl-org:set:0 | vaultctl-org:rm:0 | \
 	vaultctl-org:policy:0 | vaultctl-org:project\ list:0) echo 1 ;;

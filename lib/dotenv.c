@@ -2,6 +2,7 @@
 #include "dotenv.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,16 +375,26 @@ int vc_dotenv_parse(const char *text, size_t len, struct vc_kvlist *out,
 
 /* ---- JSON ---- */
 
-/* Offset of the first escape \u0000 in JSON text, or -1.  Outside strings
- * valid JSON has no backslash, and inside one each backslash starts an
- * escape, so skipping the escaped character is enough. */
-static long json_nul_escape(const char *text, size_t len)
+/* Offset of the first \u escape that is \u0000 or not four hex digits
+ * in JSON text, or -1; *zero tells which.  cJSON reads both as a NUL that
+ * silently cuts the string short.  Outside strings valid JSON has no
+ * backslash, and inside one each backslash starts an escape, so skipping
+ * the escaped character is enough. */
+static long json_bad_u_escape(const char *text, size_t len, int *zero)
 {
 	for (size_t i = 0; i + 1 < len; i++) {
 		if (text[i] != '\\')
 			continue;
-		if (i + 6 <= len && memcmp(text + i + 1, "u0000", 5) == 0)
-			return (long)i;
+		if (text[i + 1] == 'u') {
+			if (i + 6 > len)
+				return *zero = 0, (long)i;
+			*zero = memcmp(text + i + 2, "0000", 4) == 0;
+			for (size_t k = 2; k < 6; k++)
+				if (!isxdigit((unsigned char)text[i + k]))
+					return (long)i;
+			if (*zero)
+				return (long)i;
+		}
 		i++;
 	}
 	return -1;
@@ -415,15 +426,17 @@ static int json_precheck(const char *text, size_t len, struct vc_err *e)
 	const char *nul = len ? memchr(text, '\0', len) : NULL;
 	unsigned bad;
 	long off;
+	int zero;
 
 	if (nul)
 		return vc_err_set(e, VC_EUSAGE, "line %u: NUL byte",
 				  line_of(text, len, (size_t)(nul - text)));
 	if ((bad = json_bad_utf8_line(text, len)) > 0)
 		return vc_err_set(e, VC_EUSAGE, "line %u: invalid UTF-8", bad);
-	if ((off = json_nul_escape(text, len)) >= 0)
-		return vc_err_set(e, VC_EUSAGE, "line %u: \\u0000 in a string (a "
-				  "secret value cannot hold a NUL byte)",
+	if ((off = json_bad_u_escape(text, len, &zero)) >= 0)
+		return vc_err_set(e, VC_EUSAGE, zero ? "line %u: \\u0000 in a "
+				  "string (a secret value cannot hold a NUL byte)" :
+				  "line %u: invalid JSON: \\u needs four hex digits",
 				  line_of(text, len, (size_t)off));
 	return 0;
 }

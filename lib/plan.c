@@ -13,6 +13,7 @@
 #include "plan.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,9 +119,16 @@ static int copy_string(const char **pp, const char *end, struct vc_buf *out,
 		n = 1;
 		if (*p < 0x20)
 			return reason(e, "control character inside a string");
-		if (*p == '\\')
-			n = 2;
-		else if (*p >= 0x80 && !(n = utf8_len(p, (size_t)(
+		if (*p == '\\') {
+			n = p[1] == 'u' ? 6 : 2;
+			/* cJSON takes a \u without four hex digits for a
+			 * U+0000 and lets it through. */
+			for (size_t i = 2; i < n; i++)
+				if (p + i >= (const unsigned char *)end ||
+				    !isxdigit(p[i]))
+					return reason(e, "invalid \\u escape "
+						      "inside a string");
+		} else if (*p >= 0x80 && !(n = utf8_len(p, (size_t)(
 				 (const unsigned char *)end - p))))
 			return reason(e, "invalid UTF-8 inside a string");
 		vc_buf_add(out, p, n);

@@ -476,6 +476,9 @@ caps() {
 	ok vaultctl-org project create bad/api
 	ok vaultctl-org project create bad/web
 	ok vaultctl-org env create bad/api/prod
+	ok vaultctl-org user add maker@example.com --no-password
+	ok vaultctl-org member add other maker@example.com --role admin
+	ok vaultctl-org --as maker@example.com project create other/made
 	local n=0 code pattern cmd
 	while IFS='|' read -r code pattern cmd; do
 		[[ -z $code || $code == \#* ]] && continue
@@ -536,6 +539,7 @@ caps() {
 		6|last owner|vaultctl-org member rm bad root@example.com
 		6|last owner|vaultctl-org member set bad root@example.com --role viewer
 		6|still owns organizations|vaultctl-org user rm root@example.com
+		6|still referenced (created projects or secrets)|vaultctl-org user rm maker@example.com
 		# usage errors
 		2|unknown option '--frob'|vaultctl-org create newco --frob
 		2|unknown option '--yes'|vaultctl-org show bad --yes
@@ -560,7 +564,7 @@ caps() {
 		2|refusing without --yes|vaultctl-org project rm bad/api
 		2|refusing without --yes|vaultctl-org env rm bad/api/prod
 	EOF
-	[ "$n" -eq 70 ]
+	[ "$n" -eq 71 ]
 }
 
 @test "SQL metacharacters in descriptions and names are data, stored as given" {
