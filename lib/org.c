@@ -394,6 +394,13 @@ static int keeps_owner(struct vc_db *db, const struct member *a,
 
 	if (cur != VC_ROLE_OWNER || a->role == VC_ROLE_OWNER)
 		return 0;
+	/* Two owners demoting each other at once must not both succeed: a
+	 * written row serialises them, also across Galera nodes, where
+	 * FOR UPDATE alone is local (DESIGN.md section 3). */
+	rc = vc_db_exec(db, NULL, e, "UPDATE organizations SET updated_at = "
+			"UTC_TIMESTAMP() WHERE id = ?", "s", a->ref->org_id);
+	if (rc < 0)
+		return rc;
 	rc = vc_db_query(db, &r, e, "SELECT COUNT(*) FROM user_organizations "
 			 "WHERE organization_id = ? AND role = 'owner' FOR UPDATE",
 			 "s", a->ref->org_id);

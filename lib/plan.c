@@ -106,8 +106,9 @@ static size_t utf8_len(const unsigned char *p, size_t left)
 }
 
 /* Copies a string token.  cJSON has checked its escapes, but it lets raw
- * control characters and invalid UTF-8 through, which the JSON column
- * (and every strict reader) refuses. */
+ * control characters, invalid UTF-8 and a \u without four hex digits
+ * (read as U+0000) through, which the JSON column (and every strict
+ * reader) refuses. */
 static int copy_string(const char **pp, const char *end, struct vc_buf *out,
 		       struct vc_err *e)
 {
@@ -121,8 +122,6 @@ static int copy_string(const char **pp, const char *end, struct vc_buf *out,
 			return reason(e, "control character inside a string");
 		if (*p == '\\') {
 			n = p[1] == 'u' ? 6 : 2;
-			/* cJSON takes a \u without four hex digits for a
-			 * U+0000 and lets it through. */
 			for (size_t i = 2; i < n; i++)
 				if (p + i >= (const unsigned char *)end ||
 				    !isxdigit(p[i]))

@@ -30,6 +30,7 @@ void vc_err_clear(struct vc_err *e)
 int vc_err_prefix(struct vc_err *e, const char *fmt, ...)
 {
 	char pre[256], old[sizeof(e->msg)];
+	size_t keep, room;
 	va_list ap;
 
 	if (!e)
@@ -38,7 +39,14 @@ int vc_err_prefix(struct vc_err *e, const char *fmt, ...)
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof(old));
-	/* Truncation is wanted: the message buffer is fixed. */
+	/* The reason matters more than the context: when both do not fit,
+	 * the prefix is shortened, never the reason. */
+	room = sizeof(e->msg) - 1;
+	keep = strlen(old) + 2 < room ? room - strlen(old) - 2 : 0;
+	if (strlen(pre) > keep && keep >= 4)
+		memcpy(pre + keep - 3, "...", 4);
+	else if (strlen(pre) > keep)
+		pre[keep] = '\0';
 	if (snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old) < 0)
 		e->msg[0] = '\0';
 	return e->code;

@@ -222,11 +222,13 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 
 	if (n > 63)
 		return cli_fail(c, VC_EFAIL, "too many options");
-	memcpy(lo, global_long, sizeof(global_long));
+	/* The command's options come first: getopt_long takes the first
+	 * exact match, so `get --version N` is get's, not the global -V. */
 	if (n)
-		memcpy(lo + NGLOBAL, c->cmd->longopts, n * sizeof(*lo));
+		memcpy(lo, c->cmd->longopts, n * sizeof(*lo));
+	memcpy(lo + n, global_long, sizeof(global_long));
 	memset(&lo[NGLOBAL + n], 0, sizeof(*lo));
-	snprintf(so, sizeof(so), "+%s%s", global_short,
+	snprintf(so, sizeof(so), "+:%s%s", global_short,
 		 c->cmd && c->cmd->shortopts ? c->cmd->shortopts : "");
 	/* '+' stops at the first positional: option order is free only
 	 * before it, except that we restart after each positional below. */
@@ -274,8 +276,10 @@ static int check_args(struct cli *c)
 		return cli_fail(c, VC_EUSAGE, "%s: missing argument (usage: %s %s)",
 				cmd->name, cmd->name, cmd->args);
 	if (cmd->max_args >= 0 && c->nargs > cmd->max_args)
-		return cli_fail(c, VC_EUSAGE, "%s: unexpected argument '%s'",
-				cmd->name, c->args[cmd->max_args]);
+		/* The argument is not repeated: it may be a value typed on
+		 * the command line by mistake. */
+		return cli_fail(c, VC_EUSAGE, "%s: too many arguments (%d "
+				"expected)", cmd->name, cmd->max_args);
 	return 0;
 }
 
@@ -374,8 +378,9 @@ static int finish(struct cli *c, int rc, int ran)
 		/* Usage is shown for a wrong command line, not for bad data. */
 		if (rc == VC_EUSAGE && c->cmd && !ran && !c->silent &&
 		    !strstr(c->err.msg, "usage"))
-			fprintf(stderr, "usage: %s %s %s\n", c->tool->prog,
-				c->cmd->name, c->cmd->args);
+			fprintf(stderr, "usage: %s %s%s%s\n", c->tool->prog,
+				c->cmd->name, c->cmd->args[0] ? " " : "",
+				c->cmd->args);
 	}
 	if (fflush(stdout) != 0 && rc == 0) {
 		fprintf(stderr, "%s: cannot write output: %s\n",

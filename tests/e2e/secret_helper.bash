@@ -700,7 +700,7 @@ argv_scan() {
 	local f a seen=0 hit=0 all
 	for f in /proc/[0-9]*/cmdline; do
 		all=
-		while IFS= read -r -d '' a; do all+="$a "; done <"$f" 2>/dev/null
+		while IFS= read -r -d '' a; do all+="$a "; done 2>/dev/null <"$f"
 		[[ $all == *"$1"* ]] && { hit=1; echo "in argv: ${f%/cmdline}"; }
 		[[ $all == *"$2"* ]] && seen=1
 	done

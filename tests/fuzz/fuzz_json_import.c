@@ -2,8 +2,12 @@
  * JSON).
  *
  * Invariants: an error leaves the list empty; a success gives valid,
- * distinct names and values that are UTF-8 without NUL; and the JSON
- * export of what was read always succeeds and reads back identically.
+ * distinct names and values that are UTF-8 without NUL, exactly the
+ * members a reference reader (json_ref.h, lenient as cJSON is about white
+ * space and raw control bytes in strings) decodes, in order; an object of
+ * string members with valid, distinct names and no NUL is never refused;
+ * and the JSON export of what was read succeeds and reads back
+ * identically.
  */
 #include "fuzz.h"
 
@@ -11,6 +15,7 @@
 
 #include "dotenv.h"
 #include "format.h"
+#include "json_ref.h"
 #include "ref.h"
 
 static void check_list(const struct vc_kvlist *l)
@@ -61,6 +66,57 @@ static void roundtrip(const struct vc_kvlist *l)
 	vc_buf_release(&out);
 }
 
+static int names_distinct(const struct jref *r)
+{
+	struct vc_err e;
+
+	for (size_t i = 0; i < r->nm; i++) {
+		if (vc_secret_name_check(r->m[i].key.data ? r->m[i].key.data : "",
+					 &e) < 0 || r->m[i].key.len !=
+		    strlen(r->m[i].key.data))
+			return 0;
+		for (size_t j = 0; j < i; j++)
+			if (!strcasecmp(r->m[i].key.data, r->m[j].key.data))
+				return 0;
+	}
+	return 1;
+}
+
+/* Compares the result of the parser with the reference reader. */
+static void against_reference(const char *text, size_t size, int rc,
+			      const struct vc_kvlist *l, const char *msg)
+{
+	static struct jref_member m[JREF_MAX_MEMBERS];
+	struct jref r = { .lenient = 1, .m = m };
+	int ok = jref_object(&r, text, size), plain = ok;
+
+	for (size_t i = 0; ok && i < r.nm; i++)
+		plain &= r.m[i].val_is_string &&
+			 !memchr(r.m[i].val.data ? r.m[i].val.data : "", '\0',
+				 r.m[i].val.len);
+	if (rc == 0) {
+		FUZZ_CHECK(ok, "accepted what is not JSON");
+		FUZZ_CHECK(r.nm == l->n || r.nm == JREF_MAX_MEMBERS,
+			   "%zu members read as %zu", r.nm, l->n);
+		for (size_t i = 0; i < r.nm; i++) {
+			const struct vc_kv *kv = &l->items[i];
+			const struct vc_buf *v = &r.m[i].val;
+
+			FUZZ_CHECK(!strcmp(kv->name, r.m[i].key.data),
+				   "member %zu: name '%s'", i, kv->name);
+			FUZZ_CHECK(kv->len == v->len && (v->len == 0 ||
+				   !memcmp(kv->value, v->data, v->len)),
+				   "value of '%s' differs from the reference "
+				   "(%zu bytes, reference %zu)", kv->name,
+				   kv->len, v->len);
+		}
+	} else if (ok && plain && r.nm < JREF_MAX_MEMBERS && !r.unusual) {
+		FUZZ_CHECK(!names_distinct(&r), "refused a plain object: %s",
+			   msg);
+	}
+	jref_free(&r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size ? size : 1);
@@ -73,6 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	rc = vc_json_import_parse(text, size, &l, &e);
 	fuzz_check_err(rc, &e);
+	against_reference(text, size, rc, &l, e.msg);
 	if (rc < 0) {
 		FUZZ_CHECK(l.n == 0 && l.items == NULL, "list not empty after "
 			   "an error");
