@@ -79,33 +79,47 @@ static void utc_now(char out[20])
 
 static const unsigned char zero_hash[32];
 
-/* Locks the chain head and returns its hash in prev. */
+static int read_head(struct vc_db *db, const char *chain,
+		     unsigned char prev[32], int *found, struct vc_err *e)
+{
+	struct vc_res *r;
+	const char *h;
+	size_t len;
+	int rc;
+
+	rc = vc_db_query(db, &r, e, "SELECT last_hash FROM audit_chain_heads "
+			 "WHERE chain = ? FOR UPDATE", "s", chain);
+	if (rc < 0)
+		return rc;
+	*found = vc_res_rows(r) > 0;
+	h = vc_res_get(r, 0, 0, &len);
+	if (*found && (!h || len != 32))
+		rc = vc_err_set(e, VC_EFAIL, "audit chain head is damaged");
+	else if (*found)
+		memcpy(prev, h, 32);
+	vc_res_free(r);
+	return rc;
+}
+
+/* Locks the chain head and returns its hash in prev.  The head row is
+ * created on a chain's first write only: one round trip saved per audit
+ * write after that. */
 static int lock_head(struct vc_db *db, const char *chain,
 		     unsigned char prev[32], struct vc_err *e)
 {
-	struct vc_res *r;
-	size_t len;
-	const char *h;
-	int rc;
+	int found = 0, rc = read_head(db, chain, prev, &found, e);
 
+	if (rc < 0 || found)
+		return rc;
 	rc = vc_db_exec(db, NULL, e, "INSERT IGNORE INTO audit_chain_heads "
 			"(chain, last_seq, last_hash, updated_at) VALUES "
 			"(?, 0, ?, UTC_TIMESTAMP())", "sb", chain, zero_hash,
 			(size_t)32);
 	if (rc == 0)
-		rc = vc_db_query(db, &r, e, "SELECT last_hash FROM "
-				 "audit_chain_heads WHERE chain = ? FOR UPDATE",
-				 "s", chain);
-	if (rc < 0)
-		return rc;
-	h = vc_res_get(r, 0, 0, &len);
-	if (!h || len != 32) {
-		vc_res_free(r);
-		return vc_err_set(e, VC_EFAIL, "audit chain head is damaged");
-	}
-	memcpy(prev, h, 32);
-	vc_res_free(r);
-	return 0;
+		rc = read_head(db, chain, prev, &found, e);
+	if (rc == 0 && !found)
+		rc = vc_err_set(e, VC_EFAIL, "audit chain head missing");
+	return rc;
 }
 
 #define AUDIT_COLS 12

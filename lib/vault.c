@@ -715,7 +715,7 @@ static void token_notify(struct vault *v, const cJSON *d)
 				      it->valuestring);
 	vault_notify(v, "vault: token %s policies [%s] ttl %llds",
 		     name ? name : "?", pol.len ? pol.data : "",
-		     cJSON_IsNumber(ttl) ? (long long)ttl->valuedouble : 0LL);
+		     cJSON_IsNumber(ttl) ? (long long)ttl->valueint : 0LL);
 	vc_buf_release(&pol);
 }
 

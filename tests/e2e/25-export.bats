@@ -33,6 +33,8 @@ setup_file() {
 
 teardown_file() {
 	x_emu_stop
+	[[ ! -d ${VC_TEST_DIR:-}/vault ]] ||
+		"$REPO/tests/harness/mariadb.sh" stop "$VC_TEST_DIR/vault"
 	vc_server_stop
 }
 
@@ -285,19 +287,17 @@ eval_dump() {
 @test "the Vault store (emulator) exports the same bytes as the local store, in every format" {
 	local fmt names
 	x_emu_start
-	# A second database on the same server, for the vault backend; from a
-	# copy of the configuration, so that install.sh keeps the accounts'
-	# passwords.
-	cp -p "$VAULTCTL_CONFIG" "$VC_TEST_DIR/vault.cnf"
-	"$REPO/sql/install.sh" --defaults-file "$VC_TEST_DIR/admin.cnf" \
-		--database vc_export_vault --backend vault \
-		--config-out "$VC_TEST_DIR/vault.cnf" >/dev/null
+	# A second server, set up for the vault backend.
+	"$REPO/tests/harness/setup.sh" "$VC_TEST_DIR/vault" --backend vault >/dev/null
 	for fmt in $X_FORMATS; do
 		names=$(x_accepted "$fmt" "$CORPUS" | x_names_csv)
 		vaultctl-secret export ex/api/prod --format "$fmt" --only "$names" \
 			>"$BATS_TEST_TMPDIR/local.$fmt"
 	done
-	export VAULTCTL_CONFIG=$VC_TEST_DIR/vault.cnf
+	# vc_sql and the tools now talk to the second server.
+	local first=$VC_TEST_DIR
+	VC_TEST_DIR=$first/vault
+	export VAULTCTL_CONFIG=$VC_TEST_DIR/vaultctl.cnf
 	x_bootstrap
 	x_org vx NULL prod
 	x_load vx/api/prod "$CORPUS"
@@ -307,12 +307,16 @@ eval_dump() {
 			--concurrency 8 >"$BATS_TEST_TMPDIR/vault.$fmt"
 		cmp "$BATS_TEST_TMPDIR/local.$fmt" "$BATS_TEST_TMPDIR/vault.$fmt" ||
 			{ echo "$fmt differs"; return 1; }
-		run -2 vaultctl-secret export vx/api/prod --format "$fmt"
 	done
 	# One audit row per value read, and the chain intact.
-	[ "$(mariadb --defaults-file="$VC_TEST_DIR/admin.cnf" vc_export_vault -N -B \
-		-e "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" -eq \
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" -eq \
 		$((50 + 37 + 48 + 48 + 35 + 50)) ]
 	run -0 vaultctl-audit verify
+	for fmt in $X_FORMATS; do
+		run -2 vaultctl-secret export vx/api/prod --format "$fmt" -O "$BATS_TEST_TMPDIR/no"
+		[ ! -e "$BATS_TEST_TMPDIR/no" ]
+	done
+	"$REPO/tests/harness/mariadb.sh" stop "$first/vault"
+	VC_TEST_DIR=$first
 	x_emu_stop
 }
