@@ -47,7 +47,7 @@ echo "generated in $(($(date +%s) - start)) s:" \
 ms() {
 	local t0 t1
 	t0=$(date +%s%N)
-	"$@" >/dev/null
+	"$@" >/dev/null 2>&1
 	t1=$(date +%s%N)
 	echo $(((t1 - t0) / 1000000))
 }

@@ -342,7 +342,6 @@ struct vchain {
 	struct vc_auditlog_chain pub;
 	unsigned char run[32];          /* hash the next row must follow */
 	unsigned char last[32];         /* audit_chain_heads.last_hash */
-	int have_head;
 	long long last_seq;
 };
 
@@ -417,7 +416,6 @@ static int load_heads(struct vc_db *db, const char *org_id, struct verify *v,
 			rc = vc_err_set(e, VC_EFAIL, "out of memory");
 			break;
 		}
-		c->have_head = 1;
 		memcpy(c->last, ll == 32 ? last : (const char *)zero32, 32);
 		memcpy(c->run, anchor && al == 32 ? anchor : (const char *)zero32,
 		       32);
@@ -650,8 +648,9 @@ void vc_auditlog_unlock(struct vc_db *db, const char *name,
 /* ---- usage statistics ---- */
 
 /* Organizations get a row even without secrets (COUNT of no rows is 0).
- * Each statement in two forms, all organizations or one: a literal
- * condition lets the optimizer pick the index, "? IS NULL OR" may not. */
+ * Each statement in two forms, all organizations or one: MariaDB folds
+ * "? IS NULL OR" once the parameter is bound, MySQL may not, and these
+ * two statements are the ones that read millions of rows. */
 #define SECRETS_HEAD \
 	"INSERT INTO usage_statistics (id, organization_id, secret_count, " \
 	"api_calls, last_updated) " \

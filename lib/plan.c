@@ -187,8 +187,9 @@ static int strict_copy(const char *p, const char *end, struct vc_buf *out,
 			rc = copy_string(&p, end, out, e);
 		else if (*p == '-' || is_digit(*p))
 			rc = copy_number(&p, end, out, e);
-		else if ((unsigned char)*p < 0x20)      /* cJSON skips them */
-			rc = reason(e, "control character outside a string");
+		/* cJSON skips control bytes and a byte order mark there */
+		else if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x80)
+			rc = reason(e, "invalid character outside a string");
 		else
 			vc_buf_addch(out, *p++);
 	}

@@ -12,7 +12,7 @@ load export_helper
 setup_file() {
 	vc_server_start || return 1
 	x_bootstrap
-	x_org ex NULL prod fromdotenv fromjson
+	x_org ex NULL prod fromdotenv fromjson race
 	export CORPUS=$VC_TEST_DIR/corpus
 	x_corpus "$CORPUS"
 	x_load ex/api/prod "$CORPUS"
@@ -319,4 +319,28 @@ eval_dump() {
 	"$REPO/tests/harness/mariadb.sh" stop "$first/vault"
 	VC_TEST_DIR=$first
 	x_emu_stop
+}
+
+@test "exports racing with writes all succeed, each value is one that was written, the audit chain stays intact" {
+	local i before after writer
+	for i in $(seq -w 1 20); do x_put "ex/api/race/S$i" "v$i"; done
+	x_put ex/api/race/R w0
+	before=$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")
+	(
+		for i in $(seq 1 40); do x_put ex/api/race/R "w$i" || exit 1; done
+	) 3>&- &
+	writer=$!
+	for i in $(seq 1 15); do
+		vaultctl-secret export ex/api/race --format json >"$BATS_TEST_TMPDIR/race.$i" ||
+			{ echo "export $i failed"; return 1; }
+	done
+	wait "$writer"
+	for i in $(seq 1 15); do
+		[ "$(jq length "$BATS_TEST_TMPDIR/race.$i")" -eq 21 ]
+		[[ $(jq -r .R "$BATS_TEST_TMPDIR/race.$i") =~ ^w([0-9]|[1-3][0-9]|40)$ ]]
+	done
+	x_got_text ex/api/race/R w40
+	after=$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")
+	[ $((after - before)) -eq $((15 * 21 + 1)) ]
+	run -0 vaultctl-audit verify
 }

@@ -239,6 +239,19 @@ refused_at() {
 	[ "$(x_meta_count "$ORG")" -eq 0 ]
 }
 
+@test "import draws a progress bar on a terminal only" {
+	x_here NULL prod other
+	printf 'A=1\nB=2\nC=3\n' >"$BATS_TEST_TMPDIR/in.env"
+	run --separate-stderr vaultctl-secret import "$ENV" --file "$BATS_TEST_TMPDIR/in.env"
+	status_is 0
+	[[ $stderr != *"3/3"* && $stderr != *"["* ]]
+	# script(1) gives the command a terminal.
+	script -qec "vaultctl-secret import $ORG/api/other --file $BATS_TEST_TMPDIR/in.env" \
+		/dev/null >"$BATS_TEST_TMPDIR/tty.out"
+	grep -q '3/3' "$BATS_TEST_TMPDIR/tty.out"
+	x_same "$ENV" "$ORG/api/other" A B C
+}
+
 # ---- run --------------------------------------------------------------
 
 @test "run exits with its command's status: sh -c 'exit 42' -> 42" {

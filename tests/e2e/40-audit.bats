@@ -233,6 +233,18 @@ print(d["next"] if d["next"] is not None else "-",
 	[ -z "$output" ]
 	ok vaultctl-audit log --since "$first" --limit 1000 -o jsonl
 	[ "$(wc -l <<<"$output")" -eq "$(vc_sql "SELECT COUNT(*) FROM audit_logs")" ]
+	# The same instant with a zone: 2 hours ahead, or as a bare UTC time.
+	local ahead bare
+	ahead=$(vc_sql "SELECT DATE_FORMAT(MIN(\`timestamp\`) + INTERVAL 2 HOUR,
+		'%Y-%m-%dT%H:%i:%s+02:00') FROM audit_logs")
+	bare=$(vc_sql "SELECT DATE_FORMAT(MIN(\`timestamp\`), '%Y-%m-%d %H:%i:%s')
+		FROM audit_logs")
+	ok vaultctl-audit log --until "$ahead" -o jsonl
+	[ -z "$output" ]
+	ok vaultctl-audit log --until "$bare" -o jsonl
+	[ -z "$output" ]
+	ok vaultctl-audit log --since "$ahead" --limit 1000 -o jsonl
+	[ "$(wc -l <<<"$output")" -eq "$(vc_sql "SELECT COUNT(*) FROM audit_logs")" ]
 }
 
 @test "log: bad input exits 2" {

@@ -2,11 +2,12 @@
  * RFC 8259 independently of cJSON, which the library uses.
  *
  * Strict mode is RFC 8259.  Lenient mode also takes what cJSON is known
- * to take harmlessly: any byte from 0x01 to 0x20 as white space (but
- * after the top-level value, where the library checks the rest itself)
- * and raw control bytes inside strings.  Neither takes a \u without four hex
- * digits or a lone surrogate.  The members of the top-level object can be
- * collected with their strings decoded to UTF-8.
+ * to take harmlessly: a leading byte order mark, any byte from 0x01 to
+ * 0x20 as white space (but not after the top-level value, where the
+ * library checks the rest itself) and raw control bytes inside strings.
+ * Neither takes a \u without four hex digits or a lone surrogate.  The
+ * members of the top-level object can be collected with their strings
+ * decoded to UTF-8.
  */
 #ifndef VC_FUZZ_JSON_REF_H
 #define VC_FUZZ_JSON_REF_H
@@ -281,6 +282,8 @@ static int jref_object(struct jref *r, const char *text, size_t n)
 	r->end = r->p + n;
 	r->depth = r->unusual = 0;
 	r->nm = 0;
+	if (r->lenient && n >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
+		r->p += 3;      /* cJSON skips a byte order mark */
 	jref_ws(r);
 	ok = r->p < r->end && *r->p == '{' && jref_value(r, NULL);
 	/* After the value, both the importer and the features check take
