@@ -224,10 +224,14 @@ int vc_audit_write(struct vc_session *s, struct vc_db *db,
 	sodium_memzero(key, sizeof(key));
 	rc = insert_rows(s, db, ev, n, ts, rows, e);
 	if (rc == 0)
+		/* LAST_INSERT_ID() is the first row of a multi-row insert,
+		 * and Galera does not allocate seq consecutively. */
 		rc = vc_db_exec(db, NULL, e, "UPDATE audit_chain_heads SET "
-				"last_hash = ?, last_seq = LAST_INSERT_ID(), "
+				"last_hash = ?, last_seq = (SELECT MAX(seq) FROM "
+				"audit_logs WHERE organization_id <=> ?), "
 				"updated_at = UTC_TIMESTAMP() WHERE chain = ?",
-				"bs", rows[n - 1].hash, (size_t)32, chain);
+				"bss", rows[n - 1].hash, (size_t)32, ev[0].org_id,
+				chain);
 	if (rc == 0 && ev[0].org_id)
 		rc = count_calls(db, ev[0].org_id, n, e);
 	free(rows);
