@@ -31,7 +31,8 @@ servers=() emu_pid=
 
 cleanup() {
 	if [[ -n $emu_pid ]]; then
-		kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null || true
+		kill "$emu_pid" 2>/dev/null || true
+		wait "$emu_pid" 2>/dev/null || true
 	fi
 	for d in "${servers[@]}"; do
 		"$top/tests/harness/mariadb.sh" stop "$d" >/dev/null 2>&1 || true
@@ -69,7 +70,8 @@ median_time() {
 		jq -r '.results[0].median | . * 1e6 | round / 1e6' "$tmp/$name.json"
 	else
 		local i t0 t1 ts=()
-		"$@" >/dev/null && "$@" >/dev/null || die "$name failed"
+		"$@" >/dev/null || die "$name failed"   # warm-up
+		"$@" >/dev/null || die "$name failed"
 		for ((i = 0; i < runs; i++)); do
 			t0=$(date +%s%N)
 			"$@" >/dev/null || die "$name failed"
@@ -152,7 +154,8 @@ V=$tmp/vault
 emu_pid=$!
 for _ in $(seq 100); do [[ -s $tmp/emu.port ]] && break; sleep 0.05; done
 [[ -s $tmp/emu.port ]] || die "the Vault emulator did not start"
-export VAULT_ADDR="http://127.0.0.1:$(cat "$tmp/emu.port")" VAULT_TOKEN=bench-token
+VAULT_ADDR="http://127.0.0.1:$(cat "$tmp/emu.port")"
+export VAULT_ADDR VAULT_TOKEN=bench-token
 server "$V" --backend vault
 vault_import=$(fill "$V")
 prefix=$(env_prefix "$V")

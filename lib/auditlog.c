@@ -136,13 +136,13 @@ int vc_auditlog_time(const char *s, time_t now, char out[20],
 	time_t t;
 
 	if (parse_relative(s, now, &t) < 0 && parse_iso(s, &t) < 0)
-		return vc_err_set(e, VC_EUSAGE, "invalid time '%s' (use an ISO "
+		return vc_err_set(e, VC_EUSAGE, "invalid time '%.80s' (use an ISO "
 				  "8601 date or time such as 2024-05-01 or "
 				  "2024-05-01T12:00:00Z, or an age such as 30m, "
 				  "24h, 7d)", s);
 	if (!gmtime_r(&t, &tm) || tm.tm_year < 1000 - 1900 ||
 	    tm.tm_year > 9999 - 1900)
-		return vc_err_set(e, VC_EUSAGE, "time '%s' is out of range", s);
+		return vc_err_set(e, VC_EUSAGE, "time '%.80s' is out of range", s);
 	strftime(out, 20, "%Y-%m-%d %H:%M:%S", &tm);
 	return 0;
 }
@@ -327,7 +327,7 @@ int vc_auditlog_user_id(struct vc_db *db, const char *who, char id[37],
 	if (rc < 0)
 		return rc;
 	if (vc_res_rows(r) == 0)
-		rc = vc_err_set(e, VC_ENOTFOUND, "user '%s' not found (give the "
+		rc = vc_err_set(e, VC_ENOTFOUND, "user '%.80s' not found (give the "
 				"id of a removed user)", who);
 	else
 		snprintf(id, 37, "%s", vc_res_get(r, 0, 0, NULL));

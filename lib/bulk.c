@@ -38,7 +38,7 @@ static int check_only(const struct vc_secret_set *set,
 			if (!strcasecmp(set->v[i].name, *only))
 				break;
 		if (i == set->n)
-			return vc_err_set(e, VC_ENOTFOUND, "secret '%s' not found",
+			return vc_err_set(e, VC_ENOTFOUND, "secret '%.80s' not found",
 					  *only);
 	}
 	return 0;

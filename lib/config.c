@@ -160,7 +160,7 @@ int vc_conf_load(struct vc_conf *c, const char *path, struct vc_err *e)
 	rc = vc_conf_check_private(path, "configuration file", e);
 	if (rc < 0) {
 		if (rc == VC_ENOTFOUND)
-			vc_err_set(e, VC_EUSAGE, "no configuration file '%s' "
+			vc_err_set(e, VC_EUSAGE, "no configuration file '%.120s' "
 				   "(run sql/install.sh, or use -c FILE or "
 				   "$VAULTCTL_CONFIG)", path);
 		return e->code;

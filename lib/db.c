@@ -73,7 +73,8 @@ static int db_fail(struct vc_db *db, unsigned no, const char *msg,
 		return vc_err_set(e, code, "concurrent change (%s); try again",
 				  msg);
 	if (code == VC_EUNAVAIL)
-		return vc_err_set(e, code, "database unavailable: %s", msg);
+		return vc_err_set(e, code, "database unavailable: %s; check that "
+				  "the server is running, then try again", msg);
 	if (code == VC_EPERM)
 		return vc_err_set(e, code, "database refused: %s", msg);
 	return vc_err_set(e, code, "database error %u: %s", no, msg);
@@ -207,6 +208,11 @@ int vc_db_open(struct vc_db **out, const struct vc_conf *c,
 			return vc_err_set(e, VC_EUSAGE, "VAULTCTL_DB_HOSTS names "
 					  "no host");
 	}
+	/* Not connected: certainly nothing was changed. */
+	if (!m && classify(no) == VC_EUNAVAIL)
+		return vc_err_set(e, VC_EUNAVAIL, "database unavailable: %s; "
+				  "nothing was changed: check that the server is "
+				  "running, then try again", msg);
 	if (!m)
 		return db_fail(&tmp, no, msg, e);
 	*out = calloc(1, sizeof(**out));

@@ -280,6 +280,10 @@ static int parse_name(struct cursor *c, const char **name, size_t *nlen,
 	if (*nlen == 0)
 		return vc_err_set(e, VC_EUSAGE, "line %u: missing name before '='",
 				  c->line);
+	if (*nlen > NAME_MAX_LEN)
+		return vc_err_set(e, VC_EUSAGE, "line %u: secret name '%.32s...' "
+				  "is longer than %d characters", c->line, s,
+				  NAME_MAX_LEN);
 	if (!name_valid(s, *nlen))
 		return vc_err_set(e, VC_EUSAGE, "line %u: invalid name '%.*s'",
 				  c->line, (int)(*nlen > 64 ? 64 : *nlen), s);
@@ -448,13 +452,16 @@ static int json_take(const cJSON *item, struct vc_kvlist *out, struct vc_err *e)
 	struct vc_buf val;
 	int rc;
 
+	if (klen > NAME_MAX_LEN)
+		return vc_err_set(e, VC_EUSAGE, "secret name '%.32s...' is longer "
+				  "than %d characters", key, NAME_MAX_LEN);
 	if (!name_valid(key, klen))
 		return vc_err_set(e, VC_EUSAGE, "invalid secret name '%.64s'", key);
 	if (!cJSON_IsString(item) || !item->valuestring)
-		return vc_err_set(e, VC_EUSAGE, "'%s': the value is not a string",
+		return vc_err_set(e, VC_EUSAGE, "'%.64s': the value is not a string",
 				  key);
 	if (kvlist_find(out, key, klen) >= 0)
-		return vc_err_set(e, VC_EUSAGE, "'%s' is given twice (names are "
+		return vc_err_set(e, VC_EUSAGE, "'%.64s' is given twice (names are "
 				  "compared case-insensitively)", key);
 	vc_buf_init(&val, 1);
 	rc = vc_buf_addstr(&val, item->valuestring);

@@ -38,7 +38,7 @@ static int find_plan(struct vc_db *db, const char *plan, char id[37],
 	if (vc_res_rows(r) == 0) {
 		vc_res_free(r);
 		id[0] = '\0';
-		return plan ? vc_err_set(e, VC_ENOTFOUND, "plan '%s' not found",
+		return plan ? vc_err_set(e, VC_ENOTFOUND, "plan '%.80s' not found",
 					 plan) : 0;
 	}
 	snprintf(id, 37, "%s", vc_res_get(r, 0, 0, NULL));
@@ -87,7 +87,7 @@ static int owner_id(struct vc_session *s, struct vc_db *db, const char *email,
 	if (rc < 0)
 		return rc;
 	if (vc_res_rows(r) == 0)
-		rc = vc_err_set(e, VC_ENOTFOUND, "user '%s' not found", email);
+		rc = vc_err_set(e, VC_ENOTFOUND, "user '%.80s' not found", email);
 	else
 		snprintf(id, 37, "%s", vc_res_get(r, 0, 0, NULL));
 	vc_res_free(r);
@@ -373,7 +373,7 @@ static int member_lookup(struct vc_db *db, const struct member *a, char id[37],
 		return rc;
 	if (vc_res_rows(r) == 0) {
 		vc_res_free(r);
-		return vc_err_set(e, VC_ENOTFOUND, "user '%s' not found", a->email);
+		return vc_err_set(e, VC_ENOTFOUND, "user '%.80s' not found", a->email);
 	}
 	snprintf(id, 37, "%s", vc_res_get(r, 0, 0, NULL));
 	role = vc_res_get(r, 0, 1, NULL);

@@ -16,7 +16,7 @@ int vc_out_parse(const char *name, enum vc_out_fmt *f, struct vc_err *e)
 			*f = (enum vc_out_fmt)i;
 			return 0;
 		}
-	return vc_err_set(e, VC_EUSAGE, "unknown output format '%s' (use "
+	return vc_err_set(e, VC_EUSAGE, "unknown output format '%.64s' (use "
 			  "table, json, tsv, jsonl or csv)", name);
 }
 

@@ -343,7 +343,7 @@ static int plan_find(struct vc_db *db, const char *plan, int lock,
 		return rc;
 	if (vc_res_rows(r) == 0) {
 		vc_res_free(r);
-		return vc_err_set(e, VC_ENOTFOUND, "plan '%s' not found", plan);
+		return vc_err_set(e, VC_ENOTFOUND, "plan '%.80s' not found", plan);
 	}
 	snprintf(p->id, sizeof(p->id), "%s", vc_res_get(r, 0, 0, NULL));
 	snprintf(p->name, sizeof(p->name), "%s", vc_res_get(r, 0, 1, NULL));
@@ -438,7 +438,7 @@ static int create_txn(struct vc_db *db, void *arg, struct vc_err *e)
 			"UTC_TIMESTAMP(), UTC_TIMESTAMP())", "sssssss", id,
 			a->name, p->desc, p->price, p->cycle, lim, p->features);
 	if (rc == VC_ECONFLICT)
-		return vc_err_set(e, VC_ECONFLICT, "plan '%s' already exists",
+		return vc_err_set(e, VC_ECONFLICT, "plan '%.80s' already exists",
 				  a->name);
 	if (rc < 0)
 		return rc;
@@ -581,7 +581,7 @@ int vc_plan_query(struct vc_session *s, const char *plan,
 	if (rc == 0 && vc_res_rows(*out) == 0) {
 		vc_res_free(*out);
 		*out = NULL;
-		rc = vc_err_set(e, VC_ENOTFOUND, "plan '%s' not found", plan);
+		rc = vc_err_set(e, VC_ENOTFOUND, "plan '%.80s' not found", plan);
 	}
 	return rc;
 }

@@ -97,7 +97,7 @@ int vc_role_parse(const char *s, enum vc_role *r, struct vc_err *e)
 			*r = (enum vc_role)i;
 			return 0;
 		}
-	return vc_err_set(e, VC_EUSAGE, "invalid role '%s' (use owner, admin, "
+	return vc_err_set(e, VC_EUSAGE, "invalid role '%.64s' (use owner, admin, "
 			  "member or viewer)", s);
 }
 
@@ -109,6 +109,8 @@ const char *vc_role_name(enum vc_role r)
 int vc_ref_split(const char *text, char parts[4][256], int *n,
 		 struct vc_err *e)
 {
+	static const char *const kinds[] = { "organization", "project",
+					     "environment", "secret" };
 	const char *p = text, *slash;
 	size_t len;
 
@@ -116,12 +118,19 @@ int vc_ref_split(const char *text, char parts[4][256], int *n,
 	for (;;) {
 		slash = strchr(p, '/');
 		len = slash ? (size_t)(slash - p) : strlen(p);
+		/* The reference is not repeated in full: the caller's
+		 * message names it, and a long one would push out the
+		 * reason. */
 		if (*n == 4)
-			return vc_err_set(e, VC_EUSAGE, "reference '%s' has too "
+			return vc_err_set(e, VC_EUSAGE, "reference '%.80s' has too "
 					  "many parts (ORG/PROJECT/ENV/NAME)", text);
-		if (len == 0 || len > 255)
-			return vc_err_set(e, VC_EUSAGE, "reference '%s' has an "
-					  "empty or overlong part", text);
+		if (len == 0)
+			return vc_err_set(e, VC_EUSAGE, "reference '%.80s' has an "
+					  "empty part", text);
+		if (len > 255)
+			return vc_err_set(e, VC_EUSAGE, "%s name is longer than %s "
+					  "characters", kinds[*n], *n == 3 ?
+					  "255" : "63");
 		memcpy(parts[*n], p, len);
 		parts[(*n)++][len] = '\0';
 		if (!slash)
@@ -211,8 +220,8 @@ int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
 	memset(ref, 0, sizeof(*ref));
 	rc = vc_ref_split(text, parts, &n, e);
 	if (rc == 0 && n != depth)
-		rc = vc_err_set(e, VC_EUSAGE, "'%s' is not a reference of the "
-				"form %s", text, want[depth]);
+		rc = vc_err_set(e, VC_EUSAGE, "'%.100s' is not a reference of "
+				"the form %s", text, want[depth]);
 	if (rc == 0)
 		rc = check_parts(parts, n, e);
 	if (rc < 0)

@@ -135,34 +135,34 @@ static int path_of(const struct vc_ref *ref, const struct meta *m,
 	return 0;
 }
 
-/* Details of a write's audit row: the version, never the value. */
-static void write_details(char *out, size_t n, int version, int from,
-			  const char *reason)
+/* Details of a write's audit row: the version, never the value.  Built
+ * to its full length: an escaped reason is up to six times its bytes, and
+ * a cut would leave JSON that JSON_VALUE and readers cannot parse. */
+static int write_details(struct vc_buf *b, int version, int from,
+			 const char *reason)
 {
-	struct vc_buf b = VC_BUF_INIT;
-	char *json;
+	int rc = vc_buf_printf(b, "{\"version\":%d", version);
 
-	vc_buf_printf(&b, "{\"version\":%d", version);
-	if (from)
-		vc_buf_printf(&b, ",\"from_version\":%d", from);
-	if (reason) {
+	if (rc == 0 && from)
+		rc = vc_buf_printf(b, ",\"from_version\":%d", from);
+	if (rc == 0 && reason) {
 		/* cJSON would do, but a reason is short text: escape by hand
 		 * only what JSON requires. */
-		vc_buf_addstr(&b, ",\"reason\":\"");
-		for (const char *p = reason; *p; p++) {
+		rc = vc_buf_addstr(b, ",\"reason\":\"");
+		for (const char *p = reason; rc == 0 && *p; p++) {
 			if (*p == '"' || *p == '\\')
-				vc_buf_printf(&b, "\\%c", *p);
+				rc = vc_buf_printf(b, "\\%c", *p);
 			else if ((unsigned char)*p < 0x20)
-				vc_buf_printf(&b, "\\u%04x", (unsigned char)*p);
+				rc = vc_buf_printf(b, "\\u%04x", (unsigned char)*p);
 			else
-				vc_buf_addch(&b, *p);
+				rc = vc_buf_addch(b, *p);
 		}
-		vc_buf_addch(&b, '"');
+		if (rc == 0)
+			rc = vc_buf_addch(b, '"');
 	}
-	vc_buf_addch(&b, '}');
-	json = b.data;
-	snprintf(out, n, "%s", json ? json : "{}");
-	vc_buf_release(&b);
+	if (rc == 0)
+		rc = vc_buf_addch(b, '}');
+	return rc;
 }
 
 struct wctx {
@@ -179,8 +179,9 @@ static int finish_write(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct wctx *c = arg;
 	const struct vc_ref *ref = c->ref;
-	char details[700], id[37];
+	struct vc_buf details = VC_BUF_INIT;
 	const char *action = c->w->action;
+	char id[37];
 	int rc;
 
 	if (!c->m.exists) {
@@ -203,10 +204,12 @@ static int finish_write(struct vc_db *db, void *arg, struct vc_err *e)
 	if (!action)
 		action = c->m.exists && !c->m.deleted ? "secret.update" :
 			 "secret.create";
-	write_details(details, sizeof(details), c->version, c->w->from_version,
-		      c->w->reason);
+	if (rc == 0 && write_details(&details, c->version, c->w->from_version,
+				     c->w->reason) < 0)
+		rc = vc_err_set(e, VC_EFAIL, "out of memory");
 	if (rc == 0)
-		rc = audit(c->s, db, ref, action, id, details, e);
+		rc = audit(c->s, db, ref, action, id, details.data, e);
+	vc_buf_release(&details);
 	/* After the audit row: usage is locked last, as by every reader. */
 	if (rc == 0 && c->created)
 		rc = count_secrets(db, ref->org_id, 1, e);
@@ -250,6 +253,9 @@ int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 	struct vc_db *db;
 	int rc, attempt;
 
+	if (w->reason && strlen(w->reason) > VC_SECRET_REASON_MAX)
+		return vc_err_set(e, VC_EUSAGE, "reason is longer than %d bytes",
+				  VC_SECRET_REASON_MAX);
 	rc = vc_ref_need(s, ref, VC_ROLE_MEMBER, "writing secrets", e);
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
@@ -340,6 +346,9 @@ int vc_secret_read(struct vc_session *s, const struct vc_ref *ref,
 		vc_err_set(e, VC_ENOTFOUND, "version %d is %s", g.version ?
 			   g.version : version, g.destroyed ? "destroyed" :
 			   "deleted");
+	else if (rc == VC_ENOTFOUND && version > 0)
+		vc_err_set(e, VC_ENOTFOUND, "version %d not found (the latest "
+			   "is %d)", version, m.version);
 	if (rc < 0)
 		return rc;
 	*got = g.version;
@@ -478,7 +487,7 @@ int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,
 	else if (!strcmp(charset, "ascii"))
 		set = ascii;
 	else
-		return vc_err_set(e, VC_EUSAGE, "unknown charset '%s' (use alnum, "
+		return vc_err_set(e, VC_EUSAGE, "unknown charset '%.64s' (use alnum, "
 				  "hex, base64 or ascii)", charset);
 	if (n == 0 || n > 4096)
 		return vc_err_set(e, VC_EUSAGE, "length must be from 1 to 4096");

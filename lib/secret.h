@@ -7,6 +7,9 @@
 #include "session.h"
 #include "vc.h"
 
+/* The longest --reason, in bytes (kept in the audit row's details). */
+#define VC_SECRET_REASON_MAX 500
+
 struct vc_secret_write {
 	const void *val;
 	size_t len;

@@ -131,7 +131,7 @@ int vc_session_set_user(struct vc_session *s, const char *email,
 		return rc;
 	if (vc_res_rows(r) == 0) {
 		vc_res_free(r);
-		return vc_err_set(e, VC_EPERM, "unknown user '%s'", email);
+		return vc_err_set(e, VC_EPERM, "unknown user '%.80s'", email);
 	}
 	snprintf(s->user.id, sizeof(s->user.id), "%s", vc_res_get(r, 0, 0, NULL));
 	snprintf(s->user.email, sizeof(s->user.email), "%s",
@@ -181,5 +181,5 @@ int vc_session_check_password(struct vc_session *s, const char *email,
 						       strlen(password)) == 0;
 	vc_res_free(r);
 	return ok ? 0 : vc_err_set(e, VC_EPERM, "authentication failed for "
-				   "'%s'", email);
+				   "'%.80s'", email);
 }

@@ -77,7 +77,7 @@ static int add_txn(struct vc_db *db, void *arg, struct vc_err *e)
 static int check_role(const char *role, struct vc_err *e)
 {
 	if (role && strcmp(role, "admin") && strcmp(role, "user"))
-		return vc_err_set(e, VC_EUSAGE, "invalid global role '%s' (use "
+		return vc_err_set(e, VC_EUSAGE, "invalid global role '%.64s' (use "
 				  "admin or user)", role);
 	return 0;
 }
@@ -145,7 +145,7 @@ static int set_txn(struct vc_db *db, void *arg, struct vc_err *e)
 		return rc;
 	if (vc_res_rows(r) == 0) {
 		vc_res_free(r);
-		return vc_err_set(e, VC_ENOTFOUND, "user '%s' not found", f->email);
+		return vc_err_set(e, VC_ENOTFOUND, "user '%.80s' not found", f->email);
 	}
 	ev.rid = vc_res_get(r, 0, 0, NULL);
 	rc = vc_db_exec(db, &n, e, "UPDATE users SET first_name = COALESCE(?, "
@@ -204,7 +204,7 @@ static int rm_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	if (rc < 0)
 		return rc;
 	if (vc_res_rows(r) == 0)
-		rc = vc_err_set(e, VC_ENOTFOUND, "user '%s' not found", a->email);
+		rc = vc_err_set(e, VC_ENOTFOUND, "user '%.80s' not found", a->email);
 	else if (vc_res_int(r, 0, 1) > 0)
 		rc = vc_err_set(e, VC_ECONFLICT, "user '%s' still owns "
 				"organizations; make someone else owner or "

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,7 +186,9 @@ static int load_rate(struct vault_settings *s, struct vc_err *e)
 	s->burst = s->rate;
 	if (!errno && *end == ':')
 		s->burst = strtod(end + 1, &end);
-	if (errno || *end || !(s->rate > 0) || !(s->burst >= 0))
+	/* Below one request in 1000 s, the wait for a token overflows. */
+	if (errno || *end || !(s->rate >= 0.001) || !isfinite(s->rate) ||
+	    !(s->burst >= 0) || !isfinite(s->burst))
 		return vc_err_set(e, VC_EUSAGE, "VAULT_RATE_LIMIT='%s' must be "
 				  "rate[:burst] in requests per second", r);
 	if (s->burst < 1)

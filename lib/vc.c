@@ -43,10 +43,10 @@ int vc_err_prefix(struct vc_err *e, const char *fmt, ...)
 	 * the prefix is shortened, never the reason. */
 	room = sizeof(e->msg) - 1;
 	keep = strlen(old) + 2 < room ? room - strlen(old) - 2 : 0;
-	if (strlen(pre) > keep && keep >= 4)
+	if (strlen(pre) > keep && keep < 4)
+		return e->code;         /* no room for any context */
+	if (strlen(pre) > keep)
 		memcpy(pre + keep - 3, "...", 4);
-	else if (strlen(pre) > keep)
-		pre[keep] = '\0';
 	if (snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old) < 0)
 		e->msg[0] = '\0';
 	return e->code;

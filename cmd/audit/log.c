@@ -342,6 +342,30 @@ static int time_opt(struct cli *c, int opt, char out[20], const char **to)
 	return 0;
 }
 
+/* --action and --resource-type name what the tools write (secret.read,
+ * org.create; secret, user): a value no row can hold is a typo, said as
+ * such rather than answered with an empty page.  --action may end in '*'
+ * (every action of a family). */
+static int word_opt(struct cli *c, const char *name, const char *v,
+		    int star)
+{
+	size_t n = strlen(v);
+
+	if (star && n && v[n - 1] == '*')
+		n--;
+	if (n == 0 || n > 50)
+		return cli_fail(c, VC_EUSAGE, "invalid %s '%.60s': 1 to 50 "
+				"characters", name, v);
+	for (size_t i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		      (v[i] >= '0' && v[i] <= '9') || strchr("._-", v[i])))
+			return cli_fail(c, VC_EUSAGE, "invalid %s '%.60s': only "
+					"letters, digits, '.', '_' and '-'%s",
+					name, v, star ? ", and '*' at the end" :
+					"");
+	return 0;
+}
+
 static int parse(struct cli *c, struct log *l)
 {
 	const char *v;
@@ -364,6 +388,10 @@ static int parse(struct cli *c, struct log *l)
 		rc = time_opt(c, O_SINCE, l->since, &l->f.since);
 	if (rc == 0)
 		rc = time_opt(c, O_UNTIL, l->until, &l->f.until);
+	if (rc == 0 && (v = cli_opt(c, O_ACTION)))
+		rc = word_opt(c, "--action", v, 1);
+	if (rc == 0 && (v = cli_opt(c, O_RTYPE)))
+		rc = word_opt(c, "--resource-type", v, 0);
 	l->f.action = cli_opt(c, O_ACTION);
 	l->f.rtype = cli_opt(c, O_RTYPE);
 	if (rc < 0 || !cli_opt(c, O_FOLLOW))

@@ -97,7 +97,7 @@ int cli_uint(struct cli *c, const char *name, const char *v, long max,
 	n = strtol(v, &end, 10);
 	if (errno || !*v || *end || n < 0 || n > max || *v == '+' || *v == ' ')
 		return cli_fail(c, VC_EUSAGE, "%s must be a whole number from 0 "
-				"to %ld, not '%s'", name, max, v);
+				"to %ld, not '%.40s'", name, max, v);
 	*out = n;
 	return 0;
 }
@@ -210,6 +210,35 @@ static int global_opt(struct cli *c, int ch, const char *arg)
 	}
 }
 
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/* "--yes=1": getopt_long says '?' as for an unknown option; the name is
+ * known (exactly or as the unique prefix getopt accepts), it only takes
+ * no value. */
+static const char *flag_with_value(const struct option *lo, const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+	const struct option *hit = NULL;
+
+	if (strncmp(arg, "--", 2) || !arg[n] || n <= 2)
+		return NULL;
+	for (; lo->name; lo++) {
+		if (strncmp(lo->name, arg + 2, n - 2))
+			continue;
+		if (strlen(lo->name) == n - 2) {
+			hit = lo;
+			break;
+		}
+		if (hit)
+			return NULL;    /* ambiguous */
+		hit = lo;
+	}
+	return hit && hit->has_arg == no_argument ? hit->name : NULL;
+}
+
 /* Parses options and positional arguments of the command (argv without
  * the command words).  Returns 0, 1 when help/version was printed, or a
  * VC_E* code. */
@@ -218,6 +247,7 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	struct option lo[NGLOBAL + 64];
 	char so[128];
 	size_t n = count_long(c->cmd ? c->cmd->longopts : NULL);
+	const char *flag;
 	int ch, rc;
 
 	if (n > 63)
@@ -250,11 +280,17 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 		ch = getopt_long(argc, argv, so, lo, NULL);
 		if (ch == -1)
 			continue;
+		if (ch == '?' && (flag = flag_with_value(lo, argv[optind - 1])))
+			return cli_fail(c, VC_EUSAGE, "option '--%s' takes no "
+					"value", flag);
+		/* Only the name: "--value=..." may carry what must not be
+		 * repeated (a value typed on the command line). */
 		if (ch == '?' || ch == ':')
-			return cli_fail(c, VC_EUSAGE, "%s '%s'",
+			return cli_fail(c, VC_EUSAGE, "%s '%.*s'",
 					ch == ':' ? "missing value for option"
 						  : "unknown option",
-					argv[optind - 1]);
+					(int)min_size(strcspn(argv[optind - 1], "="),
+						      64), argv[optind - 1]);
 		if (ch == 'h' || ch == 'V')
 			return ch;
 		if (ch == OPT_LIST_COMMANDS)
@@ -396,6 +432,30 @@ static int finish(struct cli *c, int rc, int ran)
 	return rc == 0 && c->status ? c->status : vc_err_exit(rc);
 }
 
+/* "stats" alone, or "stats frob": name the words that may follow. */
+static int unknown_cmd(struct cli *c)
+{
+	const struct cli_tool *t = c->tool;
+	const char *w = c->args[0];
+	size_t n = strlen(w);
+	char subs[256] = "";
+
+	for (size_t k = 0; k < t->ncmds; k++) {
+		const char *name = t->cmds[k].name;
+		if (!strncmp(name, w, n) && name[n] == ' ')
+			snprintf(subs + strlen(subs), sizeof(subs) - strlen(subs),
+				 "%s%s", subs[0] ? ", " : "", name + n + 1);
+	}
+	if (!subs[0])
+		return cli_fail(c, VC_EUSAGE, "unknown command '%.64s' (see %s "
+				"--help)", w, t->prog);
+	if (c->nargs < 2)
+		return cli_fail(c, VC_EUSAGE, "'%.64s' needs a subcommand: %s (see "
+				"%s --help)", w, subs, t->prog);
+	return cli_fail(c, VC_EUSAGE, "unknown command '%.64s %.64s' ('%s' "
+			"takes %s)", w, c->args[1], w, subs);
+}
+
 int cli_main(const struct cli_tool *tool, int argc, char **argv)
 {
 	return cli_run(tool, argc, argv, NULL);
@@ -437,8 +497,7 @@ int cli_run(const struct cli_tool *tool, int argc, char **argv,
 	if (rc == OPT_LIST_COMMANDS)
 		return finish(&c, list_commands(tool), 0);
 	if (rc == 0 && !c.cmd && c.nargs)
-		rc = cli_fail(&c, VC_EUSAGE, "unknown command '%s' (see %s "
-			      "--help)", c.args[0], tool->prog);
+		rc = unknown_cmd(&c);
 	else if (rc == 0 && !c.cmd)
 		rc = cli_fail(&c, VC_EUSAGE, "a command is required (see %s "
 			      "--help)", tool->prog);

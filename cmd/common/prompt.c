@@ -90,8 +90,10 @@ int read_fd_all(struct cli *c, int fd, const char *what, size_t max,
 		n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* A directory given for a file is bad input, not a failure. */
 		if (n < 0)
-			return cli_fail(c, VC_EFAIL, "cannot read %s: %s", what,
+			return cli_fail(c, errno == EISDIR ? VC_EUSAGE : VC_EFAIL,
+					"cannot read %s: %s", what,
 					strerror(errno));
 		if (n == 0)
 			break;
@@ -116,9 +118,9 @@ int read_value(struct cli *c, const char *what, const char *from_file,
 		fd = open(from_file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return cli_fail(c, errno == ENOENT ? VC_ENOTFOUND :
-					VC_EUSAGE, "cannot read '%s': %s",
-					from_file, strerror(errno));
-		rc = read_fd_all(c, fd, from_file, max, out);
+					VC_EUSAGE, "--from-file: cannot read '%s': "
+					"%s", from_file, strerror(errno));
+		rc = read_fd_all(c, fd, "--from-file", max, out);
 		close(fd);
 		return rc;
 	}

@@ -39,7 +39,7 @@ static int read_features(struct cli *c, const char *path, struct vc_buf *b)
 	int bad;
 
 	if (!f)
-		return cli_fail(c, VC_EUSAGE, "cannot read --features file '%s': "
+		return cli_fail(c, VC_EUSAGE, "cannot read --features file '%.120s': "
 				"%s", path, strerror(errno));
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
 	       b->len <= VC_PLAN_FEATURES_MAX)
@@ -49,7 +49,7 @@ static int read_features(struct cli *c, const char *path, struct vc_buf *b)
 	if (f != stdin)
 		fclose(f);
 	if (bad)
-		return cli_fail(c, VC_EUSAGE, "cannot read --features file '%s': "
+		return cli_fail(c, VC_EUSAGE, "cannot read --features file '%.120s': "
 				"%s", path, strerror(bad));
 	return 0;
 }
@@ -68,7 +68,7 @@ static int parse_features(struct cli *c, const char *v, char **out)
 	if (rc == 0 && vc_plan_features_parse(b.data ? b.data : "", b.len, out,
 					      &e) < 0)
 		rc = v[0] == '@' ? cli_fail(c, e.code, "invalid --features file "
-					    "'%s': %s", v + 1, e.msg)
+					    "'%.120s': %s", v + 1, e.msg)
 				 : cli_fail(c, e.code, "invalid --features: %s",
 					    e.msg);
 	vc_buf_release(&b);
@@ -87,7 +87,7 @@ static int parse_limit(struct cli *c, const char *v, struct vc_plan_spec *p)
 		return 0;
 	}
 	if (cli_uint(c, "--secrets-limit", v, 2147483647L, &n) < 0)
-		return cli_fail(c, VC_EUSAGE, "invalid --secrets-limit '%s': use "
+		return cli_fail(c, VC_EUSAGE, "invalid --secrets-limit '%.40s': use "
 				"a whole number from 0 to 2147483647 or "
 				"'unlimited'", v);
 	p->limit = n;
@@ -104,10 +104,10 @@ static int parse_spec(struct cli *c, struct vc_plan_spec *p, char **features)
 	memset(p, 0, sizeof(*p));
 	*features = NULL;
 	if (price && vc_plan_price_check(price, &e) < 0)
-		return cli_fail(c, e.code, "invalid --price '%s': %s", price,
+		return cli_fail(c, e.code, "invalid --price '%.40s': %s", price,
 				e.msg);
 	if (cycle && vc_plan_cycle_check(cycle, &e) < 0)
-		return cli_fail(c, e.code, "invalid --cycle '%s': %s", cycle,
+		return cli_fail(c, e.code, "invalid --cycle '%.40s': %s", cycle,
 				e.msg);
 	if (parse_limit(c, cli_opt(c, O_LIMIT), p) < 0)
 		return c->err.code;

@@ -17,7 +17,7 @@ static int check_date(struct cli *c, int opt, const char *name)
 	char out[20];
 
 	if (v && vc_plan_date_parse(v, out, &e) < 0)
-		return cli_fail(c, e.code, "invalid %s '%s': %s", name, v, e.msg);
+		return cli_fail(c, e.code, "invalid %s '%.40s': %s", name, v, e.msg);
 	return 0;
 }
 

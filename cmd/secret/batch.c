@@ -2,6 +2,7 @@
  * validated (names, sizes, conflicts, quota) before anything is written. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +53,22 @@ static void progress(struct cli *c, size_t done, size_t total)
 		fputc('\n', stderr);
 }
 
-/* Validates the whole batch against the target environment; counts what
+/* Names and sizes, before the target environment is read (and its
+ * reads audited): bad input changes nothing. */
+static int check_entries(struct cli *c, const struct vc_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (vc_secret_name_check(kv[i].name, &c->err) < 0)
+			return vc_err_prefix(&c->err, "entry '%.64s'", kv[i].name);
+		if (kv[i].len > c->s.conf.max_value_size)
+			return cli_fail(c, VC_EUSAGE, "value of '%.64s' is larger "
+					"than %zu bytes (max_value_size)",
+					kv[i].name, c->s.conf.max_value_size);
+	}
+	return 0;
+}
+
+/* Checks the whole batch against the target environment; counts what
  * would be added and changed.  Nothing is written here. */
 static int plan_batch(struct cli *c, const struct vc_kv *kv, size_t n,
 		      const struct vc_secret_set *cur, size_t *add,
@@ -63,12 +79,6 @@ static int plan_batch(struct cli *c, const struct vc_kv *kv, size_t n,
 
 	*add = *chg = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (vc_secret_name_check(kv[i].name, &c->err) < 0)
-			return vc_err_prefix(&c->err, "entry '%.64s'", kv[i].name);
-		if (kv[i].len > c->s.conf.max_value_size)
-			return cli_fail(c, VC_EUSAGE, "value of '%s' is larger "
-					"than %zu bytes (max_value_size)",
-					kv[i].name, c->s.conf.max_value_size);
 		switch (classify(cur, &kv[i])) {
 		case CH_ADD: (*add)++; break;
 		case CH_CHANGE:
@@ -102,16 +112,44 @@ static void print_plan(struct cli *c, const struct vc_kv *kv, size_t n,
 	}
 }
 
-static int apply_batch(struct cli *c, const struct vc_ref *env,
-		       const struct vc_kv *kv, size_t n,
-		       const struct vc_secret_set *cur, const char *reason)
+/* SIGINT or SIGTERM during a batch: the secret being written is finished
+ * (value, metadata and audit row go together), then the batch stops.  A
+ * second signal kills as usual (SA_RESETHAND). */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
 {
-	size_t written = 0, todo = 0;
+	interrupted = sig;
+}
+
+static void catch_interrupts(struct sigaction old[2])
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_interrupt;
+	/* SA_RESTART: the database and Vault clients never see EINTR. */
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old[0]);
+	sigaction(SIGTERM, &sa, &old[1]);
+}
+
+static void release_interrupts(const struct sigaction old[2])
+{
+	sigaction(SIGINT, &old[0], NULL);
+	sigaction(SIGTERM, &old[1], NULL);
+}
+
+static int write_batch(struct cli *c, const struct vc_ref *env,
+		       const struct vc_kv *kv, size_t n,
+		       const struct vc_secret_set *cur, const char *reason,
+		       size_t todo)
+{
+	size_t written = 0;
 	int rc = 0;
 
-	for (size_t i = 0; i < n; i++)
-		todo += classify(cur, &kv[i]) == CH_ADD ||
-			(classify(cur, &kv[i]) == CH_CHANGE && cli_opt(c, O_OVERWRITE));
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct vc_secret_write w = { kv[i].value, kv[i].len, NULL, reason,
 					     NULL, 0 };
@@ -120,6 +158,14 @@ static int apply_batch(struct cli *c, const struct vc_ref *env,
 		int version, created;
 		if (ch == CH_SAME || (ch == CH_CHANGE && !cli_opt(c, O_OVERWRITE)))
 			continue;
+		if (interrupted) {
+			if (isatty(STDERR_FILENO) && !c->quiet && todo > 1)
+				fputc('\n', stderr);
+			return cli_fail(c, VC_EINTR, "interrupted after %zu of %zu "
+					"secrets (each written whole: value, metadata, "
+					"audit; the rest not at all); run the same "
+					"command again to finish", written, todo);
+		}
 		snprintf(ref.name, sizeof(ref.name), "%s", kv[i].name);
 		rc = vc_secret_write(&c->s, &ref, &w, &version, &created, &c->err);
 		if (rc < 0)
@@ -132,6 +178,23 @@ static int apply_batch(struct cli *c, const struct vc_ref *env,
 		fprintf(stderr, "%s: wrote %zu secret%s to %s\n", c->tool->prog,
 			written, written == 1 ? "" : "s", env->text);
 	return 0;
+}
+
+static int apply_batch(struct cli *c, const struct vc_ref *env,
+		       const struct vc_kv *kv, size_t n,
+		       const struct vc_secret_set *cur, const char *reason)
+{
+	struct sigaction old[2];
+	size_t todo = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		todo += classify(cur, &kv[i]) == CH_ADD ||
+			(classify(cur, &kv[i]) == CH_CHANGE && cli_opt(c, O_OVERWRITE));
+	catch_interrupts(old);
+	rc = write_batch(c, env, kv, n, cur, reason, todo);
+	release_interrupts(old);
+	return rc;
 }
 
 /* The quota as --dry-run sees it: the same rule as the write path's
@@ -184,6 +247,8 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 			     &c->err);
 
 	if (rc == 0)
+		rc = check_entries(c, kv, n);
+	if (rc == 0)
 		rc = vc_secret_read_env(&c->s, env, NULL, 1, 8, &cur, &c->err);
 	if (rc == 0)
 		rc = plan_batch(c, kv, n, &cur, &add, &chg, &conflicts);
@@ -218,8 +283,9 @@ static int read_input(struct cli *c, struct vc_buf *text)
 	fd = open(file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return cli_fail(c, errno == ENOENT ? VC_ENOTFOUND : VC_EUSAGE,
-				"cannot read '%s': %s", file, strerror(errno));
-	rc = read_fd_all(c, fd, file, max, text);
+				"--file: cannot read '%s': %s", file,
+				strerror(errno));
+	rc = read_fd_all(c, fd, "--file", max, text);
 	close(fd);
 	return rc;
 }
@@ -238,7 +304,7 @@ int cmd_import(struct cli *c)
 			      "exclude each other");
 	if (rc == 0 && fmt && strcmp(fmt, "dotenv") && strcmp(fmt, "json"))
 		rc = cli_fail(c, VC_EUSAGE, "import reads dotenv or json, not "
-			      "'%s'", fmt);
+			      "'%.40s'", fmt);
 	if (rc == 0)
 		rc = secret_ref(c, 0, 3, &env);
 	if (rc == 0)

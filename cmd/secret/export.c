@@ -88,40 +88,74 @@ int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
 	return rc;
 }
 
-/* Writes a file atomically with mode 0600: a temporary file beside it,
- * fsync, rename.  Nothing half-written is ever left at path. */
-static int write_atomic(struct cli *c, const char *path, const char *data,
-			size_t len)
-{
+/* -O FILE is written atomically with mode 0600: a temporary file beside
+ * it, fsync, rename, so that nothing half-written is ever left at FILE.
+ * The temporary file is made before any value is read: a directory that
+ * is missing or not writable fails the export before it reads (and
+ * audits) anything. */
+struct atomic_out {
 	char tmp[4096];
-	size_t off = 0;
-	ssize_t n;
 	int fd;
+};
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return cli_fail(c, VC_EUSAGE, "path too long: '%s'", path);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return cli_fail(c, VC_EFAIL, "cannot create a file beside '%s': "
-				"%s", path, strerror(errno));
-	fchmod(fd, 0600);
-	while (off < len && (n = write(fd, data + off, len - off)) > 0)
-		off += (size_t)n;
-	if (off < len || fsync(fd) < 0 || close(fd) < 0) {
+static int atomic_open(struct cli *c, const char *path, struct atomic_out *a)
+{
+	a->fd = -1;
+	if (snprintf(a->tmp, sizeof(a->tmp), "%s.XXXXXX", path) >=
+	    (int)sizeof(a->tmp))
+		return cli_fail(c, VC_EUSAGE, "-O: path too long: '%s'", path);
+	a->fd = mkstemp(a->tmp);
+	if (a->fd < 0)
+		return cli_fail(c, errno == ENOENT || errno == ENOTDIR ?
+				VC_EUSAGE : VC_EFAIL, "-O: cannot create a file "
+				"beside '%s': %s; nothing was read or written",
+				path, strerror(errno));
+	if (fchmod(a->fd, 0600) < 0) {
 		int err = errno;
-		if (off < len || fd >= 0)
-			close(fd);
-		unlink(tmp);
-		return cli_fail(c, VC_EFAIL, "cannot write '%s': %s; nothing "
-				"was written", path, strerror(err));
-	}
-	if (rename(tmp, path) < 0) {
-		int err = errno;
-		unlink(tmp);
-		return cli_fail(c, VC_EFAIL, "cannot write '%s': %s", path,
-				strerror(err));
+		close(a->fd);
+		unlink(a->tmp);
+		a->fd = -1;
+		return cli_fail(c, VC_EFAIL, "-O: cannot make '%s' private: %s",
+				a->tmp, strerror(err));
 	}
 	return 0;
+}
+
+/* Drops the temporary file of an export that failed before writing. */
+static void atomic_abort(struct atomic_out *a)
+{
+	if (a->fd >= 0) {
+		close(a->fd);
+		unlink(a->tmp);
+		a->fd = -1;
+	}
+}
+
+static int atomic_commit(struct cli *c, const char *path,
+			 struct atomic_out *a, const char *data, size_t len)
+{
+	size_t off = 0;
+	ssize_t n = 0;
+	int err = 0, fd = a->fd;
+
+	a->fd = -1;
+	while (off < len && (n = write(fd, data + off, len - off)) > 0)
+		off += (size_t)n;
+	if (off < len)
+		err = n < 0 ? errno : EIO;
+	else if (fsync(fd) < 0)
+		err = errno;
+	if (close(fd) < 0 && !err)
+		err = errno;
+	if (!err && rename(a->tmp, path) < 0)
+		err = errno;
+	if (!err)
+		return 0;
+	unlink(a->tmp);
+	return cli_fail(c, VC_EFAIL, "cannot write '%s': %s; nothing was "
+			"written there%s", path, strerror(err),
+			err == ENOSPC || err == EDQUOT ? " (free some space, or "
+			"choose another -O FILE)" : "");
 }
 
 int cmd_export(struct cli *c)
@@ -132,9 +166,12 @@ int cmd_export(struct cli *c)
 	enum vc_format f = VC_FMT_SH;
 	struct vc_kv *kv = NULL;
 	struct vc_ref ref;
+	struct atomic_out a = { "", -1 };
 	int rc = vc_format_parse(fmt ? fmt : "sh", &f, &c->err);
 
 	out.secret = 1;
+	if (rc == 0 && file)
+		rc = atomic_open(c, file, &a);
 	if (rc == 0)
 		rc = secret_read_env(c, 0, &ref, &set);
 	if (rc == 0 && !(kv = calloc(set.n + 1, sizeof(*kv))))
@@ -145,10 +182,11 @@ int cmd_export(struct cli *c)
 	if (rc == 0)
 		rc = vc_format_export(f, kv, set.n, &out, &c->err);
 	if (rc == 0 && file)
-		rc = write_atomic(c, file, out.data ? out.data : "", out.len);
+		rc = atomic_commit(c, file, &a, out.data ? out.data : "", out.len);
 	else if (rc == 0 && out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
 		rc = cli_fail(c, VC_EFAIL, "cannot write output: %s",
 			      strerror(errno));
+	atomic_abort(&a);
 	free(kv);
 	vc_buf_release(&out);
 	vc_secret_set_free(&set);

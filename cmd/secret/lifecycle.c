@@ -33,10 +33,11 @@ static int check_desc(struct cli *c)
 	const char *d = cli_opt(c, O_DESC), *r = cli_opt(c, O_REASON);
 
 	if (d && strlen(d) > 65535)
-		return cli_fail(c, VC_EUSAGE, "description is longer than 65535 "
+		return cli_fail(c, VC_EUSAGE, "--description is longer than 65535 "
 				"bytes");
-	if (r && strlen(r) > 500)
-		return cli_fail(c, VC_EUSAGE, "reason is longer than 500 bytes");
+	if (r && strlen(r) > VC_SECRET_REASON_MAX)
+		return cli_fail(c, VC_EUSAGE, "--reason is longer than %d bytes",
+				VC_SECRET_REASON_MAX);
 	return 0;
 }
 
@@ -79,7 +80,7 @@ static int parse_version(struct cli *c, int opt, int *out)
 		return 0;
 	if (cli_uint(c, "version", v, 2147483647L, &n) < 0 || n == 0)
 		return cli_fail(c, VC_EUSAGE, "version must be a whole number "
-				"from 1, not '%s'", v);
+				"from 1, not '%.40s'", v);
 	*out = (int)n;
 	return 0;
 }
@@ -154,7 +155,9 @@ int cmd_rollback(struct cli *c)
 	int rc, to, got;
 
 	val.secret = 1;
-	rc = parse_version(c, O_TO, &to);
+	rc = check_desc(c);
+	if (rc == 0)
+		rc = parse_version(c, O_TO, &to);
 	if (rc == 0 && !to)
 		rc = cli_fail(c, VC_EUSAGE, "--to N is required");
 	if (rc == 0)
@@ -186,7 +189,8 @@ int cmd_rotate(struct cli *c)
 	int rc = 0;
 
 	val.secret = 1;
-	if (cli_opt(c, O_LENGTH))
+	rc = check_desc(c);
+	if (rc == 0 && cli_opt(c, O_LENGTH))
 		rc = cli_uint(c, "--length", cli_opt(c, O_LENGTH), 4096, &len);
 	if (rc == 0)
 		rc = vc_secret_random(cs ? cs : "alnum", (size_t)len, &val, &c->err);

@@ -548,7 +548,7 @@ caps() {
 		2|missing argument|vaultctl-org member add bad
 		2|missing argument|vaultctl-org user add
 		2|missing argument|vaultctl-org env create
-		2|unexpected argument 'extra'|vaultctl-org show bad extra
+		2|too many arguments|vaultctl-org show bad extra
 		2|invalid role 'boss'|vaultctl-org member add bad frank@example.com --role boss
 		2|invalid global role 'root'|vaultctl-org user set frank@example.com --role root
 		2|--role is required|vaultctl-org member set bad frank@example.com

@@ -9,6 +9,7 @@
 # Values are compared as files (cmp), never through $(...), which would
 # drop NUL bytes and trailing newlines.
 
+# shellcheck disable=SC2034,SC2154 # used by the .bats files; set by bats' run
 bats_require_minimum_version 1.5.0
 
 X_ADMIN=admin@example.com

@@ -10,9 +10,12 @@
  *
  * Invariants: on success the base URL ends in "/v1/", the mount has no
  * leading or trailing '/', the timeout is positive, retries are 0..100,
- * the rate limit is off or positive with a burst of at least 1.
+ * the rate limit is off or finite and at least 0.001 per second (so that
+ * the wait for a token fits an int64_t) with a finite burst of at least 1.
  */
 #include "fuzz.h"
+
+#include <math.h>
 
 #include "store.h"
 #include "vault_int.h"
@@ -72,7 +75,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   (long long)s.timeout_ms);
 		FUZZ_CHECK(s.max_retries >= 0 && s.max_retries <= 100,
 			   "retries %d", s.max_retries);
-		FUZZ_CHECK(s.rate == 0 || (s.rate > 0 && s.burst >= 1),
+		/* rate_wait() divides by the rate and casts to int64_t. */
+		FUZZ_CHECK(s.rate == 0 || (s.rate >= 0.001 && isfinite(s.rate) &&
+					   s.burst >= 1 && isfinite(s.burst)),
 			   "rate %g burst %g", s.rate, s.burst);
 	} else {
 		FUZZ_CHECK(rc == VC_EUSAGE || rc == VC_EFAIL, "code %d", rc);
