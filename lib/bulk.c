@@ -1,7 +1,5 @@
 /* bulk.c - reading a whole environment at once: one metadata query, the
- * store's bulk get with several requests in flight, one audit statement
- * written meanwhile by a second thread and committed after the reads. */
-#include <pthread.h>
+ * store's bulk get with several requests in flight, one audit statement. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,106 +113,45 @@ static int fetch_values(struct vc_session *s, const struct vc_ref *ref,
 	return rc;
 }
 
-/* One audit row per value read, all in one INSERT: begins a transaction
- * and writes the rows (versions[i] for the i-th value) without committing;
- * rolls back on failure. */
-static int audit_rows(struct vc_session *s, struct vc_db *db,
-		      const struct vc_ref *ref, const struct vc_secret_set *set,
-		      const int *versions, struct vc_err *e)
+/* One audit row per value read, all in one INSERT, committed.  Called by
+ * the command once it knows the values will be used (an export refused
+ * by its format reads nothing out and audits nothing); no lock is held
+ * while the store is read (DESIGN.md section 3). */
+int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
+			  const struct vc_secret_set *set, struct vc_err *e)
 {
-	struct vc_audit_ev *ev = calloc(set->n + 1, sizeof(*ev));
-	char (*det)[48] = calloc(set->n + 1, sizeof(*det));
+	struct vc_audit_ev *ev;
+	char (*det)[48];
+	struct vc_db *db;
 	int rc;
 
+	if (set->n == 0)
+		return 0;
+	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc < 0)
+		return rc;
+	ev = calloc(set->n, sizeof(*ev));
+	det = calloc(set->n, sizeof(*det));
 	if (!ev || !det) {
 		free(ev);
 		free(det);
 		return vc_err_set(e, VC_EFAIL, "out of memory");
 	}
 	for (size_t i = 0; i < set->n; i++) {
-		snprintf(det[i], sizeof(det[i]), "{\"version\":%d}", versions[i]);
+		snprintf(det[i], sizeof(det[i]), "{\"version\":%d}",
+			 set->v[i].version);
 		ev[i] = (struct vc_audit_ev){ ref->org_id, "secret.read",
 					      "secret", set->v[i].id, det[i] };
 	}
 	rc = vc_db_begin(db, e);
-	if (rc == 0 && (rc = vc_audit_write(s, db, ev, set->n, e)) < 0)
+	if (rc == 0)
+		rc = vc_audit_write(s, db, ev, set->n, e);
+	if (rc == 0)
+		rc = vc_db_commit(db, e);
+	if (rc < 0)
 		vc_db_rollback(db);
 	free(ev);
 	free(det);
-	return rc;
-}
-
-/* The audit rows are written by a second thread while the values are
- * fetched: the metadata connection is the audit's alone, the store has
- * its own (local: the values connection; vault: HTTP).  The thread only
- * reads the session, the names and ids, and its own copy of the versions;
- * the rows are committed once every value has been read with the version
- * that was audited. */
-struct audit_job {
-	struct vc_session *s;
-	struct vc_db *db;
-	const struct vc_ref *ref;
-	const struct vc_secret_set *set;
-	const int *versions;
-	int rc;
-	struct vc_err err;
-};
-
-static void *audit_thread(void *arg)
-{
-	struct audit_job *j = arg;
-
-	j->rc = audit_rows(j->s, j->db, j->ref, j->set, j->versions, &j->err);
-	return NULL;
-}
-
-static int fetch_and_audit(struct vc_session *s, struct vc_db *db,
-			   const struct vc_ref *ref, struct vc_secret_set *set,
-			   int concurrency, struct vc_err *e)
-{
-	struct audit_job job = { s, db, ref, set, NULL, 0, { 0, "" } };
-	int *versions = calloc(set->n + 1, sizeof(*versions));
-	int rc, threaded = 0, same = 1;
-	struct vc_store *st;
-	pthread_t tid;
-
-	if (!versions)
-		return vc_err_set(e, VC_EFAIL, "out of memory");
-	for (size_t i = 0; i < set->n; i++)
-		versions[i] = set->v[i].version;    /* the metadata's */
-	job.versions = versions;
-	/* The store and its connection exist before the thread starts: the
-	 * two threads then change nothing they share. */
-	rc = vc_session_store(s, &st, e);
-	if (rc == 0)
-		threaded = pthread_create(&tid, NULL, audit_thread, &job) == 0;
-	if (rc == 0)
-		rc = fetch_values(s, ref, set, concurrency, e);
-	if (threaded)
-		pthread_join(tid, NULL);
-	if (rc < 0) {
-		if (threaded && job.rc == 0)
-			vc_db_rollback(db);
-		free(versions);
-		return rc;
-	}
-	if (threaded && job.rc < 0) {
-		*e = job.err;
-		free(versions);
-		return job.rc;
-	}
-	for (size_t i = 0; threaded && i < set->n; i++)
-		same &= versions[i] == set->v[i].version;
-	if (threaded && !same)      /* a write came in between: audit again */
-		vc_db_rollback(db);
-	if (!threaded || !same) {
-		for (size_t i = 0; i < set->n; i++)
-			versions[i] = set->v[i].version;
-		rc = audit_rows(s, db, ref, set, versions, e);
-	}
-	free(versions);
-	if (rc == 0 && (rc = vc_db_commit(db, e)) < 0)
-		vc_db_rollback(db);
 	return rc;
 }
 
@@ -232,8 +169,8 @@ int vc_secret_read_env(struct vc_session *s, const struct vc_ref *ref,
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	if (rc == 0)
 		rc = load_names(db, ref, only, out, e);
-	if (rc == 0 && values && out->n)
-		rc = fetch_and_audit(s, db, ref, out, concurrency, e);
+	if (rc == 0 && values)
+		rc = fetch_values(s, ref, out, concurrency, e);
 	if (rc < 0)
 		vc_secret_set_free(out);
 	return rc;

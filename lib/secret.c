@@ -286,10 +286,12 @@ int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 		rc = vc_db_txn(db, finish_write, &c, e);
 	}
 	if (rc < 0)
-		return vc_err_prefix(e, "the value store holds version %d but "
-				     "the metadata could not be updated; the "
-				     "next write or 'vaultctl-audit reconcile "
-				     "--fix' repairs it", c.version);
+		/* The next write's check-and-set refuses (exit 6) until
+		 * reconcile adopts the version: say so, the cause after. */
+		return vc_err_prefix(e, "the value store took version %d but "
+				     "the metadata was not updated: run "
+				     "'vaultctl-audit reconcile --fix' (writes of "
+				     "it fail until then)", c.version);
 	*version = c.version;
 	*created = c.created;
 	return 0;

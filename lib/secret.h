@@ -58,13 +58,16 @@ struct vc_secret_set {
 
 /* Reads the live secrets of an environment (ref depth 3), all or those
  * named in only (NULL-terminated; an unknown name is VC_ENOTFOUND), with
- * up to concurrency store requests in flight, and writes one audit row per
- * value in one statement.  With values == 0 only names and versions are
- * read (no store access, no audit). */
+ * up to concurrency store requests in flight.  With values == 0 only names
+ * and versions are read (no store access).  The caller audits the values
+ * it uses with vc_secret_audit_reads before any leaves the process. */
 int vc_secret_read_env(struct vc_session *s, const struct vc_ref *ref,
 		       const char *const *only, int values, int concurrency,
 		       struct vc_secret_set *out, struct vc_err *e);
 void vc_secret_set_free(struct vc_secret_set *set);
+/* One secret.read audit row per value of set, in one statement. */
+int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
+			  const struct vc_secret_set *set, struct vc_err *e);
 /* Pre-flight for a batch: VC_EQUOTA unless need more secrets fit. */
 int vc_secret_quota_check(struct vc_session *s, const struct vc_ref *ref,
 			  long need, struct vc_err *e);

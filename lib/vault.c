@@ -313,6 +313,34 @@ static void version_query(char *q, size_t n, int version)
 		q[0] = '\0';
 }
 
+/* A write that was retried may have been applied by an attempt whose
+ * answer never arrived (the connection dropped mid-response, a proxy
+ * timed out): the retry's check-and-set then fails against that very
+ * write.  Version cas+1 holding exactly these bytes is it.  (Writers of
+ * one secret are serialised by its metadata row lock, so no one else
+ * wrote cas+1 meanwhile through the tools.) */
+static int put_landed(struct vault *v, const char *path, const void *val,
+		      size_t len, int cas)
+{
+	struct vc_err ignored = { 0, "" };
+	struct vc_store_got got;
+	struct vault_req r;
+	struct vc_buf cur;
+	char q[32];
+	int same = 0;
+
+	vc_buf_init(&cur, 1);
+	version_query(q, sizeof(q), cas + 1);
+	if (kv_req(v, &r, "GET", "data", path, q) == 0 &&
+	    vault_exec1(v, &r, &ignored) == 0 &&
+	    get_parse(v, &r, cas + 1, &cur, &got, &ignored) == 0)
+		same = got.version == cas + 1 && cur.len == len &&
+		       (len == 0 || !memcmp(cur.data, val, len));
+	vault_req_release(&r);
+	vc_buf_release(&cur);
+	return same;
+}
+
 static int vault_put(struct vc_store *s, const char *path, const void *val,
 		     size_t len, int cas, int *new_version, struct vc_err *e)
 {
@@ -326,6 +354,16 @@ static int vault_put(struct vc_store *s, const char *path, const void *val,
 		rc = oom(e);
 	else
 		rc = kv_call(v, &r, e);
+	if (rc == VC_ECONFLICT && r.attempts > 1 && cas >= 0 &&
+	    put_landed(v, path, val, len, cas)) {
+		vault_notify(v, "vault had taken the write whose answer was "
+			     "lost: version %d", cas + 1);
+		vault_req_release(&r);
+		vc_err_clear(e);
+		if (new_version)
+			*new_version = cas + 1;
+		return 0;
+	}
 	if (!rc && new_version) {
 		j = cJSON_ParseWithLength(r.resp.data, r.resp.len);
 		*new_version = json_int(json_at(j, "data", NULL), "version");

@@ -25,9 +25,12 @@ enum vc_code {
 	VC_EINTR = -130,        /* exit 130 */
 };
 
+/* 512, not DESIGN.md's 256: a failed write of a batch says the batch,
+ * the secret, what the store holds, the cause and what to do, and a cut
+ * message loses the last of these, the part the user needs. */
 struct vc_err {
 	int code;
-	char msg[256];
+	char msg[512];
 };
 
 /* Sets e (if not NULL) and returns code, so callers can `return vc_err_set(...)`. */

@@ -15,6 +15,8 @@
 
 int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
 		    struct vc_secret_set *set);
+int secret_read_values(struct cli *c, const struct vc_ref *ref,
+		       struct vc_secret_set *set);
 int secret_only(struct cli *c, char ***out);
 void secret_only_free(char **only);
 
@@ -124,6 +126,7 @@ static void on_interrupt(int sig)
 
 static void catch_interrupts(struct sigaction old[2])
 {
+	static const int sigs[2] = { SIGINT, SIGTERM };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
@@ -132,8 +135,13 @@ static void catch_interrupts(struct sigaction old[2])
 	sa.sa_flags = SA_RESTART | SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
 	interrupted = 0;
-	sigaction(SIGINT, &sa, &old[0]);
-	sigaction(SIGTERM, &sa, &old[1]);
+	for (int i = 0; i < 2; i++) {
+		sigaction(sigs[i], &sa, &old[i]);
+		/* Ignored by whoever started us (nohup, a background job of a
+		 * script): it stays ignored. */
+		if (old[i].sa_handler == SIG_IGN)
+			sigaction(sigs[i], &old[i], NULL);
+	}
 }
 
 static void release_interrupts(const struct sigaction old[2])
@@ -250,6 +258,9 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 		rc = check_entries(c, kv, n);
 	if (rc == 0)
 		rc = vc_secret_read_env(&c->s, env, NULL, 1, 8, &cur, &c->err);
+	/* The current values are read to compare: that is a read too. */
+	if (rc == 0)
+		rc = vc_secret_audit_reads(&c->s, env, &cur, &c->err);
 	if (rc == 0)
 		rc = plan_batch(c, kv, n, &cur, &add, &chg, &conflicts);
 	if (rc == 0 && cli_opt(c, O_DRY_RUN))
@@ -330,13 +341,19 @@ int cmd_copy(struct cli *c)
 	struct vc_secret_set from = { NULL, 0 };
 	struct vc_kv *kv = NULL;
 	struct vc_ref src, dst;
-	int rc = secret_read_env(c, 0, &src, &from);
+	int rc;
 
+	/* Both references before any value is read (and audited). */
+	rc = secret_ref(c, 0, 3, &src);
 	if (rc == 0)
 		rc = secret_ref(c, 1, 3, &dst);
 	if (rc == 0 && !strcmp(src.env_id, dst.env_id))
 		rc = cli_fail(c, VC_EUSAGE, "source and target are the same "
 			      "environment");
+	if (rc == 0)
+		rc = secret_read_values(c, &src, &from);
+	if (rc == 0)
+		rc = vc_secret_audit_reads(&c->s, &src, &from, &c->err);
 	if (rc == 0 && !(kv = calloc(from.n + 1, sizeof(*kv))))
 		rc = cli_fail(c, VC_EFAIL, "out of memory");
 	for (size_t i = 0; rc == 0 && i < from.n; i++)
@@ -445,10 +462,20 @@ int cmd_diff(struct cli *c)
 	struct vc_ref ra, rb;
 	int show = cli_opt(c, O_SHOW_VALUES) != NULL, differ = 0;
 	int json = c->out == VC_OUT_JSON || c->out == VC_OUT_JSONL;
-	int rc = secret_read_env(c, 0, &ra, &a);
+	int rc;
 
+	/* Both references before any value is read (and audited). */
+	rc = secret_ref(c, 0, 3, &ra);
 	if (rc == 0)
-		rc = secret_read_env(c, 1, &rb, &b);
+		rc = secret_ref(c, 1, 3, &rb);
+	if (rc == 0)
+		rc = secret_read_values(c, &ra, &a);
+	if (rc == 0)
+		rc = secret_read_values(c, &rb, &b);
+	if (rc == 0)
+		rc = vc_secret_audit_reads(&c->s, &ra, &a, &c->err);
+	if (rc == 0)
+		rc = vc_secret_audit_reads(&c->s, &rb, &b, &c->err);
 	for (size_t i = 0; rc == 0 && i < a.n; i++) {
 		struct vc_kv kv = { a.v[i].name, a.v[i].value.data, a.v[i].value.len };
 		differ |= !find(&b, a.v[i].name) || classify(&b, &kv) == CH_CHANGE;

@@ -69,7 +69,26 @@ int secret_concurrency(struct cli *c, int *out)
 	return 0;
 }
 
-/* Reads an environment's values (the reference in c->args[i]). */
+/* Reads the values of an environment resolved already (--only and
+ * --concurrency apply). */
+int secret_read_values(struct cli *c, const struct vc_ref *ref,
+		       struct vc_secret_set *set)
+{
+	char **only = NULL;
+	int conc = 8, rc;
+
+	rc = secret_concurrency(c, &conc);
+	if (rc == 0)
+		rc = secret_only(c, &only);
+	if (rc == 0)
+		rc = vc_secret_read_env(&c->s, ref, (const char *const *)only, 1,
+					conc, set, &c->err);
+	secret_only_free(only);
+	return rc;
+}
+
+/* Reads an environment's values (the reference in c->args[i]).  The
+ * options are checked before the reference is resolved. */
 int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
 		    struct vc_secret_set *set)
 {
@@ -79,12 +98,11 @@ int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
 	rc = secret_concurrency(c, &conc);
 	if (rc == 0)
 		rc = secret_only(c, &only);
+	secret_only_free(only);
 	if (rc == 0)
 		rc = secret_ref(c, i, 3, ref);
 	if (rc == 0)
-		rc = vc_secret_read_env(&c->s, ref, (const char *const *)only, 1,
-					conc, set, &c->err);
-	secret_only_free(only);
+		rc = secret_read_values(c, ref, set);
 	return rc;
 }
 
@@ -181,6 +199,9 @@ int cmd_export(struct cli *c)
 			set.v[i].value.data : "", set.v[i].value.len };
 	if (rc == 0)
 		rc = vc_format_export(f, kv, set.n, &out, &c->err);
+	/* Audited once the export will leave: a refused one read nothing out. */
+	if (rc == 0)
+		rc = vc_secret_audit_reads(&c->s, &ref, &set, &c->err);
 	if (rc == 0 && file)
 		rc = atomic_commit(c, file, &a, out.data ? out.data : "", out.len);
 	else if (rc == 0 && out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
@@ -243,6 +264,8 @@ int cmd_run(struct cli *c)
 			rc = cli_fail(c, VC_EUSAGE, "secret '%s' holds a NUL byte, "
 				      "which an environment variable cannot "
 				      "carry", set.v[i].name);
+	if (rc == 0)
+		rc = vc_secret_audit_reads(&c->s, &ref, &set, &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot run with '%s'", c->args[0]);
 	env = build_env(c, &set);

@@ -114,8 +114,9 @@ roundtrip() {
 }
 
 @test "every refused value is refused by name with exit 2, nothing on stdout, no -O file" {
-	local d=$BATS_TEST_TMPDIR/out fmt name n=0
+	local d=$BATS_TEST_TMPDIR/out fmt name n=0 audit_before
 	mkdir "$d"
+	audit_before=$(vc_sql "SELECT COUNT(*) FROM audit_logs")
 	for fmt in $X_FORMATS; do
 		for name in $(expected_refusals "$fmt"); do
 			n=$((n + 1))
@@ -142,6 +143,8 @@ roundtrip() {
 		[[ $stderr == *"secret '$name': $fmt cannot carry it"* ]] ||
 			{ echo "$fmt: $stderr"; return 1; }
 	done
+	# A refused export let no value out: it audits no read.
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs")" -eq "$audit_before" ]
 }
 
 @test "a refused export leaves an existing -O file as it was" {

@@ -1,0 +1,590 @@
+#!/usr/bin/env bats
+# The fault matrix of issue 10: the database stopped before and killed
+# during a write, Vault sealed, answering 500, 429 or 403, the connection
+# dropped before and in the middle of an answer, a full disk under
+# `export -O FILE`, SIGINT and SIGTERM during `import`.  Each case: the
+# exit code of CLI.md, nothing half-written (metadata, audit and the value
+# store agree: `vaultctl-audit reconcile`, or the message said what to run),
+# and a message that says what happened and what to do.
+#
+# Organization "loc" uses the local value store ($VC_TEST_DIR/vaultctl.cnf),
+# "vlt" the Vault emulator ($VC_TEST_DIR/vault.cnf: the same database,
+# backend = vault).
+
+bats_require_minimum_version 1.5.0
+load helper
+load secret_helper
+
+MANY=2000       # secrets of the interrupted imports: a write is ~1 ms
+
+setup_file() {
+	vc_server_start
+	emu_start
+	s_bootstrap
+	sed 's/^backend = local$/backend = vault/' "$VAULTCTL_CONFIG" >"$VC_TEST_DIR/vault.cnf"
+	chmod 600 "$VC_TEST_DIR/vault.cnf"
+	grep -q '^backend = vault$' "$VC_TEST_DIR/vault.cnf"
+	s_org loc NULL
+	s_org vlt NULL
+	local i
+	for i in $(seq "$MANY"); do printf 'S%04d=value-%d\n' "$i" "$i"; done \
+		>"$BATS_FILE_TMPDIR/many.env"
+}
+
+teardown_file() {
+	local pid
+	for pid in "$BATS_FILE_TMPDIR"/*.pid; do
+		[[ -s $pid ]] && kill "$(cat "$pid")" 2>/dev/null
+	done
+	! mountpoint -q "$BATS_FILE_TMPDIR/full" 2>/dev/null ||
+		umount "$BATS_FILE_TMPDIR/full"
+	emu_stop
+	vc_server_stop
+}
+
+setup() {
+	exec </dev/null
+	export VAULTCTL_USER=$VC_ADMIN
+	export VAULTCTL_CONFIG=$VC_TEST_DIR/vaultctl.cnf
+	VC_STORE=local
+	emu_clear_faults
+	emu POST /_emulator/seal '{"sealed": false}' >/dev/null
+}
+
+teardown() {
+	! mountpoint -q "$BATS_FILE_TMPDIR/full" 2>/dev/null ||
+		umount "$BATS_FILE_TMPDIR/full"
+	# A test that failed with the server down leaves it down: start it
+	# again for the next one.
+	server_alive || db_start
+}
+
+# --- helpers ------------------------------------------------------------
+
+vault_mode() {
+	export VAULTCTL_CONFIG=$VC_TEST_DIR/vault.cnf
+	VC_STORE=vault
+}
+
+server_pid() {
+	cat "$VC_TEST_DIR/mariadbd.pid"
+}
+
+server_alive() {
+	mariadb-admin --defaults-file="$VC_TEST_DIR/admin.cnf" --connect-timeout=2 \
+		ping >/dev/null 2>&1
+}
+
+db_stop() {
+	"$REPO/tests/harness/mariadb.sh" stop "$VC_TEST_DIR"
+}
+
+# The same data directory: what was committed before is there again.
+db_start() {
+	"$REPO/tests/harness/mariadb.sh" start "$VC_TEST_DIR" >/dev/null
+}
+
+# env_count ENV: metadata rows of the environment ORG/api/ENV's name.
+env_count() {
+	vc_sql "SELECT COUNT(*) FROM secret_metadata WHERE environment =
+		(SELECT e.id FROM environments e JOIN projects p ON p.id = e.project_id
+		 JOIN organizations o ON o.id = p.organization_id
+		 WHERE o.name = '${1%%/*}' AND e.name = '${1##*/}')"
+}
+
+# creates_in ENV: secret.create audit rows of the secrets of ENV.
+creates_in() {
+	vc_sql "SELECT COUNT(*) FROM audit_logs a JOIN secret_metadata sm
+		ON sm.id = a.resource_id WHERE a.action = 'secret.create'
+		AND sm.environment = (SELECT e.id FROM environments e
+		JOIN projects p ON p.id = e.project_id JOIN organizations o
+		ON o.id = p.organization_id WHERE o.name = '${1%%/*}'
+		AND e.name = '${1##*/}')"
+}
+
+# wait_count ENV N: until ENV holds N secrets (30 s at most).
+wait_count() {
+	for _ in $(seq 1500); do
+		(($(env_count "$1") >= $2)) && return 0
+		sleep 0.02
+	done
+	echo "$1 never reached $2 secrets"
+	return 1
+}
+
+new_env() {     # new_env ORG/api/NAME: an empty environment
+	vaultctl-org -q env create "$1"
+}
+
+# says PATTERN...: stderr ($stderr of the last run) holds every PATTERN.
+says() {
+	local p
+	for p; do
+		[[ $stderr == *"$p"* ]] || { echo "stderr lacks '$p': $stderr"; return 1; }
+	done
+}
+
+# unchanged REF CMD...: CMD (run with --separate-stderr by the caller's
+# code) leaves metadata, audit, usage and REF's store version as they were.
+snapshot() {
+	SNAP_TABLES=$(checksums)
+	SNAP_STORE=$(store_version "$1")
+}
+
+unchanged() {
+	[ "$(checksums)" == "$SNAP_TABLES" ] || { echo "metadata tables changed"; return 1; }
+	[ "$(store_version "$1")" == "$SNAP_STORE" ] || { echo "store version moved"; return 1; }
+}
+
+# reconciled ORG: metadata and value store agree.
+reconciled() {
+	run --separate-stderr vaultctl-audit reconcile --org "$1"
+	[ "$status" -eq 0 ] || { echo "reconcile $1: $status $output $stderr"; return 1; }
+}
+
+# --- the database ---------------------------------------------------------
+
+@test "database stopped before a write: exit 7, 'database unavailable', what to do; nothing changed" {
+	local f=$BATS_TEST_TMPDIR/out before
+	s_put loc/api/prod/A first
+	before=$(vc_sql "CHECKSUM TABLE secret_metadata, audit_logs, audit_chain_heads,
+		usage_statistics, subscriptions, vc_values, vc_value_keys EXTENDED")
+	db_stop
+	run --separate-stderr vaultctl-secret set loc/api/prod/A <<<second
+	[ "$status" -eq 7 ]
+	[ -z "$output" ]
+	says "database unavailable" "nothing was changed" "check that the server is running"
+	run --separate-stderr vaultctl-secret -o json set loc/api/prod/B <<<second
+	[ "$status" -eq 7 ]
+	[ "$(jq -r '.error.code + " " + (.error.exit | tostring)' <<<"$stderr")" == "unavailable 7" ]
+	run --separate-stderr vaultctl-secret import loc/api/prod --file "$BATS_FILE_TMPDIR/many.env"
+	[ "$status" -eq 7 ]
+	says "database unavailable"
+	run --separate-stderr vaultctl-secret get loc/api/prod/A
+	[ "$status" -eq 7 ]
+	[ -z "$output" ]
+	run --separate-stderr vaultctl-secret export loc/api/prod -O "$f"
+	[ "$status" -eq 7 ]
+	[ ! -e "$f" ]
+	[ -z "$(ls "$BATS_TEST_TMPDIR")" ]
+	run --separate-stderr vaultctl-audit reconcile --org loc
+	[ "$status" -eq 7 ]
+	# Started again on the same data directory: all as it was.
+	db_start
+	[ "$(vc_sql "CHECKSUM TABLE secret_metadata, audit_logs, audit_chain_heads,
+		usage_statistics, subscriptions, vc_values, vc_value_keys EXTENDED")" == "$before" ]
+	[ "$(vaultctl-secret get loc/api/prod/A)" == first ]
+	reconciled loc
+}
+
+@test "database killed after the value store took a write, before the metadata: exit 7 naming reconcile, which repairs it" {
+	local oid lock setpid head=$BATS_TEST_TMPDIR/big
+	s_put loc/api/prod/K v1
+	oid=$(vc_sql "SELECT id FROM organizations WHERE name = 'loc'")
+	head -c 300000 /dev/urandom >"$head"
+	# Hold the organization's audit chain head: set writes the value, then
+	# waits for the head to write its audit row.
+	mariadb --defaults-file="$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" -e "BEGIN;
+		SELECT chain FROM audit_chain_heads WHERE chain = '$oid' FOR UPDATE;
+		SELECT SLEEP(45)" >/dev/null 2>&1 3>&- &
+	lock=$!
+	sleep 0.3
+	vaultctl-secret set loc/api/prod/K --from-file "$head" \
+		>"$BATS_TEST_TMPDIR/set.out" 2>"$BATS_TEST_TMPDIR/set.err" 3>&- &
+	setpid=$!
+	for _ in $(seq 300); do
+		[ "$(store_version loc/api/prod/K)" == 2 ] && break
+		sleep 0.05
+	done
+	[ "$(store_version loc/api/prod/K)" == 2 ]
+	[ "$(meta_version loc/api/prod/K)" == 1 ]
+	kill -0 "$setpid"               # still waiting for the audit row
+	kill -9 "$(server_pid)"
+	run wait "$setpid"
+	[ "$status" -eq 7 ]
+	wait "$lock" || true
+	stderr=$(cat "$BATS_TEST_TMPDIR/set.err")
+	says "took version 2" "the metadata was not updated" \
+		"run 'vaultctl-audit reconcile --fix'" "database unavailable"
+	[ ! -s "$BATS_TEST_TMPDIR/set.out" ]
+	db_start
+	# What the message said: one drift, of this secret, which --fix adopts.
+	run --separate-stderr vaultctl-audit reconcile --org loc -o tsv
+	[ "$status" -eq 8 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ ${lines[0]} == version-drift$'\t'loc/api/prod/K$'\t'1$'\t'2$'\t'* ]]
+	run -6 vaultctl-secret set loc/api/prod/K <<<v3
+	[[ $output == *reconcile* ]]
+	run -0 vaultctl-audit reconcile --org loc --fix --yes
+	reconciled loc
+	got_bytes loc/api/prod/K "$head"
+	s_put loc/api/prod/K v3
+	same_version loc/api/prod/K 3
+}
+
+@test "database frozen (SIGSTOP) then killed during an import: exit 7; every secret whole or absent" {
+	local pid n m err=$BATS_TEST_TMPDIR/import.err
+	new_env loc/api/frozen
+	vaultctl-secret import loc/api/frozen --file "$BATS_FILE_TMPDIR/many.env" \
+		2>"$err" 3>&- &
+	pid=$!
+	wait_count loc/frozen 100
+	kill -STOP "$(server_pid)"
+	sleep 0.5
+	kill -0 "$pid"                  # the import hangs on the frozen server
+	kill -9 "$(server_pid)"
+	run wait "$pid"
+	[ "$status" -eq 7 ]
+	stderr=$(cat "$err")
+	says "cannot import into 'loc/api/frozen'" "of $MANY secrets" "database unavailable" \
+		"check that the server is running"
+	n=$(sed -n "s/.*after writing \([0-9]*\) of $MANY secrets.*/\1/p" "$err")
+	[ "$n" -ge 100 ]
+	db_start
+	m=$(env_count loc/frozen)
+	# The N acknowledged are there; the one being written is whole or absent.
+	((m == n || m == n + 1))
+	[ "$(creates_in loc/frozen)" -eq "$m" ]
+	run --separate-stderr vaultctl-audit reconcile --org loc -o tsv
+	if [ "$status" -ne 0 ]; then
+		# Only the secret in flight, its value without metadata: the
+		# message named it.
+		[ "$status" -eq 8 ]
+		[ "${#lines[@]}" -eq 1 ]
+		[[ ${lines[0]} == value-without-metadata$'\t'loc/api/frozen/S* ]]
+		[[ $(cat "$err") == *"'$(cut -f2 <<<"${lines[0]}" | cut -d/ -f4)' failed"* ]]
+		run -0 vaultctl-audit reconcile --org loc --fix --yes
+	fi
+	reconciled loc
+	run -0 vaultctl-audit verify --org loc
+	# The same import again finishes the job.
+	run -0 vaultctl-secret import loc/api/frozen --file "$BATS_FILE_TMPDIR/many.env"
+	[ "$(env_count loc/frozen)" -eq "$MANY" ]
+	[ "$(creates_in loc/frozen)" -eq "$MANY" ]
+	reconciled loc
+}
+
+# --- signals --------------------------------------------------------------
+
+@test "SIGINT or SIGTERM during import: exit 130, 'interrupted after N of M', N secrets whole, the rest absent; run again finishes" {
+	local sig pid n err=$BATS_TEST_TMPDIR/import.err
+	for sig in INT TERM; do
+		new_env "loc/api/sig$sig"
+		# A background job of a script ignores SIGINT: give it the
+		# default back, as a terminal's foreground job has.
+		env --default-signal=INT vaultctl-secret import "loc/api/sig$sig" \
+			--file "$BATS_FILE_TMPDIR/many.env" 2>"$err" 3>&- &
+		pid=$!
+		wait_count "loc/sig$sig" 100
+		kill -"$sig" "$pid"
+		run wait "$pid"
+		[ "$status" -eq 130 ]
+		stderr=$(cat "$err")
+		says "interrupted after" "of $MANY secrets" "each written whole" \
+			"run the same command again"
+		n=$(sed -n "s/.*interrupted after \([0-9]*\) of $MANY.*/\1/p" "$err")
+		[ "$n" -ge 100 ] && [ "$n" -lt "$MANY" ]
+		# Exactly the N it reports: metadata, audit rows and values.
+		[ "$(env_count "loc/sig$sig")" -eq "$n" ]
+		[ "$(creates_in "loc/sig$sig")" -eq "$n" ]
+		[ "$(store_keys "loc/api/sig$sig")" -eq "$n" ]
+		reconciled loc
+		run -0 vaultctl-secret import "loc/api/sig$sig" --file "$BATS_FILE_TMPDIR/many.env"
+		[[ $output == *"wrote $((MANY - n)) secrets"* ]]
+		[ "$(env_count "loc/sig$sig")" -eq "$MANY" ]
+	done
+	reconciled loc
+}
+
+@test "a SIGINT ignored by the caller (nohup, a script's background job) stays ignored" {
+	local pid err=$BATS_TEST_TMPDIR/import.err
+	new_env loc/api/nohup
+	env --ignore-signal=INT vaultctl-secret import loc/api/nohup \
+		--file "$BATS_FILE_TMPDIR/many.env" 2>"$err" 3>&- &
+	pid=$!
+	wait_count loc/nohup 50
+	kill -INT "$pid"
+	run wait "$pid"
+	[ "$status" -eq 0 ]
+	[ "$(env_count loc/nohup)" -eq "$MANY" ]
+}
+
+@test "the client killed (SIGKILL) during an import: at most the secret in flight is half-written, and reconcile repairs it" {
+	local pid m
+	new_env loc/api/killed
+	vaultctl-secret import loc/api/killed --file "$BATS_FILE_TMPDIR/many.env" \
+		2>/dev/null 3>&- &
+	pid=$!
+	wait_count loc/killed 100
+	kill -9 "$pid"
+	run wait "$pid"
+	[ "$status" -eq 137 ]
+	m=$(env_count loc/killed)
+	[ "$(creates_in loc/killed)" -eq "$m" ]
+	# A value may be ahead of its metadata (what an unhandled SIGINT did
+	# too): reconcile says so, --fix removes it.
+	[ "$(store_keys loc/api/killed)" -ge "$m" ]
+	[ "$(store_keys loc/api/killed)" -le $((m + 1)) ]
+	run vaultctl-audit reconcile --org loc
+	[[ $status -eq 0 || $status -eq 8 ]]
+	run -0 vaultctl-audit reconcile --org loc --fix --yes
+	reconciled loc
+	[ "$(store_keys loc/api/killed)" -eq "$m" ]
+}
+
+# --- Vault ------------------------------------------------------------------
+
+@test "Vault sealed: set, get, import and export exit 7 saying 'sealed' and 'unseal'; nothing changed" {
+	vault_mode
+	s_put vlt/api/prod/A a1
+	snapshot vlt/api/prod/A
+	emu POST /_emulator/seal '{"sealed": true}' >/dev/null
+	run --separate-stderr vaultctl-secret set vlt/api/prod/A <<<a2
+	[ "$status" -eq 7 ]
+	says "cannot set secret 'vlt/api/prod/A'" "sealed" "unseal it (vault operator unseal)"
+	run --separate-stderr vaultctl-secret set vlt/api/prod/NEW <<<n
+	[ "$status" -eq 7 ]
+	run --separate-stderr vaultctl-secret get vlt/api/prod/A
+	[ "$status" -eq 7 ]
+	[ -z "$output" ]
+	says "sealed"
+	run --separate-stderr vaultctl-secret import vlt/api/prod <<<'A=a3'$'\n''B=b'
+	[ "$status" -eq 7 ]
+	says "sealed"
+	run --separate-stderr vaultctl-secret export vlt/api/prod -O "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 7 ]
+	[ -z "$(ls "$BATS_TEST_TMPDIR")" ]
+	unchanged vlt/api/prod/A
+	[ -z "$(meta_version vlt/api/prod/NEW)" ]
+	emu POST /_emulator/seal '{"sealed": false}' >/dev/null
+	[ "$(vaultctl-secret get vlt/api/prod/A)" == a1 ]
+	reconciled vlt
+}
+
+@test "Vault 500: retried, then it succeeds; for good: exit 7 after the retries, nothing changed" {
+	vault_mode
+	s_put vlt/api/prod/F f1
+	# Two failures fit in the default retries (2): the write goes through.
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/", "count": 2, "status": 500, "errors": ["internal error"]}'
+	s_put vlt/api/prod/F f2
+	same_version vlt/api/prod/F 2
+	[ "$(emu GET /_emulator/stats | jq .faults_pending)" == 0 ]
+	snapshot vlt/api/prod/F
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/", "count": 10, "status": 500, "errors": ["internal error"]}'
+	run --separate-stderr vaultctl-secret set vlt/api/prod/F <<<f3
+	[ "$status" -eq 7 ]
+	says "vault failed (500: internal error) after 3 attempts" "see the vault server's log"
+	[ "$(emu GET /_emulator/faults | jq '.faults[0].remaining')" == 7 ]
+	unchanged vlt/api/prod/F
+	emu_clear_faults
+	emu_fault '{"match": "^GET /v1/secret/data/", "count": 10, "status": 500}'
+	run --separate-stderr vaultctl-secret export vlt/api/prod
+	[ "$status" -eq 7 ]
+	[ -z "$output" ]
+	says "cannot export 'vlt/api/prod'" "500"
+	unchanged vlt/api/prod/F
+	reconciled vlt
+}
+
+@test "Vault 429: retried after Retry-After, then it succeeds; for good: exit 7, 'try again later', nothing changed" {
+	vault_mode
+	s_put vlt/api/prod/R r1
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/", "count": 1, "status": 429, "retry_after": 1}'
+	s_put vlt/api/prod/R r2
+	same_version vlt/api/prod/R 2
+	emu_fault '{"match": "^GET /v1/secret/data/", "count": 2, "status": 429, "retry_after": 0}'
+	[ "$(vaultctl-secret get vlt/api/prod/R)" == r2 ]
+	snapshot vlt/api/prod/R
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/", "count": 10, "status": 429, "retry_after": 0}'
+	run --separate-stderr vaultctl-secret set vlt/api/prod/R <<<r3
+	[ "$status" -eq 7 ]
+	says "rate limiting" "429" "try again later"
+	unchanged vlt/api/prod/R
+	reconciled vlt
+}
+
+@test "Vault 403: exit 4, 'denied', check the token and its policies; nothing changed" {
+	vault_mode
+	s_put vlt/api/prod/P p1
+	snapshot vlt/api/prod/P
+	emu_fault '{"match": "/v1/secret/", "count": 20, "status": 403, "errors": ["permission denied"]}'
+	run --separate-stderr vaultctl-secret set vlt/api/prod/P <<<p2
+	[ "$status" -eq 4 ]
+	says "vault denied access (permission denied)" "check the token and its policies"
+	run --separate-stderr vaultctl-secret get vlt/api/prod/P
+	[ "$status" -eq 4 ]
+	[ -z "$output" ]
+	run --separate-stderr vaultctl-secret import vlt/api/prod <<<'P=p3'
+	[ "$status" -eq 4 ]
+	says "denied"
+	emu_clear_faults
+	unchanged vlt/api/prod/P
+	# 403 is not retried: one request each.
+	reconciled vlt
+}
+
+@test "Vault drops the connection before answering: retried, then it succeeds; for good: exit 7, check VAULT_ADDR" {
+	vault_mode
+	s_put vlt/api/prod/C c1
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/", "count": 1, "drop": true}'
+	s_put vlt/api/prod/C c2
+	same_version vlt/api/prod/C 2
+	snapshot vlt/api/prod/C
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/", "count": 10, "drop": true}'
+	run --separate-stderr vaultctl-secret set vlt/api/prod/C <<<c3
+	[ "$status" -eq 7 ]
+	says "vault unreachable at" "check VAULT_ADDR and that vault is running"
+	unchanged vlt/api/prod/C
+	reconciled vlt
+}
+
+# cut_proxy: a proxy before the emulator that cuts answers in half on
+# demand (cut N REGEX); sets PROXY_ADDR.
+cut_proxy() {
+	local pf=$BATS_FILE_TMPDIR/proxy.port
+	[[ -s $BATS_FILE_TMPDIR/proxy.pid ]] && return 0
+	cat >"$BATS_FILE_TMPDIR/cutproxy.py" <<-'PY'
+	import http.client, http.server, os, re, socket, sys, threading
+	upstream, port_file, control = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+	lock = threading.Lock()
+
+	def take(target):
+	    with lock:
+	        try:
+	            n, rx = open(control).read().split(" ", 1)
+	        except (OSError, ValueError):
+	            return False
+	        if int(n) <= 0 or not re.search(rx.strip(), target):
+	            return False
+	        open(control, "w").write("%d %s" % (int(n) - 1, rx.strip()))
+	        return True
+
+	class Proxy(http.server.BaseHTTPRequestHandler):
+	    protocol_version = "HTTP/1.1"
+	    def log_message(self, *a):
+	        pass
+	    def relay(self):
+	        n = int(self.headers.get("Content-Length") or 0)
+	        body = self.rfile.read(n) if n else None
+	        hdrs = {k: v for k, v in self.headers.items()
+	                if k.lower() not in ("connection", "host")}
+	        c = http.client.HTTPConnection("127.0.0.1", upstream, timeout=30)
+	        c.request(self.command, self.path, body, hdrs)
+	        r = c.getresponse()
+	        data = r.read()
+	        c.close()
+	        cut = take("%s %s" % (self.command, self.path))
+	        self.send_response_only(r.status, r.reason)
+	        for k, v in r.getheaders():
+	            if k.lower() not in ("connection", "content-length", "transfer-encoding"):
+	                self.send_header(k, v)
+	        self.send_header("Content-Length", str(len(data)))
+	        self.end_headers()
+	        if cut:     # the status and half the body, then the line drops
+	            self.wfile.write(data[: len(data) // 2])
+	            self.wfile.flush()
+	            self.connection.shutdown(socket.SHUT_RDWR)
+	            self.close_connection = True
+	            return
+	        self.wfile.write(data)
+	    do_GET = do_POST = do_PUT = do_DELETE = do_LIST = relay
+
+	srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+	srv.daemon_threads = True
+	with open(port_file + ".tmp", "w") as f:
+	    f.write(str(srv.server_address[1]))
+	os.rename(port_file + ".tmp", port_file)
+	srv.serve_forever()
+	PY
+	/usr/bin/python3 "$BATS_FILE_TMPDIR/cutproxy.py" "${VAULT_ADDR##*:}" "$pf" \
+		"$BATS_FILE_TMPDIR/cut" >"$BATS_FILE_TMPDIR/proxy.log" 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/proxy.pid"
+	for _ in $(seq 100); do [[ -s $pf ]] && break; sleep 0.05; done
+	[[ -s $pf ]]
+}
+
+cut() {         # cut N REGEX: cut the next N answers to matching requests
+	printf '%s %s' "$1" "$2" >"$BATS_FILE_TMPDIR/cut"
+}
+
+@test "the connection drops in the middle of Vault's answer: reads retried; a write Vault took is not written twice" {
+	vault_mode
+	cut_proxy
+	local via="http://127.0.0.1:$(cat "$BATS_FILE_TMPDIR/proxy.port")"
+	s_put vlt/api/prod/M m1
+	# A read: the half answer is thrown away, the retry reads it whole.
+	cut 1 '^GET /v1/secret/data/'
+	[ "$(VAULT_ADDR=$via vaultctl-secret get vlt/api/prod/M)" == m1 ]
+	[ "$(cat "$BATS_FILE_TMPDIR/cut")" == "0 ^GET /v1/secret/data/" ]
+	# For good: exit 7, no value on stdout, nothing audited.
+	snapshot vlt/api/prod/M
+	cut 10 '^GET /v1/secret/data/'
+	VAULT_ADDR=$via run --separate-stderr vaultctl-secret get vlt/api/prod/M
+	[ "$status" -eq 7 ]
+	[ -z "$output" ]
+	says "vault unreachable" "check VAULT_ADDR"
+	unchanged vlt/api/prod/M
+	# A write whose answer was cut after Vault took it: the retry's
+	# check-and-set meets that very write, which is then recognised -
+	# one new version, metadata and store agree.
+	cut 1 '^(POST|PUT) /v1/secret/data/'
+	printf m2 | VAULT_ADDR=$via run --separate-stderr vaultctl-secret set vlt/api/prod/M
+	[ "$status" -eq 0 ]
+	same_version vlt/api/prod/M 2
+	[ "$(vaultctl-secret get vlt/api/prod/M)" == m2 ]
+	cut 1 '^(POST|PUT) /v1/secret/data/'
+	printf n1 | VAULT_ADDR=$via run -0 vaultctl-secret set vlt/api/prod/MNEW
+	same_version vlt/api/prod/MNEW 1
+	# ... and in an import.
+	cut 3 '^(POST|PUT) /v1/secret/data/'
+	VAULT_ADDR=$via run -0 vaultctl-secret import vlt/api/prod <<<$'MI1=1\nMI2=2\nMI3=3\nMI4=4'
+	for n in 1 2 3 4; do same_version "vlt/api/prod/MI$n" 1; done
+	reconciled vlt
+}
+
+@test "Vault fails in the middle of an import: exit 7 naming the secret; those before it whole, the rest absent" {
+	vault_mode
+	local n
+	new_env vlt/api/half
+	head -100 "$BATS_FILE_TMPDIR/many.env" >"$BATS_TEST_TMPDIR/100.env"
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/.*/secrets/S0050$", "count": 10, "status": 500, "errors": ["storage failure"]}'
+	run --separate-stderr vaultctl-secret import vlt/api/half --file "$BATS_TEST_TMPDIR/100.env"
+	[ "$status" -eq 7 ]
+	says "after writing 49 of 100 secrets, 'S0050' failed" "vault failed (500: storage failure)"
+	[ "$(env_count vlt/half)" -eq 49 ]
+	[ "$(creates_in vlt/half)" -eq 49 ]
+	[ "$(store_keys vlt/api/half)" -eq 49 ]
+	reconciled vlt
+	emu_clear_faults
+	run -0 vaultctl-secret import vlt/api/half --file "$BATS_TEST_TMPDIR/100.env"
+	[[ $stderr$output == *"wrote 51 secrets"* ]]
+	[ "$(env_count vlt/half)" -eq 100 ]
+	reconciled vlt
+}
+
+# --- the disk -----------------------------------------------------------------
+
+@test "disk full under export -O FILE: exit 1 saying so; FILE as it was, no temporary file left" {
+	local dir=$BATS_FILE_TMPDIR/full
+	head -c 100000 /dev/urandom | base64 -w0 | head -c 100000 >"$BATS_TEST_TMPDIR/big"
+	vaultctl-secret -q set loc/api/prod/BIG --from-file "$BATS_TEST_TMPDIR/big"
+	mkdir -p "$dir"
+	mount -t tmpfs -o size=64k tmpfs "$dir"
+	printf 'export OLD=kept\n' >"$dir/env.sh"
+	cp "$dir/env.sh" "$BATS_TEST_TMPDIR/before"
+	run --separate-stderr vaultctl-secret export loc/api/prod --only BIG -O "$dir/env.sh"
+	[ "$status" -eq 1 ]
+	[ -z "$output" ]
+	says "cannot write '$dir/env.sh'" "No space left on device" "nothing was written there" \
+		"free some space, or choose another -O FILE"
+	cmp "$dir/env.sh" "$BATS_TEST_TMPDIR/before"
+	[ "$(ls -A "$dir")" == env.sh ]
+	# No file at all when there was none.
+	run --separate-stderr vaultctl-secret export loc/api/prod --only BIG -O "$dir/new.sh"
+	[ "$status" -eq 1 ]
+	[ "$(ls -A "$dir")" == env.sh ]
+	# With room, the same export works.
+	umount "$dir"
+	run -0 vaultctl-secret export loc/api/prod --only BIG -O "$dir/env.sh"
+	[ "$(stat -c %s "$dir/env.sh")" -gt 100000 ]
+}
