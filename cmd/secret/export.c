@@ -266,8 +266,10 @@ int cmd_run(struct cli *c)
 				      "carry", set.v[i].name);
 	if (rc == 0)
 		rc = vc_secret_audit_reads(&c->s, &ref, &set, &c->err);
-	if (rc < 0)
+	if (rc < 0) {
+		vc_secret_set_free(&set);
 		return vc_err_prefix(&c->err, "cannot run with '%s'", c->args[0]);
+	}
 	env = build_env(c, &set);
 	if (!env)
 		return cli_fail(c, VC_EFAIL, "out of memory");

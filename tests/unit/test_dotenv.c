@@ -197,7 +197,7 @@ static void test_error_line_numbers(void **state)
 	FAILS("\n\n\nA=1\n\n\nexport a=2\n", "line 7: 'a' is already set on line 4");
 	memset(name, 'N', 256);
 	memcpy(name + 256, "=1\n", 4);
-	check_error(vc_dotenv_parse, name, 259, "line 1: invalid name 'NNN");
+	check_error(vc_dotenv_parse, name, 259, "line 1: secret name 'NNN");
 	memcpy(name + 255, "=1\n", 4);
 	{
 		struct vc_kvlist l = VC_KVLIST_INIT;
