@@ -77,7 +77,7 @@ void vc_db_rollback(struct vc_db *db);
 /* Last server error number seen on this connection (0 = none). */
 unsigned vc_db_errno(const struct vc_db *db);
 
-/* A random RFC 4122 version 4 UUID (37 bytes with the NUL). */
+/* A time-ordered UUID, version 7 (37 bytes with the NUL). */
 void vc_uuid(char out[37]);
 
 #endif
