@@ -83,6 +83,11 @@ check: deps all tests
 check-unit: all tests
 	@bash tests/run.sh unit
 
+# A three-node MariaDB Galera cluster on this machine (galera-4, rsync),
+# started and stopped by the suite itself: about a minute.
+check-galera: deps all
+	@bats --tap tests/galera
+
 demo: deps all
 	@bash tests/harness/demo.sh
 
@@ -103,7 +108,7 @@ clean:
 	rm -f lib/*.o lib/*.d $(LIB) cmd/*/*.o cmd/*/*.d tests/unit/*.o tests/unit/*.d $(TEST_BIN) $(BINS) $(FLAGS_STAMP)
 	rm -rf bench/out
 
-.PHONY: all deps check check-unit demo install clean tests lint-man
+.PHONY: all deps check check-unit check-galera demo install clean tests lint-man
 .SECONDARY:
 
 -include $(wildcard lib/*.d cmd/*/*.d tests/unit/*.d)

@@ -113,6 +113,21 @@ static int fetch_values(struct vc_session *s, const struct vc_ref *ref,
 	return rc;
 }
 
+struct audit_job {
+	struct vc_session *s;
+	const struct vc_audit_ev *ev;
+	size_t n;
+};
+
+/* Retried whole on a concurrent change of the chain head (on Galera, a
+ * write of the same head on another node). */
+static int audit_txn(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct audit_job *j = arg;
+
+	return vc_audit_write(j->s, db, j->ev, j->n, e);
+}
+
 /* One audit row per value read, all in one INSERT, committed.  Called by
  * the command once it knows the values will be used (an export refused
  * by its format reads nothing out and audits nothing); no lock is held
@@ -143,13 +158,7 @@ int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
 		ev[i] = (struct vc_audit_ev){ ref->org_id, "secret.read",
 					      "secret", set->v[i].id, det[i] };
 	}
-	rc = vc_db_begin(db, e);
-	if (rc == 0)
-		rc = vc_audit_write(s, db, ev, set->n, e);
-	if (rc == 0)
-		rc = vc_db_commit(db, e);
-	if (rc < 0)
-		vc_db_rollback(db);
+	rc = vc_db_txn(db, audit_txn, &(struct audit_job){ s, ev, set->n }, e);
 	free(ev);
 	free(det);
 	return rc;

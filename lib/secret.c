@@ -216,6 +216,53 @@ static int finish_write(struct vc_db *db, void *arg, struct vc_err *e)
 	return rc;
 }
 
+/* finish_write again after its commit was lost.  A create takes the quota
+ * again: on Galera, a lost commit is how a concurrent create on another
+ * node that won the quota shows itself. */
+static int refinish_write(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct wctx *c = arg;
+	int active = 0, rc = 0;
+
+	if (c->created) {
+		rc = quota_lock(db, c->ref, &active, e);
+		if (rc == 0)
+			rc = check_quota(db, c->ref, active, 1, e);
+	}
+	return rc < 0 ? rc : finish_write(db, arg, e);
+}
+
+/* A create that lost the quota after the store took its value: take the
+ * value back.  A new key is removed whole (no metadata names it, and a
+ * concurrent create of the same name lost the store's check-and-set); a
+ * deleted secret keeps its versions and the metadata follows the store. */
+static int undo_create(struct vc_db *db, struct wctx *c, struct vc_err *e)
+{
+	struct vc_buf path = VC_BUF_INIT;
+	struct vc_store *st;
+	struct vc_err e2;
+	char why[sizeof(e->msg)];
+	int rc = vc_session_store(c->s, &st, &e2);
+
+	snprintf(why, sizeof(why), "%s", e->msg);
+	if (rc == 0)
+		rc = path_of(c->ref, &c->m, &path, &e2);
+	if (rc == 0 && !c->m.exists)
+		rc = st->ops->delete_all(st, path.data, &e2);
+	else if (rc == 0)
+		rc = st->ops->destroy(st, path.data, &c->version, 1, &e2);
+	if (rc == 0 && c->m.exists)
+		rc = vc_db_exec(db, NULL, &e2, "UPDATE secret_metadata SET "
+				"version = ? WHERE id = ?", "is", c->version,
+				c->m.id);
+	vc_buf_release(&path);
+	if (rc < 0)
+		return vc_err_set(e, VC_EQUOTA, "%s; and the value store kept "
+				  "version %d (%s): 'vaultctl-audit reconcile "
+				  "--fix' repairs it", why, c->version, e2.msg);
+	return VC_EQUOTA;
+}
+
 /* First half: locks, quota, and the store write with check-and-set. */
 static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 {
@@ -283,7 +330,9 @@ int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 		rc = vc_db_commit(db, e);
 	if (rc < 0) {
 		vc_db_rollback(db);
-		rc = vc_db_txn(db, finish_write, &c, e);
+		rc = vc_db_txn(db, refinish_write, &c, e);
+		if (rc == VC_EQUOTA)
+			return undo_create(db, &c, e);
 	}
 	if (rc < 0)
 		/* The next write's check-and-set refuses (exit 6) until
@@ -318,6 +367,21 @@ static int live_meta(struct vc_db *db, const struct vc_ref *ref,
 				m->deleted ? " (deleted; 'restore' brings it "
 				"back)" : "");
 	return rc;
+}
+
+struct rctx {
+	struct vc_session *s;
+	const struct vc_ref *ref;
+	const char *id, *details;
+};
+
+/* The read's audit row, retried whole on a concurrent change (on Galera,
+ * a write of the same chain head on another node). */
+static int read_audit(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct rctx *r = arg;
+
+	return audit(r->s, db, r->ref, "secret.read", r->id, r->details, e);
 }
 
 int vc_secret_read(struct vc_session *s, const struct vc_ref *ref,
@@ -355,13 +419,8 @@ int vc_secret_read(struct vc_session *s, const struct vc_ref *ref,
 		return rc;
 	*got = g.version;
 	snprintf(details, sizeof(details), "{\"version\":%d}", g.version);
-	rc = vc_db_begin(db, e);
-	if (rc == 0)
-		rc = audit(s, db, ref, "secret.read", m.id, details, e);
-	if (rc == 0)
-		rc = vc_db_commit(db, e);
+	rc = vc_db_txn(db, read_audit, &(struct rctx){ s, ref, m.id, details }, e);
 	if (rc < 0) {
-		vc_db_rollback(db);
 		vc_buf_reset(out);      /* no value leaves without its audit row */
 	}
 	return rc;
