@@ -72,6 +72,10 @@ static int db_fail(struct local *s, unsigned int no, const char *msg,
 		   struct vc_err *e)
 {
 	s->last_errno = no;
+	if (db_code(no) == VC_EUNAVAIL)
+		return vc_err_set(e, VC_EUNAVAIL, "local store: database "
+				  "unavailable: %s; check that the server is "
+				  "running, then try again", msg);
 	return vc_err_set(e, db_code(no), "local store: %s", msg);
 }
 
@@ -196,18 +200,38 @@ static void tx_pause(int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* Guarded like vc_db_begin/vc_db_commit (lib/db.c): with autocommit off
+ * and a savepoint, a transaction that a Galera node rolled back between two
+ * statements cannot half-commit; its loss shows at commit and is retried
+ * like a deadlock. */
 static int tx_once(struct local *s, tx_fn fn, void *ctx, struct vc_err *e)
 {
-	int rc;
+	int rc = 0;
 
-	/* Explicit, because the caller's connection may be in autocommit. */
-	if (mysql_query(s->conn, "START TRANSACTION"))
-		return conn_fail(s, e);
-	rc = fn(s, ctx, e);
-	if (rc == 0 && mysql_commit(s->conn))
+	if (mysql_query(s->conn, "SET autocommit = 0") ||
+	    mysql_query(s->conn, "SAVEPOINT vc_store"))
 		rc = conn_fail(s, e);
+	if (rc == 0)
+		rc = fn(s, ctx, e);
+	if (rc == 0 && mysql_query(s->conn, "RELEASE SAVEPOINT vc_store")) {
+		if (mysql_errno(s->conn) == ER_SP_DOES_NOT_EXIST) {
+			s->last_errno = ER_LOCK_DEADLOCK;
+			rc = vc_err_set(e, VC_ECONFLICT, "concurrent change (the "
+					"server rolled the transaction back)");
+		} else {
+			rc = conn_fail(s, e);
+		}
+	}
+	/* A commit whose answer never came may have been done: say so, a
+	 * write may be in the store without its metadata. */
+	if (rc == 0 && mysql_commit(s->conn) &&
+	    (rc = conn_fail(s, e)) == VC_EUNAVAIL)
+		vc_err_prefix(e, "the commit's answer was lost, the value store "
+			      "may hold the write ('vaultctl-audit reconcile' "
+			      "tells)");
 	if (rc < 0)
 		mysql_rollback(s->conn);  /* may fail too: the first error counts */
+	mysql_autocommit(s->conn, 1);
 	return rc;
 }
 
