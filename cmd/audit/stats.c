@@ -59,7 +59,6 @@ int cmd_audit_stats_show(struct cli *c)
 {
 	const char *org_id = NULL;
 	struct vc_ref ref;
-	struct vc_table t;
 	struct vc_res *r;
 	int rc = 0;
 
@@ -72,16 +71,7 @@ int cmd_audit_stats_show(struct cli *c)
 				       NULL : c->s.user.id, &r, &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot show usage statistics");
-	vc_table_init(&t, stats_cols, 5);
-	for (size_t i = 0; i < vc_res_rows(r) && rc == 0; i++)
-		rc = vc_table_addv(&t, vc_res_get(r, i, 0, NULL),
-				   vc_res_get(r, i, 1, NULL),
-				   vc_res_get(r, i, 2, NULL),
-				   vc_res_get(r, i, 3, NULL),
-				   vc_res_get(r, i, 4, NULL));
+	rc = cli_print_res(c, stats_cols, 5, r, 0);
 	vc_res_free(r);
-	rc = rc < 0 ? cli_fail(c, VC_EFAIL, "out of memory") :
-	     cli_print_table(c, &t, 0);
-	vc_table_release(&t);
 	return rc;
 }

@@ -87,6 +87,29 @@ int cli_print_table(struct cli *c, const struct vc_table *t, int single)
 	return rc;
 }
 
+int cli_print_res(struct cli *c, const struct vc_col *cols, size_t ncols,
+		  const struct vc_res *r, int single)
+{
+	const char *row[64];
+	struct vc_table t;
+	int rc = 0;
+
+	if (ncols > 64 || ncols > vc_res_cols(r))
+		return cli_fail(c, VC_EFAIL, "a listing has more columns than its "
+				"query");
+	vc_table_init(&t, cols, ncols);
+	for (size_t i = 0; i < vc_res_rows(r) && rc == 0; i++) {
+		for (size_t k = 0; k < ncols; k++)
+			row[k] = vc_res_get(r, i, k, NULL);
+		if (vc_table_add(&t, row) < 0)
+			rc = cli_fail(c, VC_EFAIL, "out of memory");
+	}
+	if (rc == 0)
+		rc = cli_print_table(c, &t, single);
+	vc_table_release(&t);
+	return rc;
+}
+
 int cli_uint(struct cli *c, const char *name, const char *v, long max,
 	     long *out)
 {

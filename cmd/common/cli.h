@@ -79,6 +79,10 @@ extern const struct cli_tool vc_tool_org, vc_tool_secret, vc_tool_plan,
 const char *cli_opt(const struct cli *c, int opt);
 /* Prints a rendered table on stdout. */
 int cli_print_table(struct cli *c, const struct vc_table *t, int single);
+/* Prints the first ncols columns of a query result as a table. */
+struct vc_res;
+int cli_print_res(struct cli *c, const struct vc_col *cols, size_t ncols,
+		  const struct vc_res *r, int single);
 /* Sets c->err with code, message; returns code. */
 int cli_fail(struct cli *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

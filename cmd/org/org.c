@@ -22,7 +22,6 @@ int org_print_query(struct cli *c, const struct vc_col *cols, size_t ncols,
 		    int single, const char *sql, const char *types, ...)
 {
 	struct vc_param p[8];
-	struct vc_table t;
 	struct vc_res *r;
 	struct vc_db *db;
 	va_list ap;
@@ -41,17 +40,8 @@ int org_print_query(struct cli *c, const struct vc_col *cols, size_t ncols,
 		rc = vc_db_queryv(db, &r, &c->err, sql, p, n);
 	if (rc < 0)
 		return rc;
-	vc_table_init(&t, cols, ncols);
-	for (size_t i = 0; i < vc_res_rows(r) && rc == 0; i++) {
-		const char *row[32];
-		for (size_t k = 0; k < ncols && k < 32; k++)
-			row[k] = vc_res_get(r, i, k, NULL);
-		rc = vc_table_add(&t, row);
-	}
+	rc = cli_print_res(c, cols, ncols, r, single);
 	vc_res_free(r);
-	if (rc == 0)
-		rc = cli_print_table(c, &t, single);
-	vc_table_release(&t);
 	return rc;
 }
 

@@ -92,7 +92,6 @@ static int print_users(struct cli *c, const char *where, const char *email,
 		       int single)
 {
 	char sql[600];
-	struct vc_table t;
 	struct vc_res *r;
 	struct vc_db *db;
 	int rc;
@@ -108,17 +107,8 @@ static int print_users(struct cli *c, const char *where, const char *email,
 		vc_res_free(r);
 		return cli_fail(c, VC_ENOTFOUND, "user '%s' not found", email);
 	}
-	vc_table_init(&t, user_cols, 8);
-	for (size_t i = 0; i < vc_res_rows(r) && rc == 0; i++) {
-		const char *row[8];
-		for (size_t k = 0; k < 8; k++)
-			row[k] = vc_res_get(r, i, k, NULL);
-		rc = vc_table_add(&t, row);
-	}
+	rc = cli_print_res(c, user_cols, 8, r, single);
 	vc_res_free(r);
-	if (rc == 0)
-		rc = cli_print_table(c, &t, single);
-	vc_table_release(&t);
 	return rc;
 }
 

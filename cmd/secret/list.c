@@ -14,25 +14,6 @@ static const struct vc_col list_cols[] = {
 	{ "updated_at", VC_COL_STR }, { "id", VC_COL_STR },
 };
 
-static int print_res(struct cli *c, const struct vc_col *cols, size_t n,
-		     struct vc_res *r)
-{
-	struct vc_table t;
-	int rc = 0;
-
-	vc_table_init(&t, cols, n);
-	for (size_t i = 0; i < vc_res_rows(r) && rc == 0; i++) {
-		const char *row[16];
-		for (size_t k = 0; k < n; k++)
-			row[k] = vc_res_get(r, i, k, NULL);
-		rc = vc_table_add(&t, row);
-	}
-	if (rc == 0)
-		rc = cli_print_table(c, &t, 0);
-	vc_table_release(&t);
-	return rc;
-}
-
 int cmd_list(struct cli *c)
 {
 	struct vc_ref ref;
@@ -53,7 +34,7 @@ int cmd_list(struct cli *c)
 				 ref.env_id);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot list '%s'", c->args[0]);
-	rc = print_res(c, list_cols, 6, r);
+	rc = cli_print_res(c, list_cols, 6, r, 0);
 	vc_res_free(r);
 	return rc;
 }
