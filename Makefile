@@ -78,7 +78,7 @@ deps:
 	@sh tests/harness/deps.sh
 
 check: deps all tests
-	@VC_BINS="$(BINS)" bash tests/run.sh
+	@VC_BINS="$(BINS)" VC_VALGRIND="$(VALGRIND)" bash tests/run.sh
 
 check-unit: all tests
 	@bash tests/run.sh unit

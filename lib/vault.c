@@ -354,15 +354,23 @@ static int vault_put(struct vc_store *s, const char *path, const void *val,
 		rc = oom(e);
 	else
 		rc = kv_call(v, &r, e);
-	if (rc == VC_ECONFLICT && r.attempts > 1 && cas >= 0 &&
-	    put_landed(v, path, val, len, cas)) {
-		vault_notify(v, "vault had taken the write whose answer was "
-			     "lost: version %d", cas + 1);
-		vault_req_release(&r);
-		vc_err_clear(e);
-		if (new_version)
-			*new_version = cas + 1;
-		return 0;
+	/* Lost answers: the retry met the write itself (a check-and-set
+	 * conflict), or the retries ran out.  Did vault take it? */
+	if (cas >= 0 && ((rc == VC_ECONFLICT && r.attempts > 1) ||
+			 (rc == VC_EUNAVAIL && r.lost))) {
+		if (put_landed(v, path, val, len, cas)) {
+			vault_notify(v, "vault had taken the write whose answer "
+				     "was lost: version %d", cas + 1);
+			vault_req_release(&r);
+			vc_err_clear(e);
+			if (new_version)
+				*new_version = cas + 1;
+			return 0;
+		}
+		if (rc == VC_EUNAVAIL)
+			vc_err_prefix(e, "vault may hold the write, its answer "
+				      "was lost ('vaultctl-audit reconcile' "
+				      "tells)");
 	}
 	if (!rc && new_version) {
 		j = cJSON_ParseWithLength(r.resp.data, r.resp.len);

@@ -343,9 +343,23 @@ static void req_answer(struct vault_req *r, CURL *h, CURLcode cc)
 
 	r->cc = cc;
 	r->status = 0;
-	if (cc != CURLE_OK)
+	switch (cc) {
+	case CURLE_OK:
+		break;
+	/* Sent, or partly: vault may have done it. */
+	case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE: case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
+	case CURLE_WEIRD_SERVER_REPLY:
+		r->lost = 1;
 		return;
+	default:
+		return;
+	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	/* A gateway in front of vault gave up waiting for it. */
+	if (r->status == 502 || r->status == 504)
+		r->lost = 1;
 	if (curl_easy_header(h, "Retry-After", 0, CURLH_HEADER, -1, &hh) ==
 	    CURLHE_OK) {
 		ra = strtol(hh->value, &end, 10);

@@ -61,6 +61,8 @@ struct vault_req {
 	CURLcode cc;
 	char curl_msg[CURL_ERROR_SIZE];
 	int attempts;
+	int lost;               /* an attempt may have reached vault but
+				   its answer never came back */
 	int state;
 	int64_t deadline, not_before;
 	int rc;                 /* transport outcome: 0 = an HTTP answer */

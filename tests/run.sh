@@ -11,6 +11,11 @@ shift || true
 PASS=0 FAIL=0
 LOG=$(mktemp -d /tmp/vaultctl-tests.XXXXXX)
 PY=/usr/bin/python3
+# make check VALGRIND=1: every vaultctl binary the e2e tests run goes
+# through valgrind memcheck (tests/harness/valgrind-wrap.sh, via helper.bash).
+if [ "${VC_VALGRIND:-}" = 1 ]; then
+	export VC_VALGRIND VC_VALGRIND_DIR="$LOG/valgrind/bin" VC_VALGRIND_LOG="$LOG/valgrind/logs"
+fi
 
 # Counts the TAP lines of one test program's output; a program that fails
 # without saying which test failed counts as one failure.
@@ -122,6 +127,11 @@ e2e) e2e "$@" ;;
 *) unit; e2e "$@"; manlint ;;
 esac
 
+if [ "${VC_VALGRIND:-}" = 1 ]; then
+	tests/harness/valgrind-wrap.sh --report "$VC_VALGRIND_LOG" >"$LOG/valgrind.txt" 2>&1 ||
+		FAIL=$((FAIL + 1))
+	head -n 80 "$LOG/valgrind.txt"
+fi
 echo "logs: $LOG"
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -112,6 +112,12 @@ wait_count() {
 	return 1
 }
 
+# reap PID: waits for a background job of this shell; sets status.
+reap() {
+	status=0
+	wait "$1" || status=$?
+}
+
 new_env() {     # new_env ORG/api/NAME: an empty environment
 	vaultctl-org -q env create "$1"
 }
@@ -145,7 +151,8 @@ reconciled() {
 # --- the database ---------------------------------------------------------
 
 @test "database stopped before a write: exit 7, 'database unavailable', what to do; nothing changed" {
-	local f=$BATS_TEST_TMPDIR/out before
+	local f=$BATS_TEST_TMPDIR/o/out before
+	mkdir "$BATS_TEST_TMPDIR/o"
 	s_put loc/api/prod/A first
 	before=$(vc_sql "CHECKSUM TABLE secret_metadata, audit_logs, audit_chain_heads,
 		usage_statistics, subscriptions, vc_values, vc_value_keys EXTENDED")
@@ -165,8 +172,7 @@ reconciled() {
 	[ -z "$output" ]
 	run --separate-stderr vaultctl-secret export loc/api/prod -O "$f"
 	[ "$status" -eq 7 ]
-	[ ! -e "$f" ]
-	[ -z "$(ls "$BATS_TEST_TMPDIR")" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/o")" ]
 	run --separate-stderr vaultctl-audit reconcile --org loc
 	[ "$status" -eq 7 ]
 	# Started again on the same data directory: all as it was.
@@ -178,10 +184,10 @@ reconciled() {
 }
 
 @test "database killed after the value store took a write, before the metadata: exit 7 naming reconcile, which repairs it" {
-	local oid lock setpid head=$BATS_TEST_TMPDIR/big
+	local oid lock setpid big=$BATS_TEST_TMPDIR/big
 	s_put loc/api/prod/K v1
 	oid=$(vc_sql "SELECT id FROM organizations WHERE name = 'loc'")
-	head -c 300000 /dev/urandom >"$head"
+	head -c 300000 /dev/urandom >"$big"
 	# Hold the organization's audit chain head: set writes the value, then
 	# waits for the head to write its audit row.
 	mariadb --defaults-file="$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" -e "BEGIN;
@@ -189,7 +195,7 @@ reconciled() {
 		SELECT SLEEP(45)" >/dev/null 2>&1 3>&- &
 	lock=$!
 	sleep 0.3
-	vaultctl-secret set loc/api/prod/K --from-file "$head" \
+	vaultctl-secret set loc/api/prod/K --from-file "$big" \
 		>"$BATS_TEST_TMPDIR/set.out" 2>"$BATS_TEST_TMPDIR/set.err" 3>&- &
 	setpid=$!
 	for _ in $(seq 300); do
@@ -200,7 +206,7 @@ reconciled() {
 	[ "$(meta_version loc/api/prod/K)" == 1 ]
 	kill -0 "$setpid"               # still waiting for the audit row
 	kill -9 "$(server_pid)"
-	run wait "$setpid"
+	reap "$setpid"
 	[ "$status" -eq 7 ]
 	wait "$lock" || true
 	stderr=$(cat "$BATS_TEST_TMPDIR/set.err")
@@ -217,7 +223,7 @@ reconciled() {
 	[[ $output == *reconcile* ]]
 	run -0 vaultctl-audit reconcile --org loc --fix --yes
 	reconciled loc
-	got_bytes loc/api/prod/K "$head"
+	got_bytes loc/api/prod/K "$big"
 	s_put loc/api/prod/K v3
 	same_version loc/api/prod/K 3
 }
@@ -233,7 +239,7 @@ reconciled() {
 	sleep 0.5
 	kill -0 "$pid"                  # the import hangs on the frozen server
 	kill -9 "$(server_pid)"
-	run wait "$pid"
+	reap "$pid"
 	[ "$status" -eq 7 ]
 	stderr=$(cat "$err")
 	says "cannot import into 'loc/api/frozen'" "of $MANY secrets" "database unavailable" \
@@ -252,7 +258,10 @@ reconciled() {
 		[ "$status" -eq 8 ]
 		[ "${#lines[@]}" -eq 1 ]
 		[[ ${lines[0]} == value-without-metadata$'\t'loc/api/frozen/S* ]]
-		[[ $(cat "$err") == *"'$(cut -f2 <<<"${lines[0]}" | cut -d/ -f4)' failed"* ]]
+		local name
+		name=$(cut -f2 <<<"${lines[0]}")
+		[[ $(cat "$err") == *"'${name##*/}' failed"*"vaultctl-audit reconcile"* ]] ||
+			{ echo "drift of $name, message: $(cat "$err")"; false; }
 		run -0 vaultctl-audit reconcile --org loc --fix --yes
 	fi
 	reconciled loc
@@ -277,7 +286,7 @@ reconciled() {
 		pid=$!
 		wait_count "loc/sig$sig" 100
 		kill -"$sig" "$pid"
-		run wait "$pid"
+		reap "$pid"
 		[ "$status" -eq 130 ]
 		stderr=$(cat "$err")
 		says "interrupted after" "of $MANY secrets" "each written whole" \
@@ -304,7 +313,7 @@ reconciled() {
 	pid=$!
 	wait_count loc/nohup 50
 	kill -INT "$pid"
-	run wait "$pid"
+	reap "$pid"
 	[ "$status" -eq 0 ]
 	[ "$(env_count loc/nohup)" -eq "$MANY" ]
 }
@@ -317,7 +326,7 @@ reconciled() {
 	pid=$!
 	wait_count loc/killed 100
 	kill -9 "$pid"
-	run wait "$pid"
+	reap "$pid"
 	[ "$status" -eq 137 ]
 	m=$(env_count loc/killed)
 	[ "$(creates_in loc/killed)" -eq "$m" ]
@@ -351,12 +360,13 @@ reconciled() {
 	run --separate-stderr vaultctl-secret import vlt/api/prod <<<'A=a3'$'\n''B=b'
 	[ "$status" -eq 7 ]
 	says "sealed"
-	run --separate-stderr vaultctl-secret export vlt/api/prod -O "$BATS_TEST_TMPDIR/out"
+	mkdir "$BATS_TEST_TMPDIR/o"
+	run --separate-stderr vaultctl-secret export vlt/api/prod -O "$BATS_TEST_TMPDIR/o/out"
 	[ "$status" -eq 7 ]
-	[ -z "$(ls "$BATS_TEST_TMPDIR")" ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/o")" ]
+	emu POST /_emulator/seal '{"sealed": false}' >/dev/null
 	unchanged vlt/api/prod/A
 	[ -z "$(meta_version vlt/api/prod/NEW)" ]
-	emu POST /_emulator/seal '{"sealed": false}' >/dev/null
 	[ "$(vaultctl-secret get vlt/api/prod/A)" == a1 ]
 	reconciled vlt
 }
@@ -377,7 +387,7 @@ reconciled() {
 	[ "$(emu GET /_emulator/faults | jq '.faults[0].remaining')" == 7 ]
 	unchanged vlt/api/prod/F
 	emu_clear_faults
-	emu_fault '{"match": "^GET /v1/secret/data/", "count": 10, "status": 500}'
+	emu_fault '{"match": "^GET /v1/secret/data/", "count": 100, "status": 500}'
 	run --separate-stderr vaultctl-secret export vlt/api/prod
 	[ "$status" -eq 7 ]
 	[ -z "$output" ]
@@ -439,7 +449,7 @@ reconciled() {
 }
 
 # cut_proxy: a proxy before the emulator that cuts answers in half on
-# demand (cut N REGEX); sets PROXY_ADDR.
+# demand (cut_next N REGEX).
 cut_proxy() {
 	local pf=$BATS_FILE_TMPDIR/proxy.port
 	[[ -s $BATS_FILE_TMPDIR/proxy.pid ]] && return 0
@@ -503,7 +513,7 @@ cut_proxy() {
 	[[ -s $pf ]]
 }
 
-cut() {         # cut N REGEX: cut the next N answers to matching requests
+cut_next() {    # cut_next N REGEX: cut the next N answers to matching requests
 	printf '%s %s' "$1" "$2" >"$BATS_FILE_TMPDIR/cut"
 }
 
@@ -513,12 +523,12 @@ cut() {         # cut N REGEX: cut the next N answers to matching requests
 	local via="http://127.0.0.1:$(cat "$BATS_FILE_TMPDIR/proxy.port")"
 	s_put vlt/api/prod/M m1
 	# A read: the half answer is thrown away, the retry reads it whole.
-	cut 1 '^GET /v1/secret/data/'
+	cut_next 1 '^GET /v1/secret/data/'
 	[ "$(VAULT_ADDR=$via vaultctl-secret get vlt/api/prod/M)" == m1 ]
 	[ "$(cat "$BATS_FILE_TMPDIR/cut")" == "0 ^GET /v1/secret/data/" ]
 	# For good: exit 7, no value on stdout, nothing audited.
 	snapshot vlt/api/prod/M
-	cut 10 '^GET /v1/secret/data/'
+	cut_next 10 '^GET /v1/secret/data/'
 	VAULT_ADDR=$via run --separate-stderr vaultctl-secret get vlt/api/prod/M
 	[ "$status" -eq 7 ]
 	[ -z "$output" ]
@@ -527,18 +537,34 @@ cut() {         # cut N REGEX: cut the next N answers to matching requests
 	# A write whose answer was cut after Vault took it: the retry's
 	# check-and-set meets that very write, which is then recognised -
 	# one new version, metadata and store agree.
-	cut 1 '^(POST|PUT) /v1/secret/data/'
-	printf m2 | VAULT_ADDR=$via run --separate-stderr vaultctl-secret set vlt/api/prod/M
+	cut_next 1 '^(POST|PUT) /v1/secret/data/'
+	VAULT_ADDR=$via run --separate-stderr vaultctl-secret set vlt/api/prod/M <<<m2
 	[ "$status" -eq 0 ]
 	same_version vlt/api/prod/M 2
 	[ "$(vaultctl-secret get vlt/api/prod/M)" == m2 ]
-	cut 1 '^(POST|PUT) /v1/secret/data/'
-	printf n1 | VAULT_ADDR=$via run -0 vaultctl-secret set vlt/api/prod/MNEW
+	cut_next 1 '^(POST|PUT) /v1/secret/data/'
+	VAULT_ADDR=$via run -0 vaultctl-secret set vlt/api/prod/MNEW <<<n1
 	same_version vlt/api/prod/MNEW 1
 	# ... and in an import.
-	cut 3 '^(POST|PUT) /v1/secret/data/'
-	VAULT_ADDR=$via run -0 vaultctl-secret import vlt/api/prod <<<$'MI1=1\nMI2=2\nMI3=3\nMI4=4'
+	cut_next 3 '^(POST|PUT) /v1/secret/data/'
+	VAULT_ADDR=$via run --separate-stderr vaultctl-secret -v import vlt/api/prod <<<$'MI1=1\nMI2=2\nMI3=3\nMI4=4'
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ $stderr == *"vault had taken the write whose answer was lost: version 1"* ]]
 	for n in 1 2 3 4; do same_version "vlt/api/prod/MI$n" 1; done
+	reconciled vlt
+	# Every answer lost, the read that would tell too: exit 7, and the
+	# message says that vault may hold the write and what tells.
+	cut_next 20 '^(POST|PUT|GET) /v1/secret/data/'
+	VAULT_ADDR=$via run --separate-stderr vaultctl-secret set vlt/api/prod/M <<<m3
+	[ "$status" -eq 7 ]
+	says "cannot set secret 'vlt/api/prod/M'" "vault may hold the write" \
+		"'vaultctl-audit reconcile' tells" "check VAULT_ADDR"
+	cut_next 0 x
+	run --separate-stderr vaultctl-audit reconcile --org vlt -o tsv
+	[ "$status" -eq 8 ]
+	[[ $output == version-drift$'\t'vlt/api/prod/M$'\t'2$'\t'3$'\t'* ]]
+	run -0 vaultctl-audit reconcile --org vlt --fix --yes
+	same_version vlt/api/prod/M 3
 	reconciled vlt
 }
 

@@ -11,12 +11,19 @@
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VC_DATABASE=docksky_vault
+# VC_VALGRIND=1 (make check VALGRIND=1): links named like the binaries,
+# first on PATH, run each one under valgrind (tests/harness/valgrind-wrap.sh).
+VC_BIN=$REPO/bin
+if [[ ${VC_VALGRIND:-} == 1 ]]; then
+	VC_BIN=$("$REPO/tests/harness/valgrind-wrap.sh" --setup):$VC_BIN
+	export PATH="$VC_BIN:$PATH"
+fi
 
 vc_server_start() {
 	VC_TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vc-e2e.XXXXXX")
 	export VC_TEST_DIR
 	export VAULTCTL_CONFIG=$VC_TEST_DIR/vaultctl.cnf
-	export PATH="$REPO/bin:$PATH"
+	export PATH="$VC_BIN:$PATH"
 	if ! "$REPO/tests/harness/setup.sh" "$VC_TEST_DIR" "$@"; then
 		# bats may not run teardown_file after a failed setup_file.
 		vc_server_stop

@@ -55,11 +55,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*nl = '\0';
 		p = nl + 1;
 	}
+	/* putenv of buffers of our own: glibc's setenv keeps every value it
+	 * was ever given, which millions of inputs turn into gigabytes. */
 	for (size_t i = 0; i < NVARS; i++) {
-		if (field[i] && *field[i])
-			setenv(vars[i], field[i], 1);
-		else
-			unsetenv(vars[i]);
+		static char env[NVARS][16384];
+
+		unsetenv(vars[i]);
+		if (field[i] && *field[i]) {
+			snprintf(env[i], sizeof(env[i]), "%s=%s", vars[i],
+				 field[i]);
+			putenv(env[i]);
+		}
 	}
 	conf.mount = field[NVARS];
 	rc = vault_settings_load(&s, &conf, &e);
