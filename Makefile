@@ -88,6 +88,10 @@ check-unit: all tests
 check-galera: deps all
 	@bats --tap tests/galera
 
+# libFuzzer targets of every parser of outside input, 10 minutes each.
+fuzz:
+	tests/fuzz/run.sh 600
+
 demo: deps all
 	@bash tests/harness/demo.sh
 
@@ -106,9 +110,9 @@ install: all
 
 clean:
 	rm -f lib/*.o lib/*.d $(LIB) cmd/*/*.o cmd/*/*.d tests/unit/*.o tests/unit/*.d $(TEST_BIN) $(BINS) $(FLAGS_STAMP)
-	rm -rf bench/out
+	rm -rf bench/out tests/fuzz/build
 
-.PHONY: all deps check check-unit check-galera demo install clean tests lint-man
+.PHONY: all deps check check-unit check-galera fuzz demo install clean tests lint-man
 .SECONDARY:
 
 -include $(wildcard lib/*.d cmd/*/*.d tests/unit/*.d)

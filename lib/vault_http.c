@@ -363,8 +363,10 @@ static void req_answer(struct vault_req *r, CURL *h, CURLcode cc)
 	if (curl_easy_header(h, "Retry-After", 0, CURLH_HEADER, -1, &hh) ==
 	    CURLHE_OK) {
 		ra = strtol(hh->value, &end, 10);
+		/* Clamped: the wait in milliseconds must not overflow, and
+		 * the client timeout bounds it anyway. */
 		if (end != hh->value && !*end && ra >= 0)
-			r->retry_after = ra;
+			r->retry_after = ra > 3600 ? 3600 : ra;
 	}
 }
 

@@ -76,6 +76,7 @@ unit() {
 		*) run_tap "unit/${t##*/}" "$t" ;;
 		esac
 	done
+	run_tap "fuzz/regress" bash tests/fuzz/regress.sh
 	[ "$needs_server" -eq 1 ] || return 0
 	SERVER_DIR=$(mktemp -d /tmp/vaultctl-db.XXXXXX)
 	if ! tests/harness/setup.sh "$SERVER_DIR" >"$LOG/setup.log" 2>&1; then

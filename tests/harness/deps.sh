@@ -4,7 +4,7 @@
 PKGS="build-essential clang pkg-config libmariadb-dev libcurl4-openssl-dev
 libcjson-dev libsodium-dev libreadline-dev libcmocka-dev mariadb-server
 mariadb-client bats mandoc jq curl python3 python3-dotenv python3-yaml zsh
-busybox dash wrk hyperfine fish bc galera-4 rsync"
+busybox dash wrk hyperfine fish bc galera-4 rsync libclang-rt-14-dev"
 # The image ships Node.js and npm outside Debian; take Debian's only
 # where there is none (the two conflict).
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
