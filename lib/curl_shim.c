@@ -20,7 +20,7 @@ static void *handle;
 static void *sym(const char *name)
 {
 	if (!handle)
-		handle = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+		handle = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
 	return handle ? dlsym(handle, name) : NULL;
 }
 
