@@ -318,8 +318,14 @@ static int follow(struct cli *c, struct log *l)
 		if (!stop)
 			rc = poll_once(c, l, &s);
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	/* A one-shot process keeps the handler to its end: a signal that
+	 * comes again while it exits (a second Ctrl-C, or a supervisor that
+	 * repeats it) must not turn the normal end into a death by signal.
+	 * The shell gets its own handlers back. */
+	if (c->shared) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+	}
 	free(s.seq);
 	free(s.at);
 	return rc;
