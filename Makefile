@@ -1,5 +1,5 @@
 # vaultctl - one non-recursive Makefile (DESIGN.md section 8).
-VERSION  = 0.1.0
+# The version lives in lib/vc.h (VC_VERSION).
 CC      ?= cc
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
@@ -19,7 +19,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -Ilib -Icmd/common -DVC_VERSION_STR=\"$(VERSION)\"
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Icmd/common
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -ldl
 ifeq ($(SANITIZE),1)
