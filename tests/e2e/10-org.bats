@@ -154,7 +154,7 @@ long() {   # long N: a name of N characters
 
 	run --separate-stderr vaultctl-org --version
 	[ "$status" -eq 0 ]
-	[ "$output" = "vaultctl-org $(sed -n 's/^VERSION *= *//p' "$REPO/Makefile")" ]
+	[ "$output" = "vaultctl-org $(sed -n 's/^#define VC_VERSION "\(.*\)"$/\1/p' "$REPO/lib/vc.h")" ]
 	run vaultctl-org -V
 	[[ $output == "vaultctl-org 0."* ]]
 
