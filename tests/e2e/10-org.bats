@@ -44,39 +44,6 @@ do_eval() {
 	eval "$1"
 }
 
-# refused CODE PATTERN CMD...: CMD exits CODE, names the problem (PATTERN)
-# on stderr, prints nothing on stdout, and changes no table.
-refused() {
-	local code=$1 pattern=$2 before after
-	shift 2
-	before=$(checksum)
-	run --separate-stderr "$@" </dev/null
-	after=$(checksum)
-	if [ "$status" -ne "$code" ]; then
-		echo "$*: exit $status, expected $code; stderr: $stderr"
-		return 1
-	fi
-	if [[ $stderr != *"$pattern"* ]]; then
-		echo "$*: stderr does not say '$pattern': $stderr"
-		return 1
-	fi
-	if [ -n "$output" ]; then
-		echo "$*: printed on stdout: $output"
-		return 1
-	fi
-	if [ "$before" != "$after" ]; then
-		echo "$*: tables changed:"
-		diff <(echo "$before") <(echo "$after")
-		return 1
-	fi
-}
-
-# ok CMD...: CMD succeeds (stderr shown when it does not).
-ok() {
-	run --separate-stderr "$@"
-	[ "$status" -eq 0 ] || { echo "$*: exit $status: $stderr"; return 1; }
-}
-
 # audited ACTION CMD...: CMD succeeds and writes exactly one audit row,
 # whose action is ACTION.
 audited() {

@@ -39,38 +39,6 @@ checksum() {
 	vc_sql "CHECKSUM TABLE plans, subscriptions, organizations, audit_logs"
 }
 
-# refused CODE PATTERN CMD...: CMD exits CODE, says PATTERN on stderr,
-# prints nothing on stdout and changes no table.
-refused() {
-	local code=$1 pattern=$2 before after
-	shift 2
-	before=$(checksum)
-	run --separate-stderr "$@"
-	after=$(checksum)
-	if [ "$status" -ne "$code" ]; then
-		echo "$*: exit $status, expected $code; stderr: $stderr"
-		return 1
-	fi
-	if [[ $stderr != *"$pattern"* ]]; then
-		echo "$*: stderr does not say '$pattern': $stderr"
-		return 1
-	fi
-	if [ -n "$output" ]; then
-		echo "$*: printed on stdout: $output"
-		return 1
-	fi
-	if [ "$before" != "$after" ]; then
-		echo "$*: tables changed:"
-		diff <(echo "$before") <(echo "$after")
-		return 1
-	fi
-}
-
-ok() {
-	run --separate-stderr "$@"
-	[ "$status" -eq 0 ] || { echo "$*: exit $status: $stderr"; return 1; }
-}
-
 # new_org ORG [PLAN]: an organization owned by $OWNER with a viewer, a
 # member, an admin, and project api with environments prod and dev.
 new_org() {

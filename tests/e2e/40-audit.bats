@@ -50,11 +50,6 @@ setup() {
 	export VAULTCTL_USER=$ADMIN
 }
 
-ok() {
-	run --separate-stderr "$@"
-	[ "$status" -eq 0 ] || { echo "$*: exit $status: $stderr"; return 1; }
-}
-
 # fails CODE PATTERN CMD...: CMD exits CODE and says PATTERN on stderr.
 fails() {
 	local code=$1 pattern=$2

@@ -77,3 +77,38 @@ vc_sql_as() {
 	rm -f "$cnf"
 	return "$rc"
 }
+
+# refused CODE PATTERN CMD...: CMD exits CODE, names the problem (PATTERN)
+# on stderr, prints nothing on stdout, and changes no table: the test file
+# defines `checksum`, the tables it watches.  Standard input is closed, so
+# a confirmation is never answered by accident.
+refused() {
+	local code=$1 pattern=$2 before after
+	shift 2
+	before=$(checksum)
+	run --separate-stderr "$@" </dev/null
+	after=$(checksum)
+	if [ "$status" -ne "$code" ]; then
+		echo "$*: exit $status, expected $code; stderr: $stderr"
+		return 1
+	fi
+	if [[ $stderr != *"$pattern"* ]]; then
+		echo "$*: stderr does not say '$pattern': $stderr"
+		return 1
+	fi
+	if [ -n "$output" ]; then
+		echo "$*: printed on stdout: $output"
+		return 1
+	fi
+	if [ "$before" != "$after" ]; then
+		echo "$*: tables changed:"
+		diff <(echo "$before") <(echo "$after")
+		return 1
+	fi
+}
+
+# ok CMD...: CMD succeeds (stderr shown when it does not).
+ok() {
+	run --separate-stderr "$@"
+	[ "$status" -eq 0 ] || { echo "$*: exit $status: $stderr"; return 1; }
+}
