@@ -7,6 +7,7 @@
 #include "vault_int.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -139,8 +140,23 @@ static int slots_ensure(struct vault *v, size_t n, struct vc_err *e)
 
 int vault_http_open(struct vault *v, struct vc_err *e)
 {
+	(void)e;
+	v->tokens = v->set.burst;
+	v->tokens_at = vault_now_ms();
+	return 0;
+}
+
+static int headers_rebuild(struct vault *v, struct vc_err *e);
+
+/* libcurl is loaded (curl_shim.c) and set up on the first request that
+ * needs it: https, or several requests in flight. */
+static int curl_ready(struct vault *v, struct vc_err *e)
+{
+	if (v->curl_up)
+		return 0;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
-		return vc_err_set(e, VC_EFAIL, "cannot initialise libcurl");
+		return vc_err_set(e, VC_EFAIL, "cannot initialise libcurl "
+				  "(is libcurl4 installed?)");
 	v->global_init = 1;
 	v->multi = curl_multi_init();
 	if (!v->multi)
@@ -150,9 +166,10 @@ int vault_http_open(struct vault *v, struct vc_err *e)
 		if (!v->connect_to)
 			return vc_err_set(e, VC_EFAIL, "out of memory");
 	}
-	v->tokens = v->set.burst;
-	v->tokens_at = vault_now_ms();
-	return slots_ensure(v, 1, e);
+	if (slots_ensure(v, 1, e) < 0 || headers_rebuild(v, e) < 0)
+		return e->code;
+	v->curl_up = 1;
+	return 0;
 }
 
 /* Header lists hold the token: wipe them before curl frees them. */
@@ -165,6 +182,9 @@ static void headers_free(struct curl_slist *l)
 
 void vault_http_close(struct vault *v)
 {
+	vault_h1_close(v);
+	vc_buf_release(&v->token);
+	v->has_token = 0;
 	for (size_t i = 0; i < v->nslots; i++)
 		curl_easy_cleanup(v->slots[i].h);
 	free(v->slots);
@@ -180,6 +200,7 @@ void vault_http_close(struct vault *v)
 	if (v->global_init)
 		curl_global_cleanup();
 	v->global_init = 0;
+	v->curl_up = 0;
 }
 
 static int header_add(struct curl_slist **l, const char *name,
@@ -222,8 +243,9 @@ static struct curl_slist *headers_build(struct vault *v, const char *token,
 	return l;
 }
 
-int vault_http_headers(struct vault *v, const char *token, struct vc_err *e)
+static int headers_rebuild(struct vault *v, struct vc_err *e)
 {
+	const char *token = v->has_token ? v->token.data : NULL;
 	struct curl_slist *h = headers_build(v, token, 0);
 	struct curl_slist *j = headers_build(v, token, 1);
 
@@ -237,6 +259,15 @@ int vault_http_headers(struct vault *v, const char *token, struct vc_err *e)
 	v->hdrs = h;
 	v->hdrs_json = j;
 	return 0;
+}
+
+int vault_http_headers(struct vault *v, const char *token, struct vc_err *e)
+{
+	vc_buf_reset(&v->token);
+	v->has_token = token != NULL;
+	if (token && vc_buf_addstr(&v->token, token) < 0)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	return v->curl_up ? headers_rebuild(v, e) : 0;
 }
 
 void vault_req_init(struct vault_req *r, const char *method)
@@ -256,23 +287,40 @@ void vault_req_release(struct vault_req *r)
 	vc_buf_release(&r->resp);
 }
 
+/* As curl_easy_escape: all but RFC 3986's unreserved characters as %XX.
+ * Not libcurl's own, which would load libcurl for every request. */
+static int url_escape(struct vc_buf *url, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	unsigned char c;
+
+	for (size_t i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~') {
+			if (vc_buf_addch(url, (char)c) < 0)
+				return VC_EFAIL;
+		} else if (vc_buf_addch(url, '%') < 0 ||
+			   vc_buf_addch(url, hex[c >> 4]) < 0 ||
+			   vc_buf_addch(url, hex[c & 15]) < 0) {
+			return VC_EFAIL;
+		}
+	}
+	return 0;
+}
+
 int vault_url_path(struct vault *v, struct vc_buf *url, const char *path)
 {
 	const char *seg = path, *slash;
-	char *esc;
 	size_t n;
-	int rc;
 
+	(void)v;
 	for (;;) {
 		slash = strchr(seg, '/');
 		n = slash ? (size_t)(slash - seg) : strlen(seg);
-		if (n) {
-			esc = curl_easy_escape(v->slots[0].h, seg, (int)n);
-			rc = esc ? vc_buf_addstr(url, esc) : VC_EFAIL;
-			curl_free(esc);
-			if (rc < 0)
-				return VC_EFAIL;
-		}
+		if (url_escape(url, seg, n) < 0)
+			return VC_EFAIL;
 		if (!slash)
 			return 0;
 		if (vc_buf_addch(url, '/') < 0)
@@ -296,12 +344,8 @@ static int64_t rate_wait(struct vault *v, int64_t now)
 	return (int64_t)((1 - v->tokens) * 1000 / v->set.rate) + 1;
 }
 
-static int req_start(struct vault *v, CURL *h, struct vault_req *r,
-		     int64_t now)
+static void attempt_begin(struct vault *v, struct vault_req *r, int64_t now)
 {
-	int has_body = strcmp(r->method, "GET") && strcmp(r->method, "DELETE");
-	int bad;
-
 	if (!r->attempts)
 		r->deadline = now + v->set.timeout_ms;
 	r->attempts++;
@@ -309,6 +353,16 @@ static int req_start(struct vault *v, CURL *h, struct vault_req *r,
 	r->status = 0;
 	r->retry_after = -1;
 	r->curl_msg[0] = '\0';
+	r->cc = CURLE_OK;
+}
+
+static int req_start(struct vault *v, CURL *h, struct vault_req *r,
+		     int64_t now)
+{
+	int has_body = strcmp(r->method, "GET") && strcmp(r->method, "DELETE");
+	int bad;
+
+	attempt_begin(v, r, now);
 	bad = curl_easy_setopt(h, CURLOPT_URL, r->url.data);
 	/* The handle is reused: HTTPGET clears the last request's method. */
 	bad |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
@@ -335,6 +389,30 @@ static int req_start(struct vault *v, CURL *h, struct vault_req *r,
 	return 0;
 }
 
+/* Whether the attempt may have reached vault without its answer coming
+ * back: then the write may have happened. */
+static void req_settle(struct vault_req *r)
+{
+	switch (r->cc) {
+	case CURLE_OK:
+		/* A gateway in front of vault gave up waiting for it. */
+		if (r->status == 502 || r->status == 504)
+			r->lost = 1;
+		return;
+	/* Sent, or partly: vault may have done it. */
+	case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE: case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
+	case CURLE_WEIRD_SERVER_REPLY:
+		r->lost = 1;
+		r->status = 0;
+		return;
+	default:
+		r->status = 0;
+		return;
+	}
+}
+
 static void req_answer(struct vault_req *r, CURL *h, CURLcode cc)
 {
 	struct curl_header *hh;
@@ -343,23 +421,11 @@ static void req_answer(struct vault_req *r, CURL *h, CURLcode cc)
 
 	r->cc = cc;
 	r->status = 0;
-	switch (cc) {
-	case CURLE_OK:
-		break;
-	/* Sent, or partly: vault may have done it. */
-	case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE: case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
-	case CURLE_WEIRD_SERVER_REPLY:
-		r->lost = 1;
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	req_settle(r);
+	if (cc != CURLE_OK)
 		return;
-	default:
-		return;
-	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-	/* A gateway in front of vault gave up waiting for it. */
-	if (r->status == 502 || r->status == 504)
-		r->lost = 1;
 	if (curl_easy_header(h, "Retry-After", 0, CURLH_HEADER, -1, &hh) ==
 	    CURLHE_OK) {
 		ra = strtol(hh->value, &end, 10);
@@ -615,8 +681,8 @@ static int batch_abort(struct batch *b, CURLMcode mc, struct vc_err *e)
 	return vc_err_set(e, VC_EFAIL, "libcurl: %s", curl_multi_strerror(mc));
 }
 
-int vault_exec(struct vault *v, struct vault_req *reqs, size_t n, int conc,
-	       struct vc_err *e)
+static int exec_curl(struct vault *v, struct vault_req *reqs, size_t n,
+		     int conc, struct vc_err *e)
 {
 	struct batch b = { .v = v, .r = reqs, .n = n };
 	size_t before;
@@ -625,7 +691,7 @@ int vault_exec(struct vault *v, struct vault_req *reqs, size_t n, int conc,
 	int running;
 
 	b.conc = conc < 1 ? 1 : (size_t)conc < n ? (size_t)conc : n;
-	if (slots_ensure(v, b.conc, e) < 0)
+	if (curl_ready(v, e) < 0 || slots_ensure(v, b.conc, e) < 0)
 		return e->code;
 	curl_multi_setopt(v->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)b.conc);
 	curl_multi_setopt(v->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)b.conc);
@@ -650,6 +716,58 @@ int vault_exec(struct vault *v, struct vault_req *reqs, size_t n, int conc,
 		return b.err.code;
 	}
 	return 0;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int exec_curl(struct vault *v, struct vault_req *reqs, size_t n,
+		     int conc, struct vc_err *e);
+
+/* One request over vault_h1.c, with the retries and rate limit of the
+ * batch engine below. */
+static int exec_h1(struct vault *v, struct vault_req *r, struct vc_err *e)
+{
+	struct batch b = { .v = v, .r = r, .n = 1, .conc = 1 };
+	int64_t now, wait;
+
+	r->state = REQ_PENDING;
+	r->attempts = 0;
+	r->rc = 0;
+	for (;;) {
+		now = vault_now_ms();
+		wait = r->attempts && r->not_before > now ?
+		       r->not_before - now : rate_wait(v, now);
+		if (wait > 0) {
+			sleep_ms(wait);
+			continue;
+		}
+		if (v->set.rate > 0)
+			v->tokens -= 1;
+		attempt_begin(v, r, now);
+		if (vault_h1_attempt(v, r) > 0)
+			return exec_curl(v, r, 1, 1, e);
+		req_settle(r);
+		if (!req_requeue(&b, r, vault_now_ms()))
+			break;
+	}
+	r->state = REQ_DONE;
+	r->rc = r->cc != CURLE_OK ? transfer_err(v, r) : 0;
+	return 0;
+}
+
+int vault_exec(struct vault *v, struct vault_req *reqs, size_t n, int conc,
+	       struct vc_err *e)
+{
+	if (n == 1 && vault_h1_usable(v))
+		return exec_h1(v, reqs, e);
+	return exec_curl(v, reqs, n, conc, e);
 }
 
 int vault_exec1(struct vault *v, struct vault_req *r, struct vc_err *e)

@@ -48,6 +48,11 @@ struct vault {
 	double tokens;                  /* rate limiter bucket */
 	int64_t tokens_at;
 	int global_init;
+	int curl_up;                    /* libcurl loaded and set up */
+	struct vc_buf token;            /* secret; for both transports */
+	int has_token;
+	int h1_fd;                      /* vault_h1.c's kept-alive socket */
+	char h1_authority[256];         /* where h1_fd goes */
 };
 
 /* One HTTP exchange and what became of it. */
@@ -80,6 +85,17 @@ int vault_token_find(struct vc_buf *tok, const struct vc_vault_conf *conf,
 /* Reads a small file, whitespace trimmed, into a secret buffer. */
 int vault_read_trimmed(struct vc_buf *out, const char *path, const char *what,
 		       struct vc_err *e);
+
+/* vault_h1.c */
+/* Whether the built-in HTTP/1.1 client can carry single requests to this
+ * vault: http:// and unix:// addresses. */
+int vault_h1_usable(const struct vault *v);
+/* One attempt of r up to r->deadline: fills r->cc (CURLE_OK when an HTTP
+ * answer came), r->curl_msg, r->status, r->retry_after and r->resp.
+ * Returns 1 when only libcurl can carry it (the URL is not plain http://,
+ * or vault redirected to https): the caller sends it again that way. */
+int vault_h1_attempt(struct vault *v, struct vault_req *r);
+void vault_h1_close(struct vault *v);
 
 /* vault_http.c */
 int64_t vault_now_ms(void);

@@ -165,3 +165,33 @@ unchanged_after_fail() {
 	vaultctl-secret -q purge "$ENV/A" --yes
 	store_gone "$ENV/A"
 }
+
+# One request goes over the built-in HTTP/1.1 client (lib/vault_h1.c);
+# libcurl is loaded only for several requests in flight or for https.
+# The real binary, not a valgrind wrapper: LD_DEBUG is about its loader.
+@test "VAULT_ADDR=unix:///path works; a single request loads no libcurl, a bulk export does" {
+	local sock=$VC_TEST_DIR/vault.sock pf=$VC_TEST_DIR/emu-unix.port pid
+	local bin=$REPO/bin/vaultctl-secret
+	s_here 10
+	/usr/bin/python3 "$REPO/tests/vault/emulator.py" --listen "unix:$sock" \
+		--port-file "$pf" --token "$VAULT_TOKEN" \
+		>"$VC_TEST_DIR/emu-unix.out" 2>&1 3>&- &
+	pid=$!
+	for _ in $(seq 100); do [[ -s $pf ]] && break; sleep 0.05; done
+	export VAULT_ADDR=unix://$sock
+	s_put "$ENV/U1" 'over a unix socket'
+	s_put "$ENV/U2" 'second'
+	run -0 vaultctl-secret get "$ENV/U1"
+	[ "$output" == 'over a unix socket' ]
+	run -0 vaultctl-secret export "$ENV" --format json
+	[ "$(jq -r .U2 <<<"$output")" == second ]
+	LD_DEBUG=libs "$bin" get "$ENV/U1" 2>"$BATS_TEST_TMPDIR/ld" >/dev/null
+	grep -q 'libmariadb' "$BATS_TEST_TMPDIR/ld"
+	[ "$(grep -c 'libcurl' "$BATS_TEST_TMPDIR/ld")" == 0 ]
+	LD_DEBUG=libs "$bin" export "$ENV" 2>"$BATS_TEST_TMPDIR/ld" >/dev/null
+	grep -q 'libcurl' "$BATS_TEST_TMPDIR/ld"
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	run -7 vaultctl-secret get "$ENV/U1"
+	[[ $output == *"vault unreachable at unix://$sock"* ]]
+}

@@ -153,7 +153,7 @@ refused_at() {
 		--skip-existing --dry-run
 	grep -qE '^add +NEW$' <<<"$output"
 	grep -qE '^unchanged +OLD' <<<"$output"
-	! grep -qE '^change' <<<"$output"
+	[ "$(grep -cE '^change' <<<"$output")" == 0 ]
 	[ "$(x_checksum)" == "$before" ]
 }
 
@@ -215,7 +215,7 @@ refused_at() {
 	before=$(vc_sql "CHECKSUM TABLE secret_metadata, vc_values, subscriptions EXTENDED")
 	run -5 vaultctl-secret import "$ENV" --file "$BATS_TEST_TMPDIR/five.env" --dry-run
 	[[ $output == *quota* ]]
-	! grep -qE '^(add|change|unchanged) ' <<<"$output"
+	[ "$(grep -cE '^(add|change|unchanged) ' <<<"$output")" == 0 ]
 	[ "$(vc_sql "CHECKSUM TABLE secret_metadata, vc_values, subscriptions EXTENDED")" == "$before" ]
 	before=$(x_checksum)
 	# Two in place, three more: still too many, still nothing.

@@ -19,12 +19,15 @@ Control API (no token, never counted as Vault requests or client connections):
   POST   /_emulator/fault    {"match": regex, "count": 1, "status": S,
                               "retry_after": secs, "errors": [...],
                               "headers": {...}, "body": <json>,
-                              "drop": true, "delay_ms": D}  -> {"id": n}
+                              "drop": true, "delay_ms": D,
+                              "truncate": N}  -> {"id": n}
          The regex is searched in "METHOD /v1/path?query" (raw request target).
          Faults are consumed in registration order by matching requests.
          delay_ms alone: sleep then handle normally.  drop: close the socket
          with no response.  status: answer with that status and
          {"errors": errors or []} (or "body" verbatim), plus Retry-After.
+         truncate: handle normally, but send only the head and the first N
+         bytes of the body, then close (a connection lost mid-answer).
   GET    /_emulator/faults   pending faults
   DELETE /_emulator/faults   clear pending faults
   GET    /_emulator/stats    {"requests", "connections", "open_connections",
@@ -37,8 +40,12 @@ Control API (no token, never counted as Vault requests or client connections):
                              startup seal state, KV config and token set.
   POST   /_emulator/seal     {"sealed": bool}
   POST   /_emulator/config   {"max_versions", "cas_required",
-                              "delete_version_after", "tokens": [..]}
-                             (mount config of every KV mount; tokens are added)
+                              "delete_version_after", "tokens": [..],
+                              "chunked": bool}
+                             (mount config of every KV mount; tokens are added;
+                             chunked: answer bodies with Transfer-Encoding:
+                             chunked in 2 KiB chunks, as Go's net/http does
+                             for a body it cannot size in advance)
   GET    /_emulator/requests recent /v1 requests: method, path, status,
                              connection id, request headers (never bodies)
   GET    /_emulator/dump     every KV key with its versions and data
@@ -303,6 +310,7 @@ class State:
             self.config = {m: {"max_versions": 0, "cas_required": False,
                                "dva": 0} for m in self.mounts}
             self.faults = []
+            self.chunked = False
             self.requests = 0
             self.connections = 0
             self.max_open = self.open_connections
@@ -527,8 +535,10 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     # ------------------------------------------------------------ I/O
-    def respond(self, status, body=None, headers=None):
-        """Send one complete response with Content-Length."""
+    def respond(self, status, body=None, headers=None, truncate=None):
+        """Send one complete response with Content-Length, or chunked when
+        so configured; with truncate=N only the head and N body bytes, then
+        the connection closes."""
         if body is None or status == 204 or status == 304:
             payload = b""
         elif isinstance(body, (bytes, bytearray)):
@@ -550,13 +560,28 @@ class Handler(BaseHTTPRequestHandler):
         send_body = payload
         if self.command == "HEAD":
             send_body = b""
-        lines.append("Content-Length: %d" % len(send_body))
-        if self.close_connection:
+        chunked = (self.state.chunked and send_body
+                   and not (status == 204 or status == 304))
+        if chunked:
+            lines.append("Transfer-Encoding: chunked")
+            step = 2048
+            send_body = b"".join(b"%x\r\n%s\r\n" % (len(send_body[i:i + step]),
+                                                     send_body[i:i + step])
+                                 for i in range(0, len(send_body), step)) + b"0\r\n\r\n"
+        else:
+            lines.append("Content-Length: %d" % len(send_body))
+        if truncate is not None:
+            self.close_connection = True
+            send_body = send_body[:max(0, min(int(truncate), len(send_body) - 1))]
+        if self.close_connection and truncate is None:
             lines.append("Connection: close")
         data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + send_body
-        self.status_sent = status
+        self.status_sent = status if truncate is None else "%d-truncated" % status
         try:
             self.wfile.write(data)
+            if truncate is not None:
+                self.wfile.flush()
+                self.request.shutdown(socket.SHUT_RDWR)
         except OSError:
             self.close_connection = True
 
@@ -699,7 +724,8 @@ class Handler(BaseHTTPRequestHandler):
                     self.respond(int(fault["status"]), fbody, hdrs)
                     return
             status, rbody, rheaders = self.vault(method, path[len("/v1/"):], query, body)
-            self.respond(status, rbody, rheaders)
+            cut = fault.get("truncate") if fault is not None else None
+            self.respond(status, rbody, rheaders, truncate=cut)
         except HTTPError as e:
             self.respond(e.status, e.body, e.headers)
         finally:
@@ -733,11 +759,15 @@ class Handler(BaseHTTPRequestHandler):
             spec = {"match": req.get("match", ""), "regex": rx, "count": count,
                     "remaining": count}
             for k in ("status", "retry_after", "errors", "drop", "delay_ms",
-                      "headers", "body"):
+                      "headers", "body", "truncate"):
                 if k in req:
                     spec[k] = req[k]
-            if not any(k in spec for k in ("status", "drop", "delay_ms")):
-                raise HTTPError(400, errors("fault needs status, drop or delay_ms"))
+            if not any(k in spec for k in ("status", "drop", "delay_ms", "truncate")):
+                raise HTTPError(400, errors("fault needs status, drop, delay_ms or truncate"))
+            if "truncate" in spec and (not isinstance(spec["truncate"], int)
+                                       or isinstance(spec["truncate"], bool)
+                                       or spec["truncate"] < 0):
+                raise HTTPError(400, errors("truncate wants a byte count >= 0"))
             with st.lock:
                 fid = st.add_fault(spec)
             self.respond(200, {"id": fid})
@@ -792,6 +822,8 @@ class Handler(BaseHTTPRequestHandler):
                             raise HTTPError(400, errors(str(e)))
                     for t in req.get("tokens") or []:
                         st.add_static_token(str(t))
+                    if "chunked" in req:
+                        st.chunked = bool(req["chunked"])
                 self.respond(204)
                 return
             if method == "GET":

@@ -308,6 +308,19 @@ ctl POST fault '{"match":"app/api","delay_ms":600}' >/dev/null
 t=$(curl -s -o "$TMP/body" -w '%{http_code} %{time_total}' -H "X-Vault-Token: $TOK" "$V/secret/data/app/api")
 CODE=${t%% *}
 ok "fault delay_ms 600 then normal answer ($t)" bash -c "[ ${t%% *} = 200 ] && awk 'BEGIN{exit !(${t##* } >= 0.55)}'"
+ctl POST fault '{"match":"app/api","truncate":5}' >/dev/null
+curl -s -o /dev/null -H "X-Vault-Token: $TOK" "$V/secret/data/app/api"; rc=$?
+ok "fault truncate: answer cut short (curl rc=$rc)" test "$rc" = 18
+CODE=$(ctl POST fault '{"match":"x","truncate":-1}')
+ok "fault truncate -1: 400" is 400
+ctl POST config '{"chunked":true}' >/dev/null
+curl -s -D "$TMP/hdr" -o "$TMP/body" -H "X-Vault-Token: $TOK" "$V/secret/data/app/api"
+ok "chunked: Transfer-Encoding chunked, no Content-Length, body whole" \
+    bash -c "grep -qi '^Transfer-Encoding: chunked' '$TMP/hdr' && ! grep -qi '^Content-Length' '$TMP/hdr' && jq -e '.data.metadata.version >= 1' '$TMP/body' >/dev/null"
+ctl POST fault '{"match":"app/api","truncate":30}' >/dev/null
+curl -s -o /dev/null -H "X-Vault-Token: $TOK" "$V/secret/data/app/api"; rc=$?
+ok "chunked + truncate: curl sees the cut (rc=$rc)" test "$rc" = 18
+ctl POST config '{"chunked":false}' >/dev/null
 
 # ---------------------------------------------------------------- stats / reset
 CODE=$(ctl POST reset)
