@@ -175,6 +175,8 @@ static int curl_ready(struct vault *v, struct vc_err *e)
 /* Header lists hold the token: wipe them before curl frees them. */
 static void headers_free(struct curl_slist *l)
 {
+	if (!l)         /* nothing to free: do not load libcurl for it */
+		return;
 	for (struct curl_slist *p = l; p; p = p->next)
 		sodium_memzero(p->data, strlen(p->data));
 	curl_slist_free_all(l);
@@ -195,7 +197,8 @@ void vault_http_close(struct vault *v)
 	v->multi = NULL;
 	headers_free(v->hdrs);
 	headers_free(v->hdrs_json);
-	curl_slist_free_all(v->connect_to);
+	if (v->connect_to)
+		curl_slist_free_all(v->connect_to);
 	v->hdrs = v->hdrs_json = v->connect_to = NULL;
 	if (v->global_init)
 		curl_global_cleanup();
