@@ -133,17 +133,14 @@ static int insert_rows(struct vc_session *s, struct vc_db *db,
 		       const struct vc_audit_ev *ev, size_t n,
 		       const char *ts, struct row *rows, struct vc_err *e)
 {
-	struct vc_buf sql = VC_BUF_INIT;
 	struct vc_param *p = calloc(n * AUDIT_COLS, sizeof(*p));
 	const char *user = s->have_user ? s->user.id : NULL;
 	const char *ip = s->ip[0] ? s->ip : NULL;
-	int rc = p ? 0 : VC_EFAIL;
+	int rc;
 
-	vc_buf_addstr(&sql, "INSERT INTO audit_logs (id, user_id, "
-		      "organization_id, action, resource_type, resource_id, "
-		      "timestamp, ip_address, user_agent, details, prev_hash, "
-		      "row_hash) VALUES ");
-	for (size_t i = 0; rc == 0 && i < n; i++) {
+	if (!p)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
 		const char *v[10] = { rows[i].id, user, ev[i].org_id,
 				      ev[i].action, ev[i].rtype, ev[i].rid, ts,
 				      ip, s->user_agent, ev[i].details };
@@ -155,15 +152,13 @@ static int insert_rows(struct vc_session *s, struct vc_db *db,
 		}
 		q[10] = (struct vc_param){ 'b', rows[i].prev, 32, 0 };
 		q[11] = (struct vc_param){ 'b', rows[i].hash, 32, 0 };
-		rc = vc_buf_addstr(&sql, i ? ",(?,?,?,?,?,?,?,?,?,?,?,?)"
-					   : "(?,?,?,?,?,?,?,?,?,?,?,?)");
 	}
-	if (rc == 0)
-		rc = vc_db_execv(db, NULL, e, sql.data, p, n * AUDIT_COLS);
-	else
-		vc_err_set(e, VC_EFAIL, "out of memory");
+	rc = vc_db_insert_rows(db, e, "INSERT INTO audit_logs (id, user_id, "
+			       "organization_id, action, resource_type, "
+			       "resource_id, timestamp, ip_address, user_agent, "
+			       "details, prev_hash, row_hash) VALUES ",
+			       "(?,?,?,?,?,?,?,?,?,?,?,?)", p, AUDIT_COLS, n);
 	free(p);
-	vc_buf_release(&sql);
 	return rc;
 }
 

@@ -344,6 +344,118 @@ int vc_db_execv(struct vc_db *db, unsigned long long *affected,
 	return 0;
 }
 
+/* Column-wise arrays for a bulk execute: per column, the values' pointers
+ * (or integers), lengths and NULL indicators of every row. */
+struct bulk_col {
+	const void **ptr;
+	long long *ints;
+	unsigned long *lens;
+	char *ind;
+};
+
+static int bulk_bind(MYSQL_BIND *b, struct bulk_col *c,
+		     const struct vc_param *p, size_t cols, size_t rows)
+{
+	for (size_t k = 0; k < cols; k++) {
+		int num = p[k].type == 'i' || p[k].type == 'l';
+
+		c[k].ptr = calloc(rows, sizeof(*c[k].ptr));
+		c[k].ints = calloc(rows, sizeof(*c[k].ints));
+		c[k].lens = calloc(rows, sizeof(*c[k].lens));
+		c[k].ind = calloc(rows, 1);
+		if (!c[k].ptr || !c[k].ints || !c[k].lens || !c[k].ind)
+			return -1;
+		for (size_t i = 0; i < rows; i++) {
+			const struct vc_param *q = &p[i * cols + k];
+
+			c[k].ptr[i] = q->p;
+			c[k].ints[i] = q->i;
+			c[k].lens[i] = (unsigned long)q->len;
+			c[k].ind[i] = !num && !q->p ? STMT_INDICATOR_NULL :
+						      STMT_INDICATOR_NONE;
+		}
+		memset(&b[k], 0, sizeof(b[k]));
+		b[k].buffer_type = num ? MYSQL_TYPE_LONGLONG :
+			p[k].type == 'b' ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+		b[k].buffer = num ? (void *)c[k].ints : (void *)c[k].ptr;
+		b[k].length = num ? NULL : c[k].lens;
+		b[k].u.indicator = c[k].ind;
+	}
+	return 0;
+}
+
+static int bulk_run(struct vc_db *db, struct vc_err *e, const char *sql,
+		    const struct vc_param *p, size_t cols, size_t rows)
+{
+	MYSQL_BIND *b = calloc(cols, sizeof(*b));
+	struct bulk_col *c = calloc(cols, sizeof(*c));
+	unsigned int size = (unsigned int)rows;
+	MYSQL_STMT *st = NULL;
+	int rc = 0;
+
+	if (!b || !c || bulk_bind(b, c, p, cols, rows) < 0)
+		rc = vc_err_set(e, VC_EFAIL, "out of memory");
+	else if (!(st = mysql_stmt_init(db->m)))
+		rc = db_fail(db, mysql_errno(db->m), mysql_error(db->m), e);
+	else if (mysql_stmt_prepare(st, sql, strlen(sql)) ||
+		 mysql_stmt_param_count(st) != cols ||
+		 mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) ||
+		 mysql_stmt_bind_param(st, b) || mysql_stmt_execute(st))
+		rc = stmt_fail(db, st, e);
+	if (st)
+		mysql_stmt_close(st);
+	for (size_t k = 0; c && k < cols; k++) {
+		free(c[k].ptr);
+		free(c[k].ints);
+		free(c[k].lens);
+		free(c[k].ind);
+	}
+	free(c);
+	free(b);
+	return rc;
+}
+
+static int bulk_supported(struct vc_db *db)
+{
+	unsigned long long caps = 0;
+
+	if (mariadb_get_infov(db->m, MARIADB_CONNECTION_SERVER_CAPABILITIES,
+			      &caps) || (caps & CLIENT_MYSQL))
+		return 0;
+	caps = 0;
+	mariadb_get_infov(db->m, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES,
+			  &caps);
+	return (caps & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
+}
+
+int vc_db_insert_rows(struct vc_db *db, struct vc_err *e, const char *head,
+		      const char *row, const struct vc_param *p, size_t cols,
+		      size_t rows)
+{
+	struct vc_buf sql;
+	int rc = 0;
+
+	if (!rows)
+		return 0;
+	vc_buf_init(&sql, 0);
+	if (vc_buf_addstr(&sql, head) < 0 || vc_buf_addstr(&sql, row) < 0)
+		rc = VC_EFAIL;
+	if (!rc && rows > 1 && bulk_supported(db)) {
+		rc = bulk_run(db, e, sql.data, p, cols, rows);
+		vc_buf_release(&sql);
+		return rc;
+	}
+	for (size_t i = 1; !rc && i < rows; i++)
+		if (vc_buf_addch(&sql, ',') < 0 || vc_buf_addstr(&sql, row) < 0)
+			rc = VC_EFAIL;
+	if (rc)
+		rc = vc_err_set(e, VC_EFAIL, "out of memory");
+	else
+		rc = vc_db_execv(db, NULL, e, sql.data, p, cols * rows);
+	vc_buf_release(&sql);
+	return rc;
+}
+
 int vc_db_exec(struct vc_db *db, unsigned long long *affected,
 	       struct vc_err *e, const char *sql, const char *types, ...)
 {

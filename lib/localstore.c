@@ -27,6 +27,7 @@
 #define DEFAULT_MAX_VERSIONS 10      /* Vault's, for max_versions 0 */
 #define TX_ATTEMPTS 4
 #define BATCH_MAX 200                /* items per get_many statement */
+#define PATH_MAX_BYTES 3000          /* vc_values.path VARBINARY(3000) */
 
 struct local {
 	struct vc_store base;
@@ -609,12 +610,121 @@ static int batch_run(struct local *s, struct vc_store_item *items, size_t n,
 	return rc;
 }
 
+/* ---- get_many of a whole folder ---- */
+
+/* An export reads the current value of every secret of one environment:
+ * one range scan over the folder costs the server about half of the same
+ * rows looked up one by one from a derived table. */
+#define FOLDER_MIN 32
+
+struct by_path {
+	const char *path;
+	size_t i;
+};
+
+static int by_path_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct by_path *)a)->path,
+		      ((const struct by_path *)b)->path);
+}
+
+/* The length of the folder ("…/secrets/") that every item's path is
+ * directly in, each item asking for the current version; 0 if none. */
+static size_t folder_of(const struct vc_store_item *items, size_t n)
+{
+	const char *p0 = n >= FOLDER_MIN ? items[0].path : NULL;
+	const char *slash = p0 ? strrchr(p0, '/') : NULL;
+	size_t len = slash ? (size_t)(slash - p0) + 1 : 0;
+
+	for (size_t i = 0; len && i < n; i++)
+		if (!items[i].path || items[i].version ||
+		    strncmp(items[i].path, p0, len) ||
+		    strchr(items[i].path + len, '/'))
+			len = 0;
+	return len;
+}
+
+/* Fills every item whose path is the row's (an item may be asked twice). */
+static int folder_row(struct local *s, MYSQL_STMT *st,
+		      const struct batch_row *r, const char *path,
+		      const struct by_path *sorted, size_t n,
+		      struct vc_store_item *items, struct vc_buf *ct,
+		      struct vc_err *e)
+{
+	struct by_path key = { path, 0 };
+	size_t lo = 0, hi = n, mid;
+	int rc = 0;
+
+	while (lo < hi) {       /* the first entry not below path */
+		mid = lo + (hi - lo) / 2;
+		if (by_path_cmp(&sorted[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; rc == 0 && lo < n && !strcmp(sorted[lo].path, path); lo++)
+		rc = item_fill(s, st, r, ct, &items[sorted[lo].i], e);
+	return rc;
+}
+
+static int folder_run(struct local *s, struct vc_store_item *items, size_t n,
+		      size_t len, struct vc_err *e)
+{
+	static const char sql[] = "SELECT k.path, v.version, v.nonce,"
+		" v.ciphertext, v.deleted_at IS NOT NULL, v.destroyed"
+		" FROM vc_value_keys k JOIN vc_values v ON v.path = k.path"
+		" AND v.version = k.current_version"
+		" WHERE k.path >= ? AND k.path < ?";
+	struct by_path *sorted = calloc(n, sizeof(*sorted));
+	char *lo = strndup(items[0].path, len), *hi = strndup(lo, len);
+	char path[PATH_MAX_BYTES + 1];
+	unsigned long path_len = 0;
+	struct vc_buf ct = VC_BUF_INIT;
+	struct batch_row r;
+	MYSQL_BIND par[2];
+	MYSQL_STMT *st = NULL;
+	int rc = sorted && lo && hi ? 0 : oom(e);
+
+	for (size_t i = 0; i < n; i++) {
+		item_start(&items[i]);
+		if (sorted)
+			sorted[i] = (struct by_path){ items[i].path, i };
+	}
+	if (rc == 0) {
+		qsort(sorted, n, sizeof(*sorted), by_path_cmp);
+		hi[len - 1] = '/' + 1;  /* just past every "folder/..." */
+		bind_path(&par[0], lo);
+		bind_path(&par[1], hi);
+		memset(&r, 0, sizeof(r));
+		batch_row_bind(&r);
+		bind_bytes(&r.res[0], path, sizeof(path) - 1, &path_len);
+		rc = stmt_run(s, sql, par, r.res, &st, e);
+	}
+	while (rc == 0 && (rc = stmt_next(s, st, e)) == 1) {
+		rc = 0;
+		if (path_len >= sizeof(path))
+			continue;       /* longer than any path we write */
+		path[path_len] = '\0';
+		rc = folder_row(s, st, &r, path, sorted, n, items, &ct, e);
+	}
+	if (st)
+		mysql_stmt_close(st);
+	vc_buf_release(&ct);
+	free(sorted);
+	free(lo);
+	free(hi);
+	return rc < 0 ? rc : 0;
+}
+
 static int local_get_many(struct vc_store *st, struct vc_store_item *items,
 			  size_t n, int concurrency, struct vc_err *e)
 {
+	size_t folder = folder_of(items, n);
 	int rc = 0;
 
 	(void)concurrency;   /* one statement per batch: nothing to overlap */
+	if (folder)
+		return folder_run(local_of(st), items, n, folder, e);
 	for (size_t i = 0; i < n && rc == 0; i += BATCH_MAX)
 		rc = batch_run(local_of(st), items + i,
 			       n - i < BATCH_MAX ? n - i : BATCH_MAX, e);

@@ -406,6 +406,51 @@ static void test_get_many(void **state)
 	}
 }
 
+/* Every current value of one folder, as an export asks (the local store
+ * reads the folder in one range scan): deleted, destroyed, never written,
+ * asked twice, and neighbours that were not asked for. */
+static void test_get_many_folder(void **state)
+{
+	enum { N = 60 };
+	struct vc_store_item items[N];
+	char paths[N][256], v[32];
+	struct vc_err e;
+
+	(void)state;
+	memset(items, 0, sizeof(items));
+	put_ok(P("gmf/sub/x"), "not asked", -1, 1);
+	put_ok(P("gmf0"), "not asked", -1, 1);
+	put_ok(P("gmf.x"), "not asked", -1, 1);
+	for (size_t i = 0; i < N; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "%s",
+			 P("gmf/s%02zu", i == 25 ? (size_t)24 : i));
+		items[i].path = paths[i];
+		snprintf(v, sizeof(v), "value-%zu", i == 25 ? (size_t)24 : i);
+		if (i != 13 && i != 25)
+			put_ok(paths[i], v, -1, 1);
+	}
+	call_ok(OPS->del(store, paths[7], NULL, 0, &e), &e, "del");
+	call_ok(OPS->destroy(store, paths[30], (int[]){ 1 }, 1, &e), &e,
+		"destroy");
+	call_ok(OPS->get_many(store, items, N, 4, &e), &e, "get_many");
+	for (size_t i = 0; i < N; i++) {
+		if (i == 7 || i == 13 || i == 30) {
+			assert_int_equal(items[i].rc, VC_ENOTFOUND);
+			assert_int_equal(items[i].got.deleted, i == 7);
+			assert_int_equal(items[i].got.destroyed, i == 30);
+			assert_int_equal(items[i].value.len, 0);
+			continue;
+		}
+		if (items[i].rc)
+			fail_msg("item %zu: %s", i, items[i].err.msg);
+		snprintf(v, sizeof(v), "value-%zu", i == 25 ? (size_t)24 : i);
+		assert_int_equal(items[i].value.len, strlen(v));
+		assert_memory_equal(items[i].value.data, v, strlen(v));
+		assert_int_equal(items[i].got.version, 1);
+		vc_buf_release(&items[i].value);
+	}
+}
+
 static void test_meta_versions(void **state)
 {
 	struct vc_store_meta m;
@@ -685,6 +730,7 @@ int main(void)
 		cmocka_unit_test(test_list_wildcards_are_literal),
 		cmocka_unit_test(test_delete_all),
 		cmocka_unit_test(test_get_many),
+		cmocka_unit_test(test_get_many_folder),
 		cmocka_unit_test(test_meta_versions),
 		cmocka_unit_test(test_old_versions_pruned),
 		cmocka_unit_test(test_cleanup),
