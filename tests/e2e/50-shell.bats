@@ -75,8 +75,8 @@ teardown_file() { vc_server_stop; }
 	[ "$(stat -c %a "$h")" = 600 ]
 	grep -qx 'org list' "$h"
 	grep -qx 'plan list' "$h"
-	! grep -q 'secret set' "$h"
-	! grep -q 'rotate' "$h"
+	[ "$(grep -cE 'secret set' "$h")" == 0 ]
+	[ "$(grep -cE 'rotate' "$h")" == 0 ]
 }
 
 @test "shell: a value is never read from the shell's own input" {
