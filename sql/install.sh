@@ -202,8 +202,8 @@ config_out=$config_dir/$(basename "$config_out")
 
 # --- the existing configuration, if any ------------------------------------
 
-declare -A old_vc=() old_pw=()
-old_vc_extra=() old_other=()
+declare -A old_vc=() old_pw=() old_group_extra=()
+old_vc_extra=() old_other=() old_client_extra=()
 old_body=""
 if [[ -e $config_out ]]; then
 	[[ -r $config_out ]] || die "cannot read $config_out"
@@ -239,9 +239,25 @@ if [[ -e $config_out ]]; then
 			fi
 			;;
 		vaultctl-metadata | vaultctl-values | vaultctl-admin | vaultctl-monitoring)
-			[[ $key == password ]] && old_pw[${group_account[$group]}]=$value
+			# user and password are ours; the user's other lines (an
+			# init-command for one account, say) stay.
+			case $key in
+			password) old_pw[${group_account[$group]}]=$value ;;
+			user) ;;
+			*) [[ -z $t ]] || old_group_extra[$group]+=$line$'\n' ;;
+			esac
 			;;
-		client | "") ;;
+		client)
+			# Where to connect comes from ADMIN.cnf again; any other line
+			# (init-command = SET SESSION wsrep_sync_wait = 1, say) is the
+			# user's and stays.
+			bare=$(trim "${t%%=*}")
+			case ${bare//_/-} in
+			"" | socket | host | port | protocol | ssl | ssl-* | tls-* | user | password) ;;
+			*) old_client_extra+=("$line") ;;
+			esac
+			;;
+		"") ;;
 		*) old_other+=("$line") ;;
 		esac
 	done <"$config_out"
@@ -409,6 +425,7 @@ new_body=$(
 			printf '%s\n' "$key"
 		fi
 	done
+	((${#old_client_extra[@]} == 0)) || printf '%s\n' "${old_client_extra[@]}"
 	printf '[vaultctl]\n'
 	printf 'database = %s\n' "$database"
 	printf 'backend = %s\n' "$backend"
@@ -420,6 +437,7 @@ new_body=$(
 	for group in "${group_order[@]}"; do
 		acct=${group_account[$group]}
 		printf '[%s]\nuser = %s\npassword = %s\n' "$group" "$acct" "$(cnf_quote "${password[$acct]}")"
+		[[ -z ${old_group_extra[$group]:-} ]] || printf '%s' "${old_group_extra[$group]}"
 	done
 	((${#old_other[@]} == 0)) || printf '%s\n' "${old_other[@]}"
 )

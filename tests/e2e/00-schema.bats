@@ -599,10 +599,14 @@ logical/abc/sub/bar" ]
 	[ "$status" -eq 0 ]
 }
 
-@test "re-run: extra [vaultctl] lines kept, backend switch, new env password applied" {
+@test "re-run: extra [vaultctl], [client] and account lines kept, backend switch, new env password applied" {
 	local cnf=$VC_TEST_DIR/vault-backend.cnf old_values old_admin
 	cp "$VAULTCTL_CONFIG" "$cnf"
 	sed -i '/^max_value_size/a default_user = admin@example.com\n# my note\nauthenticate = password' "$cnf"
+	# A Galera user's settings: read-your-writes for every account, and a
+	# statement limit for one of them.
+	sed -i -e '/^\[client\]/a init-command = SET SESSION wsrep_sync_wait = 1' \
+		-e '/^\[vaultctl-metadata\]/a init_command = SET SESSION max_statement_time = 30' "$cnf"
 	old_values=$(vc_cnf_group "$cnf" vaultctl-values)
 	old_admin=$(vc_cnf_group "$cnf" vaultctl-admin)
 
@@ -623,6 +627,9 @@ default_user = admin@example.com
 authenticate = password" ]
 	[ "$(vc_cnf_group "$cnf" vaultctl-values)" = "$old_values" ]
 	[ "$(vc_cnf_group "$cnf" vaultctl-admin)" = "$old_admin" ]
+	[ "$(vc_cnf_group "$cnf" client | grep -c '^init-command = SET SESSION wsrep_sync_wait = 1$')" = 1 ]
+	vc_cnf_group "$cnf" client | grep -q '^socket = '
+	[ "$(vc_cnf_group "$cnf" vaultctl-metadata | sed 1,2d)" = "init_command = SET SESSION max_statement_time = 30" ]
 	[ "$(vc_cnf_group "$cnf" vaultctl-monitoring)" = "user = monitoring_user
 password = new-Monitoring-pw1" ]
 	run login_with monitoring_user new-Monitoring-pw1 "SELECT CURRENT_USER()"
