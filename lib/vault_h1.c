@@ -549,6 +549,16 @@ static int answer_read(struct vault *v, struct vault_req *r, int fd,
 	return rc || h->close || h->status == 101;
 }
 
+int vault_h1_read_answer(struct vault *v, struct vault_req *r, int fd)
+{
+	struct head h;
+
+	if (answer_read(v, r, fd, &h, r->deadline) < 0)
+		return -1;
+	r->status = h.status;
+	return 0;
+}
+
 /* One exchange on the connection to t.  A kept-alive connection the
  * server closed meanwhile gets one fresh try, as libcurl does. */
 static int exchange(struct vault *v, struct vault_req *r,

@@ -96,6 +96,10 @@ int vault_h1_usable(const struct vault *v);
  * or vault redirected to https): the caller sends it again that way. */
 int vault_h1_attempt(struct vault *v, struct vault_req *r);
 void vault_h1_close(struct vault *v);
+/* Reads one answer from fd as vault_h1_attempt does (for the fuzz target
+ * tests/fuzz/fuzz_http1.c): 0 with r->status and the body in r->resp, or
+ * -1 with r->cc and r->curl_msg. */
+int vault_h1_read_answer(struct vault *v, struct vault_req *r, int fd);
 
 /* vault_http.c */
 int64_t vault_now_ms(void);
