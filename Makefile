@@ -36,6 +36,8 @@ TOOLS    = org secret plan audit
 BINS     = $(addprefix bin/vaultctl-,$(TOOLS)) bin/vaultctl
 TEST_SRC = $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN = $(TEST_SRC:.c=)
+# Test-only programs the harness runs (tests/tools/vc-values: hygiene scan).
+TEST_TOOLS = tests/tools/vc-values
 MANS     = $(sort $(wildcard man/*.[1-8]))
 
 # Objects depend on the flags they were built with, so that switching
@@ -72,7 +74,10 @@ bin/vaultctl: $(patsubst %.c,%.o,$(sort $(wildcard cmd/vaultctl/*.c))) $(TABLE_O
 tests/unit/test_%: tests/unit/test_%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
-tests: $(TEST_BIN)
+tests/tools/%: tests/tools/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests: $(TEST_BIN) $(TEST_TOOLS)
 
 deps:
 	@sh tests/harness/deps.sh
@@ -109,10 +114,10 @@ install: all
 	[ ! -f completions/vaultctl.fish ] || install -m 0644 completions/vaultctl.fish $(DESTDIR)$(FISHCOMPDIR)/vaultctl.fish
 
 clean:
-	rm -f lib/*.o lib/*.d $(LIB) cmd/*/*.o cmd/*/*.d tests/unit/*.o tests/unit/*.d $(TEST_BIN) $(BINS) $(FLAGS_STAMP)
+	rm -f lib/*.o lib/*.d $(LIB) cmd/*/*.o cmd/*/*.d tests/unit/*.o tests/unit/*.d $(TEST_BIN) tests/tools/*.o tests/tools/*.d $(TEST_TOOLS) $(BINS) $(FLAGS_STAMP)
 	rm -rf bench/out tests/fuzz/build
 
 .PHONY: all deps check check-unit check-galera fuzz demo install clean tests lint-man
 .SECONDARY:
 
--include $(wildcard lib/*.d cmd/*/*.d tests/unit/*.d)
+-include $(wildcard lib/*.d cmd/*/*.d tests/unit/*.d tests/tools/*.d)

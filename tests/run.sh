@@ -99,9 +99,19 @@ unit() {
 e2e() {
 	local f files=("$@")
 	[ ${#files[@]} -gt 0 ] || files=(tests/e2e/*.bats)
+	# Each bats file leaves its tables, logs, outputs and values here
+	# (tests/e2e/helper.bash); the hygiene scan reads them all at the end.
+	export VC_HYGIENE_DIR="$LOG/hygiene"
+	mkdir -p "$VC_HYGIENE_DIR"
 	for f in "${files[@]}"; do
 		run_tap "e2e/${f##*/}" bats --tap "$f"
 	done
+	run_tap "e2e/hygiene" $PY tests/harness/hygiene.py "$VC_HYGIENE_DIR"
+	grep '^# hygiene:' "$LOG/e2e_hygiene.tap"
+	# Kept when the scan failed (or with VC_KEEP); the general logs take
+	# some 130 MB.
+	[[ -n ${VC_KEEP:-} ]] || ! grep -q '^ok ' "$LOG/e2e_hygiene.tap" ||
+		grep -q '^not ok ' "$LOG/e2e_hygiene.tap" || rm -rf "$VC_HYGIENE_DIR"
 	[ ! -x tests/vault/test_emulator.sh ] ||
 		run_tap "vault/test_emulator.sh" tests/vault/test_emulator.sh
 }

@@ -41,6 +41,7 @@ setup() {
 @test "store ahead of the metadata: exit 6 naming reconcile, nothing changed" { t_drift; }
 @test "the prompt asks twice without echo; the value is in no argv" { t_prompt; }
 @test "the value is in no table, message or file but the value store's" { t_hygiene; }
+@test "no core dump, not dumpable while a typed value is in memory" { t_not_dumpable; }
 
 @test "local store: values are sealed, the metadata account cannot read them" {
 	local path

@@ -12,6 +12,7 @@
 bats_require_minimum_version 1.5.0
 
 VC_ADMIN=admin@example.com
+PROMPT_AS=()
 
 # --- Vault emulator --------------------------------------------------------
 
@@ -36,6 +37,7 @@ emu_stop() {
 	local pid
 	[[ -n ${VC_TEST_DIR:-} && -s $VC_TEST_DIR/emu.pid ]] || return 0
 	pid=$(cat "$VC_TEST_DIR/emu.pid")
+	vc_hygiene_emu "http://127.0.0.1:$(cat "$VC_TEST_DIR/emu.port")"
 	kill "$pid" 2>/dev/null || true
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	rm -f "$VC_TEST_DIR/emu.pid"
@@ -710,12 +712,13 @@ argv_scan() {
 # prompt_set REF FIRST SECOND [HOOK]: runs set on a pseudo-terminal
 # (script) and types FIRST and SECOND at its two no-echo prompts; HOOK runs
 # while set waits at the second one.  Sets PROMPT_RC and PROMPT_OUT (what
-# the terminal showed).
+# the terminal showed).  The words of the array PROMPT_AS, when set, run
+# the terminal and the tool (as another user).
 prompt_set() {
 	local d=$BATS_TEST_TMPDIR w pid hook_rc=0
 	rm -f "$d/tty.in" "$d/tty.out"
 	mkfifo "$d/tty.in"
-	script -qfec "vaultctl-secret set $1" /dev/null <"$d/tty.in" \
+	"${PROMPT_AS[@]}" script -qfec "vaultctl-secret set $1" /dev/null <"$d/tty.in" \
 		>"$d/tty.out" 2>&1 3>&- &
 	pid=$!
 	exec {w}>"$d/tty.in"
@@ -750,6 +753,77 @@ t_prompt() {
 	[[ $PROMPT_OUT == *"differ"* ]]
 	[ "$(checksums)" == "$before" ]
 	same_version "$ENV/TYPED" 1
+}
+
+# pid_of WORDS...: the process whose argv is exactly WORDS (argv[0] by
+# its base name).
+pid_of() {
+	local f a args want
+	printf -v want '%s\n' "$@"
+	for f in /proc/[0-9]*/cmdline; do
+		args=
+		while IFS= read -r -d '' a; do
+			[[ -n $args ]] || a=${a##*/}
+			args+=$a$'\n'
+		done 2>/dev/null <"$f"
+		[[ $args == "$want" ]] && { f=${f%/cmdline}; echo "${f##*/}"; return 0; }
+	done
+	return 1
+}
+
+# Core dumps are off and the process is not dumpable (DESIGN.md section 5)
+# while set holds the first entry and waits for the second: RLIMIT_CORE is
+# 0 in /proc/PID/limits, and the files of /proc/PID belong to root,
+# which is how the kernel shows a process that is not dumpable (nor
+# readable through ptrace or /proc/PID/mem and environ by its own user).
+# Ownership tells only for a process of another user than root, so as root
+# the check runs the terminal and the tool as nobody, with a copy of the
+# configuration of its own, against a dumpable process of the same user.
+t_not_dumpable() {
+	local d=$BATS_TEST_TMPDIR value="S3CR3T-$RANDOM$RANDOM-VALUE" uid=$EUID
+	local dump_rc=0 ctl own=
+	[[ ${VC_VALGRIND:-} != 1 ]] || skip "under valgrind the process is valgrind's"
+	s_here 10
+	if [[ $EUID == 0 ]]; then
+		uid=$(id -u nobody)
+		PROMPT_AS=(setpriv --reuid="$uid" --regid="$(id -g nobody)" --clear-groups)
+		own=$(mktemp -d /tmp/vc-nobody.XXXXXX)
+		sed "s|^master_key_file = .*|master_key_file = $own/key|" \
+			"$VAULTCTL_CONFIG" >"$own/vaultctl.cnf"
+		cp "$VAULTCTL_CONFIG.key" "$own/key"
+		chmod 600 "$own/vaultctl.cnf" "$own/key"
+		chown -R "$uid" "$own"
+		chmod 711 "$VC_TEST_DIR"          # the socket, for nobody
+		export VAULTCTL_CONFIG=$own/vaultctl.cnf
+	fi
+	"${PROMPT_AS[@]}" sleep 30 3>&- &
+	ctl=$!
+	# A hook runs after ||, where errexit is off: each check returns.
+	dump_check() {
+		local pid
+		pid=$(pid_of vaultctl-secret set "$ENV/CORE") || { echo "no set process"; return 1; }
+		grep -qE '^Max core file size +0 +0 ' "/proc/$pid/limits" ||
+			{ echo "core dumps on: $(grep core "/proc/$pid/limits")"; return 1; }
+		[[ $(awk '/^Uid:/ { print $2 }' "/proc/$pid/status") == "$uid" ]] ||
+			{ echo "set (pid $pid) does not run as uid $uid"; return 1; }
+		# The same user's dumpable process: its files are its own.
+		[[ $(stat -c %u "/proc/$ctl/environ") == "$uid" ]] ||
+			{ echo "the dumpable control's /proc files are not its user's"; return 1; }
+		[[ $(stat -c %u "/proc/$pid/environ") == 0 ]] ||
+			{ echo "set (pid $pid) is dumpable"; return 1; }
+	}
+	prompt_set "$ENV/CORE" "$value" "$value" dump_check || dump_rc=$?
+	kill "$ctl"
+	if [[ -n $own ]]; then
+		chmod 700 "$VC_TEST_DIR"
+		rm -rf "$own"
+		export VAULTCTL_CONFIG=$VC_TEST_DIR/vaultctl.cnf
+	fi
+	PROMPT_AS=()
+	[ "$dump_rc" == 0 ]
+	[ "$PROMPT_RC" == 0 ] || { echo "$PROMPT_OUT"; false; }
+	printf '%s' "$value" >"$d/want"
+	got_bytes "$ENV/CORE" "$d/want"
 }
 
 # A run of every command with a distinctive value, failures included:

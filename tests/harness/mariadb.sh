@@ -4,6 +4,11 @@
 #   tests/harness/mariadb.sh start DIR   # DIR/data, DIR/mysql.sock, DIR/admin.cnf, DIR/port
 #   tests/harness/mariadb.sh stop DIR
 #
+# VC_GENERAL_LOG=1 turns on the general query log (DIR/general.log): every
+# statement, prepared ones with their parameters, for the hygiene scan of
+# the end-to-end tests (tests/e2e/helper.bash).  Off by default: the
+# benchmarks start their servers here too.
+#
 # Several servers can run at once (one per DIR): each has its own socket,
 # data directory and TCP port on 127.0.0.1.  Nothing from /etc/mysql is read
 # (--no-defaults), so the tests see the server's built-in defaults, not the
@@ -50,7 +55,7 @@ log_tail() {
 }
 
 cmd_start() {
-	local dir=$1 data sock port pid
+	local dir=$1 data sock port pid general=()
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
 	data=$dir/data
@@ -69,6 +74,8 @@ cmd_start() {
 		fi
 	fi
 
+	[[ ${VC_GENERAL_LOG:-} != 1 ]] ||
+		general=(--general-log --general-log-file="$dir/general.log")
 	for _ in 1 2 3 4 5; do
 		port=$(pick_port)
 		: >"$dir/error.log"
@@ -76,6 +83,7 @@ cmd_start() {
 		mariadbd --no-defaults --user=root --datadir="$data" \
 			--socket="$sock" --port="$port" --bind-address=127.0.0.1 \
 			--pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" \
+			"${general[@]}" \
 			--innodb-buffer-pool-size=64M --max-allowed-packet=64M \
 			--skip-name-resolve \
 			</dev/null >"$dir/mariadbd.out" 2>&1 3>&- &
