@@ -267,6 +267,8 @@ static void skip_export(struct cursor *c)
 		c->p = q;
 }
 
+#define UNQUOTED_HINT "; a value on several lines must be quoted"
+
 /* Reads NAME and the '=' after it; name and nlen point into the text. */
 static int parse_name(struct cursor *c, const char **name, size_t *nlen,
 		      struct vc_err *e)
@@ -277,20 +279,24 @@ static int parse_name(struct cursor *c, const char **name, size_t *nlen,
 		c->p++;
 	*name = s;
 	*nlen = (size_t)(c->p - s);
+	/* The text is not echoed: a line that is not NAME=VALUE is often a
+	 * piece of a multi-line value left unquoted (a PEM body), and an
+	 * error message must never carry a value. */
 	if (*nlen == 0)
 		return vc_err_set(e, VC_EUSAGE, "line %u: missing name before '='",
 				  c->line);
 	if (*nlen > NAME_MAX_LEN)
-		return vc_err_set(e, VC_EUSAGE, "line %u: secret name '%.32s...' "
-				  "is longer than %d characters", c->line, s,
-				  NAME_MAX_LEN);
+		return vc_err_set(e, VC_EUSAGE, "line %u: the name is longer than "
+				  "%d characters%s", c->line, NAME_MAX_LEN,
+				  UNQUOTED_HINT);
 	if (!name_valid(s, *nlen))
-		return vc_err_set(e, VC_EUSAGE, "line %u: invalid name '%.*s'",
-				  c->line, (int)(*nlen > 64 ? 64 : *nlen), s);
+		return vc_err_set(e, VC_EUSAGE, "line %u: invalid name (letters, "
+				  "digits and '_', not starting with a digit)%s",
+				  c->line, UNQUOTED_HINT);
 	skip_blanks(c);
 	if (at_eol(c) || *c->p != '=')
-		return vc_err_set(e, VC_EUSAGE, "line %u: missing '=' after '%.*s'",
-				  c->line, (int)*nlen, s);
+		return vc_err_set(e, VC_EUSAGE, "line %u: NAME=VALUE expected, no "
+				  "'=' found%s", c->line, UNQUOTED_HINT);
 	c->p++;
 	return 0;
 }

@@ -297,7 +297,7 @@ matrix_secret() {
 	import|missing|2|missing value for option '--file'|vaultctl-secret import $E --file
 	import|args|2|too many arguments|vaultctl-secret import $E $BATS_FILE_TMPDIR/dash.env
 	import|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret import bad/api
-	import|args|2|line 1: missing '=' after 'A'|vaultctl-secret import $E --file $BATS_FILE_TMPDIR/noeq.env
+	import|args|2|line 1: NAME=VALUE expected, no '=' found|vaultctl-secret import $E --file $BATS_FILE_TMPDIR/noeq.env
 	import|args|2|line 1: invalid JSON|vaultctl-secret import $E --format json --file $BATS_FILE_TMPDIR/cut.json
 	import|args|2|JSON import wants an object|vaultctl-secret import $E --format json --file $BATS_FILE_TMPDIR/array.json
 	import|args|2|'A': the value is not a string|vaultctl-secret import $E --format json --file $BATS_FILE_TMPDIR/number.json
@@ -307,9 +307,9 @@ matrix_secret() {
 	import|option|2|option '--dry-run' takes no value|vaultctl-secret import $E --dry-run=1
 	import|option|3|--file: cannot read '/nonexistent'|vaultctl-secret import $E --file /nonexistent
 	import|option|2|cannot read --file: Is a directory|vaultctl-secret import $E --file /
-	import|name|2|line 1: invalid name 'bad-name'|vaultctl-secret import $E --file $BATS_FILE_TMPDIR/dash.env
+	import|name|2|line 1: invalid name (letters, digits and '_'|vaultctl-secret import $E --file $BATS_FILE_TMPDIR/dash.env
 	import|name|2|invalid secret name '1X'|vaultctl-secret import $E --format json --file $BATS_FILE_TMPDIR/digit.json
-	import|name|2|line 1: invalid name 'bad-name'|printf 'bad-name=1\n' | vaultctl-secret import $E
+	import|name|2|line 1: invalid name (letters, digits and '_'|printf 'bad-name=1\n' | vaultctl-secret import $E
 	import|long|2|is longer than 255 characters|vaultctl-secret import $E --file $BATS_FILE_TMPDIR/longname.env
 	import|long|2|is longer than 255 characters|vaultctl-secret import $E --format json --file $BATS_FILE_TMPDIR/longname.json
 	import|long|2|value of 'BIG' is larger than 1048576 bytes|vaultctl-secret import $E --file $BATS_FILE_TMPDIR/big.env --overwrite
