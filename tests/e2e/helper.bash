@@ -190,13 +190,18 @@ vc_hygiene_files() {
 }
 
 # vc_hygiene_emu ADDR: the emulator's data, every version of every key
-# (GET /_emulator/dump), before it stops.
+# (GET /_emulator/dump) and every value ever written (/_emulator/written),
+# before it stops.
 vc_hygiene_emu() {
 	local f
 	[[ -n $VC_HYGIENE_OUT ]] || return 0
 	f=$(mktemp "$VC_HYGIENE_OUT/emu-dump.XXXXXX")
 	curl -s --max-time 10 -o "$f" "$1/_emulator/dump" ||
 		vc_hygiene_fail "no dump from the Vault emulator at $1"
+	# Also what is gone: purged, destroyed and pruned versions.
+	f=$(mktemp "$VC_HYGIENE_OUT/emu-written.XXXXXX")
+	curl -s --max-time 10 -o "$f" "$1/_emulator/written" ||
+		vc_hygiene_fail "no write history from the Vault emulator at $1"
 }
 
 # vc_hygiene_run ARGS: appends one record to runs.log: a header line

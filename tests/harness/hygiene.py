@@ -15,6 +15,7 @@ DIR is what tests/e2e/helper.bash collected while the suite ran
   server.*/files/...         error log, general query log, emulator request
                              log and output, the tools' files (history)
   emu-dump.*                 the Vault emulator's data (GET /_emulator/dump)
+  emu-written.*              every value it was ever given (/_emulator/written)
   errors                     collection steps that failed
 
 The values are every version of every secret the stores hold or were sent
@@ -154,6 +155,20 @@ class Values:
                     if data.get("encoding") == "base64":
                         v = base64.b64decode(v)
                     self.add(v, (bats, key, n, "Vault " + mount))
+
+    def load_emulator_written(self, bats, path):
+        with open(path, "rb") as f:
+            written = json.load(f).get("written", [])
+        for w in written:
+            data = w.get("data")
+            if not isinstance(data, dict) or \
+                    not isinstance(data.get("value"), str):
+                continue
+            v = data["value"].encode("utf-8")
+            if data.get("encoding") == "base64":
+                v = base64.b64decode(v)
+            self.add(v, (bats, w.get("key") or "?", w.get("version"),
+                         "Vault " + str(w.get("mount"))))
 
     def owner_text(self, owner):
         bats, path, version, store = owner
@@ -438,6 +453,8 @@ def main():
                 values.load_local(bats, p)
             for p in glob.glob(os.path.join(d, "emu-dump.*")):
                 values.load_emulator(bats, p)
+            for p in glob.glob(os.path.join(d, "emu-written.*")):
+                values.load_emulator_written(bats, p)
         except ValueError as e:
             errs.append("values: %s" % e)
         files = glob.glob(os.path.join(d, "server.*", "tables.sql"))

@@ -49,6 +49,10 @@ Control API (no token, never counted as Vault requests or client connections):
   GET    /_emulator/requests recent /v1 requests: method, path, status,
                              connection id, request headers (never bodies)
   GET    /_emulator/dump     every KV key with its versions and data
+  GET    /_emulator/written  {"written": [{"mount", "key", "version", "data"}]}:
+                             every data object ever written since start, also
+                             those deleted, destroyed, pruned or reset away
+                             (for the tests' secret-hygiene scan)
 """
 
 import argparse
@@ -300,6 +304,7 @@ class State:
         self.conn_seq = 0
         self.fault_seq = 0
         self.open_connections = 0
+        self.written = []             # never reset: see /_emulator/written
         self.reset_all()
 
     # callers hold no lock; reset_all takes it
@@ -846,6 +851,11 @@ class Handler(BaseHTTPRequestHandler):
                     st.request_log = []
                 self.respond(204)
                 return
+        if name == "written" and method == "GET":
+            with st.lock:
+                out = list(st.written)
+            self.respond(200, {"written": out})
+            return
         if name == "dump" and method == "GET":
             with st.lock:
                 out = {}
@@ -1187,10 +1197,12 @@ class Handler(BaseHTTPRequestHandler):
         elif st.config[mount]["cas_required"] or meta.cas_required:
             raise HTTPError(400, errors("check-and-set parameter required for this call"))
 
-    def add_version(self, mount, meta, data):
+    def add_version(self, mount, meta, data, key=None):
         """Vault's KeyMetadata.AddVersion incl. the max_versions sliding window."""
         st = self.state
         t = now_ns()
+        st.written.append({"mount": mount, "key": key,
+                           "version": meta.current + 1, "data": data})
         dva = st.effective_dva(mount, meta)
         v = Version(t, t + dva * 1_000_000_000 if dva > 0 else None, data)
         meta.current += 1
@@ -1255,7 +1267,7 @@ class Handler(BaseHTTPRequestHandler):
             self.check_cas(mount, meta, req)
             if fresh:
                 st.store[mount][key] = meta
-            n, v = self.add_version(mount, meta, copy.deepcopy(data))
+            n, v = self.add_version(mount, meta, copy.deepcopy(data), key)
             md = self.version_meta_resp(n, v, meta)
         return 200, envelope(md, mount_type="kv"), None
 
@@ -1274,7 +1286,7 @@ class Handler(BaseHTTPRequestHandler):
                 raise HTTPError(404, envelope(
                     self.version_meta_resp(meta.current, cur, meta), mount_type="kv"))
             merged = merge_patch(cur.data or {}, data)
-            n, v = self.add_version(mount, meta, merged)
+            n, v = self.add_version(mount, meta, merged, key)
             md = self.version_meta_resp(n, v, meta)
         return 200, envelope(md, mount_type="kv"), None
 

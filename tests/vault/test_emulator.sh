@@ -328,6 +328,9 @@ ok "reset: 204" is 204
 ok "reset zeroes counters" test "$(stat requests) $(stat connections)" = "0 0"
 api GET secret/data/app/api
 ok "reset clears data" empty404
+curl -s -o "$TMP/body" "$E/written"
+ok "written: values written before the reset are still listed" \
+    J '[.written[] | select(.key == "app/api")] | length >= 1'
 ctl POST reset >/dev/null
 curl -s -o /dev/null -o /dev/null -H "X-Vault-Token: $TOK" "$V/sys/health" "$V/secret/data/app/api"
 ok "two URLs in one curl: connections == 1, requests == 2" test "$(stat connections) $(stat requests)" = "1 2"
