@@ -11,7 +11,9 @@
  * https, and batches of several requests in flight, stay with libcurl;
  * so does a redirect to https.
  */
-#define _POSIX_C_SOURCE 200809L
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* memmem, strcasestr */
+#endif
 #include "vault_int.h"
 
 #include <errno.h>

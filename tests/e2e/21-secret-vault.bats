@@ -27,6 +27,12 @@ setup() {
 	emu POST /_emulator/seal '{"sealed": false}' >/dev/null
 }
 
+# A second emulator a test started, stopped even when the test failed.
+teardown() {
+	[[ ! -s $VC_TEST_DIR/emu-unix.pid ]] || kill "$(cat "$VC_TEST_DIR/emu-unix.pid")" 2>/dev/null || true
+	rm -f "$VC_TEST_DIR/emu-unix.pid"
+}
+
 @test "binary values with NUL and 0xff round-trip exactly (stdin, --from-file)" { t_bytes_roundtrip; }
 @test "an empty value round-trips" { t_empty_value; }
 @test "1 MiB (max_value_size) is accepted; one byte more exits 2 and changes nothing" { t_size_limit; }
@@ -177,6 +183,7 @@ unchanged_after_fail() {
 		--port-file "$pf" --token "$VAULT_TOKEN" \
 		>"$VC_TEST_DIR/emu-unix.out" 2>&1 3>&- &
 	pid=$!
+	echo "$pid" >"$VC_TEST_DIR/emu-unix.pid"
 	for _ in $(seq 100); do [[ -s $pf ]] && break; sleep 0.05; done
 	export VAULT_ADDR=unix://$sock
 	s_put "$ENV/U1" 'over a unix socket'
