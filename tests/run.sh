@@ -106,11 +106,16 @@ e2e() {
 	for f in "${files[@]}"; do
 		run_tap "e2e/${f##*/}" bats --tap "$f"
 	done
-	run_tap "e2e/hygiene" $PY tests/harness/hygiene.py "$VC_HYGIENE_DIR"
-	grep '^# hygiene:' "$LOG/e2e_hygiene.tap"
+	if [ -z "$(ls -A "$VC_HYGIENE_DIR")" ]; then
+		# Only files without a server ran (51-docs, say).
+		echo "# hygiene: no bats file started a server; nothing to scan"
+	else
+		run_tap "e2e/hygiene" $PY tests/harness/hygiene.py "$VC_HYGIENE_DIR"
+		grep '^# hygiene:' "$LOG/e2e_hygiene.tap"
+	fi
 	# Kept when the scan failed (or with VC_KEEP); the general logs take
 	# some 130 MB.
-	[[ -n ${VC_KEEP:-} ]] || ! grep -q '^ok ' "$LOG/e2e_hygiene.tap" ||
+	[[ -n ${VC_KEEP:-} ]] || ! grep -q '^ok ' "$LOG/e2e_hygiene.tap" 2>/dev/null ||
 		grep -q '^not ok ' "$LOG/e2e_hygiene.tap" || rm -rf "$VC_HYGIENE_DIR"
 	[ ! -x tests/vault/test_emulator.sh ] ||
 		run_tap "vault/test_emulator.sh" tests/vault/test_emulator.sh
