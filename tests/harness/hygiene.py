@@ -141,34 +141,33 @@ class Values:
                     bats, parts[0].decode("utf-8", "replace"),
                     parts[1].decode(), "local store"))
 
+    def add_vault(self, data, owner):
+        """One KV data object as vault.c writes it: {"value": text}, or
+        {"encoding": "base64", "value": ...} for other bytes."""
+        if not isinstance(data, dict) or \
+                not isinstance(data.get("value"), str):
+            return
+        v = data["value"].encode("utf-8")
+        if data.get("encoding") == "base64":
+            v = base64.b64decode(v)
+        self.add(v, owner)
+
     def load_emulator(self, bats, path):
         with open(path, "rb") as f:
             dump = json.load(f)
         for mount, keys in dump.items():
             for key, meta in keys.items():
                 for n, ver in meta.get("versions", {}).items():
-                    data = ver.get("data")
-                    if not isinstance(data, dict) or \
-                            not isinstance(data.get("value"), str):
-                        continue
-                    v = data["value"].encode("utf-8")
-                    if data.get("encoding") == "base64":
-                        v = base64.b64decode(v)
-                    self.add(v, (bats, key, n, "Vault " + mount))
+                    self.add_vault(ver.get("data"),
+                                   (bats, key, n, "Vault " + mount))
 
     def load_emulator_written(self, bats, path):
         with open(path, "rb") as f:
             written = json.load(f).get("written", [])
         for w in written:
-            data = w.get("data")
-            if not isinstance(data, dict) or \
-                    not isinstance(data.get("value"), str):
-                continue
-            v = data["value"].encode("utf-8")
-            if data.get("encoding") == "base64":
-                v = base64.b64decode(v)
-            self.add(v, (bats, w.get("key") or "?", w.get("version"),
-                         "Vault " + str(w.get("mount"))))
+            self.add_vault(w.get("data"), (bats, w.get("key") or "?",
+                                           w.get("version"),
+                                           "Vault " + str(w.get("mount"))))
 
     def owner_text(self, owner):
         bats, path, version, store = owner
