@@ -290,9 +290,9 @@ static int kv_req(struct vault *v, struct vault_req *r, const char *method,
 {
 	vault_req_init(r, method);
 	if (vc_buf_addstr(&r->url, v->set.base) < 0 ||
-	    vault_url_path(v, &r->url, v->set.mount) < 0 ||
+	    vault_url_path(&r->url, v->set.mount) < 0 ||
 	    vc_buf_printf(&r->url, "/%s/", kind) < 0 ||
-	    vault_url_path(v, &r->url, path) < 0 ||
+	    vault_url_path(&r->url, path) < 0 ||
 	    (query && vc_buf_addstr(&r->url, query) < 0))
 		return VC_EFAIL;
 	return 0;
@@ -726,7 +726,7 @@ static int approle_login(struct vault *v, const struct vc_vault_conf *c,
 		rc = vault_read_trimmed(&secret, c->secret_id_file,
 					"vault_secret_id_file", e);
 	if (!rc && (vc_buf_printf(&r.url, "%sauth/", v->set.base) < 0 ||
-		    vault_url_path(v, &r.url, c->approle_mount &&
+		    vault_url_path(&r.url, c->approle_mount &&
 				   *c->approle_mount ? c->approle_mount :
 				   "approle") < 0 ||
 		    vc_buf_addstr(&r.url, "/login") < 0 ||

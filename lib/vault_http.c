@@ -313,12 +313,11 @@ static int url_escape(struct vc_buf *url, const char *s, size_t n)
 	return 0;
 }
 
-int vault_url_path(struct vault *v, struct vc_buf *url, const char *path)
+int vault_url_path(struct vc_buf *url, const char *path)
 {
 	const char *seg = path, *slash;
 	size_t n;
 
-	(void)v;
 	for (;;) {
 		slash = strchr(seg, '/');
 		n = slash ? (size_t)(slash - seg) : strlen(seg);

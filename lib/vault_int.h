@@ -112,7 +112,7 @@ int vault_http_headers(struct vault *v, const char *token, struct vc_err *e);
 void vault_req_init(struct vault_req *r, const char *method);
 void vault_req_release(struct vault_req *r);
 /* Appends path to url, each '/'-separated segment URL-escaped. */
-int vault_url_path(struct vault *v, struct vc_buf *url, const char *path);
+int vault_url_path(struct vc_buf *url, const char *path);
 /* Runs the requests, at most conc at a time, each retried and bounded by
  * the timeout on its own.  Returns 0 when every request ran (each has rc
  * and status), or VC_EUNAVAIL when Vault failed for good before all of
