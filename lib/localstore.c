@@ -676,7 +676,8 @@ static int folder_run(struct local *s, struct vc_store_item *items, size_t n,
 		" AND v.version = k.current_version"
 		" WHERE k.path >= ? AND k.path < ?";
 	struct by_path *sorted = calloc(n, sizeof(*sorted));
-	char *lo = strndup(items[0].path, len), *hi = strndup(lo, len);
+	char *lo = strndup(items[0].path, len);
+	char *hi = lo ? strndup(lo, len) : NULL;
 	char path[PATH_MAX_BYTES + 1];
 	unsigned long path_len = 0;
 	struct vc_buf ct = VC_BUF_INIT;
