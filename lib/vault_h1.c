@@ -312,19 +312,20 @@ static int send_all(struct vault *v, struct vault_req *r, int fd,
 	return 0;
 }
 
-/* Reads more of the answer onto r->resp: bytes read, 0 at the end. */
+/* Reads more of the answer onto r->resp, straight into the secret buffer
+ * (no copy elsewhere to wipe): bytes read, 0 at the end. */
 static ssize_t recv_more(struct vault *v, struct vault_req *r, int fd,
 			 int64_t deadline)
 {
-	char chunk[16384];
+	const size_t chunk = 16384;
 	ssize_t n;
 
+	if (r->resp.len >= RESP_MAX || vc_buf_grow(&r->resp, chunk) < 0)
+		return fail(r, CURLE_WRITE_ERROR, "Failure writing output");
 	for (;;) {
-		n = recv(fd, chunk, sizeof(chunk), 0);
-		if (n > 0)
+		n = recv(fd, r->resp.data + r->resp.len, chunk, 0);
+		if (n >= 0)
 			break;
-		if (n == 0)
-			return 0;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -333,12 +334,8 @@ static ssize_t recv_more(struct vault *v, struct vault_req *r, int fd,
 		if (wait_fd(fd, POLLIN, deadline) <= 0)
 			return timed_out(r, v);
 	}
-	if (r->resp.len + (size_t)n > RESP_MAX ||
-	    vc_buf_add(&r->resp, chunk, (size_t)n) < 0) {
-		sodium_memzero(chunk, sizeof(chunk));
-		return fail(r, CURLE_WRITE_ERROR, "Failure writing output");
-	}
-	sodium_memzero(chunk, sizeof(chunk));
+	r->resp.len += (size_t)n;
+	r->resp.data[r->resp.len] = '\0';
 	return n;
 }
 
