@@ -345,7 +345,8 @@ int vc_db_execv(struct vc_db *db, unsigned long long *affected,
 }
 
 /* Column-wise arrays for a bulk execute: per column, the values' pointers
- * (or integers), lengths and NULL indicators of every row. */
+ * (or, for a number column, the integers), lengths and NULL indicators of
+ * every row. */
 struct bulk_col {
 	const void **ptr;
 	long long *ints;
@@ -359,17 +360,22 @@ static int bulk_bind(MYSQL_BIND *b, struct bulk_col *c,
 	for (size_t k = 0; k < cols; k++) {
 		int num = p[k].type == 'i' || p[k].type == 'l';
 
-		c[k].ptr = calloc(rows, sizeof(*c[k].ptr));
-		c[k].ints = calloc(rows, sizeof(*c[k].ints));
+		if (num)
+			c[k].ints = calloc(rows, sizeof(*c[k].ints));
+		else
+			c[k].ptr = calloc(rows, sizeof(*c[k].ptr));
 		c[k].lens = calloc(rows, sizeof(*c[k].lens));
 		c[k].ind = calloc(rows, 1);
-		if (!c[k].ptr || !c[k].ints || !c[k].lens || !c[k].ind)
+		if (!(num ? (void *)c[k].ints : (void *)c[k].ptr) ||
+		    !c[k].lens || !c[k].ind)
 			return -1;
 		for (size_t i = 0; i < rows; i++) {
 			const struct vc_param *q = &p[i * cols + k];
 
-			c[k].ptr[i] = q->p;
-			c[k].ints[i] = q->i;
+			if (num)
+				c[k].ints[i] = q->i;
+			else
+				c[k].ptr[i] = q->p;
 			c[k].lens[i] = (unsigned long)q->len;
 			c[k].ind[i] = !num && !q->p ? STMT_INDICATOR_NULL :
 						      STMT_INDICATOR_NONE;
@@ -433,23 +439,19 @@ int vc_db_insert_rows(struct vc_db *db, struct vc_err *e, const char *head,
 		      size_t rows)
 {
 	struct vc_buf sql;
-	int rc = 0;
+	int bulk = rows > 1 && bulk_supported(db), rc = 0;
 
 	if (!rows)
 		return 0;
 	vc_buf_init(&sql, 0);
-	if (vc_buf_addstr(&sql, head) < 0 || vc_buf_addstr(&sql, row) < 0)
-		rc = VC_EFAIL;
-	if (!rc && rows > 1 && bulk_supported(db)) {
-		rc = bulk_run(db, e, sql.data, p, cols, rows);
-		vc_buf_release(&sql);
-		return rc;
-	}
-	for (size_t i = 1; !rc && i < rows; i++)
-		if (vc_buf_addch(&sql, ',') < 0 || vc_buf_addstr(&sql, row) < 0)
-			rc = VC_EFAIL;
+	/* The one-row statement for a bulk execute, else every row's. */
+	for (size_t i = 0; !rc && i < (bulk ? 1 : rows); i++)
+		rc = vc_buf_addstr(&sql, i ? "," : head) < 0 ||
+		     vc_buf_addstr(&sql, row) < 0;
 	if (rc)
 		rc = vc_err_set(e, VC_EFAIL, "out of memory");
+	else if (bulk)
+		rc = bulk_run(db, e, sql.data, p, cols, rows);
 	else
 		rc = vc_db_execv(db, NULL, e, sql.data, p, cols * rows);
 	vc_buf_release(&sql);
