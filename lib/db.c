@@ -768,22 +768,48 @@ int vc_db_txn(struct vc_db *db, int (*fn)(struct vc_db *, void *,
 
 /* Version 7 (time-ordered) UUIDs: the first 48 bits are the Unix time in
  * milliseconds, so new rows land at the end of a primary key's B-tree
- * (audit_logs takes thousands per export) instead of at random pages. */
-void vc_uuid(char out[37])
+ * (audit_logs takes thousands per export) instead of at random pages.
+ * The random bits of a batch come from one randombytes_buf() call: one
+ * system call per 256 ids instead of one each, and hex by table, not
+ * snprintf (an export of 1000 secrets makes 1000 ids). */
+#define UUID_CHUNK 256
+
+static void uuid_format(char out[37], unsigned char u[16])
 {
-	unsigned char u[16];
+	static const char hex[] = "0123456789abcdef";
+	char *o = out;
+
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		*o++ = hex[u[i] >> 4];
+		*o++ = hex[u[i] & 0x0f];
+	}
+	*o = '\0';
+}
+
+void vc_uuids(char (*out)[37], size_t n)
+{
+	unsigned char rnd[UUID_CHUNK][10], u[16];
 	struct timespec ts;
 	uint64_t ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	randombytes_buf(u, sizeof(u));
 	for (int i = 0; i < 6; i++)
 		u[i] = (unsigned char)(ms >> (40 - 8 * i));
-	u[6] = (unsigned char)((u[6] & 0x0f) | 0x70);
-	u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],
-		 u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-		 u[14], u[15]);
+	for (size_t i = 0; i < n; i++) {
+		if (i % UUID_CHUNK == 0)
+			randombytes_buf(rnd, sizeof(rnd[0]) *
+					(n - i < UUID_CHUNK ? n - i : UUID_CHUNK));
+		memcpy(u + 6, rnd[i % UUID_CHUNK], 10);
+		u[6] = (unsigned char)((u[6] & 0x0f) | 0x70);
+		u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+		uuid_format(out[i], u);
+	}
+}
+
+void vc_uuid(char out[37])
+{
+	vc_uuids((char (*)[37])out, 1);
 }

@@ -88,5 +88,7 @@ unsigned vc_db_errno(const struct vc_db *db);
 
 /* A time-ordered UUID, version 7 (37 bytes with the NUL). */
 void vc_uuid(char out[37]);
+/* n of them, one call for the randomness of all. */
+void vc_uuids(char (*out)[37], size_t n);
 
 #endif

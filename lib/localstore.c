@@ -273,9 +273,14 @@ static int script_tx(struct local *s, void *ctx, struct vc_err *e)
  * copied to another key or version fails to open. */
 static int seal_ad(struct vc_buf *ad, const char *path, int version)
 {
+	size_t len = strlen(path) + 1;
+	char v[16];
+	int n = snprintf(v, sizeof(v), "%d", version);
+
+	/* Sized once: an export opens a value per secret. */
 	vc_buf_reset(ad);
-	if (vc_buf_add(ad, path, strlen(path) + 1) < 0 ||
-	    vc_buf_printf(ad, "%d", version) < 0)
+	if (vc_buf_grow(ad, len + (size_t)n) < 0 ||
+	    vc_buf_add(ad, path, len) < 0 || vc_buf_add(ad, v, (size_t)n) < 0)
 		return VC_EFAIL;
 	return 0;
 }

@@ -27,17 +27,39 @@ static void client_address(char *out, size_t n)
 	out[len] = '\0';
 }
 
+/* The effective user's name, "?" if it has none.  /etc/passwd first:
+ * asking NSS loads its modules (systemd's, on Debian), about a
+ * millisecond of every command, for a name that local accounts have in
+ * that file anyway. */
+static void os_user(char *out, size_t n)
+{
+	uid_t uid = geteuid();
+	struct passwd pw, *p = NULL;
+	char tmp[1024];
+	FILE *f = fopen("/etc/passwd", "re");
+
+	while (f && fgetpwent_r(f, &pw, tmp, sizeof(tmp), &p) == 0 &&
+	       p->pw_uid != uid)
+		p = NULL;
+	if (f)
+		fclose(f);
+	if (!p)
+		p = getpwuid(uid);
+	snprintf(out, n, "%s", p ? p->pw_name : "?");
+}
+
 void vc_session_init(struct vc_session *s, const char *tool)
 {
-	struct passwd *pw = getpwuid(geteuid());
+	char user[64];
 	struct utsname u;
 
 	memset(s, 0, sizeof(*s));
 	snprintf(s->tool, sizeof(s->tool), "%s", tool);
 	if (uname(&u) < 0)
 		snprintf(u.sysname, sizeof(u.sysname), "unknown");
+	os_user(user, sizeof(user));
 	snprintf(s->user_agent, sizeof(s->user_agent), "%s/%s (%s; os-user %s)",
-		 tool, VC_VERSION, u.sysname, pw ? pw->pw_name : "?");
+		 tool, VC_VERSION, u.sysname, user);
 	client_address(s->ip, sizeof(s->ip));
 }
 

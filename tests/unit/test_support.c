@@ -12,7 +12,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+#include <time.h>
+
+#include "audit.h"
 #include "config.h"
+#include "db.h"
 #include "output.h"
 #include "ref.h"
 #include "vc.h"
@@ -102,6 +107,67 @@ static void test_names(void **state)
 	assert_int_equal(vc_email_check("x'@example.com", &e), VC_EUSAGE);
 	assert_true(vc_is_uuid("bc40941d-c31d-4754-906f-6c470d78cb73"));
 	assert_false(vc_is_uuid("bc40941d-c31d-4754-906f-6c470d78cb7"));
+}
+
+/* Version 7 ids: a batch spans several randomness chunks (256 each); every
+ * id is well formed, distinct, and starts with the current millisecond. */
+static void test_uuids(void **state)
+{
+	enum { N = 600 };
+	static char ids[N][37];
+	struct timespec ts;
+	unsigned long long ms, got;
+
+	(void)state;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (unsigned long long)ts.tv_sec * 1000 +
+	     (unsigned long long)ts.tv_nsec / 1000000;
+	vc_uuids(ids, N);
+	for (int i = 0; i < N; i++) {
+		assert_true(vc_is_uuid(ids[i]));
+		assert_int_equal(ids[i][14], '7');
+		assert_non_null(strchr("89ab", ids[i][19]));
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(ids[i], ids[j]);
+	}
+	got = strtoull(ids[N - 1], NULL, 16) << 16 |
+	      strtoull(ids[N - 1] + 9, NULL, 16);
+	assert_true(got >= ms && got < ms + 5000);
+	vc_uuid(ids[0]);
+	assert_true(vc_is_uuid(ids[0]));
+	assert_string_not_equal(ids[0], ids[1]);
+}
+
+/* Known answers computed outside the code (Python hashlib.blake2b over
+ * prev || per field: 8-byte little-endian length, or all ones for NULL,
+ * then the bytes), so that a change to the hashing cannot go unnoticed:
+ * every stored chain depends on it.  A 700-byte field passes the 512-byte
+ * staging buffer. */
+static void test_audit_hash(void **state)
+{
+	static const char *want_plain =
+		"b9f4a6aa212949cbb01decc986738435e12082e41556485ccddadf085ddc1350";
+	static const char *want_keyed =
+		"2e0c64af822ff275d2de3a9fba4c3e33ef42c6b13fcc94f7b4ced1842bf11547";
+	unsigned char prev[32], key[32], out[32];
+	char long_field[701], hex[65];
+	const char *f[10] = { "01a214d1-5bca-7230-a7cb-442d19e108b8", NULL,
+			      "org", "secret.read", "secret", "",
+			      "2026-11-25 22:00:00", NULL, "ua", long_field };
+
+	(void)state;
+	for (int i = 0; i < 32; i++) {
+		prev[i] = (unsigned char)i;
+		key[i] = 7;
+	}
+	memset(long_field, 'x', 700);
+	long_field[700] = '\0';
+	vc_audit_hash(out, prev, f, NULL);
+	sodium_bin2hex(hex, sizeof(hex), out, 32);
+	assert_string_equal(hex, want_plain);
+	vc_audit_hash(out, prev, f, key);
+	sodium_bin2hex(hex, sizeof(hex), out, 32);
+	assert_string_equal(hex, want_keyed);
 }
 
 static void test_roles(void **state)
@@ -224,6 +290,8 @@ int main(void)
 		cmocka_unit_test(test_err_prefix),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_uuids),
+		cmocka_unit_test(test_audit_hash),
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_config),
