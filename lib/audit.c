@@ -149,7 +149,7 @@ static int lock_head(struct vc_db *db, const char *chain,
 #define AUDIT_COLS 12
 
 struct row {
-	char id[37];
+	const char *id;
 	unsigned char prev[32], hash[32];
 };
 
@@ -192,13 +192,9 @@ static void chain_rows(struct vc_session *s, const struct vc_audit_ev *ev,
 {
 	const char *user = s->have_user ? s->user.id : NULL;
 	const char *ip = s->ip[0] ? s->ip : NULL;
-	char ids[64][37];
 
 	for (size_t i = 0; i < n; i++) {
 		const char *v[10];
-		if (i % 64 == 0)
-			vc_uuids(ids, n - i < 64 ? n - i : 64);
-		memcpy(rows[i].id, ids[i % 64], sizeof(rows[i].id));
 		memcpy(rows[i].prev, i ? rows[i - 1].hash : head, 32);
 		v[0] = rows[i].id; v[1] = user; v[2] = ev[i].org_id;
 		v[3] = ev[i].action; v[4] = ev[i].rtype; v[5] = ev[i].rid;
@@ -228,7 +224,7 @@ int vc_audit_write(struct vc_session *s, struct vc_db *db,
 	const char *chain = ev[0].org_id ? ev[0].org_id : "";
 	unsigned char head[32], key[32];
 	struct row *rows;
-	char ts[20];
+	char (*ids)[37], ts[20];
 	int rc, have_key;
 
 	if (n == 0)
@@ -239,8 +235,15 @@ int vc_audit_write(struct vc_session *s, struct vc_db *db,
 	if (rc < 0)
 		return rc;
 	rows = calloc(n, sizeof(*rows));
-	if (!rows)
+	ids = calloc(n, sizeof(*ids));
+	if (!rows || !ids) {
+		free(rows);
+		free(ids);
 		return vc_err_set(e, VC_EFAIL, "out of memory");
+	}
+	vc_uuids(ids, n);       /* one batch: in order, appended */
+	for (size_t i = 0; i < n; i++)
+		rows[i].id = ids[i];
 	utc_now(ts);
 	chain_rows(s, ev, n, ts, have_key ? key : NULL, head, rows);
 	sodium_memzero(key, sizeof(key));
@@ -257,5 +260,6 @@ int vc_audit_write(struct vc_session *s, struct vc_db *db,
 	if (rc == 0 && ev[0].org_id)
 		rc = count_calls(db, ev[0].org_id, n, e);
 	free(rows);
+	free(ids);
 	return rc;
 }

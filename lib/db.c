@@ -296,6 +296,56 @@ static struct vc_param *params_from(const char *types, va_list ap)
 
 #define MAX_COLS 64
 
+/* MariaDB (not MySQL) servers take a statement's prepare and its execute
+ * in one round trip (mariadb_stmt_execute_direct): a command runs a
+ * dozen statements, each prepared once. */
+static int direct_supported(struct vc_db *db)
+{
+	unsigned long long caps = 0;
+
+	return !mariadb_get_infov(db->m, MARIADB_CONNECTION_SERVER_CAPABILITIES,
+				  &caps) && !(caps & CLIENT_MYSQL);
+}
+
+/* Prepares and runs sql with its parameters bound by b (n of them, or n
+ * rows of them when size > 1). */
+static int stmt_go(struct vc_db *db, MYSQL_STMT *st, const char *sql,
+		   MYSQL_BIND *b, unsigned int n, unsigned int size)
+{
+	if (direct_supported(db)) {
+		if (mysql_stmt_attr_set(st, STMT_ATTR_PREBIND_PARAMS, &n) ||
+		    (size > 1 &&
+		     mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size)) ||
+		    (n && mysql_stmt_bind_param(st, b)) ||
+		    mariadb_stmt_execute_direct(st, sql, strlen(sql)))
+			return -1;
+	} else if (mysql_stmt_prepare(st, sql, strlen(sql)) ||
+		   mysql_stmt_param_count(st) != n ||
+		   (size > 1 &&
+		    mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size)) ||
+		   (n && mysql_stmt_bind_param(st, b)) ||
+		   mysql_stmt_execute(st)) {
+		return -1;
+	}
+	return mysql_stmt_param_count(st) == n ? 0 : -2;
+}
+
+/* The error of stmt_go's result go, if any; the statement is closed then. */
+static int stmt_result(struct vc_db *db, MYSQL_STMT *st, int go, size_t n,
+		       struct vc_err *e)
+{
+	int rc = 0;
+
+	if (go == -1)
+		return stmt_fail(db, st, e);
+	if (go == -2) {
+		rc = vc_err_set(e, VC_EFAIL, "statement wants %lu parameters, "
+				"got %zu", mysql_stmt_param_count(st), n);
+		mysql_stmt_close(st);
+	}
+	return rc;
+}
+
 static int prepare_run(struct vc_db *db, MYSQL_STMT **out, struct vc_err *e,
 		       const char *sql, const struct vc_param *params, size_t n)
 {
@@ -309,18 +359,11 @@ static int prepare_run(struct vc_db *db, MYSQL_STMT **out, struct vc_err *e,
 		rc = vc_err_set(e, VC_EFAIL, "out of memory");
 	else if (!(st = mysql_stmt_init(db->m)))
 		rc = db_fail(db, mysql_errno(db->m), mysql_error(db->m), e);
-	else if (mysql_stmt_prepare(st, sql, strlen(sql)))
-		rc = stmt_fail(db, st, e);
-	else if (mysql_stmt_param_count(st) != n) {
-		rc = vc_err_set(e, VC_EFAIL, "statement wants %lu parameters, "
-				"got %zu", mysql_stmt_param_count(st), n);
-		mysql_stmt_close(st);
-	} else {
+	else
 		bind_params(b, lens, ints, params, n);
-		if ((n && mysql_stmt_bind_param(st, b)) ||
-		    mysql_stmt_execute(st))
-			rc = stmt_fail(db, st, e);
-	}
+	if (st && rc == 0)
+		rc = stmt_result(db, st, stmt_go(db, st, sql, b,
+						 (unsigned int)n, 1), n, e);
 	free(b);
 	free(lens);
 	free(ints);
@@ -403,12 +446,10 @@ static int bulk_run(struct vc_db *db, struct vc_err *e, const char *sql,
 		rc = vc_err_set(e, VC_EFAIL, "out of memory");
 	else if (!(st = mysql_stmt_init(db->m)))
 		rc = db_fail(db, mysql_errno(db->m), mysql_error(db->m), e);
-	else if (mysql_stmt_prepare(st, sql, strlen(sql)) ||
-		 mysql_stmt_param_count(st) != cols ||
-		 mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) ||
-		 mysql_stmt_bind_param(st, b) || mysql_stmt_execute(st))
-		rc = stmt_fail(db, st, e);
-	if (st)
+	else
+		rc = stmt_result(db, st, stmt_go(db, st, sql, b,
+						 (unsigned int)cols, size), cols, e);
+	if (st && rc == 0)
 		mysql_stmt_close(st);
 	for (size_t k = 0; c && k < cols; k++) {
 		free(c[k].ptr);
@@ -769,12 +810,15 @@ int vc_db_txn(struct vc_db *db, int (*fn)(struct vc_db *, void *,
 /* Version 7 (time-ordered) UUIDs: the first 48 bits are the Unix time in
  * milliseconds, so new rows land at the end of a primary key's B-tree
  * (audit_logs takes thousands per export) instead of at random pages.
- * The random bits of a batch come from one randombytes_buf() call: one
- * system call per 256 ids instead of one each, and hex by table, not
- * snprintf (an export of 1000 secrets makes 1000 ids). */
+ * Within a batch the 26 bits after the version are a counter (RFC 9562,
+ * section 6.2, method 1) that starts at a random value below 2^25, so the
+ * batch is in order too and its rows are appended, not split into the
+ * last pages; the last 48 bits are random for each id.  The randomness
+ * of up to 256 ids comes from one randombytes_buf() call, and hex is done
+ * by table: an export of 1000 secrets makes 1000 ids. */
 #define UUID_CHUNK 256
 
-static void uuid_format(char out[37], unsigned char u[16])
+static void uuid_format(char out[37], const unsigned char u[16])
 {
 	static const char hex[] = "0123456789abcdef";
 	char *o = out;
@@ -790,21 +834,27 @@ static void uuid_format(char out[37], unsigned char u[16])
 
 void vc_uuids(char (*out)[37], size_t n)
 {
-	unsigned char rnd[UUID_CHUNK][10], u[16];
+	unsigned char rnd[UUID_CHUNK][6], u[16];
 	struct timespec ts;
+	uint32_t base, c;
 	uint64_t ms;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	for (int i = 0; i < 6; i++)
 		u[i] = (unsigned char)(ms >> (40 - 8 * i));
+	randombytes_buf(&base, sizeof(base));
+	base &= (1u << 25) - 1;
 	for (size_t i = 0; i < n; i++) {
 		if (i % UUID_CHUNK == 0)
 			randombytes_buf(rnd, sizeof(rnd[0]) *
 					(n - i < UUID_CHUNK ? n - i : UUID_CHUNK));
-		memcpy(u + 6, rnd[i % UUID_CHUNK], 10);
-		u[6] = (unsigned char)((u[6] & 0x0f) | 0x70);
-		u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+		c = (base + (uint32_t)i) & ((1u << 26) - 1);
+		u[6] = (unsigned char)(0x70 | (c >> 22));
+		u[7] = (unsigned char)(c >> 14);
+		u[8] = (unsigned char)(0x80 | ((c >> 8) & 0x3f));
+		u[9] = (unsigned char)c;
+		memcpy(u + 10, rnd[i % UUID_CHUNK], 6);
 		uuid_format(out[i], u);
 	}
 }

@@ -60,6 +60,32 @@ int vc_secret_name_check(const char *s, struct vc_err *e)
 	return 0;
 }
 
+/* A name character's place in utf8mb4_unicode_ci order: '_' before the
+ * digits, the digits before the letters, case ignored. */
+static int name_rank(unsigned char c)
+{
+	if (c == '_')
+		return 0;
+	if (isdigit(c))
+		return 1 + (c - '0');
+	if (isalpha(c))
+		return 11 + (tolower(c) - 'a');
+	return 64 + c;          /* not a valid name character */
+}
+
+int vc_secret_name_cmp(const char *a, const char *b)
+{
+	const unsigned char *p = (const unsigned char *)a;
+	const unsigned char *q = (const unsigned char *)b;
+
+	for (; *p && *q; p++, q++)
+		if (name_rank(*p) != name_rank(*q))
+			return name_rank(*p) - name_rank(*q);
+	if (*p || *q)
+		return *p ? 1 : -1;
+	return strcmp(a, b);    /* differ in case only: a fixed order */
+}
+
 int vc_email_check(const char *s, struct vc_err *e)
 {
 	const char *at = strchr(s, '@');

@@ -13,6 +13,9 @@ enum vc_role { VC_ROLE_NONE, VC_ROLE_VIEWER, VC_ROLE_MEMBER, VC_ROLE_ADMIN,
 /* Validators set e naming what is wrong ("organization name 'x': ..."). */
 int vc_name_check(const char *kind, const char *s, struct vc_err *e);
 int vc_secret_name_check(const char *s, struct vc_err *e);
+/* Orders secret names as the database's ORDER BY name does
+ * (utf8mb4_unicode_ci): '_' < digits < letters, case ignored. */
+int vc_secret_name_cmp(const char *a, const char *b);
 int vc_email_check(const char *s, struct vc_err *e);
 int vc_is_uuid(const char *s);
 int vc_role_parse(const char *s, enum vc_role *r, struct vc_err *e);

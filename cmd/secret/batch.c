@@ -16,7 +16,7 @@
 int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
 		    struct vc_secret_set *set);
 int secret_read_values(struct cli *c, const struct vc_ref *ref,
-		       struct vc_secret_set *set);
+		       struct vc_secret_set *set, int how);
 int secret_only(struct cli *c, char ***out);
 void secret_only_free(char **only);
 
@@ -248,7 +248,7 @@ static int quota_preview(struct cli *c, const struct vc_ref *env, size_t add)
 static int run_batch(struct cli *c, const struct vc_ref *env,
 		     const struct vc_kv *kv, size_t n, const char *reason)
 {
-	struct vc_secret_set cur = { NULL, 0 };
+	struct vc_secret_set cur = { NULL, 0, NULL };
 	struct vc_buf conflicts = VC_BUF_INIT;
 	size_t add = 0, chg = 0;
 	int rc = vc_ref_need(&c->s, env, VC_ROLE_MEMBER, "writing secrets",
@@ -257,7 +257,8 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 	if (rc == 0)
 		rc = check_entries(c, kv, n);
 	if (rc == 0)
-		rc = vc_secret_read_env(&c->s, env, NULL, 1, 8, &cur, &c->err);
+		rc = vc_secret_read_env(&c->s, env, NULL, VC_READ_VALUES, 8, &cur,
+					&c->err);
 	/* The current values are read to compare: that is a read too. */
 	if (rc == 0)
 		rc = vc_secret_audit_reads(&c->s, env, &cur, &c->err);
@@ -338,7 +339,7 @@ int cmd_import(struct cli *c)
 
 int cmd_copy(struct cli *c)
 {
-	struct vc_secret_set from = { NULL, 0 };
+	struct vc_secret_set from = { NULL, 0, NULL };
 	struct vc_kv *kv = NULL;
 	struct vc_ref src, dst;
 	int rc;
@@ -351,7 +352,7 @@ int cmd_copy(struct cli *c)
 		rc = cli_fail(c, VC_EUSAGE, "source and target are the same "
 			      "environment");
 	if (rc == 0)
-		rc = secret_read_values(c, &src, &from);
+		rc = secret_read_values(c, &src, &from, VC_READ_VALUES);
 	if (rc == 0)
 		rc = vc_secret_audit_reads(&c->s, &src, &from, &c->err);
 	if (rc == 0 && !(kv = calloc(from.n + 1, sizeof(*kv))))
@@ -458,7 +459,7 @@ static int diff_json(struct cli *c, const struct vc_ref *ra,
 /* diff exits 0 when equal, 1 when the environments differ. */
 int cmd_diff(struct cli *c)
 {
-	struct vc_secret_set a = { NULL, 0 }, b = { NULL, 0 };
+	struct vc_secret_set a = { NULL, 0, NULL }, b = { NULL, 0, NULL };
 	struct vc_ref ra, rb;
 	int show = cli_opt(c, O_SHOW_VALUES) != NULL, differ = 0;
 	int json = c->out == VC_OUT_JSON || c->out == VC_OUT_JSONL;
@@ -469,9 +470,9 @@ int cmd_diff(struct cli *c)
 	if (rc == 0)
 		rc = secret_ref(c, 1, 3, &rb);
 	if (rc == 0)
-		rc = secret_read_values(c, &ra, &a);
+		rc = secret_read_values(c, &ra, &a, VC_READ_VALUES);
 	if (rc == 0)
-		rc = secret_read_values(c, &rb, &b);
+		rc = secret_read_values(c, &rb, &b, VC_READ_VALUES);
 	if (rc == 0)
 		rc = vc_secret_audit_reads(&c->s, &ra, &a, &c->err);
 	if (rc == 0)

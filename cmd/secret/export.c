@@ -72,7 +72,7 @@ int secret_concurrency(struct cli *c, int *out)
 /* Reads the values of an environment resolved already (--only and
  * --concurrency apply). */
 int secret_read_values(struct cli *c, const struct vc_ref *ref,
-		       struct vc_secret_set *set)
+		       struct vc_secret_set *set, int how)
 {
 	char **only = NULL;
 	int conc = 8, rc;
@@ -81,8 +81,8 @@ int secret_read_values(struct cli *c, const struct vc_ref *ref,
 	if (rc == 0)
 		rc = secret_only(c, &only);
 	if (rc == 0)
-		rc = vc_secret_read_env(&c->s, ref, (const char *const *)only, 1,
-					conc, set, &c->err);
+		rc = vc_secret_read_env(&c->s, ref, (const char *const *)only,
+					how, conc, set, &c->err);
 	secret_only_free(only);
 	return rc;
 }
@@ -101,8 +101,11 @@ int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
 	secret_only_free(only);
 	if (rc == 0)
 		rc = secret_ref(c, i, 3, ref);
+	/* export and run use nothing else of the database until they audit
+	 * or drop the set: the rows may be written while the values are read. */
 	if (rc == 0)
-		rc = secret_read_values(c, ref, set);
+		rc = secret_read_values(c, ref, set, VC_READ_VALUES |
+					VC_READ_AUDIT_EARLY);
 	return rc;
 }
 
@@ -179,7 +182,7 @@ static int atomic_commit(struct cli *c, const char *path,
 int cmd_export(struct cli *c)
 {
 	const char *fmt = cli_opt(c, O_FORMAT), *file = cli_opt(c, 'O');
-	struct vc_secret_set set = { NULL, 0 };
+	struct vc_secret_set set = { NULL, 0, NULL };
 	struct vc_buf out = VC_BUF_INIT;
 	enum vc_format f = VC_FMT_SH;
 	struct vc_kv *kv = NULL;
@@ -250,7 +253,7 @@ static char **build_env(struct cli *c, const struct vc_secret_set *set)
 
 int cmd_run(struct cli *c)
 {
-	struct vc_secret_set set = { NULL, 0 };
+	struct vc_secret_set set = { NULL, 0, NULL };
 	struct vc_ref ref;
 	char **env;
 	int rc;
