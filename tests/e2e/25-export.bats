@@ -12,7 +12,7 @@ load export_helper
 setup_file() {
 	vc_server_start || return 1
 	x_bootstrap
-	x_org ex NULL prod fromdotenv fromjson race
+	x_org ex NULL prod fromdotenv fromjson race drift
 	export CORPUS=$VC_TEST_DIR/corpus
 	x_corpus "$CORPUS"
 	x_load ex/api/prod "$CORPUS"
@@ -145,8 +145,10 @@ roundtrip() {
 		[[ $stderr == *"secret '$name': $fmt cannot carry it"* ]] ||
 			{ echo "$fmt: $stderr"; return 1; }
 	done
-	# A refused export let no value out: it audits no read.
+	# A refused export let no value out: it audits no read.  Its rows,
+	# written while the values were read, were rolled back whole.
 	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs")" -eq "$audit_before" ]
+	run -0 vaultctl-audit verify
 }
 
 @test "a refused export leaves an existing -O file as it was" {
@@ -269,6 +271,36 @@ eval_dump() {
 	run -3 vaultctl-secret export ex/api/prod --only UTF8,NOPE
 	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" == "$before" ]
 	# And the chain is intact after all these reads.
+	run -0 vaultctl-audit verify
+}
+
+@test "export audits the versions it read even when the metadata names others, and lists names in the database's order" {
+	local env
+	x_put ex/api/drift/b_x one
+	x_put ex/api/drift/b_x two
+	x_put ex/api/drift/B1 b
+	x_put ex/api/drift/_z z
+	x_put ex/api/drift/a a
+	env=$(vc_sql "SELECT e.id FROM environments e JOIN projects p
+		ON p.id = e.project_id WHERE p.name = 'api' AND e.name = 'drift'")
+	# The metadata says version 7; the store holds version 2.  The rows
+	# written while the values are read carry the metadata's versions:
+	# they must be rolled back and the versions read audited instead.
+	vc_sql "UPDATE secret_metadata SET version = 7 WHERE environment = '$env'
+		AND name = 'b_x'"
+	before=$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")
+	run -0 --separate-stderr vaultctl-secret export ex/api/drift --format json
+	[ "$(jq -r '.b_x' <<<"$output")" == two ]
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" -eq \
+		$((before + 4)) ]
+	[ "$(vc_sql "SELECT a.details FROM audit_logs a JOIN secret_metadata sm
+		ON sm.id = a.resource_id WHERE sm.name = 'b_x' AND sm.environment =
+		'$env' AND a.action = 'secret.read'")" == '{"version":2}' ]
+	# The names come out as ORDER BY name orders them ('_' < digits <
+	# letters, case ignored), though the client sorts them.
+	[ "$(jq -r 'keys_unsorted | join(" ")' <<<"$output")" == "_z a b_x B1" ]
+	[ "$(vc_sql "SELECT GROUP_CONCAT(name ORDER BY name SEPARATOR ' ')
+		FROM secret_metadata WHERE environment = '$env'")" == "_z a b_x B1" ]
 	run -0 vaultctl-audit verify
 }
 
