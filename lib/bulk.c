@@ -52,10 +52,42 @@ static int check_only(const struct vc_secret_set *set,
 	return 0;
 }
 
-static int by_name(const void *a, const void *b)
+/* Orders row numbers of a result by the name in their first column. */
+static int by_name(const void *a, const void *b, void *res)
 {
-	return vc_secret_name_cmp(((const struct vc_secret_val *)a)->name,
-				  ((const struct vc_secret_val *)b)->name);
+	const struct vc_res *r = res;
+
+	return vc_secret_name_cmp(vc_res_get(r, *(const size_t *)a, 0, NULL),
+				  vc_res_get(r, *(const size_t *)b, 0, NULL));
+}
+
+/* Copies the cell into out (n bytes), cut short if it is longer. */
+static void cell_copy(char *out, size_t n, const struct vc_res *r, size_t row,
+		      size_t col)
+{
+	size_t len = 0;
+	const char *v = vc_res_get(r, row, col, &len);
+
+	if (!v || len >= n)
+		len = v ? n - 1 : 0;
+	if (len)
+		memcpy(out, v, len);
+	out[len] = '\0';
+}
+
+/* The numbers of the rows of r wanted, sorted by name. */
+static size_t *sorted_rows(struct vc_res *r, const char *const *only,
+			   size_t *n)
+{
+	size_t *v = calloc(vc_res_rows(r) + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; v && i < vc_res_rows(r); i++)
+		if (wanted(vc_res_get(r, i, 0, NULL), only))
+			v[(*n)++] = i;
+	if (v)
+		qsort_r(v, *n, sizeof(*v), by_name, r);
+	return v;
 }
 
 static int load_names(struct vc_db *db, const struct vc_ref *ref,
@@ -63,35 +95,33 @@ static int load_names(struct vc_db *db, const struct vc_ref *ref,
 		      struct vc_err *e)
 {
 	struct vc_res *r;
-	size_t k = 0;
+	size_t *rows, n = 0;
 	int rc;
 
-	/* Sorted here: the server's sort of a thousand names by collation
-	 * costs three times the rest of the query. */
+	/* Sorted here, row numbers not rows: the server's sort of a
+	 * thousand names by collation costs three times the rest of the
+	 * query. */
 	rc = vc_db_query(db, &r, e, "SELECT name, id, version FROM "
 			 "secret_metadata WHERE environment = ? AND deleted_at "
 			 "IS NULL", "s", ref->env_id);
 	if (rc < 0)
 		return rc;
-	out->v = calloc(vc_res_rows(r) + 1, sizeof(*out->v));
+	rows = sorted_rows(r, only, &n);
+	out->v = rows ? calloc(n + 1, sizeof(*out->v)) : NULL;
 	if (!out->v) {
+		free(rows);
 		vc_res_free(r);
 		return vc_err_set(e, VC_EFAIL, "out of memory");
 	}
-	for (size_t i = 0; i < vc_res_rows(r); i++) {
-		if (!wanted(vc_res_get(r, i, 0, NULL), only))
-			continue;
-		snprintf(out->v[k].name, sizeof(out->v[k].name), "%s",
-			 vc_res_get(r, i, 0, NULL));
-		snprintf(out->v[k].id, sizeof(out->v[k].id), "%s",
-			 vc_res_get(r, i, 1, NULL));
-		out->v[k].version = (int)vc_res_int(r, i, 2);
+	for (size_t k = 0; k < n; k++) {
+		cell_copy(out->v[k].name, sizeof(out->v[k].name), r, rows[k], 0);
+		cell_copy(out->v[k].id, sizeof(out->v[k].id), r, rows[k], 1);
+		out->v[k].version = (int)vc_res_int(r, rows[k], 2);
 		vc_buf_init(&out->v[k].value, 1);
-		k++;
 	}
-	out->n = k;
+	out->n = n;
+	free(rows);
 	vc_res_free(r);
-	qsort(out->v, out->n, sizeof(*out->v), by_name);
 	return check_only(out, only, e);
 }
 
