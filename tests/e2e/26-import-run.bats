@@ -324,12 +324,21 @@ refused_at() {
 	x_here NULL
 	printf 'a\0b' | vaultctl-secret -q set "$ENV/NUL"
 	x_put "$ENV/OK" fine
+	local reads
+	reads=$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")
 	run --separate-stderr vaultctl-secret run "$ENV" -- sh -c 'echo ran'
 	status_is 2
 	[[ $stderr == *"'NUL'"* ]]
 	[ -z "$output" ]
+	# Nothing was given out, so nothing is audited: the rows written
+	# while the values were read were rolled back, the chain is whole.
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" \
+		== "$reads" ]
+	run -0 vaultctl-audit verify
 	run -0 vaultctl-secret run "$ENV" --only OK -- sh -c 'echo "$OK"'
 	[ "$output" == fine ]
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" \
+		== $((reads + 1)) ]
 }
 
 # ---- diff -------------------------------------------------------------
