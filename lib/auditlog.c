@@ -429,7 +429,7 @@ static int load_heads(struct vc_db *db, const char *org_id, struct verify *v,
 }
 
 /* Columns: seq, the ten hashed fields as stored, prev and row hash.
- * Every chain in one pass along uq_audit_logs_seq, or one chain along
+ * Every chain in one pass along the primary key (seq), or one chain along
  * ix_audit_logs_org_seq. */
 #define VERIFY_BATCH 10000
 #define VERIFY_SELECT \

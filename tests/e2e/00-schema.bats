@@ -275,7 +275,7 @@ snapshot() {
 			subscriptions ix_subscriptions_org_status 1 organization_id,status
 			subscriptions ix_subscriptions_status_end 1 status,end_date
 			usage_statistics uq_usage_statistics_org 0 organization_id
-			audit_logs uq_audit_logs_seq 0 seq
+			audit_logs PRIMARY 0 seq
 			audit_logs ix_audit_logs_org_time 1 organization_id,timestamp,seq
 			audit_logs ix_audit_logs_user_time 1 user_id,timestamp,seq
 			audit_logs ix_audit_logs_time 1 timestamp,seq
