@@ -220,8 +220,10 @@ static int read_events(const struct vc_ref *ref,
  * the values will be used, or the rows are rolled back (the read or the
  * format failed, or a value's version is not the one audited, which the
  * ordinary audit then records).  Nothing is committed that was not read
- * out, as before; the chain head is held no longer than the INSERT
- * takes anyway. */
+ * out, as before.  The chain head is held while the rest of the values
+ * are read from the same database, which mostly ends before the INSERT
+ * does: other writers of the organization wait about as long as before.
+ * Never with Vault, which may be slow or away (DESIGN.md section 3). */
 struct vc_audit_early {
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -335,8 +337,10 @@ static int early_matches(const struct vc_audit_early *a,
 
 /* One audit row per value read, all in one INSERT, committed.  Called by
  * the command once it knows the values will be used (an export refused
- * by its format reads nothing out and audits nothing); no lock is held
- * while the store is read (DESIGN.md section 3). */
+ * by its format reads nothing out and audits nothing).  Rows written
+ * early are committed if they name the versions read; otherwise, and
+ * without early rows, they are written now: no lock is held while Vault
+ * is read (DESIGN.md section 3). */
 int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
 			  struct vc_secret_set *set, struct vc_err *e)
 {
