@@ -12,15 +12,51 @@
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "store.h"
+
 static void *handle;
+static pthread_once_t loaded = PTHREAD_ONCE_INIT;
+static pthread_t preloader;
+static int preloading;
+
+static void load(void)
+{
+	handle = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
+}
+
+static void *preload_main(void *arg)
+{
+	(void)arg;
+	pthread_once(&loaded, load);
+	return NULL;
+}
+
+/* Loading libcurl and its libraries takes 5-7 ms: a command that will
+ * read many values from Vault starts it while it connects to the
+ * database and looks names up.  Only the thread that calls libcurl
+ * starts, waits for and ends the preload. */
+void vc_vault_preload(void)
+{
+	if (!preloading && pthread_create(&preloader, NULL, preload_main,
+					  NULL) == 0)
+		preloading = 1;
+}
+
+void vc_vault_preload_end(void)
+{
+	if (preloading)
+		pthread_join(preloader, NULL);
+	preloading = 0;
+}
 
 static void *sym(const char *name)
 {
-	if (!handle)
-		handle = dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
+	vc_vault_preload_end();
+	pthread_once(&loaded, load);
 	return handle ? dlsym(handle, name) : NULL;
 }
 

@@ -172,6 +172,7 @@ int vc_session_is_admin(const struct vc_session *s)
 
 void vc_session_close(struct vc_session *s)
 {
+	vc_vault_preload_end();
 	vc_store_close(s->store);
 	s->store = NULL;
 	for (size_t i = 0; i < 4; i++) {

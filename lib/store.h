@@ -89,6 +89,11 @@ struct vc_store {
 void vc_store_meta_release(struct vc_store_meta *m);
 void vc_store_list_free(char **keys, size_t n);
 void vc_store_close(struct vc_store *s);         /* NULL is fine */
+/* Starts loading the Vault client's HTTP library (libcurl) in the
+ * background, for a command about to read many values; the first call
+ * into it, or vc_vault_preload_end(), waits for the load to finish. */
+void vc_vault_preload(void);
+void vc_vault_preload_end(void);
 
 /* Builds "organizations/%s/projects/%s/environments/%s/secrets/%s". */
 int vc_store_path(struct vc_buf *out, const char *org_id,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "prompt.h"
+#include "store.h"
 
 static const struct option global_long[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -380,6 +381,10 @@ static int open_needs(struct cli *c)
 		rc = vc_session_load_conf(&c->s, c->config, &c->err);
 	if (rc == 0 && (need & (NEED_DB | NEED_USER | NEED_STORE)))
 		rc = vc_session_db(&c->s, VC_DB_METADATA, &db, &c->err);
+	/* After the connection: libmariadb's set-up loads NSS modules, and
+	 * two loads at once take turns. */
+	if (rc == 0 && (need & NEED_BULK) && strcmp(c->s.conf.backend, "local"))
+		vc_vault_preload();
 	if (rc == 0 && (need & NEED_USER))
 		rc = acting_user(c);
 	if (rc == 0 && (need & NEED_ADMIN))

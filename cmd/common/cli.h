@@ -19,6 +19,8 @@ enum {
 	NEED_USER = 1 << 3,     /* acting user resolved (implies DB) */
 	NEED_ADMIN = 1 << 4,    /* administrative connection */
 	NEED_MON = 1 << 5,      /* monitoring connection */
+	/* reads many values: with Vault, its HTTP library loads meanwhile */
+	NEED_BULK = 1 << 6,
 };
 
 /* Option values beyond ASCII, for long options without a short one. */

@@ -53,6 +53,7 @@ static const struct option copy_opts[] = {
 };
 
 #define U (NEED_USER | NEED_DB)
+#define UB (U | NEED_BULK)       /* reads a whole environment */
 static const struct cli_cmd cmds[] = {
 	{ "set", cmd_set, "ORG/PROJECT/ENV/NAME [--description S] "
 	  "[--from-file F] [--reason S]", U, "", set_opts, 1, 1,
@@ -77,20 +78,20 @@ static const struct cli_cmd cmds[] = {
 	  "[--charset alnum|hex|base64|ascii] [--show]", U, "", rotate_opts,
 	  1, 1, "Write a random new value." },
 	{ "export", cmd_export, "ORG/PROJECT/ENV [--format sh|dotenv|json|yaml|"
-	  "docker|env0] [--only K1,K2] [-O FILE] [--concurrency N]", U, "O:",
+	  "docker|env0] [--only K1,K2] [-O FILE] [--concurrency N]", UB, "O:",
 	  export_opts, 1, 1, "Print the environment's secrets for a shell, "
 	  "dotenv, JSON, YAML, docker or env -0." },
 	{ "import", cmd_import, "ORG/PROJECT/ENV [--format dotenv|json] "
 	  "[--file F] [--overwrite | --skip-existing] [--dry-run]", U, "",
 	  import_opts, 1, 1, "Write many secrets at once, all or nothing." },
 	{ "run", cmd_run, "ORG/PROJECT/ENV [--only K1,K2] [--pristine] -- "
-	  "COMMAND [ARGS...]", U, "", run_opts, 2, -1,
+	  "COMMAND [ARGS...]", UB, "", run_opts, 2, -1,
 	  "Run COMMAND with the secrets in its environment." },
 	{ "diff", cmd_diff, "ORG/PROJECT/ENV ORG/PROJECT/ENV [--show-values]",
-	  U, "", diff_opts, 2, 2, "Compare two environments; exit 1 when they "
+	  UB, "", diff_opts, 2, 2, "Compare two environments; exit 1 when they "
 	  "differ." },
 	{ "copy", cmd_copy, "FROM_ENV TO_ENV [--only K1,K2] [--overwrite] "
-	  "[--dry-run]", U, "", copy_opts, 2, 2,
+	  "[--dry-run]", UB, "", copy_opts, 2, 2,
 	  "Copy secrets between environments, all or nothing." },
 };
 
