@@ -307,43 +307,35 @@ static int direct_supported(struct vc_db *db)
 				  &caps) && !(caps & CLIENT_MYSQL);
 }
 
-/* Prepares and runs sql with its parameters bound by b (n of them, or n
- * rows of them when size > 1). */
-static int stmt_go(struct vc_db *db, MYSQL_STMT *st, const char *sql,
-		   MYSQL_BIND *b, unsigned int n, unsigned int size)
+static int params_wrong(MYSQL_STMT *st, unsigned int n, struct vc_err *e)
 {
-	if (direct_supported(db)) {
-		if (mysql_stmt_attr_set(st, STMT_ATTR_PREBIND_PARAMS, &n) ||
-		    (size > 1 &&
-		     mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size)) ||
-		    (n && mysql_stmt_bind_param(st, b)) ||
-		    mariadb_stmt_execute_direct(st, sql, strlen(sql)))
-			return -1;
-	} else if (mysql_stmt_prepare(st, sql, strlen(sql)) ||
-		   mysql_stmt_param_count(st) != n ||
-		   (size > 1 &&
-		    mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size)) ||
-		   (n && mysql_stmt_bind_param(st, b)) ||
-		   mysql_stmt_execute(st)) {
-		return -1;
-	}
-	return mysql_stmt_param_count(st) == n ? 0 : -2;
+	vc_err_set(e, VC_EFAIL, "statement wants %lu parameters, got %u",
+		   mysql_stmt_param_count(st), n);
+	mysql_stmt_close(st);
+	return VC_EFAIL;
 }
 
-/* The error of stmt_go's result go, if any; the statement is closed then. */
-static int stmt_result(struct vc_db *db, MYSQL_STMT *st, int go, size_t n,
-		       struct vc_err *e)
+/* Prepares and runs sql with its parameters bound by b (n of them, or
+ * size rows of them when size > 1); closes st on failure. */
+static int stmt_go(struct vc_db *db, MYSQL_STMT *st, const char *sql,
+		   MYSQL_BIND *b, unsigned int n, unsigned int size,
+		   struct vc_err *e)
 {
-	int rc = 0;
+	int direct = direct_supported(db);
 
-	if (go == -1)
+	if (direct ? mysql_stmt_attr_set(st, STMT_ATTR_PREBIND_PARAMS, &n) :
+	    mysql_stmt_prepare(st, sql, strlen(sql)) != 0)
 		return stmt_fail(db, st, e);
-	if (go == -2) {
-		rc = vc_err_set(e, VC_EFAIL, "statement wants %lu parameters, "
-				"got %zu", mysql_stmt_param_count(st), n);
-		mysql_stmt_close(st);
-	}
-	return rc;
+	if (!direct && mysql_stmt_param_count(st) != n)
+		return params_wrong(st, n, e);
+	if ((size > 1 && mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size)) ||
+	    (n && mysql_stmt_bind_param(st, b)) ||
+	    (direct ? mariadb_stmt_execute_direct(st, sql, strlen(sql)) :
+	     mysql_stmt_execute(st)) != 0)
+		return stmt_fail(db, st, e);
+	if (mysql_stmt_param_count(st) != n)
+		return params_wrong(st, n, e);
+	return 0;
 }
 
 static int prepare_run(struct vc_db *db, MYSQL_STMT **out, struct vc_err *e,
@@ -362,8 +354,7 @@ static int prepare_run(struct vc_db *db, MYSQL_STMT **out, struct vc_err *e,
 	else
 		bind_params(b, lens, ints, params, n);
 	if (st && rc == 0)
-		rc = stmt_result(db, st, stmt_go(db, st, sql, b,
-						 (unsigned int)n, 1), n, e);
+		rc = stmt_go(db, st, sql, b, (unsigned int)n, 1, e);
 	free(b);
 	free(lens);
 	free(ints);
@@ -447,8 +438,7 @@ static int bulk_run(struct vc_db *db, struct vc_err *e, const char *sql,
 	else if (!(st = mysql_stmt_init(db->m)))
 		rc = db_fail(db, mysql_errno(db->m), mysql_error(db->m), e);
 	else
-		rc = stmt_result(db, st, stmt_go(db, st, sql, b,
-						 (unsigned int)cols, size), cols, e);
+		rc = stmt_go(db, st, sql, b, (unsigned int)cols, size, e);
 	if (st && rc == 0)
 		mysql_stmt_close(st);
 	for (size_t k = 0; c && k < cols; k++) {
@@ -466,10 +456,8 @@ static int bulk_supported(struct vc_db *db)
 {
 	unsigned long long caps = 0;
 
-	if (mariadb_get_infov(db->m, MARIADB_CONNECTION_SERVER_CAPABILITIES,
-			      &caps) || (caps & CLIENT_MYSQL))
+	if (!direct_supported(db))
 		return 0;
-	caps = 0;
 	mariadb_get_infov(db->m, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES,
 			  &caps);
 	return (caps & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
@@ -814,22 +802,21 @@ int vc_db_txn(struct vc_db *db, int (*fn)(struct vc_db *, void *,
  * section 6.2, method 1) that starts at a random value below 2^25, so the
  * batch is in order too and its rows are appended, not split into the
  * last pages; the last 48 bits are random for each id.  The randomness
- * of up to 256 ids comes from one randombytes_buf() call, and hex is done
- * by table: an export of 1000 secrets makes 1000 ids. */
+ * of up to 256 ids comes from one randombytes_buf() call, and no
+ * snprintf: an export of 1000 secrets makes 1000 ids. */
 #define UUID_CHUNK 256
 
 static void uuid_format(char out[37], const unsigned char u[16])
 {
-	static const char hex[] = "0123456789abcdef";
+	static const int group[] = { 4, 2, 2, 2, 6 };
 	char *o = out;
 
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			*o++ = '-';
-		*o++ = hex[u[i] >> 4];
-		*o++ = hex[u[i] & 0x0f];
+	for (int g = 0; g < 5; u += group[g], g++) {
+		sodium_bin2hex(o, (size_t)group[g] * 2 + 1, u, (size_t)group[g]);
+		o += group[g] * 2;
+		*o++ = '-';
 	}
-	*o = '\0';
+	o[-1] = '\0';
 }
 
 void vc_uuids(char (*out)[37], size_t n)
