@@ -137,6 +137,17 @@ int vc_session_store(struct vc_session *s, struct vc_store **out,
 	return rc;
 }
 
+void vc_session_preload(struct vc_session *s)
+{
+	struct vc_vault_conf vc;
+
+	if (!s->conf_loaded || !strcmp(s->conf.backend, "local"))
+		return;
+	vc_conf_vault(&s->conf, &vc);
+	if (vc_vault_needs_curl(&vc))
+		vc_vault_preload();
+}
+
 int vc_session_set_user(struct vc_session *s, const char *email,
 			struct vc_err *e)
 {

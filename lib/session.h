@@ -46,6 +46,9 @@ int vc_session_is_admin(const struct vc_session *s);
 /* Checks a password against the users table (Argon2id). */
 int vc_session_check_password(struct vc_session *s, const char *email,
 			      const char *password, struct vc_err *e);
+/* For a command about to read many values: starts loading libcurl in
+ * the background when the value store will need it (Vault at https). */
+void vc_session_preload(struct vc_session *s);
 void vc_session_close(struct vc_session *s);
 
 #endif

@@ -125,5 +125,9 @@ struct vc_vault_conf {
 
 int vc_vault_open(struct vc_store **out, const struct vc_vault_conf *conf,
 		  struct vc_err *e);
+/* Whether the Vault store will need libcurl for many requests at once:
+ * an https:// address (VAULT_ADDR over conf->addr).  Over http:// and
+ * unix:// it speaks HTTP/1.1 itself. */
+int vc_vault_needs_curl(const struct vc_vault_conf *conf);
 
 #endif

@@ -812,7 +812,7 @@ int vc_vault_open(struct vc_store **out, const struct vc_vault_conf *conf,
 	if (!v)
 		return oom(e);
 	v->store.ops = &vault_ops;
-	v->h1_fd = -1;
+	v->h1.fd = -1;
 	vc_buf_init(&v->token, 1);
 	v->notify = conf->notify;
 	v->notify_ctx = conf->notify_ctx;

@@ -285,6 +285,12 @@ int vault_settings_load(struct vault_settings *s,
 	return 0;
 }
 
+int vc_vault_needs_curl(const struct vc_vault_conf *conf)
+{
+	return !strncasecmp(pick("VAULT_ADDR", conf->addr,
+				 "https://127.0.0.1:8200"), "https://", 8);
+}
+
 void vault_settings_release(struct vault_settings *s)
 {
 	free(s->addr);

@@ -67,7 +67,7 @@ static int fail(struct vault_req *r, CURLcode cc, const char *fmt, ...)
 
 int vault_h1_usable(const struct vault *v)
 {
-	return !v->set.https && !v->set.connect_to;
+	return !v->set.https && !v->set.connect_to && !v->set.curl_only;
 }
 
 /* "http://host[:port]/path" -> t; -1 for any other scheme, userinfo or
@@ -224,12 +224,12 @@ static int connect_tcp(struct vault *v, struct vault_req *r,
 	return fd;
 }
 
-void vault_h1_close(struct vault *v)
+void vault_h1_close(struct vault_h1_conn *c)
 {
-	if (v->h1_fd >= 0)
-		close(v->h1_fd);
-	v->h1_fd = -1;
-	v->h1_authority[0] = '\0';
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->authority[0] = '\0';
 }
 
 /* A kept-alive socket the server has not closed (nothing to read). */
@@ -241,24 +241,25 @@ static int idle_alive(int fd)
 }
 
 /* The connection for t: the kept-alive one when it goes there. */
-static int conn_get(struct vault *v, struct vault_req *r,
-		    const struct target *t, int64_t deadline, int *reused)
+static int conn_get(struct vault *v, struct vault_h1_conn *c,
+		    struct vault_req *r, const struct target *t,
+		    int64_t deadline, int *reused)
 {
 	int fd;
 
 	*reused = 0;
-	if (v->h1_fd >= 0 && !strcmp(v->h1_authority, t->authority) &&
-	    idle_alive(v->h1_fd)) {
+	if (c->fd >= 0 && !strcmp(c->authority, t->authority) &&
+	    idle_alive(c->fd)) {
 		*reused = 1;
-		return v->h1_fd;
+		return c->fd;
 	}
-	vault_h1_close(v);
+	vault_h1_close(c);
 	fd = v->set.unix_socket ? connect_unix(v, r, deadline) :
 				  connect_tcp(v, r, t, deadline);
 	if (fd < 0)
 		return -1;
-	v->h1_fd = fd;
-	snprintf(v->h1_authority, sizeof(v->h1_authority), "%s", t->authority);
+	c->fd = fd;
+	snprintf(c->authority, sizeof(c->authority), "%s", t->authority);
 	return fd;
 }
 
@@ -312,18 +313,20 @@ static int send_all(struct vault *v, struct vault_req *r, int fd,
 	return 0;
 }
 
-/* Reads more of the answer onto r->resp, straight into the secret buffer
- * (no copy elsewhere to wipe): bytes read, 0 at the end. */
+/* Reads more of the answer onto r->resp: bytes read, 0 at the end.
+ * Through a buffer on the stack, wiped after, so that r->resp grows by
+ * what came: a thousand reads of a bulk export in flight at once would
+ * otherwise hold 32 KiB each. */
 static ssize_t recv_more(struct vault *v, struct vault_req *r, int fd,
 			 int64_t deadline)
 {
-	const size_t chunk = 16384;
+	char chunk[16384];
 	ssize_t n;
 
-	if (r->resp.len >= RESP_MAX || vc_buf_grow(&r->resp, chunk) < 0)
+	if (r->resp.len >= RESP_MAX)
 		return fail(r, CURLE_WRITE_ERROR, "Failure writing output");
 	for (;;) {
-		n = recv(fd, r->resp.data + r->resp.len, chunk, 0);
+		n = recv(fd, chunk, sizeof(chunk), 0);
 		if (n >= 0)
 			break;
 		if (errno == EINTR)
@@ -334,8 +337,9 @@ static ssize_t recv_more(struct vault *v, struct vault_req *r, int fd,
 		if (wait_fd(fd, POLLIN, deadline) <= 0)
 			return timed_out(r, v);
 	}
-	r->resp.len += (size_t)n;
-	r->resp.data[r->resp.len] = '\0';
+	if (n > 0 && vc_buf_add(&r->resp, chunk, (size_t)n) < 0)
+		n = fail(r, CURLE_WRITE_ERROR, "Failure writing output");
+	sodium_memzero(chunk, sizeof(chunk));
 	return n;
 }
 
@@ -560,8 +564,9 @@ int vault_h1_read_answer(struct vault *v, struct vault_req *r, int fd)
 
 /* One exchange on the connection to t.  A kept-alive connection the
  * server closed meanwhile gets one fresh try, as libcurl does. */
-static int exchange(struct vault *v, struct vault_req *r,
-		    const struct target *t, struct head *h)
+static int exchange(struct vault *v, struct vault_h1_conn *c,
+		    struct vault_req *r, const struct target *t,
+		    struct head *h)
 {
 	struct vc_buf req;
 	int fd, reused, rc = -1;
@@ -574,14 +579,17 @@ static int exchange(struct vault *v, struct vault_req *r,
 	for (int tries = 0; tries < 2; tries++) {
 		vc_buf_reset(&r->resp);
 		r->retry_after = -1;
-		fd = conn_get(v, r, t, r->deadline, &reused);
+		fd = conn_get(v, c, r, t, r->deadline, &reused);
 		if (fd < 0)
 			break;
 		rc = send_all(v, r, fd, &req, r->deadline);
+		/* The answer takes a while: a read now would only fail. */
+		if (!rc && wait_fd(fd, POLLIN, r->deadline) <= 0)
+			rc = timed_out(r, v);
 		if (!rc)
 			rc = answer_read(v, r, fd, h, r->deadline);
 		if (rc != 0)
-			vault_h1_close(v);
+			vault_h1_close(c);
 		if (rc >= 0 || !reused || r->resp.len ||
 		    (r->cc != CURLE_SEND_ERROR && r->cc != CURLE_GOT_NOTHING &&
 		     r->cc != CURLE_RECV_ERROR))
@@ -621,7 +629,8 @@ static int is_redirect(long st)
 	return st == 301 || st == 302 || st == 303 || st == 307 || st == 308;
 }
 
-int vault_h1_attempt(struct vault *v, struct vault_req *r)
+int vault_h1_attempt(struct vault *v, struct vault_h1_conn *c,
+		     struct vault_req *r)
 {
 	struct target t;
 	struct head h;
@@ -633,7 +642,7 @@ int vault_h1_attempt(struct vault *v, struct vault_req *r)
 		return 1;
 	vc_buf_init(&path, 0);
 	for (int hops = 0;; hops++) {
-		if (exchange(v, r, &t, &h) < 0)
+		if (exchange(v, c, r, &t, &h) < 0)
 			break;
 		if (!is_redirect(h.status) || !h.location[0]) {
 			r->status = h.status;

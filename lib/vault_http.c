@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,7 +19,8 @@
 /* A 32 MiB value (Vault's limit) in base64 inside JSON stays below this. */
 #define RESP_MAX ((size_t)64 << 20)
 
-enum { REQ_PENDING, REQ_RUNNING, REQ_DONE };
+/* REQ_CURL: vault_h1.c cannot carry it (a redirect to https). */
+enum { REQ_PENDING, REQ_RUNNING, REQ_DONE, REQ_CURL };
 
 /* The requests of one vault_exec call and how far they are. */
 struct batch {
@@ -184,7 +186,7 @@ static void headers_free(struct curl_slist *l)
 
 void vault_http_close(struct vault *v)
 {
-	vault_h1_close(v);
+	vault_h1_close(&v->h1);
 	vc_buf_release(&v->token);
 	v->has_token = 0;
 	for (size_t i = 0; i < v->nslots; i++)
@@ -753,7 +755,7 @@ static int exec_h1(struct vault *v, struct vault_req *r, struct vc_err *e)
 		if (v->set.rate > 0)
 			v->tokens -= 1;
 		attempt_begin(v, r, now);
-		if (vault_h1_attempt(v, r) > 0)
+		if (vault_h1_attempt(v, &v->h1, r) > 0)
 			return exec_curl(v, r, 1, 1, e);
 		req_settle(r);
 		if (!req_requeue(&b, r, vault_now_ms()))
@@ -764,12 +766,188 @@ static int exec_h1(struct vault *v, struct vault_req *r, struct vc_err *e)
 	return 0;
 }
 
+/* ---- batches over vault_h1.c: one thread per connection ----
+ *
+ * A bulk read over http:// or unix:// needs neither TLS nor HTTP/2.
+ * Loading libcurl costs a process 5-7 ms, and its work per request (URL
+ * parsing, header scanning, polls) was a fifth of an export's CPU, which
+ * on a small machine a local Vault lacks.  Each of conc threads (the
+ * calling one included) carries one request at a time on its own
+ * kept-alive connection, with the retries of exec_h1.  The batch's shared
+ * state (queue, rate limiter, notices, stop) is under one mutex, released
+ * while a request is in flight or a retry waits. */
+struct pool {
+	struct batch b;
+	pthread_mutex_t mu;
+	pthread_cond_t stopped;         /* wakes retries waiting */
+};
+
+struct worker {
+	struct pool *p;
+	struct vault_h1_conn own, *conn;
+	pthread_t th;
+	int started;
+};
+
+/* Waits ms or until the batch stops, p->mu held. */
+static void pool_sleep(struct pool *p, int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&p->stopped, &p->mu, &ts);
+}
+
+static void pool_stop(struct pool *p, struct vault_req *failed)
+{
+	if (failed->rc < 0)
+		p->b.err = failed->err;
+	else
+		vault_status_err(p->b.v, failed, &p->b.err);
+	p->b.stop = 1;
+	pthread_cond_broadcast(&p->stopped);
+}
+
+static void not_read(struct batch *b, struct vault_req *r)
+{
+	r->state = REQ_DONE;
+	r->rc = vc_err_set(&r->err, VC_EUNAVAIL, "not read: %s", b->err.msg);
+}
+
+/* One request to its end, as exec_h1; p->mu held on entry and return. */
+static void pool_one(struct pool *p, struct vault_h1_conn *c,
+		     struct vault_req *r)
+{
+	struct vault *v = p->b.v;
+	int64_t now, wait;
+	int curl;
+
+	for (;;) {
+		if (p->b.stop && !r->attempts)
+			return not_read(&p->b, r);
+		if (p->b.stop)
+			break;          /* its last outcome stands */
+		now = vault_now_ms();
+		wait = r->attempts && r->not_before > now ?
+		       r->not_before - now : rate_wait(v, now);
+		if (wait > 0) {
+			pool_sleep(p, wait);
+			continue;
+		}
+		if (v->set.rate > 0)
+			v->tokens -= 1;
+		pthread_mutex_unlock(&p->mu);
+		attempt_begin(v, r, now);
+		curl = vault_h1_attempt(v, c, r) > 0;
+		if (!curl)
+			req_settle(r);
+		pthread_mutex_lock(&p->mu);
+		if (curl) {
+			r->state = REQ_CURL;
+			return;
+		}
+		if (!req_requeue(&p->b, r, vault_now_ms()))
+			break;
+	}
+	r->state = REQ_DONE;
+	r->rc = r->cc != CURLE_OK ? transfer_err(v, r) : 0;
+}
+
+static void *pool_main(void *arg)
+{
+	struct worker *w = arg;
+	struct pool *p = w->p;
+	struct vault_req *r;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->b.stop && p->b.next < p->b.n) {
+		r = &p->b.r[p->b.next++];
+		pool_one(p, w->conn, r);
+		if (r->state == REQ_DONE && !p->b.stop && req_fatal(r))
+			pool_stop(p, r);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Threads for the other connections; the caller is the first.  Fewer
+ * when threads cannot start: the batch only goes slower. */
+static void pool_run(struct pool *p, struct worker *w, size_t conc)
+{
+	for (size_t i = 1; i < conc; i++) {
+		w[i] = (struct worker){ .p = p, .own = { .fd = -1 } };
+		w[i].conn = &w[i].own;
+		w[i].started = pthread_create(&w[i].th, NULL, pool_main,
+					      &w[i]) == 0;
+	}
+	pool_main(&w[0]);
+	for (size_t i = 1; i < conc; i++) {
+		if (w[i].started)
+			pthread_join(w[i].th, NULL);
+		vault_h1_close(&w[i].own);
+	}
+}
+
+static int exec_pool(struct vault *v, struct vault_req *reqs, size_t n,
+		     int conc, struct vc_err *e)
+{
+	struct pool p = { .b = { .v = v, .r = reqs, .n = n } };
+	pthread_condattr_t ca;
+	struct worker *w;
+	int rc = 0;
+
+	p.b.conc = conc < 1 ? 1 : (size_t)conc < n ? (size_t)conc : n;
+	w = calloc(p.b.conc, sizeof(*w));
+	if (!w)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	w[0] = (struct worker){ .p = &p, .conn = &v->h1 };
+	for (size_t i = 0; i < n; i++) {
+		reqs[i].state = REQ_PENDING;
+		reqs[i].attempts = 0;
+		reqs[i].rc = 0;
+	}
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p.stopped, &ca);
+	pthread_condattr_destroy(&ca);
+	pool_run(&p, w, p.b.conc);
+	pthread_cond_destroy(&p.stopped);
+	pthread_mutex_destroy(&p.mu);
+	free(w);
+	/* Redirected to https, one at a time; never picked: not read. */
+	for (size_t i = 0; i < n; i++) {
+		int one = 0;
+
+		if (reqs[i].state == REQ_CURL)
+			one = exec_curl(v, &reqs[i], 1, 1, e);
+		else if (reqs[i].state == REQ_PENDING)
+			not_read(&p.b, &reqs[i]);
+		if (one < 0 && rc == 0)
+			rc = one;
+	}
+	if (rc < 0)
+		return rc;
+	if (p.b.stop) {
+		if (e)
+			*e = p.b.err;
+		return p.b.err.code;
+	}
+	return 0;
+}
+
 int vault_exec(struct vault *v, struct vault_req *reqs, size_t n, int conc,
 	       struct vc_err *e)
 {
-	if (n == 1 && vault_h1_usable(v))
-		return exec_h1(v, reqs, e);
-	return exec_curl(v, reqs, n, conc, e);
+	if (!vault_h1_usable(v))
+		return exec_curl(v, reqs, n, conc, e);
+	return n == 1 ? exec_h1(v, reqs, e) : exec_pool(v, reqs, n, conc, e);
 }
 
 int vault_exec1(struct vault *v, struct vault_req *r, struct vc_err *e)

@@ -26,6 +26,15 @@ struct vault_settings {
 	int max_retries;
 	int64_t timeout_ms;
 	double rate, burst;     /* VAULT_RATE_LIMIT; rate 0 = none */
+	int curl_only;          /* never vault_h1.c: set by tests/unit/
+				   test_vault.c, so that both transports
+				   meet every fault of the emulator */
+};
+
+/* One kept-alive connection of vault_h1.c. */
+struct vault_h1_conn {
+	int fd;                         /* -1: none */
+	char authority[256];            /* where fd goes */
 };
 
 struct vault_slot {
@@ -51,8 +60,7 @@ struct vault {
 	int curl_up;                    /* libcurl loaded and set up */
 	struct vc_buf token;            /* secret; for both transports */
 	int has_token;
-	int h1_fd;                      /* vault_h1.c's kept-alive socket */
-	char h1_authority[256];         /* where h1_fd goes */
+	struct vault_h1_conn h1;        /* vault_h1.c's kept-alive socket */
 };
 
 /* One HTTP exchange and what became of it. */
@@ -90,12 +98,15 @@ int vault_read_trimmed(struct vc_buf *out, const char *path, const char *what,
 /* Whether the built-in HTTP/1.1 client can carry single requests to this
  * vault: http:// and unix:// addresses. */
 int vault_h1_usable(const struct vault *v);
-/* One attempt of r up to r->deadline: fills r->cc (CURLE_OK when an HTTP
+/* One attempt of r up to r->deadline on connection c (kept alive when
+ * the answer allows).  Reads only v's settings and token, so threads
+ * may run attempts at once, each on its own connection: fills r->cc (CURLE_OK when an HTTP
  * answer came), r->curl_msg, r->status, r->retry_after and r->resp.
  * Returns 1 when only libcurl can carry it (the URL is not plain http://,
  * or vault redirected to https): the caller sends it again that way. */
-int vault_h1_attempt(struct vault *v, struct vault_req *r);
-void vault_h1_close(struct vault *v);
+int vault_h1_attempt(struct vault *v, struct vault_h1_conn *c,
+		     struct vault_req *r);
+void vault_h1_close(struct vault_h1_conn *c);
 /* Reads one answer from fd as vault_h1_attempt does (for the fuzz target
  * tests/fuzz/fuzz_http1.c): 0 with r->status and the body in r->resp, or
  * -1 with r->cc and r->curl_msg. */

@@ -91,7 +91,10 @@ unit() {
 			run_tap "unit/test_store (local)" tests/unit/test_store
 		VC_TEST_STORE=vault run_tap "unit/test_store (vault)" tests/unit/test_store
 	fi
-	[ ! -x tests/unit/test_vault ] || run_tap "unit/test_vault" tests/unit/test_vault
+	if [ -x tests/unit/test_vault ]; then
+		run_tap "unit/test_vault (http/1.1)" tests/unit/test_vault
+		VC_TEST_CURL=1 run_tap "unit/test_vault (libcurl)" tests/unit/test_vault
+	fi
 	cleanup
 	SERVER_DIR="" EMU_PID=""
 }

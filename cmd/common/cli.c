@@ -383,8 +383,8 @@ static int open_needs(struct cli *c)
 		rc = vc_session_db(&c->s, VC_DB_METADATA, &db, &c->err);
 	/* After the connection: libmariadb's set-up loads NSS modules, and
 	 * two loads at once take turns. */
-	if (rc == 0 && (need & NEED_BULK) && strcmp(c->s.conf.backend, "local"))
-		vc_vault_preload();
+	if (rc == 0 && (need & NEED_BULK))
+		vc_session_preload(&c->s);
 	if (rc == 0 && (need & NEED_USER))
 		rc = acting_user(c);
 	if (rc == 0 && (need & NEED_ADMIN))

@@ -172,10 +172,11 @@ unchanged_after_fail() {
 	store_gone "$ENV/A"
 }
 
-# One request goes over the built-in HTTP/1.1 client (lib/vault_h1.c);
-# libcurl is loaded only for several requests in flight or for https.
-# The real binary, not a valgrind wrapper: LD_DEBUG is about its loader.
-@test "VAULT_ADDR=unix:///path works; a single request loads no libcurl, a bulk export does" {
+# Over http:// and unix:// the built-in HTTP/1.1 client (lib/vault_h1.c)
+# carries single requests and bulk reads alike; libcurl is loaded for
+# https only.  The real binary, not a valgrind wrapper: LD_DEBUG is about
+# its loader.
+@test "VAULT_ADDR=unix:///path works; neither a single request nor a bulk export loads libcurl" {
 	local sock=$VC_TEST_DIR/vault.sock pf=$VC_TEST_DIR/emu-unix.port pid
 	local bin=$REPO/bin/vaultctl-secret
 	s_here 10
@@ -195,8 +196,11 @@ unchanged_after_fail() {
 	LD_DEBUG=libs "$bin" get "$ENV/U1" 2>"$BATS_TEST_TMPDIR/ld" >/dev/null
 	grep -q 'libmariadb' "$BATS_TEST_TMPDIR/ld"
 	[ "$(grep -c 'libcurl' "$BATS_TEST_TMPDIR/ld")" == 0 ]
-	LD_DEBUG=libs "$bin" export "$ENV" 2>"$BATS_TEST_TMPDIR/ld" >/dev/null
-	grep -q 'libcurl' "$BATS_TEST_TMPDIR/ld"
+	LD_DEBUG=libs "$bin" export "$ENV" --format json --concurrency 2 \
+		2>"$BATS_TEST_TMPDIR/ld" >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r .U1 "$BATS_TEST_TMPDIR/out")" == 'over a unix socket' ]
+	grep -q 'libmariadb' "$BATS_TEST_TMPDIR/ld"
+	[ "$(grep -c 'libcurl' "$BATS_TEST_TMPDIR/ld")" == 0 ]
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	run -7 vaultctl-secret get "$ENV/U1"

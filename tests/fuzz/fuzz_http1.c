@@ -39,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	memset(&v, 0, sizeof(v));
 	v.set.timeout_ms = 1000;
-	v.h1_fd = -1;
+	v.h1.fd = -1;
 	vault_req_init(&r, "GET");
 	r.deadline = vault_now_ms() + 1000;
 	rc = vault_h1_read_answer(&v, &r, sv[0]);

@@ -4,6 +4,9 @@
  * VAULT_ADDR, VAULT_TOKEN, VC_TEST_EMULATOR (the control API's base URL)
  * and VC_TEST_APPROLE (ROLE_ID:SECRET_ID).  Without them the tests fail:
  * a Vault client that was never run against a server is not tested.
+ * With VC_TEST_CURL=1 every request goes through libcurl: tests/run.sh
+ * runs the suite both ways, for http:// and https:// take different
+ * transports (lib/vault_h1.c, libcurl).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "vault_int.h"
 #include "vc.h"
 
 #define P(name) "organizations/o1/projects/p1/environments/e1/secrets/" name
@@ -113,6 +117,8 @@ static struct vc_store *open_conf(struct vc_vault_conf *c)
 	rc = vc_vault_open(&s, c, &e);
 	if (rc)
 		fail_msg("vc_vault_open: %d %s", rc, e.msg);
+	if (getenv("VC_TEST_CURL"))
+		((struct vault *)s)->set.curl_only = 1;
 	return s;
 }
 
@@ -600,7 +606,8 @@ static void test_redirect(void **state)
 
 /* http -> https is allowed, and only libcurl speaks TLS: the request goes
  * again through libcurl, which meets the second 307 and then the plain
- * emulator's refusal of a TLS handshake. */
+ * emulator's refusal of a TLS handshake.  With VC_TEST_CURL libcurl went
+ * to https at the first 307, and the second is left. */
 static void test_redirect_to_https(void **state)
 {
 	struct vc_store *s = open_store();
@@ -615,7 +622,9 @@ static void test_redirect_to_https(void **state)
 	fault(json);
 	get_fails(s, P("RS"), 0, VC_EUNAVAIL, &e);
 	assert_non_null(strstr(e.msg, "TLS handshake"));
-	assert_int_equal(stat_of("faults_pending"), 0);
+	assert_int_equal(stat_of("faults_pending"),
+			 getenv("VC_TEST_CURL") ? 1 : 0);
+	assert_int_equal(ctl("DELETE", "/_emulator/faults", NULL, NULL), 204);
 	vc_store_close(s);
 }
 
@@ -757,10 +766,11 @@ static void test_keep_alive(void **state)
 		assert_string_equal(it[i].value.data, paths[i]);
 		vc_buf_release(&it[i].value);
 	}
-	/* The single requests' connection (vault_h1.c) and at most 8 of
-	 * libcurl's for the bulk read. */
-	assert_true(stat_of("connections") - conns <= 1 + 8);
-	assert_true(stat_of("max_open_connections") - open <= 1 + 8);
+	/* At most 8 for the bulk read: over vault_h1.c the single
+	 * requests' connection is one of them; libcurl's cache keeps one
+	 * for all. */
+	assert_true(stat_of("connections") - conns <= 8);
+	assert_true(stat_of("max_open_connections") - open <= 8);
 	vc_store_close(s);
 }
 
