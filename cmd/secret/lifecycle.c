@@ -152,7 +152,7 @@ int cmd_rollback(struct cli *c)
 	struct vc_secret_write w = { NULL, 0, NULL, cli_opt(c, O_REASON),
 				     "secret.rollback", 0 };
 	struct vc_ref ref;
-	int rc, to, got;
+	int rc, to = 0, got;
 
 	val.secret = 1;
 	rc = check_desc(c);
