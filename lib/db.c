@@ -315,13 +315,21 @@ static int params_wrong(MYSQL_STMT *st, unsigned int n, struct vc_err *e)
 	return VC_EFAIL;
 }
 
+/* Above this many parameters a statement is prepared, then executed.
+ * In one round trip the client sends the execute while the server
+ * answers the prepare with a definition per parameter: with thousands
+ * (a multi-row INSERT where bulk execution is missing) both sides fill
+ * their socket buffers, and wait on each other until net_write_timeout
+ * (seen: 60 s, then "Broken pipe"). */
+#define DIRECT_MAX_PARAMS 64
+
 /* Prepares and runs sql with its parameters bound by b (n of them, or
  * size rows of them when size > 1); closes st on failure. */
 static int stmt_go(struct vc_db *db, MYSQL_STMT *st, const char *sql,
 		   MYSQL_BIND *b, unsigned int n, unsigned int size,
 		   struct vc_err *e)
 {
-	int direct = direct_supported(db);
+	int direct = n <= DIRECT_MAX_PARAMS && direct_supported(db);
 
 	if (direct ? mysql_stmt_attr_set(st, STMT_ATTR_PREBIND_PARAMS, &n) :
 	    mysql_stmt_prepare(st, sql, strlen(sql)) != 0)
