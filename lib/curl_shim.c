@@ -36,8 +36,8 @@ static void *preload_main(void *arg)
 }
 
 /* Loading libcurl and its libraries takes 5-7 ms: a command that will
- * read many values from Vault starts it while it connects to the
- * database and looks names up.  Only the thread that calls libcurl
+ * read many values from Vault at https starts it while it connects to
+ * the database and looks names up.  Only the thread that calls libcurl
  * starts, waits for and ends the preload. */
 void vc_vault_preload(void)
 {

@@ -1,5 +1,6 @@
 /* vault_h1.c - a small HTTP/1.1 client for Vault at http:// and unix://
- * addresses, for requests that go one at a time.
+ * addresses: one request at a time on one kept-alive connection
+ * (vault_http.c runs several of these connections for a bulk read).
  *
  * Loading libcurl costs a process about 4.7 ms and 5 MB (27 shared
  * libraries for TLS, HTTP/2, IDN, LDAP, ...), more than a whole `get`
@@ -8,8 +9,7 @@
  * and chunked bodies, 1xx skipped, one redirect as the Go client follows
  * it) and reports failures as the CURLcode libcurl would give, so that
  * vault_http.c retries and words them the same for both transports.
- * https, and batches of several requests in flight, stay with libcurl;
- * so does a redirect to https.
+ * https stays with libcurl; so does a redirect to https.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE             /* memmem, strcasestr */

@@ -1,7 +1,10 @@
-/* vault_http.c - HTTP transfers to Vault: one multi handle for the run, so
- * every request, single or bulk, shares one cache of kept-alive
- * connections; retries, the deadline and the rate limit as the official Go
- * client applies them (reference/vault.md section 3).
+/* vault_http.c - HTTP transfers to Vault, with the retries, the deadline
+ * and the rate limit as the official Go client applies them
+ * (reference/vault.md section 3).  Over http:// and unix:// requests go
+ * through vault_h1.c: a single one on the run's kept-alive connection, a
+ * batch on one connection per request in flight.  At https, one libcurl
+ * multi handle for the run, so that every request shares one cache of
+ * kept-alive connections.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "vault_int.h"
@@ -151,7 +154,7 @@ int vault_http_open(struct vault *v, struct vc_err *e)
 static int headers_rebuild(struct vault *v, struct vc_err *e);
 
 /* libcurl is loaded (curl_shim.c) and set up on the first request that
- * needs it: https, or several requests in flight. */
+ * needs it: https, or a redirect there. */
 static int curl_ready(struct vault *v, struct vc_err *e)
 {
 	if (v->curl_up)
