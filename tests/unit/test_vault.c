@@ -903,6 +903,8 @@ static void all_requests_have(const char *name, const char *want)
 
 static void test_headers_and_rate(void **state)
 {
+	struct vc_store_item it[5];
+	struct vc_err e = { 0, "" };
 	struct vc_store *s;
 	double t;
 
@@ -918,6 +920,22 @@ static void test_headers_and_rate(void **state)
 	all_requests_have("x-vault-namespace", "team1/");
 	all_requests_have("x-vault-request", "true");
 	all_requests_have("content-type", "application/json");
+	/* A batch's connections share the bucket: 5 more, 8 in flight at
+	 * most, still take a second. */
+	for (int i = 0; i < 5; i++) {
+		it[i] = (struct vc_store_item){ .path = P("H") };
+		vc_buf_init(&it[i].value, 1);
+	}
+	t = now_s();
+	assert_int_equal(s->ops->get_many(s, it, 5, 8, &e), 0);
+	assert_true(now_s() - t >= 0.9);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(it[i].rc, 0);
+		assert_string_equal(it[i].value.data, "x");
+		vc_buf_release(&it[i].value);
+	}
+	all_requests_have("x-vault-namespace", "team1/");
+	all_requests_have("x-vault-request", "true");
 	vc_store_close(s);
 }
 
