@@ -832,8 +832,10 @@ static void pool_one(struct pool *p, struct vault_h1_conn *c,
 	int curl;
 
 	for (;;) {
-		if (p->b.stop && !r->attempts)
-			return not_read(&p->b, r);
+		if (p->b.stop && !r->attempts) {
+			not_read(&p->b, r);
+			return;
+		}
 		if (p->b.stop)
 			break;          /* its last outcome stands */
 		now = vault_now_ms();
