@@ -18,6 +18,9 @@
 
 #define TOKEN_FILE_MAX 65536
 
+/* Vault's own default for VAULT_ADDR. */
+#define DEFAULT_ADDR "https://127.0.0.1:8200"
+
 /* The environment wins over the configuration, which wins over def. */
 static const char *pick(const char *env, const char *conf, const char *def)
 {
@@ -275,8 +278,7 @@ int vault_settings_load(struct vault_settings *s,
 			const struct vc_vault_conf *conf, struct vc_err *e)
 {
 	memset(s, 0, sizeof(*s));
-	if (load_addr(s, pick("VAULT_ADDR", conf->addr,
-			      "https://127.0.0.1:8200"), e) ||
+	if (load_addr(s, pick("VAULT_ADDR", conf->addr, DEFAULT_ADDR), e) ||
 	    load_mount(s, conf->mount ? conf->mount : "secret", e) ||
 	    set_str(&s->namespace_, pick("VAULT_NAMESPACE", conf->namespace_,
 					 NULL), e) ||
@@ -287,8 +289,8 @@ int vault_settings_load(struct vault_settings *s,
 
 int vc_vault_needs_curl(const struct vc_vault_conf *conf)
 {
-	return !strncasecmp(pick("VAULT_ADDR", conf->addr,
-				 "https://127.0.0.1:8200"), "https://", 8);
+	return !strncasecmp(pick("VAULT_ADDR", conf->addr, DEFAULT_ADDR),
+			    "https://", 8);
 }
 
 void vault_settings_release(struct vault_settings *s)

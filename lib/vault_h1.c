@@ -337,9 +337,14 @@ static ssize_t recv_more(struct vault *v, struct vault_req *r, int fd,
 		if (wait_fd(fd, POLLIN, deadline) <= 0)
 			return timed_out(r, v);
 	}
-	if (n > 0 && vc_buf_add(&r->resp, chunk, (size_t)n) < 0)
-		n = fail(r, CURLE_WRITE_ERROR, "Failure writing output");
-	sodium_memzero(chunk, sizeof(chunk));
+	if (n > 0) {
+		int bad = vc_buf_add(&r->resp, chunk, (size_t)n) < 0;
+
+		sodium_memzero(chunk, (size_t)n);
+		if (bad)
+			return fail(r, CURLE_WRITE_ERROR, "Failure writing "
+				    "output");
+	}
 	return n;
 }
 
