@@ -10,7 +10,6 @@
 #include "vault_int.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -688,6 +687,16 @@ static int batch_abort(struct batch *b, CURLMcode mc, struct vc_err *e)
 	return vc_err_set(e, VC_EFAIL, "libcurl: %s", curl_multi_strerror(mc));
 }
 
+/* Every request of a batch pending, not yet tried. */
+static void reqs_reset(struct vault_req *reqs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		reqs[i].state = REQ_PENDING;
+		reqs[i].attempts = 0;
+		reqs[i].rc = 0;
+	}
+}
+
 static int exec_curl(struct vault *v, struct vault_req *reqs, size_t n,
 		     int conc, struct vc_err *e)
 {
@@ -702,11 +711,7 @@ static int exec_curl(struct vault *v, struct vault_req *reqs, size_t n,
 		return e->code;
 	curl_multi_setopt(v->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)b.conc);
 	curl_multi_setopt(v->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)b.conc);
-	for (size_t i = 0; i < n; i++) {
-		reqs[i].state = REQ_PENDING;
-		reqs[i].attempts = 0;
-		reqs[i].rc = 0;
-	}
+	reqs_reset(reqs, n);
 	while (b.done < n) {
 		wake = batch_start(&b);
 		mc = curl_multi_perform(v->multi, &running);
@@ -725,58 +730,15 @@ static int exec_curl(struct vault *v, struct vault_req *reqs, size_t n,
 	return 0;
 }
 
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static int exec_curl(struct vault *v, struct vault_req *reqs, size_t n,
-		     int conc, struct vc_err *e);
-
-/* One request over vault_h1.c, with the retries and rate limit of the
- * batch engine below. */
-static int exec_h1(struct vault *v, struct vault_req *r, struct vc_err *e)
-{
-	struct batch b = { .v = v, .r = r, .n = 1, .conc = 1 };
-	int64_t now, wait;
-
-	r->state = REQ_PENDING;
-	r->attempts = 0;
-	r->rc = 0;
-	for (;;) {
-		now = vault_now_ms();
-		wait = r->attempts && r->not_before > now ?
-		       r->not_before - now : rate_wait(v, now);
-		if (wait > 0) {
-			sleep_ms(wait);
-			continue;
-		}
-		if (v->set.rate > 0)
-			v->tokens -= 1;
-		attempt_begin(v, r, now);
-		if (vault_h1_attempt(v, &v->h1, r) > 0)
-			return exec_curl(v, r, 1, 1, e);
-		req_settle(r);
-		if (!req_requeue(&b, r, vault_now_ms()))
-			break;
-	}
-	r->state = REQ_DONE;
-	r->rc = r->cc != CURLE_OK ? transfer_err(v, r) : 0;
-	return 0;
-}
-
-/* ---- batches over vault_h1.c: one thread per connection ----
+/* ---- requests over vault_h1.c: one thread per connection ----
  *
- * A bulk read over http:// or unix:// needs neither TLS nor HTTP/2.
- * Loading libcurl costs a process 5-7 ms, and its work per request (URL
- * parsing, header scanning, polls) was a fifth of an export's CPU, which
- * on a small machine a local Vault lacks.  Each of conc threads (the
- * calling one included) carries one request at a time on its own
- * kept-alive connection, with the retries of exec_h1.  The batch's shared
+ * Requests to http:// or unix:// need neither TLS nor HTTP/2.  Loading
+ * libcurl costs a process 5-7 ms, and its work per request (URL parsing,
+ * header scanning, polls) was a fifth of an export's CPU, which on a
+ * small machine a local Vault lacks.  Each of conc threads (the calling
+ * one included; a single request starts no other) carries one request at
+ * a time on its own kept-alive connection, the caller's being the run's
+ * one, with the Go client's retries and the rate limit.  The batch's shared
  * state (queue, rate limiter, notices, stop) is under one mutex, released
  * while a request is in flight or a retry waits. */
 struct pool {
@@ -823,7 +785,7 @@ static void not_read(struct batch *b, struct vault_req *r)
 	r->rc = vc_err_set(&r->err, VC_EUNAVAIL, "not read: %s", b->err.msg);
 }
 
-/* One request to its end, as exec_h1; p->mu held on entry and return. */
+/* One request to its end; p->mu held on entry and return. */
 static void pool_one(struct pool *p, struct vault_h1_conn *c,
 		     struct vault_req *r)
 {
@@ -874,7 +836,9 @@ static void *pool_main(void *arg)
 	while (!p->b.stop && p->b.next < p->b.n) {
 		r = &p->b.r[p->b.next++];
 		pool_one(p, w->conn, r);
-		if (r->state == REQ_DONE && !p->b.stop && req_fatal(r))
+		/* As exec_curl: a lone request's caller words its failure. */
+		if (r->state == REQ_DONE && p->b.n > 1 && !p->b.stop &&
+		    req_fatal(r))
 			pool_stop(p, r);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -912,11 +876,7 @@ static int exec_pool(struct vault *v, struct vault_req *reqs, size_t n,
 	if (!w)
 		return vc_err_set(e, VC_EFAIL, "out of memory");
 	w[0] = (struct worker){ .p = &p, .conn = &v->h1 };
-	for (size_t i = 0; i < n; i++) {
-		reqs[i].state = REQ_PENDING;
-		reqs[i].attempts = 0;
-		reqs[i].rc = 0;
-	}
+	reqs_reset(reqs, n);
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -952,7 +912,7 @@ int vault_exec(struct vault *v, struct vault_req *reqs, size_t n, int conc,
 {
 	if (!vault_h1_usable(v))
 		return exec_curl(v, reqs, n, conc, e);
-	return n == 1 ? exec_h1(v, reqs, e) : exec_pool(v, reqs, n, conc, e);
+	return exec_pool(v, reqs, n, conc, e);
 }
 
 int vault_exec1(struct vault *v, struct vault_req *r, struct vc_err *e)
