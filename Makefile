@@ -82,7 +82,11 @@ tests: $(TEST_BIN) $(TEST_TOOLS)
 deps:
 	@sh tests/harness/deps.sh
 
-check: deps all tests
+# deps runs first, in a make of its own: this make read its flags
+# (pkg-config) before the packages were there, so the build is a sub-make
+# that reads them again.  The same holds for demo and check-galera.
+check: deps
+	@$(MAKE) --no-print-directory all tests
 	@VC_BINS="$(BINS)" VC_VALGRIND="$(VALGRIND)" bash tests/run.sh
 
 check-unit: all tests
@@ -90,14 +94,16 @@ check-unit: all tests
 
 # A three-node MariaDB Galera cluster on this machine (galera-4, rsync),
 # started and stopped by the suite itself: about a minute.
-check-galera: deps all
+check-galera: deps
+	@$(MAKE) --no-print-directory all
 	@bats --tap tests/galera
 
 # libFuzzer targets of every parser of outside input, 10 minutes each.
 fuzz:
 	tests/fuzz/run.sh 600
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory all
 	@bash tests/harness/demo.sh
 
 lint-man:

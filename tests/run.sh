@@ -11,6 +11,18 @@ shift || true
 PASS=0 FAIL=0
 LOG=$(mktemp -d /tmp/vaultctl-tests.XXXXXX)
 PY=/usr/bin/python3
+
+# The suite owns its environment.  What a user may have exported for real
+# use must not reach the tools or sql/install.sh under test: the accounts'
+# passwords install.sh honours, the tools' own variables (VAULTCTL_*,
+# VAULT_*), what libmariadb reads (MYSQL_*, MARIADB_*) and where the tools
+# look for their configuration.  Each test sets what it depends on.
+for v in $(compgen -e); do
+	case $v in
+	VAULTCTL_* | VAULT_* | MYSQL_* | MARIADB_* | XDG_CONFIG_HOME | NO_COLOR | \
+		SECRETS_API_PASSWORD | MONITORING_PASSWORD) unset "$v" ;;
+	esac
+done
 # make check VALGRIND=1: every vaultctl binary the e2e tests run goes
 # through valgrind memcheck (tests/harness/valgrind-wrap.sh, via helper.bash).
 if [ "${VC_VALGRIND:-}" = 1 ]; then

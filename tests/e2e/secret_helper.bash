@@ -786,8 +786,13 @@ t_not_dumpable() {
 	s_here 10
 	if [[ $EUID == 0 ]]; then
 		uid=$(id -u nobody)
-		PROMPT_AS=(setpriv --reuid="$uid" --regid="$(id -g nobody)" --clear-groups)
 		own=$(mktemp -d /tmp/vc-nobody.XXXXXX)
+		# nobody cannot reach the clone's bin/ when the clone lies under
+		# a directory of mode 0700 (root's home): a copy of its own.
+		mkdir "$own/bin"
+		cp "$(command -v vaultctl-secret)" "$own/bin/"
+		PROMPT_AS=(setpriv --reuid="$uid" --regid="$(id -g nobody)" --clear-groups
+			env PATH="$own/bin:$PATH")
 		sed "s|^master_key_file = .*|master_key_file = $own/key|" \
 			"$VAULTCTL_CONFIG" >"$own/vaultctl.cnf"
 		cp "$VAULTCTL_CONFIG.key" "$own/key"
