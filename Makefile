@@ -8,6 +8,11 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/vendor-completions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 DESTDIR ?=
+# Host mode (make install as root): the binaries are setgid to GROUP, and
+# the configuration they read is SYSCONFDIR/vaultctl/vaultctl.cnf, compiled
+# in.  GROUP= (empty) or not root: plain binaries, personal mode.
+SYSCONFDIR ?= /etc
+GROUP   ?= vaultctl
 
 PKGS     = libmariadb libcurl libcjson libsodium readline
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -19,7 +24,7 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 CFLAGS  ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -Ilib -Icmd/common
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Icmd/common -DVC_SYSCONFDIR='"$(SYSCONFDIR)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
 LDLIBS  += $(PKG_LIBS) -ldl
 ifeq ($(SANITIZE),1)
@@ -112,6 +117,16 @@ lint-man:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	@if [ "$$(id -u)" = 0 ] && [ -n "$(GROUP)" ]; then \
+		getent group '$(GROUP)' >/dev/null || groupadd --system '$(GROUP)' || exit 1; \
+		for b in $(notdir $(BINS)); do \
+			chown 'root:$(GROUP)' $(DESTDIR)$(BINDIR)/$$b && \
+			chmod 2755 $(DESTDIR)$(BINDIR)/$$b || exit 1; done; \
+		install -d -m 0750 -o root -g '$(GROUP)' $(DESTDIR)$(SYSCONFDIR)/vaultctl; \
+		echo "host mode: $(BINDIR)/vaultctl* setgid $(GROUP), configuration $(SYSCONFDIR)/vaultctl/vaultctl.cnf"; \
+	else \
+		echo "personal mode: $(BINDIR)/vaultctl* are not setgid (not root, or GROUP= empty)"; \
+	fi
 	for m in $(MANS); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	for t in vaultctl $(addprefix vaultctl-,$(TOOLS)); do \

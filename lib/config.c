@@ -8,6 +8,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "host.h"
+
+#ifndef VC_SYSCONFDIR
+#define VC_SYSCONFDIR "/etc"
+#endif
+#define VC_CONF_SYSTEM VC_SYSCONFDIR "/vaultctl/vaultctl.cnf"
+
 static const char *const vault_keys[13] = {
 	"vault_addr", "vault_mount", "vault_namespace", "vault_token_file",
 	"vault_approle_mount", "vault_role_id", "vault_role_id_file",
@@ -24,7 +31,15 @@ int vc_conf_find(const char *explicit_path, char *out, size_t n,
 	struct stat st;
 	int len;
 
-	if (explicit_path && *explicit_path)
+	/* On a shared host the tools' configuration is theirs: a caller's
+	 * own file would name servers and accounts of the caller's choice
+	 * while the tools hold the group's rights. */
+	if (vc_host_mode() && !vc_host_root()) {
+		if (explicit_path)
+			return vc_err_set(e, VC_EPERM, "-c is for root only on "
+					  "this host");
+		len = snprintf(out, n, "%s", VC_CONF_SYSTEM);
+	} else if (explicit_path && *explicit_path)
 		len = snprintf(out, n, "%s", explicit_path);
 	else if (env && *env)
 		len = snprintf(out, n, "%s", env);
@@ -36,7 +51,7 @@ int vc_conf_find(const char *explicit_path, char *out, size_t n,
 				       home ? home : "");
 		if (len > 0 && (size_t)len < n && stat(out, &st) == 0)
 			return 0;
-		len = snprintf(out, n, "/etc/vaultctl/vaultctl.cnf");
+		len = snprintf(out, n, "%s", VC_CONF_SYSTEM);
 	}
 	if (len < 0 || (size_t)len >= n)
 		return vc_err_set(e, VC_EUSAGE, "configuration path too long");
