@@ -6,7 +6,7 @@ REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 @test "make install puts binaries, man pages and completions under DESTDIR/PREFIX" {
 	local d
 	d=$(mktemp -d)
-	make -C "$REPO" -s install DESTDIR="$d" PREFIX=/opt/vc
+	make -C "$REPO" -s install DESTDIR="$d" PREFIX=/opt/vc GROUP=
 	for t in vaultctl vaultctl-org vaultctl-secret vaultctl-plan vaultctl-audit; do
 		[ -x "$d/opt/vc/bin/$t" ]
 		[ -f "$d/opt/vc/share/bash-completion/completions/$t" ]
@@ -23,7 +23,7 @@ REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 @test "make install honours BINDIR and MANDIR" {
 	local d
 	d=$(mktemp -d)
-	make -C "$REPO" -s install DESTDIR="$d" BINDIR=/b MANDIR=/m
+	make -C "$REPO" -s install DESTDIR="$d" BINDIR=/b MANDIR=/m GROUP=
 	[ -x "$d/b/vaultctl-secret" ]
 	[ -f "$d/m/man1/vaultctl-org.1" ]
 	rm -rf "$d"

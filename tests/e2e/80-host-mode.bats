@@ -1,0 +1,234 @@
+#!/usr/bin/env bats
+# Host mode, attacked the way it would be: as root this file builds a copy
+# of the tools, installs it setgid into a temporary PREFIX with a
+# temporary SYSCONFDIR and group, prepares a private server with
+# `sql/install.sh --group`, creates unprivileged logins with useradd
+# (removed at the end, also on failure), and runs each attack as one of
+# them.  Every attack must fail with the documented exit code and leave
+# every table outside the audit as it was.
+#
+# Logins: $ADMIN_LOGIN bound to the global admin, $MEMBER_LOGIN bound to a
+# member of the organization, $STRANGER_LOGIN bound to no user.
+
+load helper
+
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+
+setup_file() {
+	[[ $EUID == 0 ]] || skip "host mode needs root: useradd and a setgid install"
+	export HM=$(mktemp -d /tmp/vc-host.XXXXXX)
+	chmod 755 "$HM"
+	export HM_GROUP=vct$$ TAG=vct$$
+	export ADMIN_LOGIN=${TAG}a MEMBER_LOGIN=${TAG}m STRANGER_LOGIN=${TAG}s
+	echo "$HM_GROUP $ADMIN_LOGIN $MEMBER_LOGIN $STRANGER_LOGIN" >"$HM/created"
+	for u in "$ADMIN_LOGIN" "$MEMBER_LOGIN" "$STRANGER_LOGIN"; do
+		useradd --no-create-home --home-dir "$HM/home/$u" --shell /bin/sh "$u"
+		mkdir -p "$HM/home/$u"
+		chown "$u:" "$HM/home/$u"
+		chmod 700 "$HM/home/$u"
+	done
+	hm_install
+	hm_server
+	hm_bootstrap
+}
+
+teardown_file() {
+	[[ -n ${HM:-} && -d $HM ]] || return 0
+	local g u
+	read -r g u1 u2 u3 <"$HM/created" || true
+	for u in $u1 $u2 $u3; do userdel "$u" 2>/dev/null || true; done
+	[[ -n ${VC_TEST_DIR:-} ]] && vc_server_stop
+	getent group "$g" >/dev/null && groupdel "$g"
+	rm -rf "$HM"
+}
+
+# A copy of the tracked sources (and new ones), built and installed with
+# this file's SYSCONFDIR and group: the repository's own bin/ stays as the
+# rest of the suite built it.
+hm_install() {
+	mkdir "$HM/src"
+	(cd "$REPO" && git ls-files -co --exclude-standard -z 2>/dev/null ||
+		find . -path ./.git -prune -o -type f ! -name '*.[oad]' -print0) |
+		(cd "$REPO" && xargs -0 tar -c --ignore-failed-read 2>/dev/null) |
+		tar -x -C "$HM/src"
+	make -C "$HM/src" -s -j2 install PREFIX="$HM/prefix" \
+		SYSCONFDIR="$HM/etc" GROUP="$HM_GROUP" >"$HM/install.log" 2>&1 ||
+		{ cat "$HM/install.log"; return 1; }
+	export HB=$HM/prefix/bin
+}
+
+# The server: install.sh writes the tools' configuration into the installed
+# SYSCONFDIR, group-readable by the tools' group only.
+hm_server() {
+	VC_TEST_DIR=$(mktemp -d /tmp/vc-e2e.XXXXXX)
+	export VC_TEST_DIR XDG_STATE_HOME=$VC_TEST_DIR/state
+	"$REPO/tests/harness/mariadb.sh" start "$VC_TEST_DIR" >/dev/null
+	chmod 711 "$VC_TEST_DIR"        # the socket, for the logins
+	export CNF=$HM/etc/vaultctl/vaultctl.cnf
+	"$REPO/sql/install.sh" --defaults-file "$VC_TEST_DIR/admin.cnf" \
+		--config-out "$CNF" --group "$HM_GROUP" >"$HM/sql-install.log" 2>&1 ||
+		{ cat "$HM/sql-install.log"; return 1; }
+	export VAULTCTL_CONFIG=$CNF     # for the root helpers of helper.bash
+}
+
+# Root sets up: the first user (global admin) bound to ADMIN_LOGIN, an
+# organization with a member bound to MEMBER_LOGIN, a secret.
+hm_bootstrap() {
+	"$HB/vaultctl-org" user add root@example.com --no-password >/dev/null
+	export VAULTCTL_USER=root@example.com
+	"$HB/vaultctl-org" user add admin@example.com --role admin --no-password \
+		--login "$ADMIN_LOGIN" >/dev/null
+	"$HB/vaultctl-org" user add member@example.com --no-password \
+		--login "$MEMBER_LOGIN" >/dev/null
+	"$HB/vaultctl-plan" create free --price 0 --cycle monthly --secrets-limit 100 >/dev/null
+	"$HB/vaultctl-org" create acme >/dev/null
+	"$HB/vaultctl-org" project create acme/api >/dev/null
+	"$HB/vaultctl-org" env create acme/api/prod >/dev/null
+	"$HB/vaultctl-org" member add acme member@example.com --role member >/dev/null
+	printf %s 'host-mode-secret-value' | "$HB/vaultctl-secret" -q set acme/api/prod/DB_URL
+	unset VAULTCTL_USER
+}
+
+# as LOGIN CMD...: CMD as that login, with a login's plain environment
+# (what it adds is given as NAME=VALUE words before CMD).
+as() {
+	local u=$1
+	shift
+	runuser -u "$u" -- env -i PATH="$HB:/usr/bin:/bin" HOME="$HM/home/$u" \
+		LANG=C.UTF-8 "$@"
+}
+
+# Every table but the audit's (which records refusals) and the usage
+# counters: what an attack must not change.
+checksum() {
+	vc_sql "SELECT GROUP_CONCAT(table_name ORDER BY table_name)
+		FROM information_schema.tables WHERE table_schema = DATABASE()
+		AND table_name NOT IN ('audit_logs', 'audit_heads', 'api_calls',
+			'usage_statistics', 'maintenance_locks')" | tr ',' '\n' |
+		while read -r t; do vc_sql "CHECKSUM TABLE \`$t\`" | tr '\t' ' '; done
+}
+
+@test "install: binaries setgid root:GROUP, configuration and keys 0640 root:GROUP" {
+	for b in vaultctl vaultctl-org vaultctl-secret vaultctl-plan vaultctl-audit; do
+		[ "$(stat -c '%a %U %G' "$HB/$b")" == "2755 root $HM_GROUP" ]
+	done
+	[ "$(stat -c '%a %U %G' "$HM/etc/vaultctl")" == "750 root $HM_GROUP" ]
+	for f in "$CNF" "$CNF.key" "$CNF.audit-key"; do
+		[ "$(stat -c '%a %U %G' "$f")" == "640 root $HM_GROUP" ] ||
+			{ echo "$f: $(stat -c '%a %U %G' "$f")"; false; }
+	done
+	[ "$(stat -c '%a %U' "$CNF.admin")" == "600 root" ]
+	! grep -q vault_mysql_user "$CNF"
+}
+
+@test "a bound login acts as its user, with no --as and nothing in its environment" {
+	run as "$MEMBER_LOGIN" vaultctl-secret get acme/api/prod/DB_URL
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$output" == host-mode-secret-value ]
+	[ "$(vc_sql "SELECT u.email FROM audit_logs a JOIN users u ON u.id = a.user_id
+		WHERE a.action = 'secret.read' ORDER BY a.seq DESC LIMIT 1")" == member@example.com ]
+}
+
+@test "attack: reading the configuration, its keys and the admin file" {
+	for f in "$CNF" "$CNF.key" "$CNF.audit-key" "$CNF.admin"; do
+		run as "$MEMBER_LOGIN" cat "$f"
+		[ "$status" -ne 0 ]
+		[[ $output == *"Permission denied"* ]]
+	done
+}
+
+@test "attack: a login bound to no user is refused (4)" {
+	refused 4 "login '$STRANGER_LOGIN' is bound to no user" \
+		as "$STRANGER_LOGIN" vaultctl-secret list acme/api/prod
+}
+
+@test "attack: --as and \$VAULTCTL_USER by a member are refused (4)" {
+	refused 4 "only root and global admins may act as another user" \
+		as "$MEMBER_LOGIN" vaultctl-org --as root@example.com user list
+	refused 4 "only root and global admins may act as another user" \
+		as "$MEMBER_LOGIN" VAULTCTL_USER=root@example.com vaultctl-org user list
+	refused 4 "only root and global admins may act as another user" \
+		as "$STRANGER_LOGIN" vaultctl-secret --as member@example.com get acme/api/prod/DB_URL
+}
+
+@test "attack: user add of an admin by a member (4), check-password of another (4)" {
+	refused 4 "" sh -c "printf pw | runuser -u $MEMBER_LOGIN -- env -i PATH=$HB:/usr/bin:/bin \
+		vaultctl-org user add evil@x --role admin --password-stdin --as admin@example.com"
+	refused 4 "" sh -c "printf pw | runuser -u $MEMBER_LOGIN -- env -i PATH=$HB:/usr/bin:/bin \
+		vaultctl-org user add evil@x --role admin --password-stdin"
+	refused 4 "" sh -c "printf pw | runuser -u $MEMBER_LOGIN -- env -i PATH=$HB:/usr/bin:/bin \
+		vaultctl-org user check-password admin@example.com --password-stdin"
+}
+
+@test "attack: -c, \$VAULTCTL_CONFIG and \$VAULTCTL_DB_HOSTS of the attacker (4)" {
+	local own=$HM/home/$MEMBER_LOGIN/evil.cnf
+	printf '[vaultctl]\nbackend = local\n' >"$own"
+	chown "$MEMBER_LOGIN" "$own"
+	chmod 600 "$own"
+	refused 4 "-c is for root only" as "$MEMBER_LOGIN" vaultctl-secret -c "$own" list acme/api/prod
+	refused 4 "VAULTCTL_CONFIG is for root only" \
+		as "$MEMBER_LOGIN" VAULTCTL_CONFIG="$own" vaultctl-secret list acme/api/prod
+	refused 4 "VAULTCTL_DB_HOSTS is for root only" \
+		as "$MEMBER_LOGIN" VAULTCTL_DB_HOSTS=127.0.0.1:1 vaultctl-secret list acme/api/prod
+}
+
+@test "attack: run's child has neither the group, nor the credentials, nor VAULT*" {
+	run as "$MEMBER_LOGIN" VAULTCTL_USER= VAULT_TOKEN=t VAULTCTL_PASSWORD_FILE=/x \
+		vaultctl-secret run acme/api/prod -- sh -c \
+		'echo "groups $(id -G) egid $(id -g)"; env; cat '"$CNF"' && echo READ-THE-CONFIG'
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	local gid
+	gid=$(getent group "$HM_GROUP" | cut -d: -f3)
+	[[ $output == *"groups "* ]]
+	[[ ! $(grep '^groups ' <<<"$output") =~ (^| )$gid( |$) ]]
+	[[ $output == *DB_URL=host-mode-secret-value* ]]
+	! grep -qE '^(VAULT|VAULTCTL)_' <<<"$output"
+	[[ $output != *READ-THE-CONFIG* ]]
+}
+
+@test "attack: export -O into a directory only the tools' group may write (4)" {
+	mkdir -p "$HM/grp"
+	chown "root:$HM_GROUP" "$HM/grp"
+	chmod 770 "$HM/grp"
+	refused 4 "Permission denied" as "$MEMBER_LOGIN" vaultctl-secret export acme/api/prod -O "$HM/grp/out.env"
+	[ ! -e "$HM/grp/out.env" ]
+	[ -z "$(ls -A "$HM/grp")" ]
+}
+
+@test "attack: a hostile environment does not reach the tool; not dumpable" {
+	local d=$BATS_TEST_TMPDIR pid env_of
+	mkfifo "$d/in"
+	chmod 666 "$d/in"
+	chmod 755 "$d"
+	runuser -u "$MEMBER_LOGIN" -- env -i PATH="$HB:/usr/bin:/bin" HOME="$HM/home/$MEMBER_LOGIN" \
+		MYSQL_HOST=evil.invalid MARIADB_PLUGIN_DIR=/tmp INPUTRC=/etc/passwd \
+		CURL_CA_BUNDLE=/dev/null https_proxy=http://127.0.0.1:9 TERMINFO=/tmp \
+		VAULT_ADDR=http://127.0.0.1:9 LANG=C.UTF-8 \
+		vaultctl-secret set acme/api/prod/FROM_FIFO <"$d/in" &
+	exec 7>"$d/in"
+	for _ in $(seq 100); do
+		pid=$(pgrep -u "$MEMBER_LOGIN" -f 'vaultctl-secret set acme/api/prod/FROM_FIFO') && break
+		sleep 0.1
+	done
+	[ -n "$pid" ]
+	sleep 0.3
+	env_of=$(tr '\0' '\n' <"/proc/$pid/environ")
+	# Not dumpable: its /proc files are root's, not the login's.
+	[ "$(stat -c %U "/proc/$pid/environ")" == root ]
+	printf 'v' >&7
+	exec 7>&-
+	wait
+	echo "$env_of"
+	! grep -qE '^(MYSQL_HOST|MARIADB_PLUGIN_DIR|INPUTRC|CURL_CA_BUNDLE|https_proxy|TERMINFO|VAULT_ADDR)=' <<<"$env_of"
+	grep -q '^LANG=C.UTF-8$' <<<"$env_of"
+}
+
+@test "root and a global admin may act as another, and the audit names both" {
+	run as "$ADMIN_LOGIN" vaultctl-secret --as member@example.com get acme/api/prod/DB_URL
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run vc_sql "SELECT JSON_VALUE(details, '$.acting_for') FROM audit_logs
+		WHERE action = 'secret.read' ORDER BY seq DESC LIMIT 1"
+	[ "$output" == admin@example.com ] || { echo "audit: $output"; false; }
+	run "$HB/vaultctl-secret" --as member@example.com get acme/api/prod/DB_URL
+	[ "$status" -eq 0 ]
+}
