@@ -1,4 +1,5 @@
-# vaultctl - one non-recursive Makefile (DESIGN.md section 8).
+# vaultctl - one non-recursive Makefile (the layout of the tree:
+# doc/architecture.md, section 1).
 # The version lives in lib/vc.h (VC_VERSION).
 CC      ?= cc
 PREFIX  ?= /usr/local

@@ -1,6 +1,6 @@
 -- Vault's own storage backend tables (HashiCorp Vault, storage "mysql").
 -- Vault, not vaultctl, reads and writes them; see sql/vault.hcl and
--- shared/reference/vault.md section 1.  Vault creates these tables only when
+-- doc/architecture.md, section 9.  Vault creates these tables only when
 -- they are missing, so the types below are the ones in force.
 
 -- Deviation from the seed: vault_key is VARBINARY(3072), not VARCHAR(512).

@@ -2,7 +2,7 @@
 -- they hold.  Reached by secrets_api_user (SELECT, INSERT, UPDATE, DELETE).
 --
 -- Every table uses utf8mb4 with utf8mb4_unicode_ci, so that names compare
--- case-insensitively (CLI.md section 2: "Acme" and "acme" are one
+-- case-insensitively (vaultctl(7), ADDRESSING: "Acme" and "acme" are one
 -- organization), and InnoDB with the DYNAMIC row format.
 --
 -- Foreign keys (the seed names them; the ON DELETE action is ours):
@@ -167,7 +167,8 @@ CREATE TABLE subscriptions (
   -- Added: the organization's quota lock.  A create takes it by bumping
   -- this counter (a write), not by SELECT ... FOR UPDATE: on a Galera
   -- cluster read locks are local to one node, while a written row makes one
-  -- of two concurrent creates fail certification (DESIGN.md section 3).
+  -- of two concurrent creates fail certification (doc/architecture.md,
+  -- sections 4 and 7).
   write_seq       BIGINT      NOT NULL DEFAULT 0,
   PRIMARY KEY (id),
   -- Added: "the organization's active subscription".

@@ -1,8 +1,8 @@
 -- Added: the local value store (`backend = local` in the configuration),
--- for a single host, development and tests (DESIGN.md section 1).  Each value
--- is sealed with XChaCha20-Poly1305 under the 32-byte master key file, with
--- the secret's path and version as associated data.  Same versions and
--- soft-delete semantics as Vault's KV v2.  Reached only by
+-- for a single host, development and tests (doc/architecture.md, section
+-- 6).  Each value is sealed with XChaCha20-Poly1305 under the 32-byte master
+-- key file, with the secret's path and version as associated data.  Same
+-- versions and soft-delete semantics as Vault's KV v2.  Reached only by
 -- vault_storage_user; secrets_api_user and monitoring_user cannot read it.
 --
 -- path is the secret's KV v2 path

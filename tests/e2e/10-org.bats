@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # vaultctl-org: users, organizations, members, projects, environments and
-# policies (CLI.md sections 2, 3 and 5), on a real MariaDB server with the
+# policies (vaultctl-org(1), vaultctl(7)), on a real MariaDB server with the
 # local value store.  The role matrix is in 11-org-roles.bats.
 
 bats_require_minimum_version 1.5.0
@@ -104,7 +104,7 @@ long() {   # long N: a name of N characters
 		cmd=${cmd%% --*}
 		[[ $output == *"vaultctl-org $cmd"* ]] || { echo "--help lacks '$cmd'"; false; }
 	done < <(vaultctl-org --list-commands)
-	# ... and those are the commands of CLI.md section 3.
+	# ... and those are the commands vaultctl-org(1) documents.
 	for cmd in "user add" "user list" "user show" "user set" "user passwd" \
 		"user check-password" "user rm" create list show set rm "member add" \
 		"member list" "member set" "member rm" "project create" "project list" \
@@ -436,7 +436,7 @@ caps() {
 	[ "$(python3 -c 'import json,sys; e=json.load(sys.stdin)["error"]; print(e["code"], e["exit"])' <<<"$stderr")" = "not_found 3" ]
 }
 
-@test "bad input: the exit code of CLI.md, a message naming the problem, nothing changed" {
+@test "bad input: the documented exit code, a message naming the problem, nothing changed" {
 	ok vaultctl-org user add frank@example.com --no-password
 	ok vaultctl-org create bad
 	ok vaultctl-org create other
@@ -452,7 +452,7 @@ caps() {
 		refused "$code" "$pattern" do_eval "$cmd"
 		n=$((n + 1))
 	done <<-'EOF'
-		# invalid names (CLI.md section 2)
+		# invalid names (vaultctl(7), ADDRESSING)
 		2|invalid organization name|vaultctl-org create 'bad name'
 		2|invalid organization name|vaultctl-org create -- -dash
 		2|invalid organization name|vaultctl-org create "x'; DROP TABLE users; --"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The role matrix of CLI.md section 4: each of owner, admin, member, viewer,
+# The role matrix of vaultctl(7), ROLES: each of owner, admin, member, viewer,
 # non-member and global admin tried against every action of vaultctl-org
 # and the lifecycle actions of vaultctl-secret.  Allowed: exit 0.  Refused:
 # exit 4, "permission denied" (or "not a member") on stderr, and not one

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# vaultctl-plan: plans, subscriptions, usage and quota checks (CLI.md
-# section 3), on a real MariaDB server with the local value store.
+# vaultctl-plan: plans, subscriptions, usage and quota checks
+# (vaultctl-plan(1)), on a real MariaDB server with the local value store.
 
 bats_require_minimum_version 1.5.0
 load helper

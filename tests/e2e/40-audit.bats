@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# vaultctl-audit: log, stats, verify, reconcile and prune (CLI.md section
-# 3), on a real MariaDB server with the local value store.
+# vaultctl-audit: log, stats, verify, reconcile and prune
+# (vaultctl-audit(1)), on a real MariaDB server with the local value store.
 
 bats_require_minimum_version 1.5.0
 load helper

@@ -1,9 +1,28 @@
 #!/usr/bin/env bats
 # Every command of every tool's table appears in its man page and in its
-# --help; man pages lint clean; completions parse.  No server needed.
+# --help; man pages lint clean; completions parse; the repository cites only
+# its own documents.  No server needed.
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 export PATH="$REPO/bin:$PATH"
+
+# Documents a clone does not have: the project's notes kept beside the
+# repository.  A user's copy must stand alone, so comments, messages and
+# documents cite the man pages and doc/ instead.  Spelled with brackets so
+# that this file does not match itself.
+OUTSIDE_DOCS='[.][.]/share[d]|DESIG[N][.]md|CL[I][.]md|referenc[e]/(vault|exports)[.]md'
+
+# tracked_grep ERE: file:line:text of every tracked file's lines matching
+# ERE; without git (an unpacked tarball), of every file but build output.
+tracked_grep() {
+	if [ -e "$REPO/.git" ] && command -v git >/dev/null; then
+		git -C "$REPO" grep -nIE "$1" -- . || true
+	else
+		(cd "$REPO" && grep -rnIE --exclude-dir=.git --exclude-dir=bin \
+			--exclude-dir=build --exclude-dir=node_modules \
+			--exclude='*.[oad]' "$1" . | sed 's|^\./||') || true
+	fi
+}
 
 check_tool() {
 	local tool=$1 man=$REPO/man/$1.1 help name missing=""
@@ -59,4 +78,27 @@ check_tool() {
 @test "fish completion parses" {
 	command -v fish
 	fish -n "$REPO/completions/vaultctl.fish"
+}
+
+@test "no file cites a document outside the repository" {
+	local hits
+	hits=$(tracked_grep "$OUTSIDE_DOCS")
+	if [ -n "$hits" ]; then
+		printf '%s\n' "cite doc/ or a man page instead of documents a clone" \
+			"does not have ($(printf '%s\n' "$hits" | wc -l) lines):" "$hits" >&2
+		return 1
+	fi
+}
+
+@test "the doc/ files and sections that files cite exist" {
+	local cite file sec missing=""
+	while IFS= read -r cite; do
+		file=${cite%%,*}
+		[ -f "$REPO/$file" ] || { missing="$missing $cite"; continue; }
+		[[ $cite == *", section "* ]] || continue
+		sec=${cite##* }
+		grep -q "^## $sec\. " "$REPO/$file" || missing="$missing '$cite'"
+	done < <(tracked_grep 'doc/[A-Za-z0-9_-]+[.]md' |
+		grep -oE 'doc/[A-Za-z0-9_-]+[.]md(, section [0-9]+)?' | sort -u)
+	[ -z "$missing" ] || { echo "cited but missing:$missing" >&2; return 1; }
 }

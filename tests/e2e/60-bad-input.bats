@@ -3,8 +3,9 @@
 # (issue 10; vaultctl-org has its own in 10-org.bats): for every command,
 # malformed and missing arguments, unknown options and bad option values,
 # invalid names, overlong fields and SQL metacharacters in every string
-# field.  Each row gives its CLI.md exit code, a message on stderr naming
-# the problem, nothing on stdout, and leaves every table of the database -
+# field.  Each row gives its exit code (EXIT STATUS of the tool's man
+# page), a message on stderr naming the problem, nothing on stdout, and
+# leaves every table of the database -
 # the local value store's vc_values and vc_value_keys included - as it was
 # (CHECKSUM TABLE of all of them before and after each row).
 #
@@ -706,15 +707,15 @@ coverage() {
 	coverage audit
 }
 
-@test "vaultctl-secret: bad input exits as CLI.md says, names the problem, changes nothing" {
+@test "vaultctl-secret: bad input exits as documented, names the problem, changes nothing" {
 	run_matrix secret
 }
 
-@test "vaultctl-plan: bad input exits as CLI.md says, names the problem, changes nothing" {
+@test "vaultctl-plan: bad input exits as documented, names the problem, changes nothing" {
 	run_matrix plan
 }
 
-@test "vaultctl-audit: bad input exits as CLI.md says, names the problem, changes nothing" {
+@test "vaultctl-audit: bad input exits as documented, names the problem, changes nothing" {
 	run_matrix audit
 }
 

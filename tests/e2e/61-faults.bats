@@ -3,7 +3,7 @@
 # during a write, Vault sealed, answering 500, 429 or 403, the connection
 # dropped before and in the middle of an answer, a full disk under
 # `export -O FILE`, SIGINT and SIGTERM during `import`.  Each case: the
-# exit code of CLI.md, nothing half-written (metadata, audit and the value
+# documented exit code, nothing half-written (metadata, audit and the value
 # store agree: `vaultctl-audit reconcile`, or the message said what to run),
 # and a message that says what happened and what to do.
 #

@@ -320,8 +320,8 @@ t_not_found_messages() {
 	run -3 vaultctl-secret history "$ENV/NEVER"
 }
 
-# Names compare case-insensitively (CLI.md section 2): DB_URL and db_url
-# are one secret, with one set of versions in the store.
+# Names compare case-insensitively (vaultctl(7), ADDRESSING): DB_URL and
+# db_url are one secret, with one set of versions in the store.
 t_case_insensitive() {
 	s_here 10
 	s_put "$ENV/Db_Url" first
@@ -615,7 +615,7 @@ t_audit_usage() {
 	[ "$(usage "$ORG" | cut -d' ' -f1)" == 0 ]
 }
 
-# Roles of CLI.md section 4.
+# Roles of vaultctl(7), ROLES.
 t_roles() {
 	local n=$BATS_TEST_NUMBER before
 	s_here 10
@@ -771,10 +771,10 @@ pid_of() {
 	return 1
 }
 
-# Core dumps are off and the process is not dumpable (DESIGN.md section 5)
-# while set holds the first entry and waits for the second: RLIMIT_CORE is
-# 0 in /proc/PID/limits, and the files of /proc/PID belong to root,
-# which is how the kernel shows a process that is not dumpable (nor
+# Core dumps are off and the process is not dumpable (doc/architecture.md,
+# section 8) while set holds the first entry and waits for the second:
+# RLIMIT_CORE is 0 in /proc/PID/limits, and the files of /proc/PID belong
+# to root, which is how the kernel shows a process that is not dumpable (nor
 # readable through ptrace or /proc/PID/mem and environ by its own user).
 # Ownership tells only for a process of another user than root, so as root
 # the check runs the terminal and the tool as nobody, with a copy of the

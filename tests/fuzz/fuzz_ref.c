@@ -2,10 +2,10 @@
  * vc_ref_split, vc_name_check, vc_secret_name_check, vc_email_check,
  * vc_is_uuid, vc_role_parse, all on the same text.
  *
- * Invariants (CLI.md section 2): a split gives 1 to 4 non-empty parts of
- * at most 255 bytes, without '/', that join back into the text; a name
- * accepted by a check has only the characters the check allows, so that
- * no '/', "..", blank or control character reaches a path or a query.
+ * Invariants (vaultctl(7), ADDRESSING): a split gives 1 to 4 non-empty
+ * parts of at most 255 bytes, without '/', that join back into the text;
+ * a name accepted by a check has only the characters the check allows, so
+ * that no '/', "..", blank or control character reaches a path or a query.
  */
 #include "fuzz.h"
 

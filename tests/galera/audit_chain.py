@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks the audit hash chains from outside the tools (DESIGN.md section 4).
+"""Checks the audit hash chains from outside the tools (doc/architecture.md,
+sections 8 and 9).
 
     audit_chain.py ADMIN.cnf DATABASE [ORG_ID...]
 

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """HashiCorp Vault HTTP emulator for vaultctl tests (Python standard library only).
 
-Implements the subset of the Vault HTTP API described in
-shared/reference/vault.md: KV v2 (data, delete, undelete, destroy, metadata,
-config), token lookup-self / renew-self / revoke-self, AppRole login,
-sys/health, sys/seal-status, sys/internal/ui/mounts, plus a control API under
-/_emulator/ (fault injection, stats, reset, seal, config, request log, dump).
+Implements the subset of the Vault HTTP API that vaultctl uses, as a real
+Vault answers it (doc/architecture.md, section 6): KV v2 (data, delete,
+undelete, destroy, metadata, config), token lookup-self / renew-self /
+revoke-self, AppRole login, sys/health, sys/seal-status,
+sys/internal/ui/mounts, plus a control API under /_emulator/ (fault
+injection, stats, reset, seal, config, request log, dump).
 
 Usage:
   /usr/bin/python3 tests/vault/emulator.py --listen 127.0.0.1:0 --port-file FILE

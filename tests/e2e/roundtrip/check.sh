@@ -34,7 +34,7 @@ root=$(cd "$here/../../.." && pwd)
 PY=${VC_PYTHON:-/usr/bin/python3}
 
 # Values each format must refuse.  This list is part of the export contract
-# (CLI.md section 3): a change here must be deliberate.
+# (vaultctl-secret(1), EXPORT FORMATS): a change here must be deliberate.
 expected_refusals() {
 	case $1 in
 	sh|env0) echo "NUL" ;;
