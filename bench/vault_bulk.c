@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "store.h"
+#include "vault.h"
 
 #define PATH_FMT "organizations/bench/projects/p/environments/e/secrets/S%d"
 

@@ -10,6 +10,12 @@
 #include "session.h"
 #include "vc.h"
 
+/* One file per section below: lib/audit_time.c, audit_log.c,
+ * audit_verify.c, audit_lock.c, audit_stats.c, audit_reconcile.c and
+ * audit_prune.c. */
+
+/* ---- time ---- */
+
 /* "2024-05-01", "2024-05-01T12:00[:00][Z|+02:00]" or a time back from
  * now ("30m", "24h", "7d", "2w", "90s") as UTC 'YYYY-MM-DD HH:MM:SS'.
  * A date or time without a zone is UTC. */

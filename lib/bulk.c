@@ -1,12 +1,13 @@
 /* bulk.c - reading a whole environment at once: one metadata query, the
  * store's bulk get with several requests in flight, one audit statement. */
+#include "bulk.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
-#include "secret.h"
 #include "store.h"
 
 static int early_finish(struct vc_audit_early *a, int commit,

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "store.h"
+#include "vault.h"
 #include "vc.h"
 
 struct vc_conf {

@@ -16,7 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "store.h"
+#include "vault.h"
 
 static void *handle;
 static pthread_once_t loaded = PTHREAD_ONCE_INIT;

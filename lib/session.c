@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "localstore.h"
+#include "vault.h"
 
 static void client_address(char *out, size_t n)
 {

@@ -9,7 +9,7 @@
 
 #include <curl/curl.h>
 
-#include "store.h"
+#include "vault.h"
 #include "vc.h"
 
 /* What the configuration and the VAULT_* environment decide together. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bulk.h"
 #include "dotenv.h"
 #include "format.h"
 #include "prompt.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bulk.h"
 #include "format.h"
 #include "secretcmd.h"
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "store.h"
+#include "vault.h"
 
 static char path[64];
 

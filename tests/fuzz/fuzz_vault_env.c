@@ -17,7 +17,7 @@
 
 #include <math.h>
 
-#include "store.h"
+#include "vault.h"
 #include "vault_int.h"
 
 static const char *const vars[] = { "VAULT_ADDR", "VAULT_CLIENT_TIMEOUT",

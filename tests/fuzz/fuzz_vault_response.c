@@ -23,7 +23,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "vault.h"
 #include "vault_int.h"
 
 int __wrap_vault_exec(struct vault *v, struct vault_req *reqs, size_t n,

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "localstore.h"
 #include "store.h"
+#include "vault.h"
 #include "vc.h"
 
 static struct vc_store *store;

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "vault.h"
 #include "vault_int.h"
 #include "vc.h"
 

@@ -1,0 +1,53 @@
+/* bulk.h - bulk reads of secrets (export, run, diff, copy, import): a
+ * whole environment at once, its values fetched with several store
+ * requests in flight and audited in one statement (bulk.c). */
+#ifndef VC_BULK_H
+#define VC_BULK_H
+
+#include <stddef.h>
+
+#include "ref.h"
+#include "session.h"
+#include "vc.h"
+
+struct vc_secret_val {
+	char name[256];
+	char id[37];
+	int version;
+	struct vc_buf value;    /* secret */
+};
+
+struct vc_audit_early;
+
+struct vc_secret_set {
+	struct vc_secret_val *v;
+	size_t n;
+	struct vc_audit_early *early;   /* rows written, not yet committed */
+};
+
+/* How vc_secret_read_env reads. */
+enum {
+	VC_READ_NAMES = 0,      /* names and versions only, no store access */
+	VC_READ_VALUES = 1,
+	/* With values, from the local store: the audit rows are written
+	 * (not committed) while the values are read.  Until the set is
+	 * audited or freed, the caller must not use the metadata
+	 * connection. */
+	VC_READ_AUDIT_EARLY = 2,
+};
+
+/* Reads the live secrets of an environment (ref depth 3), all or those
+ * named in only (NULL-terminated; an unknown name is VC_ENOTFOUND), with
+ * up to concurrency store requests in flight; how is VC_READ_*.  The
+ * caller audits the values it uses with vc_secret_audit_reads before any
+ * leaves the process. */
+int vc_secret_read_env(struct vc_session *s, const struct vc_ref *ref,
+		       const char *const *only, int how, int concurrency,
+		       struct vc_secret_set *out, struct vc_err *e);
+/* Frees the values (wiped); rows written early are rolled back. */
+void vc_secret_set_free(struct vc_secret_set *set);
+/* One secret.read audit row per value of set, in one statement. */
+int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
+			  struct vc_secret_set *set, struct vc_err *e);
+
+#endif
