@@ -1,4 +1,4 @@
-/* audit.h - append-only, hash-chained audit rows (DESIGN.md section 4). */
+/* audit.h - append-only, hash-chained audit rows (doc/architecture.md, sections 8 and 9). */
 #ifndef VC_AUDIT_H
 #define VC_AUDIT_H
 

@@ -1,6 +1,6 @@
 /* auditlog.h - reading and keeping the audit trail: log pages, chain
  * verification, usage statistics, reconciliation of metadata with the
- * value store, and retention (CLI.md section 3, vaultctl-audit). */
+ * value store, and retention (vaultctl-audit(1)). */
 #ifndef VC_AUDITLOG_H
 #define VC_AUDITLOG_H
 

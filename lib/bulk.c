@@ -224,7 +224,7 @@ static int read_events(const struct vc_ref *ref,
  * out, as before.  The chain head is held while the rest of the values
  * are read from the same database, which mostly ends before the INSERT
  * does: other writers of the organization wait about as long as before.
- * Never with Vault, which may be slow or away (DESIGN.md section 3). */
+ * Never with Vault, which may be slow or away (doc/architecture.md, section 5). */
 struct vc_audit_early {
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -341,7 +341,7 @@ static int early_matches(const struct vc_audit_early *a,
  * by its format reads nothing out and audits nothing).  Rows written
  * early are committed if they name the versions read; otherwise, and
  * without early rows, they are written now: no lock is held while Vault
- * is read (DESIGN.md section 3). */
+ * is read (doc/architecture.md, section 5). */
 int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
 			  struct vc_secret_set *set, struct vc_err *e)
 {

@@ -1,4 +1,4 @@
-/* config.h - where the tools find their settings (CLI.md section 1).
+/* config.h - where the tools find their settings (vaultctl.conf(5)).
  *
  * The configuration is a MariaDB option file: libmariadb itself reads the
  * connection settings of [client] and of each account's group

@@ -2,7 +2,7 @@
  *
  * Each format checks every value first and only then writes, so a refusal
  * leaves the caller's buffer untouched.  What each consumer really does is
- * in shared/reference/exports.md; the rules below are derived from it and
+ * in vaultctl-secret(1), EXPORT FORMATS; the rules below are derived from it and
  * confirmed by tests/e2e/roundtrip against the real consumers.
  */
 #include "format.h"

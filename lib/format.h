@@ -1,7 +1,7 @@
-/* format.h - `vaultctl-secret export` encoders (CLI.md section 3).
+/* format.h - `vaultctl-secret export` encoders (vaultctl-secret(1)).
  *
  * Every format either carries a value EXACTLY through its real consumers
- * (shared/reference/exports.md) or refuses it by name; nothing is mangled.
+ * (vaultctl-secret(1), EXPORT FORMATS) or refuses it by name; nothing is mangled.
  */
 #ifndef VC_FORMAT_H
 #define VC_FORMAT_H

@@ -1,4 +1,4 @@
-/* localstore.h - the local value store (DESIGN.md section 1).
+/* localstore.h - the local value store (doc/architecture.md, section 6).
  *
  * Values sealed with XChaCha20-Poly1305 under a 32-byte master key, in the
  * tables vc_value_keys and vc_values, reached with the value-store account.

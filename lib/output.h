@@ -1,4 +1,4 @@
-/* output.h - one record list rendered as table, JSON or TSV (CLI.md 5).
+/* output.h - one record list rendered as table, JSON or TSV (vaultctl(7), OUTPUT).
  * Rendering fills a buffer; cmd/ writes it. */
 #ifndef VC_OUTPUT_H
 #define VC_OUTPUT_H

@@ -5,7 +5,7 @@
  * (write_seq + 1, lib/secret.c's quota lock), then the organization row
  * (which a create's foreign key check reads).  Writes, not SELECT ... FOR
  * UPDATE, so that concurrent changes serialise on a Galera cluster too
- * (DESIGN.md section 3); the same order, so that a subscribe and a create
+ * (doc/architecture.md, section 7); the same order, so that a subscribe and a create
  * wait for each other instead of deadlocking.  Writing the organization
  * row also serialises two subscribes when there is no active
  * subscription to lock.

@@ -1,4 +1,4 @@
-/* plan.h - plans, subscriptions, usage and quota checks (CLI.md section 3,
+/* plan.h - plans, subscriptions, usage and quota checks (vaultctl-plan(1),
  * vaultctl-plan).  Prices are decimal text end to end: validated here,
  * bound as strings so that MariaDB's DECIMAL(10,2) converts them exactly,
  * and read back as the server's text.  No float is ever involved. */

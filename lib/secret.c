@@ -4,7 +4,7 @@
  * subscription row, locks the secret's metadata row, writes the value with
  * check-and-set on the metadata's version, then updates metadata, audit and
  * usage and commits.  Writing a row, not only SELECT ... FOR UPDATE, is
- * what serialises writers across Galera nodes (DESIGN.md section 3).
+ * what serialises writers across Galera nodes (doc/architecture.md, section 4).
  */
 #include "secret.h"
 
@@ -53,7 +53,7 @@ static int lock_meta(struct vc_db *db, const struct vc_ref *ref,
 }
 
 /* The quota lock: a write to the organization's active subscription row
- * (DESIGN.md section 3).  Every write and restore takes it first, so that
+ * (doc/architecture.md, section 4).  Every write and restore takes it first, so that
  * all of them lock in one order (subscription, metadata row, audit chain
  * head, usage) and cannot deadlock one another.  *active tells whether the
  * organization has an active subscription. */

@@ -1,5 +1,5 @@
 /* secret.h - the secret lifecycle over metadata and the value store,
- * following the write path of DESIGN.md section 3. */
+ * following the write path of doc/architecture.md, section 4. */
 #ifndef VC_SECRET_H
 #define VC_SECRET_H
 

@@ -1,4 +1,4 @@
-/* store.h - the value-store interface (DESIGN.md section 2).
+/* store.h - the value-store interface (doc/architecture.md, section 1).
  *
  * Two implementations behave the same: Vault KV v2 over HTTP (vault.c) and
  * the local sealed table (localstore.c).  Paths are relative to the KV v2

@@ -16,7 +16,7 @@ struct vc_user_fields {
 };
 
 /* Adds a user.  While the users table is empty no acting user is needed
- * and the first user becomes a global admin (CLI.md section 1). */
+ * and the first user becomes a global admin (vaultctl.conf(5)). */
 int vc_user_add(struct vc_session *s, const struct vc_user_fields *f,
 		int *bootstrap, struct vc_err *e);
 int vc_user_count(struct vc_session *s, long long *n, struct vc_err *e);

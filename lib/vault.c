@@ -1,5 +1,5 @@
-/* vault.c - the value store on HashiCorp Vault KV v2 (reference/vault.md
- * section 2).  A value is stored as {"value": "<text>"} when its bytes are
+/* vault.c - the value store on HashiCorp Vault KV v2 (doc/architecture.md,
+ * section 6).  A value is stored as {"value": "<text>"} when its bytes are
  * UTF-8 without NUL, which JSON carries unchanged, else as
  * {"value": "<base64>", "encoding": "base64"}: get returns exactly the
  * bytes put.  Transfers and retries are in vault_http.c, settings in

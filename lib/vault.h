@@ -11,7 +11,7 @@
 
 /* Settings of the Vault store as the configuration gives them (NULL when
  * unset).  vc_vault_open applies the VAULT_* environment on top
- * (reference/vault.md section 5). */
+ * (vaultctl-secret(1), ENVIRONMENT). */
 struct vc_vault_conf {
 	const char *addr;           /* vault_addr */
 	const char *mount;          /* vault_mount, default "secret" */

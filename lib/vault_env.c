@@ -1,6 +1,6 @@
 /* vault_env.c - the Vault store's settings: the configuration, overridden
- * by the VAULT_* environment as the vault CLI does (reference/vault.md
- * section 5).  Nothing here talks to the network.
+ * by the VAULT_* environment as the vault CLI does (doc/architecture.md,
+ * section 6).  Nothing here talks to the network.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "vault_int.h"

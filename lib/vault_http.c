@@ -1,6 +1,6 @@
 /* vault_http.c - HTTP transfers to Vault, with the retries, the deadline
  * and the rate limit as the official Go client applies them
- * (reference/vault.md section 3).  Over http:// and unix:// requests go
+ * (doc/architecture.md, section 6).  Over http:// and unix:// requests go
  * through vault_h1.c: a single one on the run's kept-alive connection, a
  * batch on one connection per request in flight.  At https, one libcurl
  * multi handle for the run, so that every request shares one cache of

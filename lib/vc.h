@@ -2,7 +2,7 @@
  *
  * lib/ never prints, exits or prompts: functions return 0 or a negative
  * VC_E* code and fill a caller-owned struct vc_err.  cmd/ maps the code to
- * the exit status of CLI.md section 5 with vc_err_exit().
+ * the exit status of vaultctl(7), EXIT STATUS, with vc_err_exit().
  */
 #ifndef VC_H
 #define VC_H
@@ -27,7 +27,7 @@ enum vc_code {
 	VC_EINTR = -130,        /* exit 130 */
 };
 
-/* 512, not DESIGN.md's 256: a failed write of a batch says the batch,
+/* 512, not 256: a failed write of a batch says the batch,
  * the secret, what the store holds, the cause and what to do, and a cut
  * message loses the last of these, the part the user needs. */
 struct vc_err {
