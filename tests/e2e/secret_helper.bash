@@ -788,10 +788,12 @@ t_not_dumpable() {
 		uid=$(id -u nobody)
 		PROMPT_AS=(setpriv --reuid="$uid" --regid="$(id -g nobody)" --clear-groups)
 		own=$(mktemp -d /tmp/vc-nobody.XXXXXX)
-		sed "s|^master_key_file = .*|master_key_file = $own/key|" \
+		sed -e "s|^master_key_file = .*|master_key_file = $own/key|" \
+			-e "s|^audit_key_file = .*|audit_key_file = $own/audit.key|" \
 			"$VAULTCTL_CONFIG" >"$own/vaultctl.cnf"
 		cp "$VAULTCTL_CONFIG.key" "$own/key"
-		chmod 600 "$own/vaultctl.cnf" "$own/key"
+		cp "$VAULTCTL_CONFIG.audit.key" "$own/audit.key"
+		chmod 600 "$own/vaultctl.cnf" "$own/key" "$own/audit.key"
 		chown -R "$uid" "$own"
 		chmod 711 "$VC_TEST_DIR"          # the socket, for nobody
 		export VAULTCTL_CONFIG=$own/vaultctl.cnf
