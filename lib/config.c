@@ -92,52 +92,147 @@ static char *trim(char *s)
 	return s;
 }
 
-static char **slot(struct vc_conf *c, const char *key)
+/* What a [vaultctl] value must look like; a value that is not one is an
+ * error, never a silent default (authenticate = Password must not turn
+ * authentication off). */
+enum kind { TEXT, DBNAME, BACKEND, AUTH };
+
+static const struct key {
+	const char *name;
+	size_t off;
+	enum kind kind;
+} keys[] = {
+	{ "database", offsetof(struct vc_conf, database), DBNAME },
+	{ "backend", offsetof(struct vc_conf, backend), BACKEND },
+	{ "master_key_file", offsetof(struct vc_conf, master_key_file), TEXT },
+	{ "audit_key_file", offsetof(struct vc_conf, audit_key_file), TEXT },
+	{ "admin_config", offsetof(struct vc_conf, admin_config), TEXT },
+	{ "default_user", offsetof(struct vc_conf, default_user), TEXT },
+	{ "authenticate", offsetof(struct vc_conf, authenticate), AUTH },
+};
+
+static char **slot(struct vc_conf *c, const char *name, enum kind *kind)
 {
-	static const struct { const char *key; size_t off; } keys[] = {
-		{ "database", offsetof(struct vc_conf, database) },
-		{ "backend", offsetof(struct vc_conf, backend) },
-		{ "master_key_file", offsetof(struct vc_conf, master_key_file) },
-		{ "audit_key_file", offsetof(struct vc_conf, audit_key_file) },
-		{ "default_user", offsetof(struct vc_conf, default_user) },
-		{ "authenticate", offsetof(struct vc_conf, authenticate) },
-	};
+	*kind = TEXT;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(key, keys[i].key))
+		if (!strcmp(name, keys[i].name)) {
+			*kind = keys[i].kind;
 			return (char **)((char *)c + keys[i].off);
+		}
 	for (size_t i = 0; i < 13; i++)
-		if (!strcmp(key, vault_keys[i]))
+		if (!strcmp(name, vault_keys[i]))
 			return &c->vault[i];
 	return NULL;
+}
+
+static int valid_dbname(const char *v)
+{
+	size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			  "0123456789_");
+
+	return n > 0 && n <= 64 && !v[n];
+}
+
+/* NULL when val is valid for kind, else what it should be. */
+static const char *check_value(enum kind kind, const char *val)
+{
+	switch (kind) {
+	case DBNAME:
+		return valid_dbname(val) ? NULL :
+		       "1 to 64 letters, digits or underscores";
+	case BACKEND:
+		return !strcmp(val, "local") || !strcmp(val, "vault") ? NULL :
+		       "local or vault";
+	case AUTH:
+		return !strcmp(val, "password") || !strcmp(val, "none") ? NULL :
+		       "password or none";
+	case TEXT:
+		break;
+	}
+	return *val ? NULL : "not empty";
+}
+
+static int set_size(struct vc_conf *c, const char *val, int line,
+		    struct vc_err *e)
+{
+	unsigned long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoull(val, &end, 10);
+	if (errno || *end || !isdigit((unsigned char)*val) || n == 0)
+		return vc_err_set(e, VC_EUSAGE, "%s:%d: max_value_size must be "
+				  "a positive number of bytes", c->path, line);
+	c->max_value_size = (size_t)n;
+	return 0;
 }
 
 static int set_key(struct vc_conf *c, const char *key, const char *val,
 		   int line, struct vc_err *e)
 {
-	char **p, *end;
-	unsigned long long n;
+	const char *want;
+	enum kind kind;
+	char **p;
 
-	if (!strcmp(key, "max_value_size")) {
-		errno = 0;
-		n = strtoull(val, &end, 10);
-		if (errno || *end || !*val || n == 0)
-			return vc_err_set(e, VC_EUSAGE,
-					  "%s:%d: max_value_size must be a "
-					  "positive number of bytes", c->path, line);
-		c->max_value_size = (size_t)n;
-		return 0;
-	}
-	p = slot(c, key);
+	if (!strcmp(key, "max_value_size"))
+		return set_size(c, val, line, e);
+	p = slot(c, key, &kind);
 	if (!p)
-		return 0;       /* unknown keys are left for newer versions */
+		return vc_err_set(e, VC_EUSAGE, "%s:%d: unknown key '%.64s' in "
+				  "[vaultctl]", c->path, line, key);
+	want = check_value(kind, val);
+	if (want && kind == TEXT)
+		return vc_err_set(e, VC_EUSAGE, "%s:%d: %s has no value",
+				  c->path, line, key);
+	if (want)
+		return vc_err_set(e, VC_EUSAGE, "%s:%d: %s = '%.64s' is not "
+				  "valid: it must be %s", c->path, line, key,
+				  val, want);
 	free(*p);
+	*p = NULL;
+	/* none is authenticate's default, spelled out */
+	if (kind == AUTH && !strcmp(val, "none"))
+		return 0;
 	*p = strdup(val);
 	return *p ? 0 : vc_err_set(e, VC_EFAIL, "out of memory");
 }
 
+/* Enters the group named by a "[name]" line; sets *ours when it is
+ * [vaultctl].  Groups of other programs are theirs; a [vaultctl-...] group
+ * that is not an account of the tools is a typo or the administrative
+ * account, which lives in admin_config's file, readable by root alone. */
+static int enter_group(struct vc_conf *c, char *s, int line, int *ours,
+		       struct vc_err *e)
+{
+	static const char *const accounts[] = {
+		"vaultctl-metadata", "vaultctl-values", "vaultctl-monitoring",
+	};
+	char *end = strchr(s, ']'), *name;
+
+	if (!end)
+		return vc_err_set(e, VC_EUSAGE, "%s:%d: expected [group]",
+				  c->path, line);
+	*end = '\0';
+	name = trim(s + 1);
+	*ours = !strcmp(name, "vaultctl");
+	if (*ours || strncmp(name, "vaultctl-", 9))
+		return 0;
+	for (size_t i = 0; i < sizeof(accounts) / sizeof(accounts[0]); i++)
+		if (!strcmp(name, accounts[i]))
+			return 0;
+	if (!strcmp(name, "vaultctl-admin"))
+		return vc_err_set(e, VC_EUSAGE, "%s:%d: the administrative "
+				  "account does not belong in the tools' "
+				  "configuration: move [vaultctl-admin] to a "
+				  "file of its own, named by admin_config "
+				  "(sql/install.sh does)", c->path, line);
+	return vc_err_set(e, VC_EUSAGE, "%s:%d: unknown group [%.64s]",
+			  c->path, line, name);
+}
+
 static int parse(struct vc_conf *c, FILE *f, struct vc_err *e)
 {
-	char line[4096], *s, *eq;
+	char line[4096], *s, *eq, *key;
 	int in_group = 0, no = 0;
 
 	while (fgets(line, sizeof(line), f)) {
@@ -146,7 +241,8 @@ static int parse(struct vc_conf *c, FILE *f, struct vc_err *e)
 		if (!*s || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') {
-			in_group = !strcmp(s, "[vaultctl]");
+			if (enter_group(c, s, no, &in_group, e) < 0)
+				return e->code;
 			continue;
 		}
 		if (!in_group)
@@ -156,7 +252,12 @@ static int parse(struct vc_conf *c, FILE *f, struct vc_err *e)
 			return vc_err_set(e, VC_EUSAGE, "%s:%d: expected key = value",
 					  c->path, no);
 		*eq = '\0';
-		if (set_key(c, trim(s), trim(eq + 1), no, e) < 0)
+		/* Option files spell a key with '-' or '_' alike. */
+		key = trim(s);
+		for (s = key; *s; s++)
+			if (*s == '-')
+				*s = '_';
+		if (set_key(c, key, trim(eq + 1), no, e) < 0)
 			return e->code;
 	}
 	return 0;
@@ -192,9 +293,6 @@ int vc_conf_load(struct vc_conf *c, const char *path, struct vc_err *e)
 		return vc_err_set(e, VC_EFAIL, "out of memory");
 	if (!c->backend && !(c->backend = strdup("local")))
 		return vc_err_set(e, VC_EFAIL, "out of memory");
-	if (strcmp(c->backend, "local") && strcmp(c->backend, "vault"))
-		return vc_err_set(e, VC_EUSAGE, "%s: backend must be local or "
-				  "vault, not '%s'", path, c->backend);
 	return 0;
 }
 
@@ -205,6 +303,7 @@ void vc_conf_release(struct vc_conf *c)
 	free(c->backend);
 	free(c->master_key_file);
 	free(c->audit_key_file);
+	free(c->admin_config);
 	free(c->default_user);
 	free(c->authenticate);
 	for (size_t i = 0; i < 13; i++)

@@ -2,8 +2,10 @@
  *
  * The configuration is a MariaDB option file: libmariadb itself reads the
  * connection settings of [client] and of each account's group
- * ([vaultctl-metadata], [vaultctl-values], [vaultctl-admin],
- * [vaultctl-monitoring]); only the [vaultctl] group is read here.
+ * ([vaultctl-metadata], [vaultctl-values], [vaultctl-monitoring]); the
+ * administrative account ([vaultctl-admin]) is in a file of its own,
+ * named by admin_config.  Only the [vaultctl] group is read here, and an
+ * unknown key or value there is an error.
  */
 #ifndef VC_CONFIG_H
 #define VC_CONFIG_H
@@ -19,6 +21,7 @@ struct vc_conf {
 	char *backend;          /* "local" or "vault" */
 	char *master_key_file;
 	char *audit_key_file;
+	char *admin_config;     /* option file of the administrative account */
 	char *default_user;
 	char *authenticate;     /* "password" or NULL */
 	size_t max_value_size;  /* default 1 MiB */
@@ -30,7 +33,9 @@ struct vc_conf {
  * /etc/vaultctl/vaultctl.cnf.  Writes the path into out. */
 int vc_conf_find(const char *explicit_path, char *out, size_t n,
 		 struct vc_err *e);
-/* Reads [vaultctl]; refuses a file readable or writable by group or others. */
+/* Reads [vaultctl]; refuses a file readable or writable by group or
+ * others, and (VC_EUSAGE) an unknown key or group, an invalid value or
+ * the administrative account's group. */
 int vc_conf_load(struct vc_conf *c, const char *path, struct vc_err *e);
 void vc_conf_release(struct vc_conf *c);
 /* Refuses (VC_EPERM) a file that group or others may read or write. */

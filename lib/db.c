@@ -129,7 +129,9 @@ static MYSQL *connect_one(const struct vc_conf *c, enum vc_db_role role,
 		snprintf(msg, msgn, "out of memory");
 		return NULL;
 	}
-	mysql_optionsv(m, MYSQL_READ_DEFAULT_FILE, c->path);
+	/* The administrative account has a file of its own (admin_config). */
+	mysql_optionsv(m, MYSQL_READ_DEFAULT_FILE,
+		       role == VC_DB_ADMIN ? c->admin_config : c->path);
 	mysql_optionsv(m, MYSQL_READ_DEFAULT_GROUP, groups[role]);
 	mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");

@@ -12,7 +12,7 @@
 enum vc_db_role {
 	VC_DB_METADATA,     /* secrets_api_user   [vaultctl-metadata] */
 	VC_DB_VALUES,       /* vault_storage_user [vaultctl-values] */
-	VC_DB_ADMIN,        /* vault_mysql_user   [vaultctl-admin] */
+	VC_DB_ADMIN,        /* vault_mysql_user   [vaultctl-admin] of admin_config */
 	VC_DB_MONITORING,   /* monitoring_user    [vaultctl-monitoring] */
 };
 

@@ -1,6 +1,8 @@
 /* session.c - lazily opened connections, store and acting user. */
 #include "session.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -80,12 +82,39 @@ int vc_session_load_conf(struct vc_session *s, const char *path,
 	return rc;
 }
 
+/* The administrative account is in admin_config's file, which only root
+ * reads: say so rather than let libmariadb skip a file it cannot read and
+ * log in as nobody. */
+static int check_admin_config(const struct vc_conf *c, struct vc_err *e)
+{
+	const char *path = c->admin_config;
+	int fd, rc;
+
+	if (!path)
+		return vc_err_set(e, VC_EUSAGE, "%s names no admin_config, the "
+				  "file of the administrative account (run "
+				  "sql/install.sh again)", c->path);
+	rc = vc_conf_check_private(path, "administrative account file", e);
+	if (rc < 0)
+		return rc;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vc_err_set(e, VC_EPERM, "cannot read administrative "
+				  "account file '%s': %s", path,
+				  strerror(errno));
+	close(fd);
+	return 0;
+}
+
 int vc_session_db(struct vc_session *s, enum vc_db_role role,
 		  struct vc_db **out, struct vc_err *e)
 {
 	int rc;
 
 	if (!s->conf_loaded && (rc = vc_session_load_conf(s, NULL, e)) < 0)
+		return rc;
+	if (!s->db[role] && role == VC_DB_ADMIN &&
+	    (rc = check_admin_config(&s->conf, e)) < 0)
 		return rc;
 	if (!s->db[role]) {
 		rc = vc_db_open(&s->db[role], &s->conf, role, s->notify,

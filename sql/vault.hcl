@@ -2,9 +2,11 @@
 #
 # Vault keeps its encrypted storage in docksky_vault.vault_storage (created by
 # sql/001-vault-storage.sql with the types Vault needs), reached as
-# vault_storage_user, whose password sql/install.sh wrote to the [vaultctl-values]
-# group of the vaultctl configuration.  vaultctl itself never touches these
-# tables: it talks to Vault over HTTP (backend = vault in its configuration).
+# vault_storage_user, whose password sql/install.sh --backend vault wrote to
+# the file beside the vaultctl configuration, vaultctl.cnf.vault-storage
+# (--vault-storage-out), never to the configuration itself.  vaultctl never
+# touches these tables: it talks to Vault over HTTP (backend = vault in its
+# configuration).
 #
 # Prepare the database first:
 #   sql/install.sh --defaults-file admin.cnf --backend vault \
@@ -19,7 +21,7 @@
 storage "mysql" {
   address  = "127.0.0.1:3306"
   username = "vault_storage_user"
-  # The [vaultctl-values] password.  Vault builds a DSN
+  # The password of vaultctl.cnf.vault-storage.  Vault builds a DSN
   # "user:password@tcp(address)/" from it, so keep it free of "/" and "@"
   # (install.sh generates alphanumeric passwords).  Keep this file readable
   # by the Vault service user only.

@@ -2,12 +2,17 @@
 # The database as sql/install.sh leaves it: schema, accounts and their
 # grants, configuration file, and what Vault's MySQL backend runs.
 
+bats_require_minimum_version 1.5.0
+
 load helper
 
 # Passwords given in the environment at set-up.  The storage one has every
 # character that needs quoting in SQL or in an option file.
 STORAGE_PW=$'q\'u"o`te \\back#sl;ash=$HOME '
 API_PW=Api-Passw0rd_from.env
+# The file owns its environment: install.sh takes a password from these
+# wherever the caller set one, and the tests give them only on purpose.
+unset VAULT_MYSQL_PASSWORD VAULT_STORAGE_PASSWORD SECRETS_API_PASSWORD MONITORING_PASSWORD
 
 setup_file() {
 	VAULT_STORAGE_PASSWORD=$STORAGE_PW SECRETS_API_PASSWORD=$API_PW vc_server_start
@@ -48,8 +53,43 @@ snapshot() {
 	for a in vault_mysql_user vault_storage_user secrets_api_user monitoring_user; do
 		vc_sql "SHOW GRANTS FOR '$a'@'localhost'"
 	done
-	sha256sum "$VAULTCTL_CONFIG" "$VAULTCTL_CONFIG.key"
-	stat -c '%n %a %s %Y' "$VAULTCTL_CONFIG" "$VAULTCTL_CONFIG.key"
+	local files=("$VAULTCTL_CONFIG" "$VAULTCTL_CONFIG.key" "$VAULTCTL_CONFIG.audit.key"
+		"$VAULTCTL_CONFIG.admin")
+	sha256sum "${files[@]}"
+	stat -c '%n %a %s %Y' "${files[@]}"
+}
+
+# A server of its own for install.sh runs that must not touch the accounts
+# of the rest of the file: database vc_fresh, accounts '...'@'127.0.0.1'.
+FRESH_DB=vc_fresh
+
+# fresh_install FILE [ARGS...]: install.sh writing FILE (and its files).
+# The test sets FRESH=1, so that teardown drops what it made.
+fresh_install() {
+	local cnf=$1
+	shift
+	"$REPO/sql/install.sh" --defaults-file "$VC_TEST_DIR/admin.cnf" \
+		--database "$FRESH_DB" --account-host 127.0.0.1 --config-out "$cnf" "$@"
+}
+
+fresh_drop() {
+	vc_sql "DROP DATABASE IF EXISTS $FRESH_DB; DROP USER IF EXISTS
+		vault_mysql_user@'127.0.0.1', vault_storage_user@'127.0.0.1',
+		secrets_api_user@'127.0.0.1', monitoring_user@'127.0.0.1'"
+}
+
+# login_tcp ACCOUNT FILE GROUP SQL: log in to vc_fresh over TCP (accounts
+# @127.0.0.1) with the password of GROUP in FILE.
+login_tcp() {
+	local pw
+	pw=$(vc_cnf_group "$2" "$3" | sed -n 's/^password = //p')
+	MYSQL_PWD=$pw mariadb --no-defaults --host=127.0.0.1 \
+		--port="$(cat "$VC_TEST_DIR/port")" --user="$1" "$FRESH_DB" -N -B -e "$4"
+}
+
+# groups FILE: the option file's groups, in order, on one line.
+groups() {
+	grep '^\[' "$1" | tr '\n' ' '
 }
 
 @test "migrations are numbered, and none creates or selects a database" {
@@ -79,6 +119,14 @@ snapshot() {
 	[ "$status" -eq 2 ]
 
 	run "$REPO/sql/install.sh" --frobnicate
+	[ "$status" -eq 2 ]
+
+	run "$REPO/sql/install.sh" --defaults-file "$VC_TEST_DIR/admin.cnf" \
+		--config-out "$VC_TEST_DIR/x.cnf" --group no-such-group-vc
+	[ "$status" -eq 2 ]
+	[[ $output == *"no such group 'no-such-group-vc'"* ]]
+	run "$REPO/sql/install.sh" --defaults-file "$VC_TEST_DIR/admin.cnf" \
+		--config-out "$VC_TEST_DIR/x.cnf" --admin-config-out "$VC_TEST_DIR/x.cnf"
 	[ "$status" -eq 2 ]
 
 	run "$REPO/sql/install.sh" --defaults-file "$VC_TEST_DIR/admin.cnf" \
@@ -353,30 +401,50 @@ snapshot() {
 		OR applied_at IS NULL")" -eq 0 ]
 }
 
-@test "configuration file: format, mode 0600, key file of 32 bytes" {
-	[ "$(stat -c %a "$VAULTCTL_CONFIG")" = 600 ]
-	[ "$(stat -c %a "$VAULTCTL_CONFIG.key")" = 600 ]
+@test "configuration file: format, mode 0600, key files of 32 bytes, no administrative account" {
+	local f admin=$VAULTCTL_CONFIG.admin
+	for f in "$VAULTCTL_CONFIG" "$VAULTCTL_CONFIG.key" "$VAULTCTL_CONFIG.audit.key" "$admin"; do
+		[ "$(stat -c '%a %U' "$f")" = "600 $(id -un)" ] || { stat "$f"; false; }
+	done
 	[ "$(stat -c %s "$VAULTCTL_CONFIG.key")" = 32 ]
+	[ "$(stat -c %s "$VAULTCTL_CONFIG.audit.key")" = 32 ]
+	run cmp -s "$VAULTCTL_CONFIG.key" "$VAULTCTL_CONFIG.audit.key"
+	[ "$status" -eq 1 ]
 
 	run head -n 1 "$VAULTCTL_CONFIG"
 	[[ $output == "# vaultctl configuration written by sql/install.sh on "* ]]
 	# The groups, in order.
-	[ "$(grep '^\[' "$VAULTCTL_CONFIG" | tr '\n' ' ')" = \
-		"[client] [vaultctl] [vaultctl-metadata] [vaultctl-values] [vaultctl-admin] [vaultctl-monitoring] " ]
+	[ "$(groups "$VAULTCTL_CONFIG")" = \
+		"[client] [vaultctl] [vaultctl-metadata] [vaultctl-values] [vaultctl-monitoring] " ]
 	# [client]: the admin file's connection settings, never its user.
 	[ "$(vc_cnf_group "$VAULTCTL_CONFIG" client)" = "socket = $VC_TEST_DIR/mysql.sock" ]
 	[ "$(vc_cnf_group "$VAULTCTL_CONFIG" vaultctl)" = "database = docksky_vault
 backend = local
 master_key_file = $VAULTCTL_CONFIG.key
+audit_key_file = $VAULTCTL_CONFIG.audit.key
+admin_config = $admin
 max_value_size = 1048576" ]
 	[ "$(vc_cnf_group "$VAULTCTL_CONFIG" vaultctl-metadata | head -n 1)" = "user = secrets_api_user" ]
 	[ "$(vc_cnf_group "$VAULTCTL_CONFIG" vaultctl-values | head -n 1)" = "user = vault_storage_user" ]
-	[ "$(vc_cnf_group "$VAULTCTL_CONFIG" vaultctl-admin | head -n 1)" = "user = vault_mysql_user" ]
 	[ "$(vc_cnf_group "$VAULTCTL_CONFIG" vaultctl-monitoring | head -n 1)" = "user = monitoring_user" ]
 	# Generated passwords: 24 alphanumerics.
-	vc_cnf_group "$VAULTCTL_CONFIG" vaultctl-admin | grep -qE '^password = [A-Za-z0-9]{24}$'
 	vc_cnf_group "$VAULTCTL_CONFIG" vaultctl-monitoring | grep -qE '^password = [A-Za-z0-9]{24}$'
-	[ "$(grep -c '^password = ' "$VAULTCTL_CONFIG")" -eq 4 ]
+	[ "$(grep -c '^password = ' "$VAULTCTL_CONFIG")" -eq 3 ]
+	# Nothing of the administrative account: neither its group nor its name.
+	[ "$(grep -c 'vaultctl-admin\|vault_mysql_user' "$VAULTCTL_CONFIG")" -eq 0 ]
+
+	# Its own file: the same connection settings, the account, nothing else.
+	run head -n 1 "$admin"
+	[[ $output == "# vaultctl administrative account written by sql/install.sh on "* ]]
+	[ "$(groups "$admin")" = "[client] [vaultctl-admin] " ]
+	[ "$(vc_cnf_group "$admin" client)" = "socket = $VC_TEST_DIR/mysql.sock" ]
+	[ "$(vc_cnf_group "$admin" vaultctl-admin | head -n 1)" = "user = vault_mysql_user" ]
+	vc_cnf_group "$admin" vaultctl-admin | grep -qE '^password = [A-Za-z0-9]{24}$'
+	[ "$(grep -c '^password = ' "$admin")" -eq 1 ]
+	# ... which logs in as it.
+	[ "$(MYSQL_PWD=$(vc_cnf_group "$admin" vaultctl-admin | sed -n 's/^password = //p') \
+		mariadb --no-defaults --socket="$VC_TEST_DIR/mysql.sock" \
+		--user=vault_mysql_user -N -B -e "SELECT CURRENT_USER()")" = vault_mysql_user@localhost ]
 }
 
 @test "passwords from the environment are used, quoted for SQL and the option file" {
@@ -425,7 +493,15 @@ max_value_size = 1048576" ]
 	[ "$(privs secrets_api_user)" = \
 		"audit_chain_heads:$rw audit_logs:INSERT,SELECT environments:$rw maintenance_locks:$rw organizations:$rw plans:$rw projects:$rw secret_metadata:$rw subscriptions:$rw usage_statistics:$rw user_organizations:$rw users:$rw " ]
 	[ "$(privs monitoring_user)" = \
-		"audit_chain_heads:SELECT audit_logs:SELECT environments:SELECT maintenance_locks:SELECT organizations:SELECT plans:SELECT projects:SELECT schema_migrations:SELECT secret_metadata:SELECT subscriptions:SELECT usage_statistics:SELECT user_organizations:SELECT users:SELECT " ]
+		"audit_chain_heads:SELECT audit_logs:SELECT environments:SELECT maintenance_locks:SELECT organizations:SELECT plans:SELECT projects:SELECT schema_migrations:SELECT secret_metadata:SELECT subscriptions:SELECT usage_statistics:SELECT user_organizations:SELECT " ]
+	# users column by column: every one but hashed_password.
+	[ "$(vc_sql "SELECT TABLE_NAME, PRIVILEGE_TYPE, GROUP_CONCAT(COLUMN_NAME
+		ORDER BY CAST(COLUMN_NAME AS BINARY)) FROM information_schema.COLUMN_PRIVILEGES
+		WHERE GRANTEE = \"'monitoring_user'@'localhost'\"
+		GROUP BY TABLE_NAME, PRIVILEGE_TYPE" | tr '\t' ' ')" = \
+		"users SELECT created_at,email,first_name,id,last_name,role,updated_at" ]
+	[ -z "$(vc_sql "SELECT GRANTEE FROM information_schema.COLUMN_PRIVILEGES
+		WHERE GRANTEE <> \"'monitoring_user'@'localhost'\"")" ]
 	[ -z "$(privs vault_mysql_user)" ]
 	# Only vault_mysql_user has database-wide privileges.
 	[ "$(vc_sql "SELECT GROUP_CONCAT(DISTINCT GRANTEE)
@@ -485,6 +561,31 @@ max_value_size = 1048576" ]
 	refused
 	run vc_sql_as monitoring_user "DELETE FROM users"
 	refused
+}
+
+@test "monitoring_user: no password hashes, and the reports it runs still work" {
+	run vc_sql_as monitoring_user "SELECT hashed_password FROM users"
+	refused
+	run vc_sql_as monitoring_user "SELECT * FROM users"
+	refused
+	run vc_sql_as monitoring_user "SELECT COUNT(*) FROM users WHERE hashed_password <> ''"
+	refused
+	run vc_sql_as monitoring_user "SELECT id, email, first_name, last_name, role,
+		created_at, updated_at FROM users LIMIT 1"
+	[ "$status" -eq 0 ]
+	# vaultctl-audit log joins users as monitoring_user; verify reads the
+	# audit tables with it.
+	VAULTCTL_USER=mon-admin@example.com
+	export VAULTCTL_USER
+	vaultctl-org -q user add "$VAULTCTL_USER" --no-password
+	run --separate-stderr vaultctl-audit log
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ $output == *user.create* ]]
+	run --separate-stderr vaultctl-audit log --user "$VAULTCTL_USER"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	run --separate-stderr vaultctl-audit verify
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	vc_sql "DELETE FROM users WHERE email = '$VAULTCTL_USER'"
 }
 
 @test "vault_storage_user reaches the value stores and nothing else" {
@@ -579,13 +680,16 @@ logical/abc/sub/bar" ]
 	vc_sql "DELETE FROM vault_storage"
 }
 
-@test "a second run of install.sh changes nothing and keeps passwords and key" {
+@test "a second run of install.sh changes nothing and keeps passwords and keys" {
 	local before after out
 	before=$(snapshot)
 	[[ $before == *'CREATE TABLE `vault_storage`'* ]]
 	[[ $before == *'GRANT SELECT, INSERT ON `docksky_vault`.`audit_logs` TO `secrets_api_user`@`localhost`'* ]]
+	[[ $before == *'GRANT SELECT (`'*'`) ON `docksky_vault`.`users` TO `monitoring_user`@`localhost`'* ]]
 	[[ $before == *'"password_last_changed"'* ]]
 	[[ $before == *"$VAULTCTL_CONFIG.key 600 32"* ]]
+	[[ $before == *"$VAULTCTL_CONFIG.audit.key 600 32"* ]]
+	[[ $before == *"$VAULTCTL_CONFIG.admin 600 "* ]]
 	sleep 1 # a change would show in a timestamp
 	out=$("$REPO/sql/install.sh" --defaults-file "$VC_TEST_DIR/admin.cnf" \
 		--config-out "$VAULTCTL_CONFIG")
@@ -593,6 +697,9 @@ logical/abc/sub/bar" ]
 	[ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after"); false; }
 	[[ $out == *"migrations: none pending"* ]]
 	[[ $out != *"applied"* ]]
+	[[ $out == *"admin config $VAULTCTL_CONFIG.admin: unchanged"* ]]
+	[[ $out == *"audit key $VAULTCTL_CONFIG.audit.key: kept"* ]]
+	[[ $out != *" set"* && $out != *"created"* && $out != *"written"* ]]
 	# The passwords first given in the environment were read back from the
 	# file: the tricky one still logs in.
 	run login_with vault_storage_user "$STORAGE_PW" "SELECT 1"
@@ -608,7 +715,9 @@ logical/abc/sub/bar" ]
 	sed -i -e '/^\[client\]/a init-command = SET SESSION wsrep_sync_wait = 1' \
 		-e '/^\[vaultctl-metadata\]/a init_command = SET SESSION max_statement_time = 30' "$cnf"
 	old_values=$(vc_cnf_group "$cnf" vaultctl-values)
-	old_admin=$(vc_cnf_group "$cnf" vaultctl-admin)
+	old_admin=$(vc_cnf_group "$VAULTCTL_CONFIG.admin" vaultctl-admin)
+	[ -n "$old_values" ]
+	[ -n "$old_admin" ]
 
 	MONITORING_PASSWORD=new-Monitoring-pw1 run "$REPO/sql/install.sh" \
 		--defaults-file "$VC_TEST_DIR/admin.cnf" --backend vault --config-out "$cnf"
@@ -616,17 +725,22 @@ logical/abc/sub/bar" ]
 	[[ $output == *"account monitoring_user@localhost: password set, from MONITORING_PASSWORD"* ]]
 	[[ $output == *"account secrets_api_user@localhost: unchanged"* ]]
 	[ "$(stat -c %a "$cnf")" = 600 ]
+	[ "$(stat -c %a "$cnf.vault-storage")" = 600 ]
 	[ "$(vc_cnf_group "$cnf" vaultctl)" = "database = docksky_vault
 backend = vault
 master_key_file = $VAULTCTL_CONFIG.key
+audit_key_file = $VAULTCTL_CONFIG.audit.key
+admin_config = $VAULTCTL_CONFIG.admin
 vault_addr = https://127.0.0.1:8200
 vault_mount = secret
 max_value_size = 1048576
 default_user = admin@example.com
 # my note
 authenticate = password" ]
-	[ "$(vc_cnf_group "$cnf" vaultctl-values)" = "$old_values" ]
-	[ "$(vc_cnf_group "$cnf" vaultctl-admin)" = "$old_admin" ]
+	# Vault's storage account moved to a file of its own.
+	[ "$(groups "$cnf")" = "[client] [vaultctl] [vaultctl-metadata] [vaultctl-monitoring] " ]
+	[ "$(vc_cnf_group "$cnf.vault-storage" vaultctl-values)" = "$old_values" ]
+	[ "$(vc_cnf_group "$VAULTCTL_CONFIG.admin" vaultctl-admin)" = "$old_admin" ]
 	[ "$(vc_cnf_group "$cnf" client | grep -c '^init-command = SET SESSION wsrep_sync_wait = 1$')" = 1 ]
 	vc_cnf_group "$cnf" client | grep -q '^socket = '
 	[ "$(vc_cnf_group "$cnf" vaultctl-metadata | sed 1,2d)" = "init_command = SET SESSION max_statement_time = 30" ]
@@ -640,6 +754,7 @@ password = new-Monitoring-pw1" ]
 	run "$REPO/sql/install.sh" --defaults-file "$VC_TEST_DIR/admin.cnf" --config-out "$cnf"
 	[ "$status" -eq 0 ]
 	[[ $output == *"config $cnf: unchanged"* ]]
+	[[ $output == *"vault storage config $cnf.vault-storage: unchanged"* ]]
 	cmp "$cnf" "$cnf.before"
 
 	# The main configuration is behind now: a run with it puts its password back.
@@ -686,6 +801,132 @@ port = $port" ]
 		vault_storage_user@'127.0.0.1', secrets_api_user@'127.0.0.1', monitoring_user@'127.0.0.1'"
 }
 
+@test "install.sh --backend vault: Vault's storage account in its own file, never in FILE" {
+	local d=$BATS_TEST_TMPDIR cnf=$BATS_TEST_TMPDIR/v.cnf before
+	FRESH=1
+	run fresh_install "$cnf" --backend vault \
+		--admin-config-out "$d/adm.cnf" --vault-storage-out "$d/vs.cnf"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(groups "$cnf")" = "[client] [vaultctl] [vaultctl-metadata] [vaultctl-monitoring] " ]
+	[ "$(grep -c 'vault_storage_user\|vault_mysql_user\|vaultctl-values\|vaultctl-admin' "$cnf")" -eq 0 ]
+	vc_cnf_group "$cnf" vaultctl | grep -qx "admin_config = $d/adm.cnf"
+	vc_cnf_group "$cnf" vaultctl | grep -qx "audit_key_file = $cnf.audit.key"
+	[ ! -e "$cnf.key" ]
+	[ ! -e "$cnf.admin" ]
+	[ ! -e "$cnf.vault-storage" ]
+	[ "$(stat -c %a "$cnf") $(stat -c %a "$cnf.audit.key") $(stat -c %s "$cnf.audit.key")" = "600 600 32" ]
+
+	# FILE3: Vault's storage account, 0600, and it logs in.
+	[ "$(stat -c %a "$d/vs.cnf")" = 600 ]
+	[[ $(head -n 1 "$d/vs.cnf") == "# Vault's storage account written by sql/install.sh on "* ]]
+	[ "$(groups "$d/vs.cnf")" = "[client] [vaultctl-values] " ]
+	[ "$(vc_cnf_group "$d/vs.cnf" vaultctl-values | head -n 1)" = "user = vault_storage_user" ]
+	vc_cnf_group "$d/vs.cnf" vaultctl-values | grep -qE '^password = [A-Za-z0-9]{24}$'
+	grep -q "database = \"$FRESH_DB\"" "$d/vs.cnf"
+	run login_tcp vault_storage_user "$d/vs.cnf" vaultctl-values "SELECT COUNT(*) FROM vault_storage"
+	[ "$output" = 0 ]
+	# FILE2: the administrative account.
+	[ "$(stat -c %a "$d/adm.cnf")" = 600 ]
+	[ "$(groups "$d/adm.cnf")" = "[client] [vaultctl-admin] " ]
+	run login_tcp vault_mysql_user "$d/adm.cnf" vaultctl-admin "SELECT CURRENT_USER()"
+	[ "$output" = vault_mysql_user@127.0.0.1 ]
+
+	# Again: the same passwords and keys, every file as it was.
+	before=$(sha256sum "$cnf" "$cnf.audit.key" "$d/adm.cnf" "$d/vs.cnf")
+	sleep 1
+	run fresh_install "$cnf" --vault-storage-out "$d/vs.cnf"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ $output == *"account vault_storage_user@127.0.0.1: unchanged"* ]]
+	[[ $output == *"account vault_mysql_user@127.0.0.1: unchanged"* ]]
+	[ "$(sha256sum "$cnf" "$cnf.audit.key" "$d/adm.cnf" "$d/vs.cnf")" = "$before" ]
+}
+
+@test "install.sh --group: FILE and its key files 0640 root:GROUP, the accounts' files 0600" {
+	local cnf=$BATS_TEST_TMPDIR/g.cnf f
+	[[ $EUID == 0 ]] || skip "--group needs root"
+	TEST_GROUP=vc-e2e-$$
+	groupadd "$TEST_GROUP"
+	FRESH=1
+	run fresh_install "$cnf" --group "$TEST_GROUP"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	for f in "$cnf" "$cnf.key" "$cnf.audit.key"; do
+		[ "$(stat -c '%a %U %G' "$f")" = "640 root $TEST_GROUP" ] || { stat "$f"; false; }
+	done
+	[ "$(stat -c '%a %U' "$cnf.admin")" = "600 root" ]
+	[ "$(grep -c vault_mysql_user "$cnf")" -eq 0 ]
+	# A run without --group takes group access away again; keys stay.
+	f=$(sha256sum "$cnf.key" "$cnf.audit.key")
+	run fresh_install "$cnf"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(stat -c %a "$cnf" "$cnf.key" "$cnf.audit.key" | tr '\n' ' ')" = "600 600 600 " ]
+	[ "$(sha256sum "$cnf.key" "$cnf.audit.key")" = "$f" ]
+}
+
+@test "install.sh: no password reaches the general log or the slow log" {
+	local cnf=$BATS_TEST_TMPDIR/log.cnf log slow=$VC_TEST_DIR/slow.log pw h
+	local adm=Adm1n-pw-$RANDOM$RANDOM api=Ap1-pw-$RANDOM$RANDOM
+	local sto=$'St\'or"age `pw '$RANDOM$RANDOM mon=M0n-pw-$RANDOM$RANDOM
+	LOGS_WAS=$(vc_sql "SELECT @@global.general_log, @@global.slow_query_log,
+		@@global.long_query_time, @@global.log_output, @@global.slow_query_log_file")
+	log=$(vc_sql "SELECT @@global.general_log_file")
+	[[ $log == /* ]] || log=$(vc_sql "SELECT @@datadir")/$log
+	# Every statement into both logs (long_query_time = 0).
+	vc_sql "SET GLOBAL log_output = 'FILE', general_log = 1,
+		slow_query_log_file = '$slow', slow_query_log = 1, long_query_time = 0"
+	FRESH=1
+	# Created, then changed: both statements that set a password.
+	VAULT_MYSQL_PASSWORD=$adm VAULT_STORAGE_PASSWORD=$sto SECRETS_API_PASSWORD=$api \
+		MONITORING_PASSWORD=$mon run fresh_install "$cnf"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ $output == *"account monitoring_user@127.0.0.1: created, password from MONITORING_PASSWORD"* ]]
+	MONITORING_PASSWORD=$mon-2 run fresh_install "$cnf"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[[ $output == *"account monitoring_user@127.0.0.1: password set, from MONITORING_PASSWORD"* ]]
+	logs_restore
+
+	# The logs did record these runs (the test would pass on empty logs).
+	grep -q "INSERT INTO schema_migrations" "$log"
+	grep -q "$FRESH_DB" "$slow"
+	for pw in "$adm" "$sto" "$api" "$mon" "$mon-2"; do
+		! grep -qF -- "$pw" "$log" "$slow" || { echo "a password is in a log"; false; }
+	done
+	# Nor the hashes: install.sh turned the general log off for them.
+	for h in $(vc_sql "SELECT authentication_string FROM mysql.user WHERE Host = '127.0.0.1'"); do
+		[[ $h == '*'* ]]
+		! grep -qF -- "$h" "$log" "$slow" || { echo "a password hash is in a log"; false; }
+	done
+}
+
+# logs_restore: the server's log settings as they were before the test
+# above changed them.
+logs_restore() {
+	[[ -n ${LOGS_WAS:-} ]] || return 0
+	local IFS=$'\t'
+	set -- $LOGS_WAS
+	vc_sql "SET GLOBAL general_log = $1, slow_query_log = $2, long_query_time = $3,
+		log_output = '$4', slow_query_log_file = '$5'"
+	LOGS_WAS=
+}
+
+@test "the tools refuse an unknown configuration key or value, naming it (exit 2)" {
+	local cnf=$BATS_TEST_TMPDIR/bad.cnf
+	(umask 077 && sed '/^\[vaultctl\]/a frobnicate = 1' "$VAULTCTL_CONFIG" >"$cnf")
+	run --separate-stderr vaultctl-org -c "$cnf" list
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"$cnf:"*"unknown key 'frobnicate'"* ]]
+	(umask 077 && sed '/^\[vaultctl\]/a authenticate = Password' "$VAULTCTL_CONFIG" >"$cnf")
+	run --separate-stderr vaultctl-org -c "$cnf" list
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"$cnf:"*"authenticate = 'Password' is not valid"* ]]
+	(umask 077 && sed '/^\[vaultctl\]/a max_value_size = lots' "$VAULTCTL_CONFIG" >"$cnf")
+	run --separate-stderr vaultctl-org -c "$cnf" list
+	[ "$status" -eq 2 ]
+	[[ $stderr == *"$cnf:"*"max_value_size"* ]]
+	# The configuration install.sh wrote is accepted as it is.
+	run --separate-stderr vaultctl-org list
+	[ "$status" -ne 2 ] || { echo "$stderr"; false; }
+}
+
 @test "install.sh: a server it cannot reach is an error, and no file is written" {
 	printf '[client]\nsocket=%s/nowhere.sock\nuser=root\n' "$VC_TEST_DIR" >"$VC_TEST_DIR/bad.cnf"
 	run "$REPO/sql/install.sh" --defaults-file "$VC_TEST_DIR/bad.cnf" \
@@ -694,9 +935,14 @@ port = $port" ]
 	[[ $output == *"cannot connect to the server"* ]]
 	[ ! -e "$VC_TEST_DIR/bad-out.cnf" ]
 	[ ! -e "$VC_TEST_DIR/bad-out.cnf.key" ]
+	[ ! -e "$VC_TEST_DIR/bad-out.cnf.audit.key" ]
+	[ ! -e "$VC_TEST_DIR/bad-out.cnf.admin" ]
 }
 
 teardown() {
+	logs_restore
+	[[ -z ${FRESH:-} ]] || fresh_drop
+	[[ -z ${TEST_GROUP:-} ]] || groupdel "$TEST_GROUP"
 	if [[ -n ${SECOND_DIR:-} ]]; then
 		"$REPO/tests/harness/mariadb.sh" stop "$SECOND_DIR"
 		rm -rf "$SECOND_DIR"

@@ -378,7 +378,10 @@ assert len(c) == 1 and not c[0]["intact"] and c[0]["seq"] == int(sys.argv[2]), c
 	local key=$BATS_TEST_TMPDIR/audit.key cnf=$BATS_TEST_TMPDIR/keyed.cnf
 	head -c 32 /dev/urandom >"$key"
 	chmod 600 "$key"
-	awk -v k="$key" '{ print } /^\[vaultctl\]/ { print "audit_key_file = " k }' \
+	# Another key than the one sql/install.sh wrote.
+	grep -q '^audit_key_file = ' "$VAULTCTL_CONFIG"
+	awk -v k="$key" '/^audit_key_file = / { next } { print }
+		/^\[vaultctl\]/ { print "audit_key_file = " k }' \
 		"$VAULTCTL_CONFIG" >"$cnf"
 	chmod 600 "$cnf"
 	vaultctl-org -c "$cnf" -q create keyed
@@ -386,7 +389,7 @@ assert len(c) == 1 and not c[0]["intact"] and c[0]["seq"] == int(sys.argv[2]), c
 	ok vaultctl-audit -c "$cnf" verify --org keyed
 	fails 8 "broken" vaultctl-audit verify --org keyed
 	[[ $output == *keyed*"was edited"* ]]
-	# Unkeyed chains do not verify with a key.
+	# Nor do chains written under the installer's key with another one.
 	fails 8 "broken" vaultctl-audit -c "$cnf" verify --org beta
 	[[ $output == *beta*"was edited"* ]]
 	# Gone again, with its keyed chain, for the tests that follow.
@@ -568,6 +571,27 @@ assert d["metadata-without-value"]["store_version"] is None
 }
 
 # --- prune -----------------------------------------------------------------
+
+@test "prune: the administrative account comes from admin_config's file only" {
+	local cnf=$BATS_TEST_TMPDIR/noadmin.cnf admin
+	admin=$(sed -n 's/^admin_config = //p' "$VAULTCTL_CONFIG")
+	[ -f "$admin" ]
+	grep -q '^\[vaultctl-admin\]' "$admin"
+	[ "$(grep -c vault_mysql_user "$VAULTCTL_CONFIG")" = 0 ]
+	(umask 077 && grep -v '^admin_config = ' "$VAULTCTL_CONFIG" >"$cnf")
+	fails 2 "admin_config" vaultctl-audit -c "$cnf" prune --before 2000-01-01 --yes
+	# The account's group back in the tools' configuration: refused.
+	(umask 077 && { cat "$cnf"; sed 1d "$admin"; } >"$cnf.2")
+	fails 2 "[vaultctl-admin]" vaultctl-audit -c "$cnf.2" prune --before 2000-01-01 --yes
+	# A file others may read is no place for it.
+	(umask 077 && cp "$admin" "$BATS_TEST_TMPDIR/admin.cnf")
+	chmod 644 "$BATS_TEST_TMPDIR/admin.cnf"
+	(umask 077 && { cat "$cnf"; printf '[vaultctl]\nadmin_config = %s\n' \
+		"$BATS_TEST_TMPDIR/admin.cnf"; } >"$cnf.3")
+	fails 4 "0644" vaultctl-audit -c "$cnf.3" prune --before 2000-01-01 --yes
+	chmod 600 "$BATS_TEST_TMPDIR/admin.cnf"
+	ok vaultctl-audit -c "$cnf.3" prune --before 2000-01-01 --yes
+}
 
 @test "prune: deletes old rows with the admin account, verify stays intact" {
 	fails 2 "--before" vaultctl-audit prune

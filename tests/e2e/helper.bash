@@ -61,14 +61,22 @@ vc_cnf_group() {
 
 # vc_sql_as ACCOUNT SQL: run SQL in the database as one of the four accounts
 # (vault_mysql_user, vault_storage_user, secrets_api_user, monitoring_user),
-# with the connection settings and password of $VAULTCTL_CONFIG.  The lines
-# are copied as they are, so the password is read back exactly as the
-# tools' libmariadb reads it.
+# with the connection settings and password of the file sql/install.sh
+# wrote them to: $VAULTCTL_CONFIG, the file its admin_config names, or,
+# with the Vault backend, $VAULTCTL_CONFIG.vault-storage.  The lines are
+# copied as they are, so the password is read back exactly as the tools'
+# libmariadb reads it.
 vc_sql_as() {
-	local account=$1 group cnf rc=0
+	local account=$1 group file=$VAULTCTL_CONFIG cnf rc=0
 	case $account in
-	vault_mysql_user) group=vaultctl-admin ;;
-	vault_storage_user) group=vaultctl-values ;;
+	vault_mysql_user)
+		group=vaultctl-admin
+		file=$(vc_cnf_group "$VAULTCTL_CONFIG" vaultctl | sed -n 's/^admin_config = //p')
+		;;
+	vault_storage_user)
+		group=vaultctl-values
+		grep -q '^\[vaultctl-values\]' "$file" || file=$VAULTCTL_CONFIG.vault-storage
+		;;
 	secrets_api_user) group=vaultctl-metadata ;;
 	monitoring_user) group=vaultctl-monitoring ;;
 	*) printf 'vc_sql_as: unknown account %s\n' "$account" >&2; return 2 ;;
@@ -76,8 +84,8 @@ vc_sql_as() {
 	cnf=$(umask 077 && mktemp "$VC_TEST_DIR/as.XXXXXX")
 	{
 		printf '[client]\n'
-		vc_cnf_group "$VAULTCTL_CONFIG" client
-		vc_cnf_group "$VAULTCTL_CONFIG" "$group"
+		vc_cnf_group "$file" client
+		vc_cnf_group "$file" "$group"
 	} >"$cnf"
 	mariadb --defaults-file="$cnf" "$VC_DATABASE" -N -B -e "$2" || rc=$?
 	rm -f "$cnf"

@@ -793,10 +793,12 @@ t_not_dumpable() {
 		cp "$(command -v vaultctl-secret)" "$own/bin/"
 		PROMPT_AS=(setpriv --reuid="$uid" --regid="$(id -g nobody)" --clear-groups
 			env PATH="$own/bin:$PATH")
-		sed "s|^master_key_file = .*|master_key_file = $own/key|" \
+		sed -e "s|^master_key_file = .*|master_key_file = $own/key|" \
+			-e "s|^audit_key_file = .*|audit_key_file = $own/audit.key|" \
 			"$VAULTCTL_CONFIG" >"$own/vaultctl.cnf"
 		cp "$VAULTCTL_CONFIG.key" "$own/key"
-		chmod 600 "$own/vaultctl.cnf" "$own/key"
+		cp "$VAULTCTL_CONFIG.audit.key" "$own/audit.key"
+		chmod 600 "$own/vaultctl.cnf" "$own/key" "$own/audit.key"
 		chown -R "$uid" "$own"
 		chmod 711 "$VC_TEST_DIR"          # the socket, for nobody
 		export VAULTCTL_CONFIG=$own/vaultctl.cnf

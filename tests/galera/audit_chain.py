@@ -2,14 +2,15 @@
 """Checks the audit hash chains from outside the tools (doc/architecture.md,
 sections 8 and 9).
 
-    audit_chain.py ADMIN.cnf DATABASE [ORG_ID...]
+    audit_chain.py [--key FILE] ADMIN.cnf DATABASE [ORG_ID...]
 
 For each chain (an organization id, or '' for rows of no organization),
 in seq order: every row's prev_hash is the previous row's row_hash (the
 first row's is the chain's anchor_hash, or 32 zero bytes), every row_hash
 is BLAKE2b-256 over prev_hash and the row's fields as lib/audit.c hashes
 them, and audit_chain_heads.last_hash is the last row's row_hash.
-Unkeyed only (no audit_key_file), as sql/install.sh configures.
+With --key, the hash is keyed with the 32 bytes of FILE, as the tools key
+it with their audit_key_file (sql/install.sh writes one); without, unkeyed.
 Prints one line per chain; exits 1 on the first broken link, 0 if all hold.
 """
 import hashlib
@@ -37,8 +38,8 @@ def hexed(expr):
     return "IF(%s IS NULL, '-', HEX(%s))" % (expr, expr)
 
 
-def row_hash(prev, fields):
-    h = hashlib.blake2b(digest_size=32)
+def row_hash(prev, fields, key):
+    h = hashlib.blake2b(digest_size=32, key=key)
     h.update(prev)
     for f in fields:
         n = 0xFFFFFFFFFFFFFFFF if f is None else len(f)
@@ -49,7 +50,15 @@ def row_hash(prev, fields):
 
 
 def main():
-    cnf, db, orgs = sys.argv[1], sys.argv[2], sys.argv[3:]
+    args, key = sys.argv[1:], b""
+    if args[:1] == ["--key"]:
+        with open(args[1], "rb") as f:
+            key = f.read()
+        if len(key) != 32:
+            print("%s: the key must hold 32 bytes" % args[1])
+            return 2
+        args = args[2:]
+    cnf, db, orgs = args[0], args[1], args[2:]
     where = ""
     if orgs:
         where = " WHERE COALESCE(organization_id, '') IN (%s)" % ", ".join(
@@ -77,7 +86,7 @@ def main():
                 print("chain '%s': seq %s: prev_hash is not the previous "
                       "row's row_hash" % (chain, seq))
                 return 1
-            if row_hash(p, fields) != h:
+            if row_hash(p, fields, key) != h:
                 print("chain '%s': seq %s: row_hash does not match the row"
                       % (chain, seq))
                 return 1

@@ -11,7 +11,11 @@
 #   DIR/nN/admin.cnf root on node N (its socket)
 #   DIR/admin.cnf    root over TCP to node 1 (what install.sh copied)
 #   DIR/ports        the three nodes' SQL ports, one a line
-#   DIR/vaultctl.cnf the tools' configuration (accounts '...'@'127.0.0.1')
+#   DIR/vaultctl.cnf the tools' configuration (accounts '...'@'127.0.0.1'),
+#                    with its key files DIR/vaultctl.cnf.key (local store)
+#                    and DIR/vaultctl.cnf.audit.key
+#   DIR/vaultctl.cnf.admin          the administrative account (admin_config)
+#   DIR/vaultctl.cnf.vault-storage  with --backend vault, Vault's storage account
 #
 # Every node listens on 127.0.0.1 only, on ports of its own: SQL,
 # group communication (gmcast.listen_addr), incremental state transfer

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # A private MariaDB server in DIR, set up by sql/install.sh as a user would:
-# DIR/admin.cnf (root), DIR/vaultctl.cnf (the tools' configuration) and, for
-# the local backend, DIR/vaultctl.cnf.key.  Stop it with
+# DIR/admin.cnf (root), DIR/vaultctl.cnf (the tools' configuration), its
+# audit key DIR/vaultctl.cnf.audit.key, the administrative account's file
+# DIR/vaultctl.cnf.admin and, for the local backend, the master key
+# DIR/vaultctl.cnf.key, for the Vault backend, Vault's storage account's file
+# DIR/vaultctl.cnf.vault-storage.  Stop it with
 # tests/harness/mariadb.sh stop DIR.
 #
 #   tests/harness/setup.sh DIR [--backend local|vault]

@@ -265,13 +265,20 @@ static void test_config(void **state)
 	close(fd);
 	write_file(path, "[client]\nsocket = /x\n[vaultctl]\ndatabase = db1\n"
 		   "backend = vault\nvault_addr = \"http://h:1\"\n"
-		   "max_value_size = 10\nunknown_key = 1\n[other]\n"
-		   "database = no\n", 0600);
+		   "max_value_size = 10\nadmin-config = /etc/a.cnf\n"
+		   "authenticate = none\n[vaultctl-metadata]\nuser = u\n"
+		   "[other]\ndatabase = no\n", 0600);
 	assert_int_equal(vc_conf_load(&c, path, &e), 0);
 	assert_string_equal(c.database, "db1");
 	assert_string_equal(c.backend, "vault");
 	assert_string_equal(c.vault[0], "http://h:1");
 	assert_int_equal(c.max_value_size, 10);
+	assert_string_equal(c.admin_config, "/etc/a.cnf");
+	assert_null(c.authenticate);
+	vc_conf_release(&c);
+	write_file(path, "[vaultctl]\nauthenticate = password\n", 0600);
+	assert_int_equal(vc_conf_load(&c, path, &e), 0);
+	assert_string_equal(c.authenticate, "password");
 	vc_conf_release(&c);
 	chmod(path, 0640);
 	assert_int_equal(vc_conf_load(&c, path, &e), VC_EPERM);
@@ -280,6 +287,44 @@ static void test_config(void **state)
 	write_file(path, "[vaultctl]\nbackend = other\n", 0600);
 	assert_int_equal(vc_conf_load(&c, path, &e), VC_EUSAGE);
 	vc_conf_release(&c);
+	unlink(path);
+	assert_int_equal(vc_conf_load(&c, path, &e), VC_EUSAGE);
+	vc_conf_release(&c);
+}
+
+/* Fails closed: each of these is an error naming the file and the key or
+ * group, never a default. */
+static void test_config_strict(void **state)
+{
+	static const struct { const char *text, *says; } bad[] = {
+		{ "[vaultctl]\nauthenticate = Password\n", "authenticate" },
+		{ "[vaultctl]\nauthenticate =\n", "authenticate" },
+		{ "[vaultctl]\nunknown_key = 1\n", "unknown_key" },
+		{ "[vaultctl]\nmax_value_size = -1\n", "max_value_size" },
+		{ "[vaultctl]\nmax_value_size = 10k\n", "max_value_size" },
+		{ "[vaultctl]\ndatabase = a;b\n", "database" },
+		{ "[vaultctl]\naudit_key_file = \"\"\n", "audit_key_file" },
+		{ "[vaultctl]\nbackend = Local\n", "backend" },
+		{ "[client]\n[vaultctl-admin]\nuser = root\n", "vaultctl-admin" },
+		{ "[vaultctl-metdata]\nuser = x\n", "vaultctl-metdata" },
+		{ "[vaultctl\n", "[group]" },
+	};
+	char path[] = "/tmp/vc-test-conf-XXXXXX";
+	struct vc_conf c;
+	struct vc_err e;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(path, bad[i].text, 0600);
+		assert_int_equal(vc_conf_load(&c, path, &e), VC_EUSAGE);
+		assert_non_null(strstr(e.msg, path));
+		if (!strstr(e.msg, bad[i].says))
+			fail_msg("'%s': %s", bad[i].text, e.msg);
+		vc_conf_release(&c);
+	}
 	unlink(path);
 	assert_int_equal(vc_conf_load(&c, path, &e), VC_EUSAGE);
 	vc_conf_release(&c);
@@ -315,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_roles),
 		cmocka_unit_test(test_render),
 		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_config_strict),
 		cmocka_unit_test(test_conf_find),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
