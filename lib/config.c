@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "host.h"
 
@@ -58,8 +59,21 @@ int vc_conf_find(const char *explicit_path, char *out, size_t n,
 	return 0;
 }
 
-int vc_conf_check_private(const char *path, const char *what,
-			  struct vc_err *e)
+/* In host mode the tools' own files may also be read by their group
+ * (sql/install.sh --group: 0640 root:G, the group the tools run as), but
+ * never written by it, and never reached by others.  Elsewhere: 0600. */
+int vc_conf_private_mode(const struct stat *st, int group_read)
+{
+	if (st->st_mode & 007)
+		return 0;
+	if (!(st->st_mode & 070))
+		return 1;
+	return group_read && vc_host_mode() && !(st->st_mode & 030) &&
+	       st->st_gid == getegid();
+}
+
+static int check_mode(const char *path, const char *what, int group_read,
+		      struct vc_err *e)
 {
 	struct stat st;
 
@@ -67,12 +81,27 @@ int vc_conf_check_private(const char *path, const char *what,
 		return vc_err_set(e, errno == ENOENT ? VC_ENOTFOUND : VC_EFAIL,
 				  "cannot read %s '%s': %s", what, path,
 				  strerror(errno));
-	if (st.st_mode & 077)
+	if (!vc_conf_private_mode(&st, group_read))
 		return vc_err_set(e, VC_EPERM,
 				  "%s '%s' has mode %04o; it must not be "
-				  "readable by group or others (chmod 600 '%s')",
-				  what, path, (unsigned)(st.st_mode & 07777), path);
+				  "readable by others%s (chmod %s '%s')", what,
+				  path, (unsigned)(st.st_mode & 07777),
+				  group_read && vc_host_mode() ? ", nor by a "
+				  "group other than the tools' own" :
+				  " or its group", "0600", path);
 	return 0;
+}
+
+int vc_conf_check_private(const char *path, const char *what,
+			  struct vc_err *e)
+{
+	return check_mode(path, what, 1, e);
+}
+
+int vc_conf_check_owner_only(const char *path, const char *what,
+			     struct vc_err *e)
+{
+	return check_mode(path, what, 0, e);
 }
 
 static char *trim(char *s)

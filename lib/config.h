@@ -39,6 +39,14 @@ int vc_conf_find(const char *explicit_path, char *out, size_t n,
 int vc_conf_load(struct vc_conf *c, const char *path, struct vc_err *e);
 void vc_conf_release(struct vc_conf *c);
 /* Refuses (VC_EPERM) a file that group or others may read or write. */
+struct stat;
+/* Whether a file of credentials or keys is private enough: nobody but its
+ * owner, and with group_read its group read-only when that group is the
+ * one the tools run as (a shared host's 0640 root:vaultctl). */
+int vc_conf_private_mode(const struct stat *st, int group_read);
+/* Refuses the owner-only file (the administrative account) otherwise. */
+int vc_conf_check_owner_only(const char *path, const char *what,
+			     struct vc_err *e);
 int vc_conf_check_private(const char *path, const char *what,
 			  struct vc_err *e);
 /* Fills the Vault store's settings from the configuration. */

@@ -10,6 +10,8 @@
 
 #include "localstore.h"
 
+#include "config.h"
+
 #include <errno.h>
 #include <errmsg.h>
 #include <fcntl.h>
@@ -1061,7 +1063,7 @@ static int key_check(int fd, const char *path, struct vc_err *e)
 	if (!S_ISREG(sb.st_mode))
 		return vc_err_set(e, VC_EUSAGE, "key file '%s' is not a"
 				  " regular file", path);
-	if (sb.st_mode & (S_IRWXG | S_IRWXO))
+	if (!vc_conf_private_mode(&sb, 1))
 		return vc_err_set(e, VC_EPERM, "key file '%s' has mode %04o;"
 				  " it must be 0600", path,
 				  (unsigned)(sb.st_mode & 07777));

@@ -94,7 +94,7 @@ static int check_admin_config(const struct vc_conf *c, struct vc_err *e)
 		return vc_err_set(e, VC_EUSAGE, "%s names no admin_config, the "
 				  "file of the administrative account (run "
 				  "sql/install.sh again)", c->path);
-	rc = vc_conf_check_private(path, "administrative account file", e);
+	rc = vc_conf_check_owner_only(path, "administrative account file", e);
 	if (rc < 0)
 		return rc;
 	fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -113,7 +113,7 @@ checksum() {
 		[ "$(stat -c '%a %U %G' "$HB/$b")" == "2755 root $HM_GROUP" ]
 	done
 	[ "$(stat -c '%a %U %G' "$HM/etc/vaultctl")" == "750 root $HM_GROUP" ]
-	for f in "$CNF" "$CNF.key" "$CNF.audit-key"; do
+	for f in "$CNF" "$CNF.key" "$CNF.audit.key"; do
 		[ "$(stat -c '%a %U %G' "$f")" == "640 root $HM_GROUP" ] ||
 			{ echo "$f: $(stat -c '%a %U %G' "$f")"; false; }
 	done
@@ -130,7 +130,7 @@ checksum() {
 }
 
 @test "attack: reading the configuration, its keys and the admin file" {
-	for f in "$CNF" "$CNF.key" "$CNF.audit-key" "$CNF.admin"; do
+	for f in "$CNF" "$CNF.key" "$CNF.audit.key" "$CNF.admin"; do
 		run as "$MEMBER_LOGIN" cat "$f"
 		[ "$status" -ne 0 ]
 		[[ $output == *"Permission denied"* ]]
