@@ -111,7 +111,8 @@ _vaultctl_optval() {
 }
 
 # What positional argument I (from 0) of a command is: a reference depth
-# 1-4, "user" (an email), "plan", or nothing to offer.
+# 1-4 (3-: any depth up to 3), "user" (an email), "plan", or nothing to
+# offer.
 _vaultctl_argkind() {
 	local tool=$1 cmd=$2 i=$3
 	case $tool:$cmd:$i in
@@ -120,7 +121,8 @@ _vaultctl_argkind() {
 	vaultctl-org:member\ *:0) echo 1 ;;
 	vaultctl-org:member\ *:1) echo user ;;
 	vaultctl-org:show:0 | vaultctl-org:set:0 | vaultctl-org:rm:0 | \
-	vaultctl-org:policy:0 | vaultctl-org:project\ list:0) echo 1 ;;
+	vaultctl-org:project\ list:0) echo 1 ;;
+	vaultctl-org:policy:0) echo 3- ;;
 	vaultctl-org:project\ create:0) echo 1/ ;;
 	vaultctl-org:project\ *:0 | vaultctl-org:env\ list:0) echo 2 ;;
 	vaultctl-org:env\ create:0) echo 2/ ;;
@@ -206,6 +208,12 @@ _vaultctl_tool() {
 		[1-4]) _vaultctl_ref "$cur" "$kind" ;;
 		# A new name under an existing parent: complete the parent.
 		[1-3]/) _vaultctl_ref "$cur" "${kind%/}" / ;;
+		# Any depth: each parent is also a reference of its own.
+		[1-3]-)
+			_vaultctl_ref "$cur" "${kind%-}"
+			for w in "${COMPREPLY[@]}"; do
+				[[ $w == */ ]] && COMPREPLY+=("${w%/}")
+			done ;;
 		user) _vaultctl_words "$cur" "$(_vaultctl_names vaultctl-org user list)" ;;
 		plan) _vaultctl_words "$cur" "$(_vaultctl_names vaultctl-plan list)" ;;
 		esac

@@ -60,4 +60,9 @@ for t in vaultctl-org vaultctl-secret vaultctl-plan vaultctl-audit
     complete -c $t -l no-color
 end
 complete -c vaultctl -f -n '__fish_is_first_token' -a 'org secret plan audit shell'
+# policy ORG[/PROJECT[/ENV]]: the role it is for, and --read-only.
+for t in vaultctl-org vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from policy' -l role -x -a 'owner admin member viewer' -d 'role the policy is for'
+    complete -c $t -n '__fish_seen_subcommand_from policy' -l read-only -d 'read and list only'
+end
 complete -c vaultctl -f -n 'not __fish_is_first_token' -a '(__vaultctl_next_word) (__vaultctl_refs)'

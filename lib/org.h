@@ -31,8 +31,4 @@ int vc_child_create(struct vc_session *s, const struct vc_ref *parent,
 int vc_project_set(struct vc_session *s, const struct vc_ref *ref,
 		   const char *name, const char *desc, struct vc_err *e);
 
-/* The Vault ACL policy (HCL) for a role on the organization's paths. */
-int vc_org_policy(const struct vc_ref *ref, enum vc_role role,
-		  const char *mount, struct vc_buf *out, struct vc_err *e);
-
 #endif

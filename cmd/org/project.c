@@ -138,22 +138,15 @@ int cmd_env_list(struct cli *c)
 int cmd_policy(struct cli *c)
 {
 	struct vc_buf out = VC_BUF_INIT;
-	enum vc_role role = VC_ROLE_MEMBER;
-	struct vc_ref ref;
-	int rc = 0;
+	int rc = vc_policy_render(&c->s, c->args[0], cli_opt(c, O_ROLE),
+				  cli_opt(c, O_READ_ONLY) != NULL, &out,
+				  &c->err);
 
-	if (cli_opt(c, O_ROLE))
-		rc = vc_role_parse(cli_opt(c, O_ROLE), &role, &c->err);
-	if (rc == 0)
-		rc = vc_ref_resolve(&c->s, c->s.db[VC_DB_METADATA], c->args[0], 1,
-				    &ref, &c->err);
-	if (rc == 0)
-		rc = vc_ref_need(&c->s, &ref, VC_ROLE_ADMIN, "generating policies",
-				 &c->err);
-	if (rc == 0)
-		rc = vc_org_policy(&ref, role, c->s.conf.vault[1], &out, &c->err);
 	if (rc == 0)
 		fwrite(out.data, 1, out.len, stdout);
 	vc_buf_release(&out);
-	return rc;
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot generate a policy for "
+				     "'%s'", org_cut(c->args[0]));
+	return 0;
 }

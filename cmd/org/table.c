@@ -45,6 +45,11 @@ static const struct option role_opts[] = {
 	{ "role", required_argument, NULL, O_ROLE },
 	{ NULL, 0, NULL, 0 },
 };
+static const struct option policy_opts[] = {
+	{ "role", required_argument, NULL, O_ROLE },
+	{ "read-only", no_argument, NULL, O_READ_ONLY },
+	{ NULL, 0, NULL, 0 },
+};
 
 static const struct cli_cmd cmds[] = {
 	{ "user add", cmd_user_add, "EMAIL [--first-name S] [--last-name S] "
@@ -101,8 +106,9 @@ static const struct cli_cmd cmds[] = {
 	  "List environments." },
 	{ "env rm", cmd_env_rm, "ORG/PROJECT/ENV [--yes]", NEED_USER, "",
 	  yes_opts, 1, 1, "Remove an environment with all its secrets." },
-	{ "policy", cmd_policy, "ORG [--role R]", NEED_USER, "", role_opts, 1,
-	  1, "Print the Vault ACL policy (HCL) of a role on the organization." },
+	{ "policy", cmd_policy, "ORG[/PROJECT[/ENV]] [--role R] [--read-only]",
+	  NEED_USER, "", policy_opts, 1, 1, "Print the Vault ACL policy (HCL) "
+	  "of a role on an organization, project or environment." },
 };
 
 const struct cli_tool vc_tool_org = {

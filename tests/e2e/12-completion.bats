@@ -129,6 +129,25 @@ acme/web/" ]
 	[ "$output" = eve@example.com ]
 }
 
+@test "policy: an organization, project or environment, --role and --read-only" {
+	run complete_line vaultctl-org policy a
+	[ "$output" = "acme
+acme/" ]
+	run complete_line vaultctl-org policy acme/
+	[ "$output" = "acme/api
+acme/api/
+acme/web
+acme/web/" ]
+	run complete_line vaultctl-org policy acme/api/s
+	[ "$output" = acme/api/staging ]
+	run complete_line vaultctl-org policy acme/api/prod/
+	[ -z "$output" ]
+	run complete_line vaultctl-org policy acme/api/prod --r
+	[ "$output" = "$(printf '%s\n' --read-only --role)" ]
+	run complete_line vaultctl-org policy acme --role v
+	[ "$output" = viewer ]
+}
+
 @test "errors are silenced: no configuration, no names and nothing on stderr" {
 	run --separate-stderr complete_line vaultctl-secret -c /nonexistent/vaultctl.cnf get acme/
 	[ "$status" -eq 0 ]

@@ -8,6 +8,15 @@ revoke-self, AppRole login, sys/health, sys/seal-status,
 sys/internal/ui/mounts, plus a control API under /_emulator/ (fault
 injection, stats, reset, seal, config, request log, dump).
 
+ACL policies: sys/policies/acl/NAME (PUT/POST {"policy": HCL or JSON}, GET,
+DELETE, LIST) and auth/token/create {"policies": [...], "ttl",
+"no_default_policy"}.  A token made there is checked against its policies
+as Vault checks one (exact path, "*" prefix glob, "+" segment wildcard,
+most specific rule first; create/update by existence on KV v2 data/ and
+metadata/; deny wins) and refused with 403 {"errors": ["1 error
+occurred:\n\t* permission denied\n\n"]}.  The --token tokens are root; AppRole
+logins are not checked either (their roles carry no policies here).
+
 Usage:
   /usr/bin/python3 tests/vault/emulator.py --listen 127.0.0.1:0 --port-file FILE
       [--token TOKEN ...] [--approle ROLE_ID:SECRET_ID] [--approle-mount approle]
@@ -250,6 +259,239 @@ class HTTPError(Exception):
 
 
 # --------------------------------------------------------------------------
+# ACL policies: Vault's policy syntax (HCL or JSON: path "P" { capabilities
+# = [...] }) and its matching rules (vault/policy.go, vault/acl.go), as far
+# as a KV v2 client meets them.
+
+CAPABILITIES = ("create", "read", "update", "delete", "list", "patch", "sudo",
+                "deny", "subscribe", "recover")
+# The pre-0.9 "policy = ..." shorthand.
+OLD_POLICY = {"deny": {"deny"}, "read": {"read", "list"},
+              "write": {"create", "read", "update", "delete", "list"},
+              "sudo": {"create", "read", "update", "delete", "list", "sudo"}}
+PATH_KEYS = ("capabilities", "policy", "allowed_parameters", "denied_parameters",
+             "required_parameters", "min_wrapping_ttl", "max_wrapping_ttl",
+             "mfa_methods", "control_group", "subscribe_event_types")
+PERMISSION_DENIED = "1 error occurred:\n\t* permission denied\n\n"
+DEFAULT_POLICY = """
+# What Vault's built-in default policy gives a token about itself.
+path "auth/token/lookup-self" { capabilities = ["read"] }
+path "auth/token/renew-self" { capabilities = ["update"] }
+path "auth/token/revoke-self" { capabilities = ["update"] }
+path "sys/capabilities-self" { capabilities = ["update"] }
+"""
+
+
+class PolicyError(ValueError):
+    pass
+
+
+_HCL_TOKEN = re.compile(r"""
+    (?P<ws>\s+) | (?P<comment>\#[^\n]*|//[^\n]*|/\*.*?\*/)
+  | (?P<str>"(?:[^"\\\n]|\\.)*") | (?P<num>-?\d+(?:\.\d+)?)
+  | (?P<ident>[A-Za-z_][A-Za-z0-9_.-]*) | (?P<punct>[{}\[\]=,])
+""", re.X | re.S)
+
+
+def hcl_tokens(text):
+    pos, line = 0, 1
+    while pos < len(text):
+        m = _HCL_TOKEN.match(text, pos)
+        if not m:
+            raise PolicyError("at %d: illegal char %r" % (line, text[pos]))
+        kind, tok = m.lastgroup, m.group()
+        if kind == "str":
+            try:
+                yield "str", json.loads(tok), line
+            except ValueError:
+                raise PolicyError("at %d: invalid string %s" % (line, tok))
+        elif kind == "num":
+            yield "num", float(tok), line
+        elif kind in ("ident", "punct"):
+            yield kind if kind == "ident" else tok, tok, line
+        line += tok.count("\n")
+        pos = m.end()
+
+
+class HclParser:
+    """HCL 1 as Vault reads policies: objects of key [label...] = value or
+    key [label...] { ... }; a value is a string, number, bool, list or
+    object.  Items come out as (key, labels, value, line)."""
+
+    def __init__(self, text):
+        self.toks = list(hcl_tokens(text))
+        self.i = 0
+
+    def peek(self):
+        return self.toks[self.i] if self.i < len(self.toks) else ("eof", None, 0)
+
+    def take(self, kind):
+        t = self.peek()
+        if t[0] != kind:
+            raise PolicyError("at %d: expected %r, got %r" % (t[2], kind, t[1]))
+        self.i += 1
+        return t
+
+    def items(self, closing):
+        out = []
+        while self.peek()[0] != closing:
+            kind, key, line = self.peek()
+            if kind not in ("ident", "str"):
+                raise PolicyError("at %d: expected a key, got %r" % (line, key))
+            self.i += 1
+            labels = []
+            while self.peek()[0] == "str":
+                labels.append(self.take("str")[1])
+            if self.peek()[0] == "=":
+                self.i += 1
+                value = self.value()
+            else:
+                self.take("{")
+                value = self.items("}")
+                self.take("}")
+            out.append((key, labels, value, line))
+            if self.peek()[0] == ",":
+                self.i += 1
+        return out
+
+    def value(self):
+        kind, tok, line = self.peek()
+        if kind in ("str", "num"):
+            self.i += 1
+            return tok
+        if kind == "ident" and tok in ("true", "false"):
+            self.i += 1
+            return tok == "true"
+        if kind == "[":
+            self.i += 1
+            out = []
+            while self.peek()[0] != "]":
+                out.append(self.value())
+                if self.peek()[0] != "]":
+                    self.take(",")
+            self.take("]")
+            return out
+        if kind == "{":
+            self.i += 1
+            out = self.items("}")
+            self.take("}")
+            return out
+        raise PolicyError("at %d: unexpected %r" % (line, tok))
+
+
+def json_items(obj):
+    """A JSON policy as the items HclParser gives."""
+    out = []
+    for key, val in obj.items():
+        if key == "path" and isinstance(val, dict):
+            for p, body in val.items():
+                if not isinstance(body, dict):
+                    raise PolicyError("path %r: expected an object" % p)
+                out.append(("path", [p], [(k, [], v, 0) for k, v in body.items()], 0))
+        else:
+            out.append((key, [], val, 0))
+    return out
+
+
+def path_caps(path, body):
+    caps = set()
+    for key, labels, val, line in body:
+        if key not in PATH_KEYS or labels:
+            raise PolicyError('path "%s": invalid key "%s" on line %d' % (path, key, line))
+        if key == "policy":
+            if val not in OLD_POLICY:
+                raise PolicyError('path "%s": invalid policy "%s"' % (path, val))
+            caps |= OLD_POLICY[val]
+        elif key == "capabilities":
+            if not isinstance(val, list):
+                raise PolicyError('path "%s": capabilities must be a list' % path)
+            for c in val:
+                if c not in CAPABILITIES:
+                    raise PolicyError('path "%s": invalid capability "%s"' % (path, c))
+                caps.add(c)
+    return {"deny"} if "deny" in caps else caps
+
+
+def parse_policy(text):
+    """{path as written: capabilities} of a policy text, or PolicyError."""
+    if text.lstrip().startswith("{"):
+        try:
+            obj = json.loads(text)
+        except ValueError as e:
+            raise PolicyError(str(e))
+        items = json_items(obj) if isinstance(obj, dict) else None
+        if items is None:
+            raise PolicyError("expected a JSON object")
+    else:
+        p = HclParser(text)
+        items = p.items("eof")
+    rules = {}
+    for key, labels, val, line in items:
+        if key == "name":
+            continue
+        if key != "path" or len(labels) != 1 or not isinstance(val, list):
+            raise PolicyError('invalid key "%s" on line %d' % (key, line))
+        path = labels[0].lstrip("/")
+        if "+*" in path:
+            raise PolicyError('path "%s": invalid use of wildcards (\'+*\' is '
+                              'forbidden)' % path)
+        caps = path_caps(path, val)
+        rules[path] = merge_caps(rules.get(path), caps)
+    return rules
+
+
+def merge_caps(a, b):
+    if a is None:
+        return set(b)
+    if "deny" in a or "deny" in b:
+        return {"deny"}
+    return a | b
+
+
+class ACL:
+    """The rules of a token's policies merged (deny wins) and matched as
+    Vault does: an exact path first; else, among the longest prefix glob
+    ("*" at the end) and every "+" segment path that matches, the most
+    specific: the first wildcard latest, then not a prefix, then fewer
+    "+", then the longer path, then the greater one."""
+
+    def __init__(self, policies):
+        self.exact, self.prefix, self.segment = {}, {}, {}
+        for rules in policies:
+            for path, caps in rules.items():
+                if "+" in path.split("/"):
+                    table, key = self.segment, path
+                elif path.endswith("*"):
+                    table, key = self.prefix, path[:-1]
+                else:
+                    table, key = self.exact, path
+                table[key] = merge_caps(table.get(key), caps)
+
+    def capabilities(self, path, listing):
+        if path in self.exact:
+            return self.exact[path]
+        if listing and path.rstrip("/") in self.exact:
+            return self.exact[path.rstrip("/")]
+        found = []
+        best = max((p for p in self.prefix if path.startswith(p)), key=len, default=None)
+        if best is not None:
+            found.append(((len(best), 0, 0, len(best), best), self.prefix[best]))
+        parts = path.split("/")
+        for wc, caps in self.segment.items():
+            glob = wc.endswith("*")
+            segs = (wc[:-1] if glob else wc).split("/")
+            have = parts[:-1] if listing and not glob and parts[-1] == "" else parts
+            if len(segs) > len(have) or (not glob and len(segs) != len(have)):
+                continue
+            if all(s == "+" or s == have[i] or
+                   (glob and i == len(segs) - 1 and have[i].startswith(s))
+                   for i, s in enumerate(segs)):
+                found.append(((wc.index("+"), 0 if glob else 1, -segs.count("+"),
+                               len(wc), wc), caps))
+        return max(found, key=lambda f: f[0])[1] if found else set()
+
+
+# --------------------------------------------------------------------------
 # state
 
 class Version:
@@ -323,10 +565,12 @@ class State:
             self.request_log = []
             if not hasattr(self, "tokens"):
                 self.tokens = {}
-            # keep issued approle tokens; restore configured ones
+            # keep issued approle tokens; restore configured ones; drop
+            # the policies and the tokens made with them
             for t in list(self.tokens):
-                if self.tokens[t]["kind"] == "static":
+                if self.tokens[t]["kind"] in ("static", "child"):
                     del self.tokens[t]
+            self.policies = {"default": (DEFAULT_POLICY, parse_policy(DEFAULT_POLICY))}
             for t in self.initial_tokens:
                 self.add_static_token(t)
 
@@ -364,6 +608,33 @@ class State:
             "renewable": True,
         }
         return tok
+
+    def create_token(self, policies, meta, ttl):
+        tok = "hvs." + rand_id(24)
+        nowsec = int(time.time())
+        self.tokens[tok] = {
+            "kind": "child",
+            "accessor": rand_id(24),
+            "policies": policies,
+            "display_name": "token",
+            "path": "auth/token/create",
+            "meta": meta,
+            "creation_time": nowsec,
+            "creation_ttl": ttl,
+            "ttl": ttl,
+            "expire": nowsec + ttl,
+            "renewable": True,
+        }
+        return tok
+
+    def acl_for(self, info):
+        """The ACL of a token made by auth/token/create; None (anything
+        goes) for root, the --token tokens and AppRole logins, whose
+        roles have no policies here."""
+        if info["kind"] != "child" or "root" in info["policies"]:
+            return None
+        return ACL(self.policies[p][1] for p in info["policies"]
+                   if p in self.policies)
 
     def token_valid(self, tok):
         info = self.tokens.get(tok)
@@ -948,9 +1219,14 @@ class Handler(BaseHTTPRequestHandler):
             info = copy.deepcopy(info) if info else None
         if info is None:
             raise HTTPError(403, errors("permission denied"))
+        listing = method == "LIST" or (method == "GET" and self.list_query(query))
+        if not vpath.startswith("sys/internal/ui/mounts/"):
+            self.authorize(info, method, vpath, listing)
 
         if segs[0] == "auth" and len(segs) >= 3 and segs[1] == "token":
             return self.token_ops(method, "/".join(segs[2:]), tok, info, req)
+        if segs[:3] == ["sys", "policies", "acl"]:
+            return self.sys_policy(method, "/".join(segs[3:]), listing, req)
 
         if vpath.startswith("sys/internal/ui/mounts/"):
             sub = vpath[len("sys/internal/ui/mounts/"):]
@@ -975,6 +1251,88 @@ class Handler(BaseHTTPRequestHandler):
 
         raise HTTPError(404, errors(
             'no handler for route "%s". route entry not found.' % vpath))
+
+    # ACL ------------------------------------------------------------------
+    @staticmethod
+    def list_query(query):
+        try:
+            return "list" in query and parse_bool(query["list"][0])
+        except ValueError:
+            return False
+
+    def exists(self, vpath):
+        """Vault's existence check, on the paths that have one (KV v2 data/
+        and metadata/, ACL policies): a write there is create when the
+        object is new, update otherwise; elsewhere always update."""
+        st = self.state
+        segs = vpath.split("/")
+        if segs[:3] == ["sys", "policies", "acl"]:
+            return "/".join(segs[3:]).lower() in st.policies
+        for m in st.mounts:
+            if vpath.startswith(m + "/"):
+                op, _, key = vpath[len(m) + 1:].partition("/")
+                if op in ("data", "metadata"):
+                    return key in st.store[m]
+        return True
+
+    def authorize(self, info, method, vpath, listing):
+        st = self.state
+        with st.lock:
+            acl = st.acl_for(info)
+            if acl is None:
+                return
+            if listing:
+                op = "list"
+            elif method in ("GET", "HEAD"):
+                op = "read"
+            elif method in ("DELETE", "PATCH"):
+                op = method.lower()
+            else:
+                op = "update" if self.exists(vpath) else "create"
+            # Vault adds the trailing slash to every LIST path.
+            if listing and not vpath.endswith("/"):
+                vpath += "/"
+            caps = acl.capabilities(vpath, listing)
+        if op not in caps or "deny" in caps:
+            raise HTTPError(403, errors(PERMISSION_DENIED))
+
+    def sys_policy(self, method, name, listing, req):
+        st = self.state
+        name = name.strip("/").lower()
+        if listing:
+            with st.lock:
+                keys = sorted(set(st.policies) | {"root"})
+            return 200, envelope({"keys": keys, "policies": keys}), None
+        if not name:
+            raise HTTPError(405, errors())
+        if method == "GET":
+            with st.lock:
+                got = st.policies.get(name)
+            if got is None:
+                raise HTTPError(404, errors())
+            body = envelope({"name": name, "policy": got[0]})
+            body.update(name=name, policy=got[0])
+            return 200, body, None
+        if method in ("POST", "PUT"):
+            if name == "root":
+                raise HTTPError(400, errors('cannot update "root" policy'))
+            text = req.get("policy")
+            if not isinstance(text, str) or not text.strip():
+                raise HTTPError(400, errors("'policy' parameter not supplied or empty"))
+            try:
+                rules = parse_policy(text)
+            except PolicyError as e:
+                raise HTTPError(400, errors("failed to parse policy: %s" % e))
+            with st.lock:
+                st.policies[name] = (text, rules)
+            return 204, None, None
+        if method == "DELETE":
+            if name in ("root", "default"):
+                raise HTTPError(400, errors('cannot delete "%s" policy' % name))
+            with st.lock:
+                st.policies.pop(name, None)
+            return 204, None, None
+        raise HTTPError(405, errors())
 
     # sys/health -----------------------------------------------------------
     def sys_health(self, method, query):
@@ -1069,6 +1427,10 @@ class Handler(BaseHTTPRequestHandler):
                     if live is not None:
                         live["expire"] = nowsec + lease
             return 200, envelope(auth=self.auth_block(tok, info, lease)), None
+        if op in ("create", "create-orphan"):
+            if method not in ("POST", "PUT"):
+                raise HTTPError(405, errors())
+            return self.token_create(info, req)
         if op == "revoke-self":
             if method not in ("POST", "PUT"):
                 raise HTTPError(405, errors())
@@ -1077,6 +1439,33 @@ class Handler(BaseHTTPRequestHandler):
             return 204, None, None
         raise HTTPError(404, errors(
             'no handler for route "auth/token/%s". route entry not found.' % op))
+
+    def token_create(self, info, req):
+        """A token with the policies asked for: a subset of the caller's
+        unless the caller is root; "default" added unless
+        no_default_policy."""
+        st = self.state
+        pol = req.get("policies")
+        if isinstance(pol, str):
+            pol = pol.split(",")
+        if pol is not None and not isinstance(pol, list):
+            raise HTTPError(400, errors(
+                'Field validation failed: error converting input for field "policies"'))
+        pol = sorted({str(p).strip().lower() for p in pol or [] if str(p).strip()})
+        pol = pol or list(info["policies"])
+        if "root" not in info["policies"] and not set(pol) <= set(info["policies"]):
+            raise HTTPError(400, errors("child policies must be subset of parent"))
+        try:
+            plain = parse_bool(req.get("no_default_policy", False))
+            ttl = parse_duration(req.get("ttl")) or APPROLE_TTL
+        except ValueError as e:
+            raise HTTPError(400, errors(str(e)))
+        if not plain and "root" not in pol:
+            pol = sorted(set(pol) | {"default"})
+        with st.lock:
+            tok = st.create_token(pol, req.get("meta"), ttl)
+            info = copy.deepcopy(st.tokens[tok])
+        return 200, envelope(auth=self.auth_block(tok, info, ttl)), None
 
     @staticmethod
     def auth_block(tok, info, lease):

@@ -261,6 +261,108 @@ ok "approle token lookup-self: renewable, ttl > 0" isj 200 '.data.renewable == t
 TOK='' api POST auth/approle/login '{"role_id":"role-1","secret_id":"wrong"}'
 ok "approle bad secret: 400 invalid role or secret ID" isj 400 '.errors == ["invalid role or secret ID"]'
 
+# ---------------------------------------------------------------- ACL policies
+# pol NAME HCL: writes the policy (as root).
+pol() { api PUT "sys/policies/acl/$1" "$(jq -n --arg p "$2" '{policy: $p}')"; }
+# mint POLICY...: a token made with those policies -> CTOK.
+mint() {
+    api POST auth/token/create "$(jq -n '{policies: $ARGS.positional}' --args "$@")"
+    CTOK=$(jq -r .auth.client_token "$TMP/body")
+}
+denied() { isj 403 '.errors == ["1 error occurred:\n\t* permission denied\n\n"]'; }
+
+pol bad 'path "secret/data/x" { capabilities = ["read", "fly"] }'
+ok "policy with an unknown capability: 400" isj 400 '.errors[0] | startswith("failed to parse policy: ") and contains("fly")'
+pol bad 'path "secret/data/x" { capabilities = ["read" }'
+ok "policy that is not HCL: 400" isj 400 '.errors[0] | startswith("failed to parse policy: ")'
+pol bad 'path "secret/data/x" { verbs = ["read"] }'
+ok "policy with an unknown key: 400" isj 400 '.errors[0] | contains("invalid key")'
+api PUT sys/policies/acl/bad '{"policy": ""}'
+ok "empty policy: 400" is 400
+api GET sys/policies/acl/bad
+ok "refused policies are not stored: 404" is 404
+
+pol ro '# read one folder, list it, never app/db
+path "secret/data/app/*" {
+  capabilities = ["read"]
+}
+path "secret/metadata/app/*" { capabilities = ["list"] }
+path "secret/data/app/db" { capabilities = ["deny"] }'
+ok "policy written: 204" is 204
+api GET sys/policies/acl/RO
+ok "policy read back by its name in any case" isj 200 '.data.name == "ro" and (.data.policy | contains("never app/db"))'
+api GET 'sys/policies/acl?list=true'
+ok "policies listed with default and root" isj 200 '.data.keys == ["default", "ro", "root"]'
+mint ro
+ok "auth/token/create: the policies and default" isj 200 '(.auth.client_token|startswith("hvs.")) and .auth.policies == ["default", "ro"] and .auth.renewable == true'
+RTOK=$CTOK
+TOK=$RTOK api GET secret/data/app/api
+ok "ro token: read under the glob" isj 200 '.data.data.k == "v"'
+TOK=$RTOK api GET secret/data/app/db
+ok "ro token: an exact deny beats the glob, 403 as Vault words it" denied
+TOK=$RTOK api GET secret/data/other/x
+ok "ro token: a path no rule names: 403" denied
+TOK=$RTOK api GET secret/data/app
+ok "ro token: the glob's folder name without its slash: 403" denied
+TOK=$RTOK api POST secret/data/app/api '{"data":{"k":"w"}}'
+ok "ro token: a write (update) is refused" denied
+TOK=$RTOK api POST secret/data/app/brand-new '{"data":{"k":"w"}}'
+ok "ro token: a write (create) is refused" denied
+TOK=$RTOK api DELETE secret/data/app/api
+ok "ro token: delete refused" denied
+TOK=$RTOK api GET secret/metadata/app/api
+ok "ro token: metadata read refused (list only)" denied
+TOK=$RTOK api LIST secret/metadata/app
+ok "ro token: LIST of the folder (trailing slash added)" isj 200 '.data.keys | index("api") != null'
+TOK=$RTOK api GET 'secret/metadata/app/?list=true'
+ok "ro token: ?list=true of the folder" is 200
+TOK=$RTOK api GET 'secret/metadata/?list=true'
+ok "ro token: LIST above the folder: 403" denied
+TOK=$RTOK api GET auth/token/lookup-self
+ok "ro token: lookup-self through the default policy" isj 200 '.data.policies == ["default", "ro"]'
+api GET secret/data/app/api
+ok "the root token is not bound by policies" is 200
+TOK=$RTOK api POST auth/token/create '{"policies":["root"]}'
+ok "ro token cannot mint a token beyond its policies" is 403
+pol self 'path "auth/token/create" { capabilities = ["update"] }'
+mint ro self
+TOK=$CTOK api POST auth/token/create '{"policies":["root"]}'
+ok "child policies must be a subset of the parent's" isj 400 '.errors == ["child policies must be subset of parent"]'
+TOK=$CTOK api POST auth/token/create '{"policies":["ro"], "no_default_policy": true}'
+ok "a subset is fine; no_default_policy leaves default out" isj 200 '.auth.policies == ["ro"]'
+
+pol cr 'path "secret/data/+/new" { capabilities = ["create"] }'
+mint cr
+TOK=$CTOK api POST secret/data/team/new '{"data":{"a":"1"}}'
+ok "create capability: a new key may be written (+ matches one segment)" isj 200 '.data.version == 1'
+TOK=$CTOK api POST secret/data/team/new '{"data":{"a":"2"}}'
+ok "create capability: writing it again is update: 403" denied
+TOK=$CTOK api POST secret/data/a/b/new '{"data":{"a":"1"}}'
+ok "+ does not match two segments" denied
+
+pol prio 'path "secret/data/p/*" { capabilities = ["read"] }
+path "secret/data/p/+/deep" { capabilities = ["deny"] }
+path "secret/data/p/x/*" { capabilities = ["list"] }'
+mint prio
+TOK=$CTOK api GET secret/data/p/a/deep
+ok "a + path whose wildcard comes as late as the glob wins over it" denied
+TOK=$CTOK api GET secret/data/p/a/other
+ok "the glob allows the rest (then 404: not there)" empty404
+TOK=$CTOK api GET secret/data/p/x/y
+ok "the longest prefix glob wins: list only, read refused" denied
+api PUT sys/policies/acl/js '{"policy":"{\"path\":{\"secret/data/p/x/*\":{\"capabilities\":[\"read\"]}}}"}'
+ok "a JSON policy is accepted" is 204
+mint prio js
+TOK=$CTOK api GET secret/data/p/x/y
+ok "two policies on one path: capabilities merged" empty404
+api DELETE sys/policies/acl/js
+TOK=$CTOK api GET secret/data/p/x/y
+ok "a deleted policy stops granting at once" denied
+api DELETE sys/policies/acl/default
+ok "the default policy cannot be deleted" is 400
+TOK=$RTOK api PUT sys/policies/acl/ro '{"policy":"path \"*\" { capabilities = [\"sudo\"] }"}'
+ok "a policy token cannot rewrite policies" denied
+
 # ---------------------------------------------------------------- sealed
 CODE=$(ctl POST seal '{"sealed":true}')
 ok "control seal" is 200
@@ -328,6 +430,12 @@ ok "reset: 204" is 204
 ok "reset zeroes counters" test "$(stat requests) $(stat connections)" = "0 0"
 api GET secret/data/app/api
 ok "reset clears data" empty404
+TOK=$RTOK api GET auth/token/lookup-self
+ok "reset drops the tokens made by auth/token/create" isj 403 '.errors == ["permission denied"]'
+api GET sys/policies/acl/ro
+ok "reset drops the policies written" is 404
+api GET sys/policies/acl/default
+ok "reset keeps the default policy" isj 200 '.data.policy | contains("lookup-self")'
 curl -s -o "$TMP/body" "$E/written"
 ok "written: values written before the reset are still listed" \
     J '[.written[] | select(.key == "app/api")] | length >= 1'
