@@ -154,8 +154,8 @@ int vc_secret_rekey(struct vc_session *s, struct vc_secret_rekey *rk,
 		rc = vc_local_key_finish(file, e);
 	else if (rk->new_id[0])
 		vc_err_prefix(e, "the rekey stopped after re-sealing %lld values"
-			      " (every value stays readable; run rekey again to"
-			      " finish it)", rk->resealed);
+			      " (they open as before; run rekey again to finish"
+			      " it)", rk->resealed);
 	vc_local_key_unlock(lock);
 	return rc;
 }
