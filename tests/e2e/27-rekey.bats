@@ -150,7 +150,7 @@ gets() {
 	[ ! -e "$KEY.new" ] && [ ! -e "$KEY.old" ] && [ ! -e "$KEY.new.tmp" ]
 	[ "$(vc_sql "SELECT CONCAT_WS(' ', resource_type, UPPER(resource_id),
 		organization_id IS NULL, JSON_VALUE(details, '$.previous_key_id'),
-		JSON_VALUE(details, '$.resumed')) FROM audit_logs
+		JSON_EXTRACT(details, '$.resumed')) FROM audit_logs
 		WHERE action = 'secret.rekey' ORDER BY seq DESC LIMIT 1")" = \
 		"master_key $new 1 ${old,,} false" ]
 	chmod 0600 "$KEY"
@@ -239,10 +239,10 @@ gets() {
 	vaultctl-secret export "$ENV" --format dotenv >"$BATS_TEST_TMPDIR/all"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/all")" -eq 251 ]
 	for i in $(seq -w 0 249); do
-		grep -qx "K$i=value-$i" "$BATS_TEST_TMPDIR/all" || { echo "K$i"; false; }
+		grep -qx "K$i='value-$i'" "$BATS_TEST_TMPDIR/all" || { echo "K$i"; false; }
 	done
-	grep -qx "DURING=written-during-the-rekey" "$BATS_TEST_TMPDIR/all"
-	[ "$(vc_sql "SELECT JSON_VALUE(details, '$.resumed') FROM audit_logs
+	grep -qx "DURING='written-during-the-rekey'" "$BATS_TEST_TMPDIR/all"
+	[ "$(vc_sql "SELECT JSON_EXTRACT(details, '$.resumed') FROM audit_logs
 		WHERE action = 'secret.rekey' ORDER BY seq DESC LIMIT 1")" = true ]
 }
 
