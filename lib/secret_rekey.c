@@ -14,8 +14,8 @@
 #include "localstore.h"
 
 /* Values per transaction: enough that commits do not dominate, few enough
- * that a batch holds few row locks and little memory (a value may be
- * max_value_size bytes). */
+ * that a batch holds few row locks, and memory for at most 100 values of
+ * max_value_size bytes. */
 #define REKEY_BATCH 100
 
 static int rekey_allowed(struct vc_session *s, struct vc_err *e)

@@ -62,8 +62,8 @@ checksum() {
 	sha256sum "$KEY"*
 }
 
-# wait_for SQL WANT: polls until SQL prints WANT (at most 30 s).
-wait_for() {
+# wait_sql SQL WANT: polls until SQL prints WANT (at most 30 s).
+wait_sql() {
 	for _ in $(seq 300); do
 		[[ $(vc_sql "$1") == "$2" ]] && return 0
 		sleep 0.1
@@ -79,7 +79,7 @@ lock_row() {
 		mariadb --defaults-file="$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" \
 		>/dev/null 2>&1 3>&- &
 	echo $! >"$LOCKER"
-	wait_for "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+	wait_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST
 		WHERE INFO = 'SELECT SLEEP(300)'" 1
 }
 
@@ -97,7 +97,7 @@ unlock() {
 rekey_until_blocked() {
 	vaultctl-secret rekey --yes >"$BATS_TEST_TMPDIR/rekey.out" 2>&1 3>&- &
 	echo $! >"$REKEY"
-	wait_for "SELECT COUNT(*) FROM information_schema.INNODB_TRX
+	wait_sql "SELECT COUNT(*) FROM information_schema.INNODB_TRX
 		WHERE trx_state = 'LOCK WAIT'" 1
 }
 
