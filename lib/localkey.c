@@ -238,17 +238,19 @@ static int dir_sync(const char *file, struct vc_err *e)
 
 int vc_local_key_lock(const char *file, int *fd, struct vc_err *e)
 {
+	int rc;
+
 	*fd = dir_open(file, e);
 	if (*fd < 0)
 		return e ? e->code : VC_EFAIL;
 	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
+	rc = errno == EWOULDBLOCK ? vc_err_set(e, VC_ECONFLICT, "another"
+		" rekey of '%s' is running", file) :
+		file_fail(e, "lock the directory of", file);
 	close(*fd);
 	*fd = -1;
-	if (errno == EWOULDBLOCK)
-		return vc_err_set(e, VC_ECONFLICT, "another rekey of '%s' is"
-				  " running", file);
-	return file_fail(e, "lock the directory of", file);
+	return rc;
 }
 
 void vc_local_key_unlock(int fd)
