@@ -130,6 +130,7 @@ _vaultctl_argkind() {
 	vaultctl-secret:list:0 | vaultctl-secret:export:0 | \
 	vaultctl-secret:import:0 | vaultctl-secret:run:0 | \
 	vaultctl-secret:diff:[01] | vaultctl-secret:copy:[01]) echo 3 ;;
+	vaultctl-secret:rekey:*) ;;
 	vaultctl-secret:*:0) echo 4 ;;
 	vaultctl-plan:show:0 | vaultctl-plan:set:0 | vaultctl-plan:rm:0 | \
 	vaultctl-plan:subscribe:1) echo plan ;;

@@ -34,6 +34,8 @@ function __vaultctl_next_word
 end
 
 function __vaultctl_refs
+    # rekey takes no names
+    string match -q -- 'rekey*' (__vaultctl_words); and return
     set -l cur (commandline -ct)
     set -l parts (string split / -- $cur)
     switch (count $parts)

@@ -5,23 +5,21 @@
  * write runs in its own transaction, retried on deadlock or lock timeout,
  * and locks the key row first, so concurrent writers of one key queue up
  * there instead of deadlocking on the version rows.
+ *
+ * Each version row carries the id of the master key it is sealed under
+ * (localkey.c), and is opened with that key: during a rekey, values under
+ * the previous key and under the next one are read alike.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "localstore.h"
 
-#include "config.h"
-
-#include <errno.h>
 #include <errmsg.h>
-#include <fcntl.h>
 #include <mysqld_error.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -35,7 +33,8 @@ struct local {
 	struct vc_store base;
 	MYSQL *conn;
 	unsigned int last_errno;     /* of the last failed statement: retry? */
-	unsigned char key[VC_LOCAL_KEY_BYTES];
+	struct vc_local_keys keys;
+	char *key_file;              /* NULL: opened with one key, no file */
 };
 
 static struct local *local_of(struct vc_store *st)
@@ -118,6 +117,14 @@ static void bind_int(MYSQL_BIND *b, const int *v, my_bool *is_null)
 	memset(b, 0, sizeof(*b));
 	b->buffer_type = MYSQL_TYPE_LONG;
 	b->buffer = (void *)v;
+	b->is_null = is_null;
+}
+
+/* A key id column, which is NULL in rows from before key ids. */
+static void bind_key_id(MYSQL_BIND *b, unsigned char *id, unsigned long *len,
+			my_bool *is_null)
+{
+	bind_bytes(b, id, VC_LOCAL_KEY_ID_BYTES, len);
 	b->is_null = is_null;
 }
 
@@ -271,6 +278,49 @@ static int script_tx(struct local *s, void *ctx, struct vc_err *e)
 
 /* ---- sealing ---- */
 
+/* Reads the key files again when a rekey has moved them on since they
+ * were read (a long-lived shell, or a rekey running beside this run). */
+static int keys_fresh(struct local *s, struct vc_err *e)
+{
+	struct vc_local_keys k;
+	int rc;
+
+	if (!s->key_file || !vc_local_keys_stale(s->key_file, &s->keys))
+		return 0;
+	rc = vc_local_keys_load(s->key_file, &k, e);
+	if (rc == 0) {
+		vc_local_keys_wipe(&s->keys);
+		s->keys = k;
+	}
+	vc_local_keys_wipe(&k);
+	return rc;
+}
+
+/* The slot of the key a row names; the key files are read again once
+ * when none holds it, since a rekey may have gone on meanwhile. */
+static int key_for(struct local *s, const char *path, int version,
+		   const unsigned char *id, struct vc_err *e)
+{
+	char want[2 * VC_LOCAL_KEY_ID_BYTES + 1], have[sizeof(want)];
+	int slot = vc_local_keys_find(&s->keys, id), rc;
+
+	if (slot >= 0)
+		return slot;
+	rc = keys_fresh(s, e);
+	if (rc < 0)
+		return rc;
+	slot = vc_local_keys_find(&s->keys, id);
+	if (slot >= 0)
+		return slot;
+	vc_local_key_id_hex(id, want);
+	vc_local_key_id_hex(s->keys.id[VC_LOCAL_CUR], have);
+	return vc_err_set(e, VC_EINCONSIST, "value at '%s' version %d is sealed"
+			  " under key %s, which the master key file%s%s does"
+			  " not hold (its key is %s)", path, version, want,
+			  s->key_file ? " " : "", s->key_file ? s->key_file : "",
+			  have);
+}
+
 /* The path and the version are authenticated with the value, so a row
  * copied to another key or version fails to open. */
 static int seal_ad(struct vc_buf *ad, const char *path, int version)
@@ -287,7 +337,8 @@ static int seal_ad(struct vc_buf *ad, const char *path, int version)
 	return 0;
 }
 
-static int seal(struct local *s, const char *path, int version,
+/* Seals under the key of slot; its id goes into the row with the bytes. */
+static int seal(struct local *s, int slot, const char *path, int version,
 		const unsigned char *val, size_t len,
 		unsigned char nonce[NONCE_BYTES], unsigned char *ct,
 		struct vc_err *e)
@@ -301,22 +352,28 @@ static int seal(struct local *s, const char *path, int version,
 	}
 	randombytes_buf(nonce, NONCE_BYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &clen, val, len,
-		(unsigned char *)ad.data, ad.len, NULL, nonce, s->key);
+		(unsigned char *)ad.data, ad.len, NULL, nonce,
+		s->keys.key[slot]);
 	vc_buf_release(&ad);
 	return 0;
 }
 
-/* Decrypts into out (a secret buffer), which is left empty on failure. */
+/* Decrypts into out (a secret buffer), which is left empty on failure.
+ * id is the row's key id, NULL for a row from before key ids. */
 static int unseal(struct local *s, const char *path, int version,
-		  const unsigned char *nonce, const struct vc_buf *ct,
-		  struct vc_buf *out, struct vc_err *e)
+		  const unsigned char *id, const unsigned char *nonce,
+		  const struct vc_buf *ct, struct vc_buf *out,
+		  struct vc_err *e)
 {
 	struct vc_buf ad = VC_BUF_INIT;
 	unsigned long long mlen = 0;
-	int rc = 0;
+	int rc = 0, slot;
 
 	out->secret = 1;
 	vc_buf_reset(out);
+	slot = key_for(s, path, version, id, e);
+	if (slot < 0)
+		return slot;
 	if (seal_ad(&ad, path, version) < 0 ||
 	    vc_buf_grow(out, ct->len) < 0)
 		rc = oom(e);
@@ -324,7 +381,8 @@ static int unseal(struct local *s, const char *path, int version,
 		 crypto_aead_xchacha20poly1305_ietf_decrypt(
 			(unsigned char *)out->data, &mlen, NULL,
 			(const unsigned char *)ct->data, ct->len,
-			(unsigned char *)ad.data, ad.len, nonce, s->key) != 0)
+			(unsigned char *)ad.data, ad.len, nonce,
+			s->keys.key[slot]) != 0)
 		rc = vc_err_set(e, VC_EINCONSIST,
 				"value at '%s' version %d fails authentication",
 				path, version);
@@ -400,18 +458,19 @@ static int key_write(struct local *s, const char *path, int exists,
 }
 
 static int version_insert(struct local *s, const char *path, int version,
-			  const unsigned char *nonce, const unsigned char *ct,
-			  size_t clen, struct vc_err *e)
+			  int slot, const unsigned char *nonce,
+			  const unsigned char *ct, size_t clen, struct vc_err *e)
 {
 	static const char sql[] =
-		"INSERT INTO vc_values (path, version, nonce, ciphertext,"
-		" created_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))";
-	MYSQL_BIND par[4];
+		"INSERT INTO vc_values (path, version, nonce, key_id, ciphertext,"
+		" created_at) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))";
+	MYSQL_BIND par[5];
 
 	bind_path(&par[0], path);
 	bind_int(&par[1], &version, NULL);
 	bind_bytes(&par[2], nonce, NONCE_BYTES, NULL);
-	bind_bytes(&par[3], ct, clen, NULL);
+	bind_bytes(&par[3], s->keys.id[slot], VC_LOCAL_KEY_ID_BYTES, NULL);
+	bind_bytes(&par[4], ct, clen, NULL);
 	return stmt_run(s, sql, par, NULL, NULL, e);
 }
 
@@ -441,7 +500,7 @@ static int put_tx(struct local *s, void *ctx, struct vc_err *e)
 	struct put_job *j = ctx;
 	unsigned char nonce[NONCE_BYTES];
 	struct key_row k;
-	int rc, keep;
+	int rc, keep, slot;
 
 	rc = key_lock(s, j->path, &k, e);
 	if (rc < 0)
@@ -452,11 +511,18 @@ static int put_tx(struct local *s, void *ctx, struct vc_err *e)
 				  " did not match the current version");
 	j->version = k.current + 1;
 	keep = keep_from(&k, j->version);
-	rc = seal(s, j->path, j->version, j->val, j->len, nonce, j->ct, e);
+	rc = key_write(s, j->path, k.exists, j->version, keep, e);
+	/* Only now, with the key row locked (or inserted), which the end of
+	 * a rekey waits for: a key file read here is at least as new as the
+	 * one that rekey made current, or the rekey sees this row. */
 	if (rc == 0)
-		rc = key_write(s, j->path, k.exists, j->version, keep, e);
+		rc = keys_fresh(s, e);
+	slot = vc_local_keys_sealer(&s->keys);
 	if (rc == 0)
-		rc = version_insert(s, j->path, j->version, nonce, j->ct,
+		rc = seal(s, slot, j->path, j->version, j->val, j->len, nonce,
+			  j->ct, e);
+	if (rc == 0)
+		rc = version_insert(s, j->path, j->version, slot, nonce, j->ct,
 				    j->len + TAG_BYTES, e);
 	if (rc == 0 && keep > k.oldest)
 		rc = versions_prune(s, j->path, keep, e);
@@ -491,8 +557,8 @@ static int local_put(struct vc_store *st, const char *path, const void *val,
 static int batch_sql(struct vc_buf *sql, size_t n)
 {
 	int rc = vc_buf_addstr(sql, "SELECT r.i, v.version, v.nonce,"
-		" v.ciphertext, v.deleted_at IS NOT NULL, IFNULL(v.destroyed, 0)"
-		" FROM (");
+		" v.ciphertext, v.deleted_at IS NOT NULL, IFNULL(v.destroyed, 0),"
+		" v.key_id FROM (");
 
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = vc_buf_printf(sql, "%sSELECT %zu AS i, CAST(? AS BINARY)"
@@ -508,10 +574,11 @@ static int batch_sql(struct vc_buf *sql, size_t n)
 
 struct batch_row {
 	int i, version, deleted, destroyed;
-	my_bool no_version;
+	my_bool no_version, no_key_id;
 	unsigned char nonce[NONCE_BYTES];
-	unsigned long nonce_len, ct_len;
-	MYSQL_BIND res[6];
+	unsigned char key_id[VC_LOCAL_KEY_ID_BYTES];
+	unsigned long nonce_len, ct_len, key_id_len;
+	MYSQL_BIND res[7];
 };
 
 static void batch_row_bind(struct batch_row *r)
@@ -522,6 +589,7 @@ static void batch_row_bind(struct batch_row *r)
 	bind_bytes(&r->res[3], NULL, 0, &r->ct_len);
 	bind_int(&r->res[4], &r->deleted, NULL);
 	bind_int(&r->res[5], &r->destroyed, NULL);
+	bind_key_id(&r->res[6], r->key_id, &r->key_id_len, &r->no_key_id);
 }
 
 static void item_start(struct vc_store_item *it)
@@ -556,12 +624,14 @@ static int item_fill(struct local *s, MYSQL_STMT *st,
 	rc = fetch_bytes(s, st, 3, r->ct_len, ct, e);
 	if (rc < 0)
 		return rc;
-	if (r->nonce_len != NONCE_BYTES)
+	if (r->nonce_len != NONCE_BYTES || (!r->no_key_id &&
+	    r->key_id_len != VC_LOCAL_KEY_ID_BYTES))
 		it->rc = vc_err_set(&it->err, VC_EINCONSIST, "value at '%s'"
-				    " version %d has a malformed nonce",
-				    it->path, r->version);
+				    " version %d has a malformed nonce or key"
+				    " id", it->path, r->version);
 	else
-		it->rc = unseal(s, it->path, r->version, r->nonce, ct,
+		it->rc = unseal(s, it->path, r->version,
+				r->no_key_id ? NULL : r->key_id, r->nonce, ct,
 				&it->value, &it->err);
 	return 0;
 }
@@ -678,7 +748,7 @@ static int folder_run(struct local *s, struct vc_store_item *items, size_t n,
 		      size_t len, struct vc_err *e)
 {
 	static const char sql[] = "SELECT k.path, v.version, v.nonce,"
-		" v.ciphertext, v.deleted_at IS NOT NULL, v.destroyed"
+		" v.ciphertext, v.deleted_at IS NOT NULL, v.destroyed, v.key_id"
 		" FROM vc_value_keys k JOIN vc_values v ON v.path = k.path"
 		" AND v.version = k.current_version"
 		" WHERE k.path >= ? AND k.path < ?";
@@ -1008,12 +1078,13 @@ static int local_list(struct vc_store *st, const char *prefix, char ***keys,
 	return rc;
 }
 
-/* ---- open, close, key file ---- */
+/* ---- open, close ---- */
 
 static void local_close(struct vc_store *st)
 {
 	struct local *s = local_of(st);
 
+	free(s->key_file);
 	sodium_memzero(s, sizeof(*s));
 	free(s);
 }
@@ -1032,82 +1103,225 @@ static const struct vc_store_ops local_ops = {
 	.close = local_close,
 };
 
+static int local_new(struct local **out, MYSQL *conn, struct vc_err *e)
+{
+	*out = NULL;
+	if (!conn)
+		return vc_err_set(e, VC_EUSAGE, "local store: no connection");
+	if (sodium_init() < 0)
+		return vc_err_set(e, VC_EFAIL, "cannot initialise libsodium");
+	*out = calloc(1, sizeof(**out));
+	if (!*out)
+		return oom(e);
+	(*out)->base.ops = &local_ops;
+	(*out)->conn = conn;
+	return 0;
+}
+
 int vc_local_open(struct vc_store **out, MYSQL *conn,
 		  const unsigned char key[VC_LOCAL_KEY_BYTES], struct vc_err *e)
 {
 	struct local *s;
+	int rc;
 
 	*out = NULL;
-	if (!conn || !key)
-		return vc_err_set(e, VC_EUSAGE, "local store: no connection"
-				  " or no key");
-	if (sodium_init() < 0)
-		return vc_err_set(e, VC_EFAIL, "cannot initialise libsodium");
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return oom(e);
-	s->base.ops = &local_ops;
-	s->conn = conn;
-	memcpy(s->key, key, VC_LOCAL_KEY_BYTES);
+	if (!key)
+		return vc_err_set(e, VC_EUSAGE, "local store: no key");
+	rc = local_new(&s, conn, e);
+	if (rc < 0)
+		return rc;
+	memcpy(s->keys.key[VC_LOCAL_CUR], key, VC_LOCAL_KEY_BYTES);
+	vc_local_key_id(key, s->keys.id[VC_LOCAL_CUR]);
+	s->keys.have[VC_LOCAL_CUR] = 1;
 	*out = &s->base;
 	return 0;
 }
 
-static int key_check(int fd, const char *path, struct vc_err *e)
+int vc_local_open_file(struct vc_store **out, MYSQL *conn, const char *path,
+		       struct vc_err *e)
 {
-	struct stat sb;
+	struct local *s;
+	int rc;
 
-	if (fstat(fd, &sb) < 0)
-		return vc_err_set(e, VC_EFAIL, "cannot stat key file '%s': %s",
-				  path, strerror(errno));
-	if (!S_ISREG(sb.st_mode))
-		return vc_err_set(e, VC_EUSAGE, "key file '%s' is not a"
-				  " regular file", path);
-	if (!vc_conf_private_mode(&sb, 1))
-		return vc_err_set(e, VC_EPERM, "key file '%s' has mode %04o;"
-				  " it must be 0600", path,
-				  (unsigned)(sb.st_mode & 07777));
-	if (sb.st_size != VC_LOCAL_KEY_BYTES)
-		return vc_err_set(e, VC_EUSAGE, "key file '%s' has %lld bytes;"
-				  " it must hold %d", path,
-				  (long long)sb.st_size, VC_LOCAL_KEY_BYTES);
+	*out = NULL;
+	rc = local_new(&s, conn, e);
+	if (rc == 0 && !(s->key_file = strdup(path)))
+		rc = oom(e);
+	if (rc == 0)
+		rc = vc_local_keys_load(path, &s->keys, e);
+	if (rc < 0) {
+		if (s)
+			local_close(&s->base);
+		return rc;
+	}
+	*out = &s->base;
 	return 0;
 }
 
-static int key_read(int fd, const char *path, unsigned char *key,
+/* ---- re-sealing (rekey) ---- */
+
+struct reseal_row {
+	char path[PATH_MAX_BYTES + 1];
+	int version, destroyed;
+	my_bool no_key_id;
+	unsigned char nonce[NONCE_BYTES];
+	unsigned char key_id[VC_LOCAL_KEY_ID_BYTES];
+	unsigned long path_len, nonce_len, ct_len, key_id_len;
+	MYSQL_BIND res[6];
+};
+
+struct reseal_job {
+	int batch, all, slot;
+	long long done;
+	struct vc_buf old, plain, sealed;   /* plain is secret */
+};
+
+static void reseal_row_bind(struct reseal_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	bind_bytes(&r->res[0], r->path, PATH_MAX_BYTES, &r->path_len);
+	bind_int(&r->res[1], &r->version, NULL);
+	bind_bytes(&r->res[2], r->nonce, sizeof(r->nonce), &r->nonce_len);
+	bind_bytes(&r->res[3], NULL, 0, &r->ct_len);
+	bind_key_id(&r->res[4], r->key_id, &r->key_id_len, &r->no_key_id);
+	bind_int(&r->res[5], &r->destroyed, NULL);
+}
+
+/* A destroyed version has no bytes to seal: only its key id changes, so
+ * that every row names the new key once the rekey is done. */
+static int reseal_write(struct local *s, const struct reseal_row *r,
+			int slot, const unsigned char *nonce,
+			const struct vc_buf *ct, struct vc_err *e)
+{
+	static const char sealed[] = "UPDATE vc_values SET nonce = ?,"
+		" ciphertext = ?, key_id = ? WHERE path = ? AND version = ?";
+	static const char bare[] = "UPDATE vc_values SET key_id = ?"
+		" WHERE path = ? AND version = ?";
+	MYSQL_BIND par[5], *p = par;
+
+	if (ct) {
+		bind_bytes(p++, nonce, NONCE_BYTES, NULL);
+		bind_bytes(p++, ct->data, ct->len, NULL);
+	}
+	bind_bytes(p++, s->keys.id[slot], VC_LOCAL_KEY_ID_BYTES, NULL);
+	bind_bytes(p++, r->path, r->path_len, NULL);
+	bind_int(p, &r->version, NULL);
+	return stmt_run(s, ct ? sealed : bare, par, NULL, NULL, e);
+}
+
+static int reseal_one(struct local *s, MYSQL_STMT *st, struct reseal_row *r,
+		      struct reseal_job *j, struct vc_err *e)
+{
+	unsigned char nonce[NONCE_BYTES];
+	int rc;
+
+	if (r->path_len > PATH_MAX_BYTES)
+		return vc_err_set(e, VC_EINCONSIST, "a value's path is longer"
+				  " than %d bytes", PATH_MAX_BYTES);
+	r->path[r->path_len] = '\0';
+	if (r->destroyed)
+		return reseal_write(s, r, j->slot, NULL, NULL, e);
+	if (r->nonce_len != NONCE_BYTES ||
+	    (!r->no_key_id && r->key_id_len != VC_LOCAL_KEY_ID_BYTES))
+		return vc_err_set(e, VC_EINCONSIST, "value at '%s' version %d"
+				  " has a malformed nonce or key id", r->path,
+				  r->version);
+	rc = fetch_bytes(s, st, 3, r->ct_len, &j->old, e);
+	if (rc == 0)
+		rc = unseal(s, r->path, r->version,
+			    r->no_key_id ? NULL : r->key_id, r->nonce, &j->old,
+			    &j->plain, e);
+	vc_buf_reset(&j->sealed);
+	if (rc == 0 && vc_buf_grow(&j->sealed, j->plain.len + TAG_BYTES) < 0)
+		rc = oom(e);
+	if (rc == 0)
+		rc = seal(s, j->slot, r->path, r->version,
+			  (unsigned char *)j->plain.data, j->plain.len, nonce,
+			  (unsigned char *)j->sealed.data, e);
+	j->sealed.len = j->plain.len + TAG_BYTES;
+	vc_buf_reset(&j->plain);
+	return rc < 0 ? rc : reseal_write(s, r, j->slot, nonce, &j->sealed, e);
+}
+
+/* Re-seals up to j->batch rows not under the sealing key; returns how
+ * many, or a VC_E* code.  The rows are locked until the commit. */
+static int reseal_batch(struct local *s, struct reseal_job *j,
+			struct vc_err *e)
+{
+	static const char sql[] = "SELECT path, version, nonce, ciphertext,"
+		" key_id, destroyed FROM vc_values"
+		" WHERE key_id IS NULL OR key_id <> ? LIMIT ? FOR UPDATE";
+	struct reseal_row r;
+	MYSQL_BIND par[2];
+	MYSQL_STMT *st;
+	int rc, n = 0;
+
+	reseal_row_bind(&r);
+	bind_bytes(&par[0], s->keys.id[j->slot], VC_LOCAL_KEY_ID_BYTES, NULL);
+	bind_int(&par[1], &j->batch, NULL);
+	rc = stmt_run(s, sql, par, r.res, &st, e);
+	if (rc < 0)
+		return rc;
+	/* Buffered, so that the UPDATEs can run while the rows are read. */
+	if (mysql_stmt_store_result(st))
+		rc = stmt_fail(s, st, e);
+	while (rc == 0 && (rc = stmt_next(s, st, e)) == 1) {
+		rc = reseal_one(s, st, &r, j, e);
+		n++;
+	}
+	mysql_stmt_close(st);
+	return rc < 0 ? rc : n;
+}
+
+static int reseal_tx(struct local *s, void *ctx, struct vc_err *e)
+{
+	/* Every key row: a writer holds its own from before it reads the key
+	 * files until its commit (put_tx). */
+	static const char lock_all[] =
+		"SELECT COUNT(*) FROM vc_value_keys FOR UPDATE";
+	struct reseal_job *j = ctx;
+	int n, rc = 0;
+
+	j->done = 0;
+	if (j->all)
+		rc = stmt_run(s, lock_all, NULL, NULL, NULL, e);
+	do {
+		n = rc < 0 ? rc : reseal_batch(s, j, e);
+		if (n > 0)
+			j->done += n;
+	} while (j->all && n == j->batch);
+	return n < 0 ? n : 0;
+}
+
+int vc_local_reseal(struct vc_store *st, int batch, int all, long long *done,
 		    struct vc_err *e)
 {
-	size_t got = 0;
+	struct local *s = local_of(st);
+	struct reseal_job j = { batch, all, 0, 0, VC_BUF_INIT, VC_BUF_INIT,
+				VC_BUF_INIT };
+	int rc;
 
-	while (got < VC_LOCAL_KEY_BYTES) {
-		ssize_t r = read(fd, key + got, VC_LOCAL_KEY_BYTES - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			sodium_memzero(key, VC_LOCAL_KEY_BYTES);
-			return vc_err_set(e, VC_EFAIL, "cannot read key file"
-					  " '%s': %s", path, r < 0 ?
-					  strerror(errno) : "file shrank");
-		}
-		got += (size_t)r;
-	}
-	return 0;
-}
-
-int vc_local_key_load(const char *path, unsigned char key[VC_LOCAL_KEY_BYTES],
-		      struct vc_err *e)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), rc;
-
-	if (fd < 0)
-		return vc_err_set(e, errno == ENOENT ? VC_ENOTFOUND :
-				  errno == EACCES ? VC_EPERM : VC_EFAIL,
-				  "cannot open key file '%s': %s", path,
-				  strerror(errno));
-	rc = key_check(fd, path, e);
+	*done = 0;
+	if (st->ops != &local_ops || batch < 1)
+		return vc_err_set(e, VC_EUSAGE, "re-sealing is for the local"
+				  " store, in batches of at least one value");
+	rc = keys_fresh(s, e);
+	if (rc < 0)
+		return rc;
+	j.slot = vc_local_keys_sealer(&s->keys);
+	j.plain.secret = 1;
+	/* READ COMMITTED: a batch locks the rows it re-seals and no gaps
+	 * between them, so that writers of new versions never wait for it. */
+	if (mysql_query(s->conn, "SET SESSION TRANSACTION ISOLATION LEVEL"
+			" READ COMMITTED"))
+		rc = conn_fail(s, e);
 	if (rc == 0)
-		rc = key_read(fd, path, key, e);
-	close(fd);
+		rc = tx_run(s, reseal_tx, &j, e);
+	mysql_query(s->conn, "SET SESSION TRANSACTION ISOLATION LEVEL"
+		    " REPEATABLE READ");
+	*done = j.done;
+	vc_buf_release(&j.old);
+	vc_buf_release(&j.plain);
+	vc_buf_release(&j.sealed);
 	return rc;
 }

@@ -35,6 +35,21 @@ int vc_secret_restore(struct vc_session *s, const struct vc_ref *ref,
 int vc_secret_purge(struct vc_session *s, const struct vc_ref *ref,
 		    struct vc_err *e);
 
+/* A new master key for the local store, every value re-sealed under it
+ * (secret_rekey.c).  Global admins only; the Vault store is VC_EUSAGE.
+ * confirm is asked once the checks have passed, before anything changes;
+ * progress (may be NULL) hears the running count after each batch. */
+struct vc_secret_rekey {
+	int (*confirm)(void *ctx, const char *question, struct vc_err *e);
+	void (*progress)(void *ctx, long long resealed);
+	void *ctx;
+	long long resealed;     /* out: values re-sealed */
+	int resumed;            /* out: an interrupted rekey was finished */
+	char old_id[17], new_id[17];    /* out: the key ids, in hex */
+};
+int vc_secret_rekey(struct vc_session *s, struct vc_secret_rekey *rk,
+		    struct vc_err *e);
+
 /* Random value of length n from a charset ("alnum", "hex", "base64",
  * "ascii") drawn with libsodium. */
 int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,

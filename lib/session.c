@@ -128,19 +128,16 @@ int vc_session_db(struct vc_session *s, enum vc_db_role role,
 
 static int open_local(struct vc_session *s, struct vc_err *e)
 {
-	unsigned char key[32];
 	struct vc_db *db;
 	int rc;
 
 	if (!s->conf.master_key_file)
 		return vc_err_set(e, VC_EUSAGE, "%s: backend local needs "
 				  "master_key_file", s->conf.path);
-	rc = vc_local_key_load(s->conf.master_key_file, key, e);
+	rc = vc_session_db(s, VC_DB_VALUES, &db, e);
 	if (rc == 0)
-		rc = vc_session_db(s, VC_DB_VALUES, &db, e);
-	if (rc == 0)
-		rc = vc_local_open(&s->store, vc_db_handle(db), key, e);
-	sodium_memzero(key, sizeof(key));
+		rc = vc_local_open_file(&s->store, vc_db_handle(db),
+					s->conf.master_key_file, e);
 	return rc;
 }
 

@@ -25,6 +25,7 @@ int cmd_import(struct cli *c);
 int cmd_run(struct cli *c);
 int cmd_diff(struct cli *c);
 int cmd_copy(struct cli *c);
+int cmd_rekey(struct cli *c);
 
 /* Resolves c->args[i] as a reference of the given depth. */
 int secret_ref(struct cli *c, int i, int depth, struct vc_ref *ref);

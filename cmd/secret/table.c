@@ -93,6 +93,8 @@ static const struct cli_cmd cmds[] = {
 	{ "copy", cmd_copy, "FROM_ENV TO_ENV [--only K1,K2] [--overwrite] "
 	  "[--dry-run]", UB, "", copy_opts, 2, 2,
 	  "Copy secrets between environments, all or nothing." },
+	{ "rekey", cmd_rekey, "[--yes]", U, "", yes_opts, 0, 0,
+	  "Local store: a new master key, every value re-sealed under it." },
 };
 
 const struct cli_tool vc_tool_secret = {

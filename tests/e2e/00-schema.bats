@@ -244,6 +244,7 @@ groups() {
 			vc_values path varbinary(3000) NO
 			vc_values version int(11) NO
 			vc_values nonce binary(24) NO
+			vc_values key_id binary(8) YES
 			vc_values ciphertext mediumblob NO
 			vc_values created_at datetime(6) NO
 			vc_values deleted_at datetime(6) YES
@@ -332,6 +333,7 @@ groups() {
 			vault_storage_lock PRIMARY 0 node_job
 			vc_value_keys PRIMARY 0 path
 			vc_values PRIMARY 0 path,version
+			vc_values ix_vc_values_key_id 1 key_id
 			audit_chain_heads PRIMARY 0 chain
 			maintenance_locks PRIMARY 0 name
 		EOF

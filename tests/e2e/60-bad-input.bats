@@ -362,6 +362,16 @@ matrix_secret() {
 	copy|sql|2|invalid environment name|vaultctl-secret copy $E "bad/api/$T"
 	copy|notfound|3|secret 'NOSUCH' not found|vaultctl-secret copy $E $E2 --only NOSUCH
 	copy|notfound|3|environment 'nosuch' not found|vaultctl-secret copy $E bad/api/nosuch
+
+	rekey|missing|2|missing value for option '-c'|vaultctl-secret rekey -c
+	rekey|args|2|too many arguments|vaultctl-secret rekey --yes now
+	rekey|option|2|unknown option '--force'|vaultctl-secret rekey --force
+	rekey|option|2|option '--yes' takes no value|vaultctl-secret rekey --yes=1
+	rekey|option|2|refusing without --yes (not on a terminal)|vaultctl-secret rekey
+	rekey|name|-|takes no name|
+	rekey|long|2|unknown output format|vaultctl-secret -o "$(long 300)" rekey --yes
+	rekey|sql|2|no configuration file|vaultctl-secret -c "/nonexistent/$T" rekey --yes
+	rekey|notfound|-|names nothing|
 	EOF
 }
 

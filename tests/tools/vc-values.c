@@ -12,7 +12,8 @@
  * With --log, the server's general query log is read as well: every
  * execution of the local store's INSERT INTO vc_values carries a sealed
  * value as its parameters, so the values of versions since pruned,
- * destroyed or purged (and of writes rolled back) are found too.
+ * destroyed or purged (and of writes rolled back) are found too, except
+ * those sealed under a master key that a rekey has since replaced.
  *
  * The sealing is read independently of lib/localstore.c (whose unseal is
  * private): XChaCha20-Poly1305, associated data "PATH\0VERSION".  A row
@@ -170,6 +171,8 @@ static void from_insert(const char *p, const char *end, unsigned char *buf)
 	nonce = path + plen;
 	p = unquote(skip(after, end, ", "), end, nonce, &nlen);
 	ct = nonce + nlen;
+	/* The key id first lands where the ciphertext then goes. */
+	p = unquote(skip(p, end, ", "), end, ct, &clen);
 	p = unquote(skip(p, end, ", "), end, ct, &clen);
 	if (!skip(p, end, ", UTC_TIMESTAMP(6))"))
 		goto bad;
@@ -194,7 +197,7 @@ static int log_check(const char *file)
 static int from_log(const char *file)
 {
 	static const char head[] = " Execute\tINSERT INTO vc_values (path,"
-		" version, nonce, ciphertext, created_at) VALUES (";
+		" version, nonce, key_id, ciphertext, created_at) VALUES (";
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 	const char *map, *p, *end;

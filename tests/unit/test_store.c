@@ -33,6 +33,7 @@
 
 static struct vc_store *store;
 static MYSQL *conn;             /* local store only */
+static char master_file[4096];  /* local store only: its key file */
 static char prefix[64];         /* "vctest/<random hex>/" */
 
 #define OPS (store->ops)
@@ -665,6 +666,289 @@ static void test_key_file_checks(void **state)
 	rmdir(dir);
 }
 
+/* ---- key ids and rekey (local store only) ---- */
+
+static void key_file_put(const char *path, const unsigned char *k,
+			 mode_t mode)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(k, 1, VC_LOCAL_KEY_BYTES, f),
+			 VC_LOCAL_KEY_BYTES);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void key_file_get(const char *path, unsigned char *k)
+{
+	struct vc_err e;
+
+	call_ok(vc_local_key_load(path, k, &e), &e, path);
+}
+
+/* One cell of a query as text ("NULL" for SQL NULL). */
+static void sql_cell(const char *sql, char *out, size_t n)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	sql_ok(sql);
+	res = mysql_store_result(conn);
+	assert_non_null(res);
+	row = mysql_fetch_row(res);
+	assert_non_null(row);
+	snprintf(out, n, "%s", row[0] ? row[0] : "NULL");
+	mysql_free_result(res);
+}
+
+static void row_key_id(const char *path, int version, char *out, size_t n)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql), "SELECT LOWER(HEX(key_id)) FROM vc_values"
+		 " WHERE path = '%s' AND version = %d", path, version);
+	sql_cell(sql, out, n);
+}
+
+static void file_key_id(const char *path, char hex[17])
+{
+	unsigned char k[VC_LOCAL_KEY_BYTES], id[VC_LOCAL_KEY_ID_BYTES];
+
+	key_file_get(path, k);
+	vc_local_key_id(k, id);
+	sodium_memzero(k, sizeof(k));
+	vc_local_key_id_hex(id, hex);
+}
+
+static void test_key_id_known_answer(void **state)
+{
+	unsigned char k[VC_LOCAL_KEY_BYTES], id[VC_LOCAL_KEY_ID_BYTES];
+	char hex[17];
+
+	(void)state;
+	for (int i = 0; i < VC_LOCAL_KEY_BYTES; i++)
+		k[i] = (unsigned char)i;
+	vc_local_key_id(k, id);
+	vc_local_key_id_hex(id, hex);
+	/* Python: blake2b(b"vaultctl local store key id", key=bytes(range(32)),
+	 * digest_size=16).hexdigest()[:16] */
+	assert_string_equal(hex, "260e9cf0dde0ac48");
+	k[31] ^= 1;
+	vc_local_key_id(k, id);
+	vc_local_key_id_hex(id, hex);
+	assert_string_not_equal(hex, "260e9cf0dde0ac48");
+}
+
+static void test_rows_name_their_key(void **state)
+{
+	char want[17], got[64];
+	struct vc_buf out;
+	struct vc_err e;
+	char sql[1024];
+	int rc;
+
+	(void)state;
+	file_key_id(master_file, want);
+	put_ok(P("kid/a"), "labelled", 0, 1);
+	row_key_id(P("kid/a"), 1, got, sizeof(got));
+	assert_string_equal(got, want);
+	/* A row from before key ids opens with the current key. */
+	snprintf(sql, sizeof(sql), "UPDATE vc_values SET key_id = NULL"
+		 " WHERE path = '%s'", P("kid/a"));
+	sql_ok(sql);
+	expect_text(P("kid/a"), 0, "labelled");
+	/* A row naming another key fails, naming both keys. */
+	snprintf(sql, sizeof(sql), "UPDATE vc_values SET key_id ="
+		 " UNHEX('0011223344556677') WHERE path = '%s'", P("kid/a"));
+	sql_ok(sql);
+	vc_buf_init(&out, 1);
+	rc = OPS->get(store, P("kid/a"), 0, &out, NULL, &e);
+	assert_int_equal(rc, VC_EINCONSIST);
+	assert_non_null(strstr(e.msg, "sealed under key 0011223344556677"));
+	assert_non_null(strstr(e.msg, want));
+	assert_null(strstr(e.msg, "labelled"));
+	assert_int_equal(out.len, 0);
+	vc_buf_release(&out);
+	snprintf(sql, sizeof(sql), "DELETE FROM vc_values WHERE path = '%s'",
+		 P("kid/a"));
+	sql_ok(sql);
+}
+
+static void test_key_file_steps(void **state)
+{
+	char dir[] = "/tmp/vc-test-rekey-XXXXXX", file[64], next[80], old[80];
+	unsigned char first[VC_LOCAL_KEY_BYTES], k[VC_LOCAL_KEY_BYTES];
+	struct vc_local_keys ks, ks2;
+	struct stat sb;
+	struct vc_err e;
+	int fd, fd2;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/master.key", dir);
+	snprintf(next, sizeof(next), "%s.new", file);
+	snprintf(old, sizeof(old), "%s.old", file);
+	randombytes_buf(first, sizeof(first));
+	key_file_put(file, first, 0400);
+
+	call_ok(vc_local_keys_load(file, &ks, &e), &e, "load");
+	assert_true(ks.have[VC_LOCAL_CUR] && !ks.have[VC_LOCAL_NEW] &&
+		    !ks.have[VC_LOCAL_OLD]);
+	assert_int_equal(vc_local_keys_sealer(&ks), VC_LOCAL_CUR);
+	assert_int_equal(vc_local_keys_find(&ks, NULL), VC_LOCAL_CUR);
+	assert_int_equal(vc_local_keys_find(&ks, ks.id[VC_LOCAL_CUR]),
+			 VC_LOCAL_CUR);
+	assert_int_equal(vc_local_keys_find(&ks, (const unsigned char *)
+					    "01234567"), -1);
+	assert_int_equal(vc_local_keys_stale(file, &ks), 0);
+
+	/* 1: FILE.new, with FILE's mode; FILE untouched. */
+	call_ok(vc_local_key_begin(file, &e), &e, "begin");
+	assert_int_equal(stat(next, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0400);
+	assert_int_equal(sb.st_size, VC_LOCAL_KEY_BYTES);
+	assert_int_equal(vc_local_keys_stale(file, &ks), 1);
+	call_ok(vc_local_keys_load(file, &ks2, &e), &e, "load with .new");
+	assert_true(ks2.have[VC_LOCAL_NEW]);
+	assert_int_equal(vc_local_keys_sealer(&ks2), VC_LOCAL_NEW);
+	assert_memory_equal(ks2.key[VC_LOCAL_CUR], first, sizeof(first));
+	assert_memory_not_equal(ks2.key[VC_LOCAL_NEW], first, sizeof(first));
+	assert_memory_not_equal(ks2.id[VC_LOCAL_NEW], ks2.id[VC_LOCAL_CUR],
+				VC_LOCAL_KEY_ID_BYTES);
+
+	/* 3: FILE.new becomes FILE, the previous key FILE.old. */
+	call_ok(vc_local_key_switch(file, &e), &e, "switch");
+	assert_int_equal(access(next, F_OK), -1);
+	key_file_get(file, k);
+	assert_memory_equal(k, ks2.key[VC_LOCAL_NEW], sizeof(k));
+	key_file_get(old, k);
+	assert_memory_equal(k, first, sizeof(k));
+	call_ok(vc_local_keys_load(file, &ks, &e), &e, "load with .old");
+	assert_true(ks.have[VC_LOCAL_OLD] && !ks.have[VC_LOCAL_NEW]);
+	assert_int_equal(vc_local_keys_find(&ks, NULL), VC_LOCAL_OLD);
+	assert_int_equal(vc_local_keys_sealer(&ks), VC_LOCAL_CUR);
+	/* Again, as a resumed rekey does: nothing left to switch. */
+	call_ok(vc_local_key_switch(file, &e), &e, "switch again");
+	key_file_get(file, k);
+	assert_memory_equal(k, ks2.key[VC_LOCAL_NEW], sizeof(k));
+
+	/* 5: FILE.old goes. */
+	call_ok(vc_local_key_finish(file, &e), &e, "finish");
+	assert_int_equal(access(old, F_OK), -1);
+	assert_int_equal(vc_local_keys_stale(file, &ks), 1);
+
+	/* One rekey at a time. */
+	call_ok(vc_local_key_lock(file, &fd, &e), &e, "lock");
+	assert_int_equal(vc_local_key_lock(file, &fd2, &e), VC_ECONFLICT);
+	assert_non_null(strstr(e.msg, "another rekey"));
+	vc_local_key_unlock(fd);
+	call_ok(vc_local_key_lock(file, &fd2, &e), &e, "lock after unlock");
+	vc_local_key_unlock(fd2);
+
+	vc_local_keys_wipe(&ks);
+	vc_local_keys_wipe(&ks2);
+	sodium_memzero(k, sizeof(k));
+	unlink(file);
+	rmdir(dir);
+}
+
+/* Counts the rows of vc_values not under the key of file. */
+static long rows_not_under(const char *file)
+{
+	char hex[17], sql[256], n[32];
+
+	file_key_id(file, hex);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM vc_values WHERE"
+		 " key_id IS NULL OR key_id <> UNHEX('%s')", hex);
+	sql_cell(sql, n, sizeof(n));
+	return atol(n);
+}
+
+/* Re-seals everything under the key of file (FILE.new of a rekey). */
+static long reseal_all(struct vc_store *st, int batch)
+{
+	long long n, total = 0;
+	struct vc_err e;
+
+	do {
+		call_ok(vc_local_reseal(st, batch, 0, &n, &e), &e, "reseal");
+		assert_true(n <= batch);
+		total += n;
+	} while (n > 0);
+	return (long)total;
+}
+
+static void test_reseal_under_the_next_key(void **state)
+{
+	char dir[] = "/tmp/vc-test-reseal-XXXXXX", file[64], next[80];
+	char want[17], got[64];
+	unsigned char k[VC_LOCAL_KEY_BYTES];
+	struct vc_store *st;
+	struct vc_buf out;
+	struct vc_err e;
+	long todo;
+	long long n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/master.key", dir);
+	snprintf(next, sizeof(next), "%s.new", file);
+	key_file_get(master_file, k);
+	key_file_put(file, k, 0600);
+	call_ok(vc_local_open_file(&st, conn, file, &e), &e, "open file");
+	put_ok(P("rk/a"), "first", 0, 1);
+	put_ok(P("rk/a"), "second", 1, 2);
+	put_ok(P("rk/gone"), "destroyed", 0, 1);
+	call_ok(OPS->destroy(store, P("rk/gone"), (int[]){ 1 }, 1, &e), &e,
+		"destroy");
+
+	call_ok(vc_local_key_begin(file, &e), &e, "begin");
+	/* A writer that opened before FILE.new seals under it all the same. */
+	vc_err_clear(&e);
+	call_ok(st->ops->put(st, P("rk/during"), "during", 6, 0, NULL, &e), &e,
+		"put during");
+	file_key_id(next, want);
+	row_key_id(P("rk/during"), 1, got, sizeof(got));
+	assert_string_equal(got, want);
+
+	todo = rows_not_under(next);
+	assert_true(todo >= 3);
+	assert_int_equal(reseal_all(st, 2), todo);
+	assert_int_equal(rows_not_under(next), 0);
+	row_key_id(P("rk/gone"), 1, got, sizeof(got));
+	assert_string_equal(got, want);
+	/* The store that holds the old key alone says which key it lacks. */
+	vc_buf_init(&out, 1);
+	assert_int_equal(OPS->get(store, P("rk/a"), 1, &out, NULL, &e),
+			 VC_EINCONSIST);
+	assert_non_null(strstr(e.msg, want));
+	vc_buf_release(&out);
+	vc_buf_init(&out, 1);
+	call_ok(st->ops->get(st, P("rk/a"), 1, &out, NULL, &e), &e, "get");
+	assert_int_equal(out.len, 5);
+	assert_memory_equal(out.data, "first", 5);
+	vc_buf_release(&out);
+
+	call_ok(vc_local_key_switch(file, &e), &e, "switch");
+	call_ok(vc_local_reseal(st, 2, 1, &n, &e), &e, "last sweep");
+	assert_int_equal(n, 0);
+	call_ok(vc_local_key_finish(file, &e), &e, "finish");
+
+	/* Back under the suite's own key, by the same steps. */
+	key_file_put(next, k, 0600);
+	assert_int_equal(reseal_all(st, 1000), todo + 1);
+	call_ok(vc_local_key_switch(file, &e), &e, "switch back");
+	call_ok(vc_local_key_finish(file, &e), &e, "finish back");
+	expect_text(P("rk/a"), 1, "first");
+	expect_text(P("rk/a"), 2, "second");
+	expect_text(P("rk/during"), 0, "during");
+	vc_store_close(st);
+	sodium_memzero(k, sizeof(k));
+	unlink(file);
+	rmdir(dir);
+}
+
 /* ---- opening the store under test ---- */
 
 /* The [vaultctl] group comes from the project's own reader; libmariadb
@@ -698,6 +982,9 @@ static int open_local(void)
 		rc = vc_local_key_load(c.master_key_file, key, &e);
 	if (rc == 0)
 		rc = vc_local_open(&store, conn, key, &e);
+	if (rc == 0)
+		snprintf(master_file, sizeof(master_file), "%s",
+			 c.master_key_file);
 	sodium_memzero(key, sizeof(key));
 	vc_conf_release(&c);
 	if (rc < 0)
@@ -740,6 +1027,13 @@ int main(void)
 		cmocka_unit_test(test_moved_row_fails_authentication),
 		cmocka_unit_test(test_destroy_removes_ciphertext),
 		cmocka_unit_test(test_key_file_checks),
+		cmocka_unit_test(test_cleanup),
+		/* Every row of the table is re-sealed: nothing left over
+		 * that does not open (the moved rows above). */
+		cmocka_unit_test(test_key_id_known_answer),
+		cmocka_unit_test(test_rows_name_their_key),
+		cmocka_unit_test(test_key_file_steps),
+		cmocka_unit_test(test_reseal_under_the_next_key),
 		cmocka_unit_test(test_cleanup),
 	};
 	const char *kind = getenv("VC_TEST_STORE");
