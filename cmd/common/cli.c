@@ -25,7 +25,7 @@ static const struct option global_long[] = {
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "list-commands", no_argument, NULL, OPT_LIST_COMMANDS },
 };
-#define NGLOBAL (sizeof(global_long) / sizeof(global_long[0]))
+#define NGLOBAL ARRAY_SIZE(global_long)
 static const char global_short[] = "hVc:o:qv";
 
 /* Secrets must not end up in a core file (DESIGN.md section 5). */
@@ -144,11 +144,32 @@ int cli_confirm(struct cli *c, int yes, const char *fmt, ...)
 	return 0;
 }
 
+const char *cli_tool_summary(const char *name)
+{
+#define CLI_TOOL_ROW_(tool, summary) { #tool, summary },
+	static const struct { const char *name, *summary; } tools[] = {
+		VC_TOOLS(CLI_TOOL_ROW_)
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
+		if (!strcmp(tools[i].name, name))
+			return tools[i].summary;
+	return NULL;
+}
+
+/* " USAGE" after a command's name, or nothing when it takes nothing. */
+static const char *usage_of(const struct cli_cmd *cmd, const char **sep)
+{
+	*sep = cmd->usage ? " " : "";
+	return cmd->usage ? cmd->usage : "";
+}
+
 static void usage_line(FILE *f, const struct cli_tool *t,
 		       const struct cli_cmd *cmd)
 {
-	fprintf(f, "  %s %s%s%s\n", t->prog, cmd->name, cmd->args[0] ? " " : "",
-		cmd->args);
+	const char *sep, *usage = usage_of(cmd, &sep);
+
+	fprintf(f, "  %s %s%s%s\n", t->prog, cmd->name, sep, usage);
 }
 
 static void print_help(FILE *f, const struct cli_tool *t,
@@ -160,7 +181,8 @@ static void print_help(FILE *f, const struct cli_tool *t,
 		fprintf(f, "\n%s\n", cmd->summary);
 	} else {
 		fprintf(f, "%s - %s\n\nusage: %s [OPTIONS] COMMAND [ARGS]\n\n"
-			"commands:\n", t->prog, t->summary, t->prog);
+			"commands:\n", t->prog, cli_tool_summary(t->prog + 9),
+			t->prog);
 		for (size_t i = 0; i < t->ncmds; i++)
 			usage_line(f, t, &t->cmds[i]);
 	}
@@ -174,7 +196,7 @@ static int global_takes_arg(const char *a)
 	static const char *const with_arg[] = { "-c", "-o", "--config",
 						"--as", "--output" };
 
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(with_arg); i++)
 		if (!strcmp(a, with_arg[i]))
 			return 1;
 	return 0;
@@ -331,15 +353,16 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 static int check_args(struct cli *c)
 {
 	const struct cli_cmd *cmd = c->cmd;
+	const char *sep, *usage = usage_of(cmd, &sep);
 
-	if (c->nargs < cmd->min_args)
-		return cli_fail(c, VC_EUSAGE, "%s: missing argument (usage: %s %s)",
-				cmd->name, cmd->name, cmd->args);
-	if (cmd->max_args >= 0 && c->nargs > cmd->max_args)
+	if (c->nargs < cmd->nargs.min)
+		return cli_fail(c, VC_EUSAGE, "%s: missing argument (usage: %s%s%s)",
+				cmd->name, cmd->name, sep, usage);
+	if (cmd->nargs.max >= 0 && c->nargs > cmd->nargs.max)
 		/* The argument is not repeated: it may be a value typed on
 		 * the command line by mistake. */
 		return cli_fail(c, VC_EUSAGE, "%s: too many arguments (%d "
-				"expected)", cmd->name, cmd->max_args);
+				"expected)", cmd->name, cmd->nargs.max);
 	return 0;
 }
 
@@ -417,6 +440,14 @@ static void print_error(struct cli *c)
 	fprintf(stderr, "%s: %s\n", c->tool->prog, c->err.msg);
 }
 
+static void print_usage(struct cli *c)
+{
+	const char *sep, *usage = usage_of(c->cmd, &sep);
+
+	fprintf(stderr, "usage: %s %s%s%s\n", c->tool->prog, c->cmd->name, sep,
+		usage);
+}
+
 static int list_commands(const struct cli_tool *t)
 {
 	for (size_t i = 0; i < t->ncmds; i++) {
@@ -442,9 +473,7 @@ static int finish(struct cli *c, int rc, int ran)
 		/* Usage is shown for a wrong command line, not for bad data. */
 		if (rc == VC_EUSAGE && c->cmd && !ran && !c->silent &&
 		    !strstr(c->err.msg, "usage"))
-			fprintf(stderr, "usage: %s %s%s%s\n", c->tool->prog,
-				c->cmd->name, c->cmd->args[0] ? " " : "",
-				c->cmd->args);
+			print_usage(c);
 	}
 	if (fflush(stdout) != 0 && rc == 0) {
 		fprintf(stderr, "%s: cannot write output: %s\n",

@@ -24,10 +24,9 @@
 static struct vc_session shared;
 static int session_open;
 
-static const struct cli_tool *const tools[] = {
-	&vc_tool_org, &vc_tool_secret, &vc_tool_plan, &vc_tool_audit,
-};
-#define NTOOLS (sizeof(tools) / sizeof(tools[0]))
+#define TOOL_TABLE_(name, summary) &vc_tool_##name,
+static const struct cli_tool *const tools[] = { VC_TOOLS(TOOL_TABLE_) };
+#define NTOOLS ARRAY_SIZE(tools)
 
 static const struct cli_tool *tool_named(const char *name)
 {
@@ -172,8 +171,8 @@ static int run_line(int argc, char **words)
 	int rc;
 
 	if (!t) {
-		fprintf(stderr, "vaultctl: unknown tool '%s' (org, secret, plan, "
-			"audit; 'help' lists them)\n", words[0]);
+		fprintf(stderr, "vaultctl: unknown tool '%s' (%s; 'help' lists "
+			"them)\n", words[0], VC_TOOL_NAMES);
 		return 2;
 	}
 	argv = calloc((size_t)argc + 1, sizeof(char *));
@@ -380,9 +379,9 @@ static char **complete(const char *text, int start, int end)
 
 static void help(void)
 {
-	printf("commands: TOOL COMMAND [ARGS]   with TOOL one of org, secret, "
-	       "plan, audit\n          help [TOOL]   exit\nTab completes "
-	       "tools, commands, options and names.\n");
+	printf("commands: TOOL COMMAND [ARGS]   with TOOL one of %s\n"
+	       "          help [TOOL]   exit\nTab completes tools, commands, "
+	       "options and names.\n", VC_TOOL_NAMES);
 }
 
 int vaultctl_shell(void)
