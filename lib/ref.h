@@ -46,4 +46,11 @@ int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
 int vc_ref_need(const struct vc_session *s, const struct vc_ref *ref,
 		enum vc_role min, const char *what, struct vc_err *e);
 
+/* Names that complete prefix, one column, of what the acting user may
+ * see: "ac" gives organizations, "acme/" acme's projects ("acme/api"),
+ * "acme/api/" its environments, "acme/api/prod/" its live secrets.
+ * *depth: how many whole parts prefix has (0 to 3). */
+int vc_ref_complete(struct vc_session *s, const char *prefix,
+		    struct vc_res **out, int *depth, struct vc_err *e);
+
 #endif

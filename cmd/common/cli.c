@@ -368,26 +368,17 @@ static int check_args(struct cli *c)
 
 static int acting_user(struct cli *c)
 {
-	const char *who = c->as;
 	struct vc_buf pw = VC_BUF_INIT;
-	int rc;
+	int rc = vc_session_actor(&c->s, c->as, c->cmd->needs & NEED_FIRST ?
+				  VC_ACTOR_FIRST : 0, &c->err);
 
-	if (!who || !*who)
-		who = getenv("VAULTCTL_USER");
-	if (!who || !*who)
-		who = c->s.conf.default_user;
-	if (!who || !*who)
-		return cli_fail(c, VC_EPERM, "no acting user: use --as EMAIL, "
-				"$VAULTCTL_USER or default_user in %s",
-				c->s.conf.path);
-	rc = vc_session_set_user(&c->s, who, &c->err);
-	if (rc < 0 || !c->s.conf.authenticate ||
-	    strcmp(c->s.conf.authenticate, "password"))
+	if (rc < 0 || !vc_session_wants_password(&c->s))
 		return rc;
 	pw.secret = 1;
-	rc = prompt_password_for(c, who, &pw);
+	rc = prompt_password_for(c, c->s.user.email, &pw);
 	if (rc == 0)
-		rc = vc_session_check_password(&c->s, who, pw.data, &c->err);
+		rc = vc_session_check_password(&c->s, c->s.user.email, pw.data,
+					       &c->err);
 	vc_buf_release(&pw);
 	return rc;
 }

@@ -47,7 +47,8 @@ static const struct option role_opts[] = {
 };
 
 static const struct cli_cmd cmds[] = {
-	{ .name = "user add", .run = cmd_user_add, .needs = NEED_DB,
+	{ .name = "user add", .run = cmd_user_add,
+	  .needs = NEED_USER | NEED_FIRST,
 	  .usage = "EMAIL [--first-name S] [--last-name S] [--role "
 	           "admin|user] [--password-stdin | --no-password]",
 	  .longopts = user_add_opts, .nargs = { 1, 1 },

@@ -32,33 +32,17 @@ static int get_password(struct cli *c, int confirm, struct vc_buf *pw)
 	return rc;
 }
 
-/* The acting user when there is one; bootstrap needs none. */
-static int maybe_user(struct cli *c)
-{
-	const char *who = c->as ? c->as : getenv("VAULTCTL_USER");
-	long long n;
-	int rc;
-
-	if (!who || !*who)
-		who = c->s.conf.default_user;
-	rc = vc_user_count(&c->s, &n, &c->err);
-	if (rc < 0 || n == 0 || !who || !*who)
-		return rc;
-	return vc_session_set_user(&c->s, who, &c->err);
-}
-
 int cmd_user_add(struct cli *c)
 {
 	struct vc_user_fields f = { c->args[0], cli_opt(c, O_FIRST),
 				    cli_opt(c, O_LAST), cli_opt(c, O_ROLE), NULL };
 	struct vc_buf pw = VC_BUF_INIT;
-	int rc, boot = 0;
+	int rc = 0, boot = 0;
 
 	if (cli_opt(c, O_PW_STDIN) && cli_opt(c, O_NO_PW))
 		return cli_fail(c, VC_EUSAGE, "--password-stdin and "
 				"--no-password exclude each other");
-	rc = maybe_user(c);
-	if (rc == 0 && !cli_opt(c, O_NO_PW) &&
+	if (!cli_opt(c, O_NO_PW) &&
 	    (cli_opt(c, O_PW_STDIN) || isatty(STDIN_FILENO))) {
 		rc = get_password(c, 1, &pw);
 		f.password = pw.data;
