@@ -87,7 +87,7 @@ static char **slot(struct vc_conf *c, const char *key)
 		{ "default_user", offsetof(struct vc_conf, default_user) },
 		{ "authenticate", offsetof(struct vc_conf, authenticate) },
 	};
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (!strcmp(key, keys[i].key))
 			return (char **)((char *)c + keys[i].off);
 	for (size_t i = 0; i < 13; i++)

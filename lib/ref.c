@@ -292,6 +292,36 @@ int vc_ref_need(const struct vc_session *s, const struct vc_ref *ref,
 			  role_names[min], ref->org, role_names[ref->role]);
 }
 
+int vc_ref_scope(struct vc_session *s, const char *org, enum vc_role min,
+		 const char *what, struct vc_ref *ref, const char **org_id,
+		 const char **member_id, struct vc_err *e)
+{
+	struct vc_db *db;
+	int rc;
+
+	*org_id = NULL;
+	if (member_id)
+		*member_id = NULL;
+	if (!org && (!s->have_user || vc_session_is_admin(s)))
+		return 0;
+	if (!org && member_id) {
+		*member_id = s->user.id;
+		return 0;
+	}
+	if (!org)
+		return vc_err_set(e, VC_EPERM, "permission denied: %s of every "
+				  "organization needs the global role admin "
+				  "(name one with --org ORG)", what);
+	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc == 0)
+		rc = vc_ref_resolve(s, db, org, 1, ref, e);
+	if (rc == 0 && s->have_user)
+		rc = vc_ref_need(s, ref, min, what, e);
+	if (rc == 0)
+		*org_id = ref->org_id;
+	return rc;
+}
+
 /* ---- completion ---- */
 
 /* Every statement takes the parts of the prefix, then the acting user's

@@ -177,13 +177,14 @@ int vc_session_set_user(struct vc_session *s, const char *email,
 	return 0;
 }
 
-/* The name of who acts, as the caller, the environment or the
- * configuration give it; *who stays NULL when nobody is named. */
-static int actor_name(struct vc_session *s, const char *as, const char **who,
-		      struct vc_err *e)
+int vc_session_actor(struct vc_session *s, const char *as, unsigned flags,
+		     struct vc_err *e)
 {
-	const char *env = getenv("VAULTCTL_USER");
+	const char *env = getenv("VAULTCTL_USER"), *who;
+	long long users = 1;
+	int rc;
 
+	s->have_user = 0;
 	/* An empty name is a mistake (an unset shell variable), not a wish
 	 * to fall back to the next source and act as someone else. */
 	if (as && !*as)
@@ -191,28 +192,13 @@ static int actor_name(struct vc_session *s, const char *as, const char **who,
 	if (!as && env && !*env)
 		return vc_err_set(e, VC_EUSAGE, "empty user name "
 				  "($VAULTCTL_USER is set but empty)");
-	*who = as ? as : env ? env : s->conf.default_user;
-	if (*who && !**who)
-		*who = NULL;    /* default_user = (nothing) */
-	return 0;
-}
-
-int vc_session_actor(struct vc_session *s, const char *as, unsigned flags,
-		     struct vc_err *e)
-{
-	const char *who = NULL;
-	long long users = 1;
-	int rc;
-
-	s->have_user = 0;
 	rc = vc_session_load_conf(s, NULL, e);
-	if (rc == 0)
-		rc = actor_name(s, as, &who, e);
 	if (rc == 0 && (flags & VC_ACTOR_FIRST))
 		rc = vc_user_count(s, &users, e);
 	if (rc < 0 || users == 0)
 		return rc;
-	if (!who)
+	who = as ? as : env ? env : s->conf.default_user;
+	if (!who || !*who)
 		return vc_err_set(e, VC_EPERM, "no acting user: use --as EMAIL, "
 				  "$VAULTCTL_USER or default_user in %s",
 				  s->conf.path);

@@ -195,8 +195,10 @@ static int print_plans(struct cli *c, const char *plan, int single)
 	if (rc < 0)
 		return plan ? vc_err_prefix(&c->err, "cannot show plan '%s'",
 					    plan) : rc;
-	rc = single ? plan_print_res(c, plan_cols, 10, r, 1, 3)
-		    : plan_print_res(c, list_cols, 4, r, 0, 3);
+	rc = single ? plan_print_res(c, plan_cols, ARRAY_SIZE(plan_cols), r,
+				     1, 3)
+		    : plan_print_res(c, list_cols, ARRAY_SIZE(list_cols), r,
+				     0, 3);
 	vc_res_free(r);
 	return rc;
 }
