@@ -9,10 +9,12 @@
 	VC_TOOL(org, "users, organizations, members, projects and environments") \
 	VC_TOOL(secret, "secrets: versions, exports and scripts") \
 	VC_TOOL(plan, "plans, subscriptions, usage and quota checks") \
-	VC_TOOL(audit, "audit log, usage statistics, tamper evidence, reconciliation and retention")
+	VC_TOOL(audit, "audit log, usage statistics, tamper evidence, " \
+		"reconciliation and retention")
 
-/* "org, secret, plan, audit", for messages. */
+/* "org, secret, plan, audit", for messages: ", org, secret, ..." from
+ * its third character. */
 #define VC_TOOL_NAME_(name, summary) ", " #name
-#define VC_TOOL_NAMES (VC_TOOLS(VC_TOOL_NAME_) + 2)
+#define VC_TOOL_NAMES (&(VC_TOOLS(VC_TOOL_NAME_))[2])
 
 #endif
