@@ -144,16 +144,15 @@ int cli_confirm(struct cli *c, int yes, const char *fmt, ...)
 	return 0;
 }
 
+#define CLI_TOOL_ROW_(tool, summary) { #tool, summary },
+const struct cli_tool_info cli_tools[] = { VC_TOOLS(CLI_TOOL_ROW_) };
+const size_t cli_ntools = ARRAY_SIZE(cli_tools);
+
 const char *cli_tool_summary(const char *name)
 {
-#define CLI_TOOL_ROW_(tool, summary) { #tool, summary },
-	static const struct { const char *name, *summary; } tools[] = {
-		VC_TOOLS(CLI_TOOL_ROW_)
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
-		if (!strcmp(tools[i].name, name))
-			return tools[i].summary;
+	for (size_t i = 0; i < cli_ntools; i++)
+		if (!strcmp(cli_tools[i].name, name))
+			return cli_tools[i].summary;
 	return NULL;
 }
 

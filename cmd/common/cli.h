@@ -85,6 +85,13 @@ int cli_run(const struct cli_tool *tool, int argc, char **argv,
 #define CLI_TOOL_EXTERN_(name, summary) \
 	extern const struct cli_tool vc_tool_##name;
 VC_TOOLS(CLI_TOOL_EXTERN_)
+/* The tools of the suite, from tools.h, in its order. */
+struct cli_tool_info {
+	const char *name;       /* "org" */
+	const char *summary;    /* what it is for */
+};
+extern const struct cli_tool_info cli_tools[];
+extern const size_t cli_ntools;
 /* What a tool is for, by its name ("org"); NULL for an unknown one. */
 const char *cli_tool_summary(const char *name);
 

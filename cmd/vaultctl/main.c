@@ -8,14 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tools.h"
+#include "cli.h"
 #include "vaultctl.h"
 #include "vc.h"
-
-#define TOOL_ROW_(name, summary) { #name, summary },
-static const struct {
-	const char *name, *summary;
-} tools[] = { VC_TOOLS(TOOL_ROW_) };
 
 /* The directory of this executable, so a build tree works unchanged. */
 static int self_dir(char *out, size_t n)
@@ -48,10 +43,7 @@ void vaultctl_exec_tool(const char *tool, char **argv)
 
 static int known(const char *tool)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(tools); i++)
-		if (!strcmp(tool, tools[i].name))
-			return 1;
-	return 0;
+	return cli_tool_summary(tool) != NULL;
 }
 
 /* Lists each tool's commands by asking the tool itself. */
@@ -65,16 +57,16 @@ static void help(void)
 	printf("vaultctl - secrets for organizations, projects and "
 	       "environments\n\nusage: vaultctl TOOL COMMAND [ARGS]  "
 	       "(runs vaultctl-TOOL COMMAND [ARGS])\n");
-	for (size_t i = 0; i < ARRAY_SIZE(tools); i++) {
-		snprintf(name, sizeof(name), "vaultctl-%s", tools[i].name);
-		printf("\n%s: %s\n", name, tools[i].summary);
+	for (size_t i = 0; i < cli_ntools; i++) {
+		snprintf(name, sizeof(name), "vaultctl-%s", cli_tools[i].name);
+		printf("\n%s: %s\n", name, cli_tools[i].summary);
 		fflush(stdout);
 		argv[0] = name;
 		pid = fork();
 		if (pid == 0) {
 			/* Indent the tool's lines through sed would need a
 			 * pipe; the plain list reads well enough. */
-			vaultctl_exec_tool(tools[i].name, argv);
+			vaultctl_exec_tool(cli_tools[i].name, argv);
 			_exit(127);
 		}
 		if (pid > 0)
