@@ -95,7 +95,7 @@ int cli_print_res(struct cli *c, const struct vc_col *cols, size_t ncols,
 	struct vc_table t;
 	int rc = 0;
 
-	if (ncols > 64 || ncols > vc_res_cols(r))
+	if (ncols > ARRAY_SIZE(row) || ncols > vc_res_cols(r))
 		return cli_fail(c, VC_EFAIL, "a listing has more columns than its "
 				"query");
 	vc_table_init(&t, cols, ncols);

@@ -16,7 +16,7 @@ int plan_print_res(struct cli *c, const struct vc_col *cols, size_t ncols,
 	vc_table_init(&t, cols, ncols);
 	for (size_t i = 0; i < vc_res_rows(r) && rc == 0; i++) {
 		const char *row[16] = { NULL };
-		for (size_t k = 0; k < ncols && k < 16; k++)
+		for (size_t k = 0; k < ncols && k < ARRAY_SIZE(row); k++)
 			row[k] = vc_res_get(r, i, k, NULL);
 		if (limit_col >= 0 && !row[limit_col] && !json)
 			row[limit_col] = "unlimited";
