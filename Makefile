@@ -38,7 +38,7 @@ LIB_OBJ  = $(LIB_SRC:.c=.o)
 LIB      = lib/libvaultctl.a
 COMMON_SRC = $(sort $(wildcard cmd/common/*.c))
 COMMON_OBJ = $(COMMON_SRC:.c=.o)
-TOOLS    = org secret plan audit
+TOOLS   := $(shell sed -n 's/^[[:space:]]*VC_TOOL.\([a-z]*\),.*/\1/p' cmd/common/tools.h)
 BINS     = $(addprefix bin/vaultctl-,$(TOOLS)) bin/vaultctl
 TEST_SRC = $(sort $(wildcard tests/unit/test_*.c))
 TEST_BIN = $(TEST_SRC:.c=)

@@ -263,3 +263,38 @@ int vc_audit_write(struct vc_session *s, struct vc_db *db,
 	free(ids);
 	return rc;
 }
+
+int vc_audit_scope(struct vc_session *s, const char *org,
+		   enum vc_audit_act act, struct vc_ref *ref,
+		   const char **org_id, const char **member_id,
+		   struct vc_err *e)
+{
+	static const struct {
+		enum vc_role role;
+		const char *what;
+		int own;        /* without org, anyone sees their own */
+	} rule[] = {
+		[VC_AUDIT_LOG] = { VC_ROLE_ADMIN, "reading the audit log", 0 },
+		[VC_AUDIT_VERIFY] = { VC_ROLE_ADMIN, "verifying the audit log",
+				      0 },
+		[VC_AUDIT_RECONCILE] = { VC_ROLE_ADMIN, "reconciling secrets",
+					 0 },
+		[VC_AUDIT_STATS] = { VC_ROLE_VIEWER, "reading usage statistics",
+				     1 },
+		[VC_AUDIT_RECOMPUTE] = { VC_ROLE_NONE, "recomputing usage "
+					 "statistics", 0 },
+	};
+
+	if (member_id)
+		*member_id = NULL;
+	return vc_ref_scope(s, org, rule[act].role, rule[act].what, ref, org_id,
+			    rule[act].own ? member_id : NULL, e);
+}
+
+int vc_audit_may_prune(const struct vc_session *s, struct vc_err *e)
+{
+	if (vc_session_is_admin(s))
+		return 0;
+	return vc_err_set(e, VC_EPERM, "permission denied: pruning the audit "
+			  "log needs the global role admin");
+}

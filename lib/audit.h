@@ -3,6 +3,7 @@
 #define VC_AUDIT_H
 
 #include "db.h"
+#include "ref.h"
 #include "session.h"
 #include "vc.h"
 
@@ -26,5 +27,28 @@ void vc_audit_hash(unsigned char out[32], const unsigned char prev[32],
 /* Reads the audit key named by audit_key_file (32 bytes), if any. */
 int vc_audit_key(struct vc_session *s, unsigned char key[32], int *have,
 		 struct vc_err *e);
+
+/* The reports and repairs of vaultctl-audit. */
+enum vc_audit_act {
+	VC_AUDIT_LOG,           /* reading the audit log: admins */
+	VC_AUDIT_VERIFY,        /* admins */
+	VC_AUDIT_RECONCILE,     /* admins */
+	VC_AUDIT_STATS,         /* usage statistics: viewers, their own */
+	VC_AUDIT_RECOMPUTE,     /* for cron, no acting user */
+};
+
+/* Which organizations act covers and whether the acting user may have it
+ * (vc_ref_scope with act's role): org (--org, a name or id) or NULL for
+ * every one.  *org_id: org's id or NULL; *member_id (may be NULL where
+ * act has no such scope): the acting user's id when they get the
+ * organizations they belong to. */
+int vc_audit_scope(struct vc_session *s, const char *org,
+		   enum vc_audit_act act, struct vc_ref *ref,
+		   const char **org_id, const char **member_id,
+		   struct vc_err *e);
+/* VC_EPERM unless the acting user may prune the audit log (global admins,
+ * and with the administrative account: the metadata account cannot
+ * delete audit rows at all). */
+int vc_audit_may_prune(const struct vc_session *s, struct vc_err *e);
 
 #endif

@@ -1,6 +1,7 @@
 /* bulk.c - reading a whole environment at once: one metadata query, the
  * store's bulk get with several requests in flight, one audit statement. */
 #include "bulk.h"
+#include "secret.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -380,8 +381,7 @@ int vc_secret_read_env(struct vc_session *s, const struct vc_ref *ref,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = vc_ref_need(s, ref, values ? VC_ROLE_MEMBER : VC_ROLE_VIEWER,
-			 values ? "reading values" : "listing secrets", e);
+	rc = vc_secret_may(s, ref, values ? VC_SECRET_READ : VC_SECRET_LIST, e);
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	if (rc == 0)

@@ -143,7 +143,7 @@ static const struct key {
 static char **slot(struct vc_conf *c, const char *name, enum kind *kind)
 {
 	*kind = TEXT;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		if (!strcmp(name, keys[i].name)) {
 			*kind = keys[i].kind;
 			return (char **)((char *)c + keys[i].off);

@@ -29,7 +29,7 @@ static const char *const format_names[] = {
 	[VC_FMT_DOCKER] = "docker",
 	[VC_FMT_ENV0] = "env0",
 };
-#define NFORMATS (sizeof(format_names) / sizeof(format_names[0]))
+#define NFORMATS ARRAY_SIZE(format_names)
 
 int vc_format_parse(const char *name, enum vc_format *out, struct vc_err *e)
 {

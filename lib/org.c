@@ -323,6 +323,15 @@ static int rm_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	return rc;
 }
 
+int vc_org_may_remove(const struct vc_session *s, const struct vc_ref *ref,
+		      struct vc_err *e)
+{
+	return vc_ref_need(s, ref, ref->depth == 1 ? VC_ROLE_OWNER :
+			   VC_ROLE_ADMIN, ref->depth == 1 ?
+			   "removing the organization" :
+			   "removing projects and environments", e);
+}
+
 int vc_org_remove(struct vc_session *s, const struct vc_ref *ref,
 		  long long *secrets, struct vc_err *e)
 {
@@ -330,9 +339,7 @@ int vc_org_remove(struct vc_session *s, const struct vc_ref *ref,
 	struct vc_db *db;
 	int rc;
 
-	rc = vc_ref_need(s, ref, ref->depth == 1 ? VC_ROLE_OWNER : VC_ROLE_ADMIN,
-			 ref->depth == 1 ? "removing the organization" :
-			 "removing projects and environments", e);
+	rc = vc_org_may_remove(s, ref, e);
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	if (rc == 0)
@@ -563,4 +570,136 @@ int vc_child_create(struct vc_session *s, const struct vc_ref *parent,
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	return rc < 0 ? rc : vc_db_txn(db, child_txn, &a, e);
+}
+
+/* ---- listings: one row each, columns as org.h says ---- */
+
+#define ISO(col) "DATE_FORMAT(" col ", '%Y-%m-%dT%H:%i:%sZ')"
+
+static int query(struct vc_session *s, struct vc_res **out,
+		 struct vc_err *e, const char *sql, const char *id)
+{
+	struct vc_db *db;
+	int rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+
+	return rc < 0 ? rc : vc_db_query(db, out, e, sql, "s", id);
+}
+
+/* An organization's row as listed, with the acting user's role in it
+ * ("admin*" for a global admin who is not a member).  Parameters: the
+ * acting user's global role and id. */
+#define ORG_SELECT_COLS \
+	"SELECT o.name, COALESCE(uo.role, IF(? = 'admin', 'admin*', NULL)), " \
+	"pl.name, (SELECT COUNT(*) FROM secret_metadata sm WHERE " \
+	"sm.organization_id = o.id AND sm.deleted_at IS NULL), " \
+	"(SELECT su.secrets_limit FROM subscriptions su WHERE " \
+	"su.organization_id = o.id AND su.status = 'active' LIMIT 1), " \
+	"(SELECT COUNT(*) FROM projects p WHERE p.organization_id = o.id), " \
+	"ow.email, o.description, o.id, " ISO("o.created_at")
+#define ORG_SELECT_FROM \
+	"FROM organizations o " \
+	"JOIN users ow ON ow.id = o.owner_id " \
+	"LEFT JOIN plans pl ON pl.id = o.plan_id " \
+	"LEFT JOIN user_organizations uo ON uo.organization_id = o.id AND " \
+	"uo.user_id = ? "
+
+int vc_org_list(struct vc_session *s, struct vc_res **out, struct vc_err *e)
+{
+	struct vc_db *db;
+	int rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+
+	return rc < 0 ? rc : vc_db_query(db, out, e, ORG_SELECT_COLS " "
+		ORG_SELECT_FROM "WHERE uo.user_id IS NOT NULL OR ? = 'admin' "
+		"ORDER BY o.name", "sss", s->user.role, s->user.id,
+		s->user.role);
+}
+
+/* show adds the members and the projects with their environments: JSON
+ * arrays, or one readable line each.  Built with GROUP_CONCAT and
+ * JSON_QUOTE, which MariaDB and MySQL both have (not JSON_ARRAYAGG ...
+ * ORDER BY, which MySQL lacks). */
+#define MEMBER_ORDER "ORDER BY FIELD(m.role, 'owner', 'admin', 'member', " \
+	"'viewer'), u.email"
+#define SHOW_FROM_MEMBERS " FROM user_organizations m JOIN users u ON " \
+	"u.id = m.user_id WHERE m.organization_id = o.id)"
+#define SHOW_FROM_PROJECTS " FROM projects p WHERE p.organization_id = o.id)"
+#define ENVS_OF(item, sep) "(SELECT GROUP_CONCAT(" item " ORDER BY en.name " \
+	"SEPARATOR " sep ") FROM environments en WHERE en.project_id = p.id)"
+
+static const char show_text_sql[] = ORG_SELECT_COLS ", "
+	"(SELECT GROUP_CONCAT(CONCAT(u.email, ' (', m.role, ')') "
+	MEMBER_ORDER " SEPARATOR ', ')" SHOW_FROM_MEMBERS ", "
+	"(SELECT GROUP_CONCAT(CONCAT(p.name, ': ', COALESCE(" ENVS_OF("en.name",
+	"', '") ", '-')) ORDER BY p.name SEPARATOR '; ')" SHOW_FROM_PROJECTS " "
+	ORG_SELECT_FROM "WHERE o.id = ?";
+static const char show_json_sql[] = ORG_SELECT_COLS ", "
+	"CONCAT('[', COALESCE((SELECT GROUP_CONCAT(CONCAT('{\"email\":', "
+	"JSON_QUOTE(u.email), ',\"role\":', JSON_QUOTE(m.role), '}') "
+	MEMBER_ORDER ")" SHOW_FROM_MEMBERS ", ''), ']'), "
+	"CONCAT('[', COALESCE((SELECT GROUP_CONCAT(CONCAT('{\"project\":', "
+	"JSON_QUOTE(p.name), ',\"environments\":[', COALESCE(" ENVS_OF(
+	"JSON_QUOTE(en.name)", "','") ", ''), ']}') ORDER BY p.name)"
+	SHOW_FROM_PROJECTS ", ''), ']') " ORG_SELECT_FROM "WHERE o.id = ?";
+
+int vc_org_show(struct vc_session *s, const struct vc_ref *ref, int json,
+		struct vc_res **out, struct vc_err *e)
+{
+	struct vc_db *db;
+	int rc = vc_ref_need(s, ref, VC_ROLE_VIEWER, "showing the organization",
+			     e);
+
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	/* The default 1024 bytes would cut the lists of a large organization. */
+	if (rc == 0)
+		rc = vc_db_simple(db, "SET SESSION group_concat_max_len = "
+				  "16777216", e);
+	return rc < 0 ? rc : vc_db_query(db, out, e, json ? show_json_sql :
+					 show_text_sql, "sss", s->user.role,
+					 s->user.id, ref->org_id);
+}
+
+int vc_member_list(struct vc_session *s, const struct vc_ref *ref,
+		   struct vc_res **out, struct vc_err *e)
+{
+	int rc = vc_ref_need(s, ref, VC_ROLE_VIEWER, "listing members", e);
+
+	return rc < 0 ? rc : query(s, out, e, "SELECT u.email, uo.role, "
+		"u.first_name, u.last_name, " ISO("uo.created_at") " FROM "
+		"user_organizations uo JOIN users u ON u.id = uo.user_id WHERE "
+		"uo.organization_id = ? ORDER BY FIELD(uo.role, 'owner', 'admin', "
+		"'member', 'viewer'), u.email", ref->org_id);
+}
+
+#define PROJECT_SELECT \
+	"SELECT p.name, (SELECT COUNT(*) FROM environments en WHERE " \
+	"en.project_id = p.id), (SELECT COUNT(*) FROM secret_metadata sm " \
+	"WHERE sm.project_id = p.id AND sm.deleted_at IS NULL), " \
+	"p.description, u.email, p.id, " ISO("p.created_at") " FROM " \
+	"projects p LEFT JOIN users u ON u.id = p.created_by "
+
+int vc_project_list(struct vc_session *s, const struct vc_ref *ref,
+		    struct vc_res **out, struct vc_err *e)
+{
+	int rc = vc_ref_need(s, ref, VC_ROLE_VIEWER, "listing", e);
+
+	if (rc < 0)
+		return rc;
+	if (ref->depth == 1)
+		return query(s, out, e, PROJECT_SELECT "WHERE p.organization_id "
+			     "= ? ORDER BY p.name", ref->org_id);
+	return query(s, out, e, PROJECT_SELECT "WHERE p.id = ?",
+		     ref->project_id);
+}
+
+int vc_env_list(struct vc_session *s, const struct vc_ref *ref,
+		struct vc_res **out, struct vc_err *e)
+{
+	int rc = vc_ref_need(s, ref, VC_ROLE_VIEWER, "listing", e);
+
+	return rc < 0 ? rc : query(s, out, e, "SELECT en.name, (SELECT "
+		"COUNT(*) FROM secret_metadata sm WHERE sm.environment = en.id "
+		"AND sm.deleted_at IS NULL), en.description, en.id, "
+		ISO("en.created_at") " FROM environments en WHERE en.project_id "
+		"= ? ORDER BY en.name", ref->project_id);
 }

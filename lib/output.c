@@ -11,7 +11,7 @@ int vc_out_parse(const char *name, enum vc_out_fmt *f, struct vc_err *e)
 	static const char *const names[] = { "table", "json", "tsv", "jsonl",
 					     "csv" };
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (!strcmp(name, names[i])) {
 			*f = (enum vc_out_fmt)i;
 			return 0;

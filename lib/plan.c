@@ -588,14 +588,11 @@ int vc_plan_query(struct vc_session *s, const char *plan,
 
 /* ---- subscriptions ---- */
 
-/* The organization's quota lock (its active subscription, written), then
- * the organization row, which is all there is to lock when it has no
- * active subscription yet. */
+/* The organization's quota lock, then the organization row, which is all
+ * there is to lock when it has no active subscription yet. */
 static int lock_org(struct vc_db *db, const char *org, struct vc_err *e)
 {
-	int rc = vc_db_exec(db, NULL, e, "UPDATE subscriptions SET write_seq = "
-			    "write_seq + 1 WHERE organization_id = ? AND status = "
-			    "'active'", "s", org);
+	int rc = vc_plan_quota_lock(db, org, e);
 
 	if (rc == 0)
 		rc = vc_db_exec(db, NULL, e, "UPDATE organizations SET "
@@ -959,20 +956,39 @@ int vc_plan_usage(struct vc_session *s, const struct vc_ref *org,
 			   org->org_id);
 }
 
-int vc_plan_check(struct vc_session *s, const struct vc_ref *org, long need,
+int vc_plan_quota_lock(struct vc_db *db, const char *org_id,
+		       struct vc_err *e)
+{
+	return vc_db_exec(db, NULL, e, "UPDATE subscriptions SET write_seq = "
+			  "write_seq + 1 WHERE organization_id = ? AND status = "
+			  "'active'", "s", org_id);
+}
+
+int vc_plan_quota(struct vc_db *db, const struct vc_ref *org, long need,
 		  struct vc_plan_usage *u, struct vc_err *e)
 {
-	int rc = vc_plan_usage(s, org, u, NULL, e);
+	int rc = usage_row(db, org->org_id, u, e);
 
 	if (rc < 0)
 		return rc;
 	if (!u->active)
-		return vc_err_set(e, VC_EQUOTA, "organization '%s' has no active "
-				  "subscription", org->org);
+		return vc_err_set(e, VC_EQUOTA, "quota exceeded: organization "
+				  "'%s' has no active subscription", org->org);
 	if (u->limit >= 0 && u->used + need > u->limit)
 		return vc_err_set(e, VC_EQUOTA, "quota exceeded: organization "
 				  "'%s' holds %lld of %lld secrets its plan '%s' "
 				  "allows, no room for %ld more", org->org, u->used,
 				  u->limit, u->plan, need);
 	return 0;
+}
+
+int vc_plan_check(struct vc_session *s, const struct vc_ref *org, long need,
+		  struct vc_plan_usage *u, struct vc_err *e)
+{
+	struct vc_db *db;
+	int rc = vc_ref_need(s, org, VC_ROLE_VIEWER, "showing usage", e);
+
+	if (rc == 0)
+		rc = metadata(s, &db, e);
+	return rc < 0 ? rc : vc_plan_quota(db, org, need, u, e);
 }

@@ -105,8 +105,20 @@ struct vc_plan_usage {
 int vc_plan_usage(struct vc_session *s, const struct vc_ref *org,
 		  struct vc_plan_usage *u, struct vc_res **envs,
 		  struct vc_err *e);
-/* 0 when need more secrets fit; VC_EQUOTA (with the reason) when not or
- * when there is no active subscription.  u is filled either way. */
+/* The quota, the one rule of it: 0 when need more live secrets fit in
+ * the organization's active subscription; VC_EQUOTA saying why when they
+ * do not or when there is no active subscription.  u is filled either
+ * way.  It reads on db as it is: under vc_plan_quota_lock in the caller's
+ * transaction for a write, without it for a preview that writes nothing. */
+int vc_plan_quota(struct vc_db *db, const struct vc_ref *org, long need,
+		  struct vc_plan_usage *u, struct vc_err *e);
+/* The organization's quota lock, taken first by every change that adds
+ * secrets or changes the limit: its active subscription row, written,
+ * so that concurrent creates serialise, on Galera too, where a read lock
+ * (SELECT ... FOR UPDATE) holds on one node only. */
+int vc_plan_quota_lock(struct vc_db *db, const char *org_id,
+		       struct vc_err *e);
+/* vc_plan_quota for a viewer of the organization, without the lock. */
 int vc_plan_check(struct vc_session *s, const struct vc_ref *org, long need,
 		  struct vc_plan_usage *u, struct vc_err *e);
 

@@ -291,3 +291,87 @@ int vc_ref_need(const struct vc_session *s, const struct vc_ref *ref,
 			  "%s in organization '%s' (you are %s)", what,
 			  role_names[min], ref->org, role_names[ref->role]);
 }
+
+int vc_ref_scope(struct vc_session *s, const char *org, enum vc_role min,
+		 const char *what, struct vc_ref *ref, const char **org_id,
+		 const char **member_id, struct vc_err *e)
+{
+	struct vc_db *db;
+	int rc;
+
+	*org_id = NULL;
+	if (member_id)
+		*member_id = NULL;
+	if (!org && (!s->have_user || vc_session_is_admin(s)))
+		return 0;
+	if (!org && member_id) {
+		*member_id = s->user.id;
+		return 0;
+	}
+	if (!org)
+		return vc_err_set(e, VC_EPERM, "permission denied: %s of every "
+				  "organization needs the global role admin "
+				  "(name one with --org ORG)", what);
+	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc == 0)
+		rc = vc_ref_resolve(s, db, org, 1, ref, e);
+	if (rc == 0 && s->have_user)
+		rc = vc_ref_need(s, ref, min, what, e);
+	if (rc == 0)
+		*org_id = ref->org_id;
+	return rc;
+}
+
+/* ---- completion ---- */
+
+/* Every statement takes the parts of the prefix, then the acting user's
+ * global role and id: only what they may see is offered. */
+#define MEMBER_OF " AND (? = 'admin' OR EXISTS (SELECT 1 FROM " \
+	"user_organizations uo WHERE uo.organization_id = o.id AND " \
+	"uo.user_id = ?))"
+static const char *const complete_sql[] = {
+	"SELECT o.name FROM organizations o WHERE 1" MEMBER_OF,
+	"SELECT CONCAT(o.name, '/', p.name) FROM projects p JOIN "
+	"organizations o ON o.id = p.organization_id WHERE o.name = ?"
+	MEMBER_OF,
+	"SELECT CONCAT(o.name, '/', p.name, '/', e.name) FROM "
+	"environments e JOIN projects p ON p.id = e.project_id JOIN "
+	"organizations o ON o.id = p.organization_id WHERE o.name = ? "
+	"AND p.name = ?" MEMBER_OF,
+	"SELECT CONCAT(o.name, '/', p.name, '/', e.name, '/', s.name) "
+	"FROM secret_metadata s JOIN environments e ON e.id = "
+	"s.environment JOIN projects p ON p.id = e.project_id JOIN "
+	"organizations o ON o.id = p.organization_id WHERE o.name = ? "
+	"AND p.name = ? AND e.name = ? AND s.deleted_at IS NULL" MEMBER_OF,
+};
+
+static struct vc_param text_param(const char *s)
+{
+	return (struct vc_param){ 's', s, strlen(s), 0 };
+}
+
+int vc_ref_complete(struct vc_session *s, const char *prefix,
+		    struct vc_res **out, int *depth, struct vc_err *e)
+{
+	char parts[3][256];
+	struct vc_param p[5];
+	const char *at = prefix;
+	struct vc_db *db;
+	int n = 0, rc;
+
+	for (; n < 3; n++) {
+		const char *slash = strchr(at, '/');
+		if (!slash || slash - at > 255)
+			break;
+		memcpy(parts[n], at, (size_t)(slash - at));
+		parts[n][slash - at] = '\0';
+		p[n] = text_param(parts[n]);
+		at = slash + 1;
+	}
+	p[n] = text_param(s->have_user ? s->user.role : "");
+	p[n + 1] = text_param(s->have_user ? s->user.id : "");
+	*depth = n;
+	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	return rc < 0 ? rc : vc_db_queryv(db, out, e, complete_sql[n], p,
+					  (size_t)n + 2);
+}

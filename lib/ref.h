@@ -46,4 +46,21 @@ int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
 int vc_ref_need(const struct vc_session *s, const struct vc_ref *ref,
 		enum vc_role min, const char *what, struct vc_err *e);
 
+/* Which organizations a report or a repair covers, and whether the acting
+ * user may have it: org (a name or id) where they need role min, or with
+ * org NULL every organization, which is for global admins, unless
+ * member_id is given: then anyone else gets the organizations they belong
+ * to (*member_id: their id).  *org_id: org's id, NULL when not one.  A
+ * command run without an acting user (by cron) checks no role. */
+int vc_ref_scope(struct vc_session *s, const char *org, enum vc_role min,
+		 const char *what, struct vc_ref *ref, const char **org_id,
+		 const char **member_id, struct vc_err *e);
+
+/* Names that complete prefix, one column, of what the acting user may
+ * see: "ac" gives organizations, "acme/" acme's projects ("acme/api"),
+ * "acme/api/" its environments, "acme/api/prod/" its live secrets.
+ * *depth: how many whole parts prefix has (0 to 3). */
+int vc_ref_complete(struct vc_session *s, const char *prefix,
+		    struct vc_res **out, int *depth, struct vc_err *e);
+
 #endif

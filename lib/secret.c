@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "plan.h"
 #include "store.h"
 
 struct meta {
@@ -52,53 +53,24 @@ static int lock_meta(struct vc_db *db, const struct vc_ref *ref,
 	return 0;
 }
 
-/* The quota lock: a write to the organization's active subscription row
- * (doc/architecture.md, section 4).  Every write and restore takes it first, so that
- * all of them lock in one order (subscription, metadata row, audit chain
- * head, usage) and cannot deadlock one another.  *active tells whether the
- * organization has an active subscription. */
-static int quota_lock(struct vc_db *db, const struct vc_ref *ref, int *active,
+/* The quota lock (lib/plan.c).  Every write and restore takes it first,
+ * so that all of them lock in one order (subscription, metadata row, audit
+ * chain head, usage) and cannot deadlock one another. */
+static int quota_lock(struct vc_db *db, const struct vc_ref *ref,
 		      struct vc_err *e)
 {
-	unsigned long long n = 0;
-	int rc = vc_db_exec(db, &n, e, "UPDATE subscriptions SET write_seq = "
-			    "write_seq + 1 WHERE organization_id = ? AND status "
-			    "= 'active'", "s", ref->org_id);
-
-	*active = n > 0;
-	return rc;
+	return vc_plan_quota_lock(db, ref->org_id, e);
 }
 
 /* Under the quota lock: do need more live secrets fit?  The count is the
  * transaction's first consistent read, so its snapshot is taken after the
  * lock was granted and sees every create committed before. */
-static int check_quota(struct vc_db *db, const struct vc_ref *ref, int active,
-		       long need, struct vc_err *e)
+static int check_quota(struct vc_db *db, const struct vc_ref *ref, long need,
+		       struct vc_err *e)
 {
-	struct vc_res *r;
-	long long used, limit;
-	int rc, unlimited;
+	struct vc_plan_usage u;
 
-	if (!active)
-		return vc_err_set(e, VC_EQUOTA, "quota exceeded: organization "
-				  "'%s' has no active subscription", ref->org);
-	rc = vc_db_query(db, &r, e, "SELECT (SELECT COUNT(*) FROM "
-			 "secret_metadata WHERE organization_id = ? AND "
-			 "deleted_at IS NULL), (SELECT secrets_limit FROM "
-			 "subscriptions WHERE organization_id = ? AND status = "
-			 "'active' ORDER BY start_date DESC LIMIT 1)", "ss",
-			 ref->org_id, ref->org_id);
-	if (rc < 0)
-		return rc;
-	used = vc_res_int(r, 0, 0);
-	unlimited = vc_res_get(r, 0, 1, NULL) == NULL;
-	limit = vc_res_int(r, 0, 1);
-	vc_res_free(r);
-	if (!unlimited && used + need > limit)
-		return vc_err_set(e, VC_EQUOTA, "quota exceeded: organization "
-				  "'%s' holds %lld of %lld secrets its plan allows",
-				  ref->org, used, limit);
-	return 0;
+	return vc_plan_quota(db, ref, need, &u, e);
 }
 
 static int count_secrets(struct vc_db *db, const char *org, int delta,
@@ -222,12 +194,12 @@ static int finish_write(struct vc_db *db, void *arg, struct vc_err *e)
 static int refinish_write(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct wctx *c = arg;
-	int active = 0, rc = 0;
+	int rc = 0;
 
 	if (c->created) {
-		rc = quota_lock(db, c->ref, &active, e);
+		rc = quota_lock(db, c->ref, e);
 		if (rc == 0)
-			rc = check_quota(db, c->ref, active, 1, e);
+			rc = check_quota(db, c->ref, 1, e);
 	}
 	return rc < 0 ? rc : finish_write(db, arg, e);
 }
@@ -268,14 +240,14 @@ static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 {
 	struct vc_buf path = VC_BUF_INIT;
 	struct vc_store *st;
-	int rc, active = 0;
+	int rc;
 
-	rc = quota_lock(db, c->ref, &active, e);
+	rc = quota_lock(db, c->ref, e);
 	if (rc == 0)
 		rc = lock_meta(db, c->ref, &c->m, e);
 	c->created = !c->m.exists || c->m.deleted;
 	if (rc == 0 && c->created)
-		rc = check_quota(db, c->ref, active, 1, e);
+		rc = check_quota(db, c->ref, 1, e);
 	if (rc == 0)
 		rc = vc_session_store(c->s, &st, e);
 	if (rc == 0)
@@ -303,7 +275,7 @@ int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 	if (w->reason && strlen(w->reason) > VC_SECRET_REASON_MAX)
 		return vc_err_set(e, VC_EUSAGE, "reason is longer than %d bytes",
 				  VC_SECRET_REASON_MAX);
-	rc = vc_ref_need(s, ref, VC_ROLE_MEMBER, "writing secrets", e);
+	rc = vc_secret_may(s, ref, VC_SECRET_WRITE, e);
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	for (attempt = 0; rc == 0 && attempt < 10; attempt++) {
@@ -395,7 +367,7 @@ int vc_secret_read(struct vc_session *s, const struct vc_ref *ref,
 	struct meta m;
 	int rc;
 
-	rc = vc_ref_need(s, ref, VC_ROLE_MEMBER, "reading values", e);
+	rc = vc_secret_may(s, ref, VC_SECRET_READ, e);
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	if (rc == 0)
@@ -460,10 +432,10 @@ static int op_txn(struct vc_db *db, void *arg, struct vc_err *e)
 					      "secret.restore", "secret.purge" };
 	struct octx *c = arg;
 	struct meta m;
-	int active = 0, rc = 0;
+	int rc = 0;
 
 	if (c->op == OP_RESTORE)
-		rc = quota_lock(db, c->ref, &active, e);
+		rc = quota_lock(db, c->ref, e);
 	if (rc == 0)
 		rc = lock_meta(db, c->ref, &m, e);
 
@@ -474,7 +446,7 @@ static int op_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	else if (rc == 0 && c->op == OP_RESTORE && !m.deleted)
 		rc = vc_err_set(e, VC_ECONFLICT, "not deleted");
 	if (rc == 0 && c->op == OP_RESTORE)
-		rc = check_quota(db, c->ref, active, 1, e);
+		rc = check_quota(db, c->ref, 1, e);
 	if (rc == 0)
 		rc = store_op(c, &m, e);
 	if (rc == 0 && c->op == OP_PURGE)
@@ -498,9 +470,9 @@ static int secret_op(struct vc_session *s, const struct vc_ref *ref,
 {
 	struct octx c = { s, ref, op };
 	struct vc_db *db;
-	int rc = vc_ref_need(s, ref, VC_ROLE_ADMIN, op == OP_DELETE ?
-			     "removing secrets" : op == OP_RESTORE ?
-			     "restoring secrets" : "purging secrets", e);
+	int rc = vc_secret_may(s, ref, op == OP_DELETE ? VC_SECRET_DELETE :
+			       op == OP_RESTORE ? VC_SECRET_RESTORE :
+			       VC_SECRET_PURGE, e);
 
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
@@ -560,6 +532,26 @@ int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,
 	return 0;
 }
 
+int vc_secret_may(const struct vc_session *s, const struct vc_ref *ref,
+		  enum vc_secret_act act, struct vc_err *e)
+{
+	static const struct {
+		enum vc_role role;
+		const char *what;
+	} rule[] = {
+		[VC_SECRET_LIST] = { VC_ROLE_VIEWER, "listing secrets" },
+		[VC_SECRET_READ] = { VC_ROLE_MEMBER, "reading values" },
+		[VC_SECRET_HISTORY] = { VC_ROLE_MEMBER, "reading history" },
+		[VC_SECRET_WRITE] = { VC_ROLE_MEMBER, "writing secrets" },
+		[VC_SECRET_ROLLBACK] = { VC_ROLE_MEMBER, "rolling back" },
+		[VC_SECRET_DELETE] = { VC_ROLE_ADMIN, "removing secrets" },
+		[VC_SECRET_RESTORE] = { VC_ROLE_ADMIN, "restoring secrets" },
+		[VC_SECRET_PURGE] = { VC_ROLE_ADMIN, "purging secrets" },
+	};
+
+	return vc_ref_need(s, ref, rule[act].role, rule[act].what, e);
+}
+
 struct qctx {
 	const struct vc_ref *ref;
 	long need;
@@ -568,9 +560,9 @@ struct qctx {
 static int quota_txn(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct qctx *q = arg;
-	int active = 0, rc = quota_lock(db, q->ref, &active, e);
+	int rc = quota_lock(db, q->ref, e);
 
-	return rc < 0 ? rc : check_quota(db, q->ref, active, q->need, e);
+	return rc < 0 ? rc : check_quota(db, q->ref, q->need, e);
 }
 
 int vc_secret_quota_check(struct vc_session *s, const struct vc_ref *ref,

@@ -3,6 +3,7 @@
 #ifndef VC_SECRET_H
 #define VC_SECRET_H
 
+#include "output.h"
 #include "ref.h"
 #include "session.h"
 #include "vc.h"
@@ -54,6 +55,36 @@ int vc_secret_rekey(struct vc_session *s, struct vc_secret_rekey *rk,
  * "ascii") drawn with libsodium. */
 int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,
 		     struct vc_err *e);
+
+/* What can be done with the secrets of an environment; each needs a role
+ * in the organization (viewers list, members read and write, admins
+ * remove). */
+enum vc_secret_act {
+	VC_SECRET_LIST,         /* names and metadata, never values */
+	VC_SECRET_READ,
+	VC_SECRET_HISTORY,
+	VC_SECRET_WRITE,        /* set, rotate, import, copy */
+	VC_SECRET_ROLLBACK,
+	VC_SECRET_DELETE,
+	VC_SECRET_RESTORE,
+	VC_SECRET_PURGE,
+};
+
+/* VC_EPERM unless the acting user may do act under ref.  Every operation
+ * checks it itself; a command asks it first only when it has something to
+ * ask the user before (a value, a confirmation). */
+int vc_secret_may(const struct vc_session *s, const struct vc_ref *ref,
+		  enum vc_secret_act act, struct vc_err *e);
+
+/* The live secrets of an environment (ref depth 3) by name; columns:
+ * name, version, description, created_by, updated_at, id. */
+int vc_secret_list(struct vc_session *s, const struct vc_ref *ref,
+		   struct vc_res **out, struct vc_err *e);
+/* The versions of a secret (ref depth 4), newest first, added to t, which
+ * the caller set up with six columns: version, created_at, state (live,
+ * deleted, destroyed), author, action, reason. */
+int vc_secret_history(struct vc_session *s, const struct vc_ref *ref,
+		      struct vc_table *t, struct vc_err *e);
 
 /* Pre-flight for a batch: VC_EQUOTA unless need more secrets fit. */
 int vc_secret_quota_check(struct vc_session *s, const struct vc_ref *ref,

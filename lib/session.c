@@ -13,6 +13,7 @@
 
 #include "localstore.h"
 #include "vault.h"
+#include "user.h"
 
 static void client_address(char *out, size_t n)
 {
@@ -201,6 +202,40 @@ int vc_session_set_user(struct vc_session *s, const char *email,
 	vc_res_free(r);
 	s->have_user = 1;
 	return 0;
+}
+
+int vc_session_actor(struct vc_session *s, const char *as, unsigned flags,
+		     struct vc_err *e)
+{
+	const char *env = getenv("VAULTCTL_USER"), *who;
+	long long users = 1;
+	int rc;
+
+	s->have_user = 0;
+	/* An empty name is a mistake (an unset shell variable), not a wish
+	 * to fall back to the next source and act as someone else. */
+	if (as && !*as)
+		return vc_err_set(e, VC_EUSAGE, "empty user name (--as '')");
+	if (!as && env && !*env)
+		return vc_err_set(e, VC_EUSAGE, "empty user name "
+				  "($VAULTCTL_USER is set but empty)");
+	rc = vc_session_load_conf(s, NULL, e);
+	if (rc == 0 && (flags & VC_ACTOR_FIRST))
+		rc = vc_user_count(s, &users, e);
+	if (rc < 0 || users == 0)
+		return rc;
+	who = as ? as : env ? env : s->conf.default_user;
+	if (!who || !*who)
+		return vc_err_set(e, VC_EPERM, "no acting user: use --as EMAIL, "
+				  "$VAULTCTL_USER or default_user in %s",
+				  s->conf.path);
+	return vc_session_set_user(s, who, e);
+}
+
+int vc_session_wants_password(const struct vc_session *s)
+{
+	return s->have_user && s->conf.authenticate &&
+	       !strcmp(s->conf.authenticate, "password");
 }
 
 int vc_session_is_admin(const struct vc_session *s)

@@ -38,10 +38,28 @@ int vc_session_db(struct vc_session *s, enum vc_db_role role,
 		  struct vc_db **out, struct vc_err *e);
 int vc_session_store(struct vc_session *s, struct vc_store **out,
 		     struct vc_err *e);
-/* Resolves the acting user by email (from --as, $VAULTCTL_USER or the
- * configuration's default_user). */
+/* Resolves the acting user by email. */
 int vc_session_set_user(struct vc_session *s, const char *email,
 			struct vc_err *e);
+
+/* vc_session_actor's flags. */
+enum {
+	/* Nobody needs to act while the users table is empty: the first
+	 * user is being added. */
+	VC_ACTOR_FIRST = 1 << 0,
+};
+
+/* Who acts, resolved into s->user: as (what the caller was given with
+ * --as, NULL when nothing), else $VAULTCTL_USER, else the configuration's
+ * default_user.  A name given empty is a usage error; nobody named at all
+ * is VC_EPERM.  The one place that decides who acts: every tool and the
+ * shell come here. */
+int vc_session_actor(struct vc_session *s, const char *as, unsigned flags,
+		     struct vc_err *e);
+/* Whether the acting user must prove who they are before a command runs
+ * (authenticate = password); the caller asks and calls
+ * vc_session_check_password. */
+int vc_session_wants_password(const struct vc_session *s);
 int vc_session_is_admin(const struct vc_session *s);
 /* Checks a password against the users table (Argon2id). */
 int vc_session_check_password(struct vc_session *s, const char *email,

@@ -159,13 +159,30 @@ static int set_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	return rc;
 }
 
+int vc_user_may_change(const struct vc_session *s, const char *email,
+		       int role, struct vc_err *e)
+{
+	if (vc_session_is_admin(s))
+		return 0;
+	if (role)
+		return vc_err_set(e, VC_EPERM, "permission denied: only global "
+				  "admins change roles");
+	if (!s->have_user || strcasecmp(email, s->user.email))
+		return vc_err_set(e, VC_EPERM, "permission denied: only global "
+				  "admins change other users");
+	return 0;
+}
+
 int vc_user_set(struct vc_session *s, const struct vc_user_fields *f,
 		struct vc_err *e)
 {
 	struct set a = { s, f, NULL };
 	char hash[128];
 	struct vc_db *db;
-	int rc = check_fields(f, e);
+	int rc = vc_user_may_change(s, f->email, f->role != NULL, e);
+
+	if (rc == 0)
+		rc = check_fields(f, e);
 
 	if (rc == 0 && f->password) {
 		rc = vc_password_hash(f->password, hash, e);
@@ -229,7 +246,34 @@ int vc_user_rm(struct vc_session *s, const char *email, struct vc_err *e)
 {
 	struct rm a = { s, email };
 	struct vc_db *db;
+	int rc = vc_session_is_admin(s) ? 0 : vc_err_set(e, VC_EPERM,
+		"permission denied: only global admins remove users");
+
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	return rc < 0 ? rc : vc_db_txn(db, rm_txn, &a, e);
+}
+
+#define USER_SELECT \
+	"SELECT u.email, u.first_name, u.last_name, u.role, " \
+	"u.hashed_password <> '', (SELECT COUNT(*) FROM user_organizations " \
+	"uo WHERE uo.user_id = u.id), DATE_FORMAT(u.created_at, " \
+	"'%Y-%m-%dT%H:%i:%sZ'), u.id FROM users u "
+
+int vc_user_query(struct vc_session *s, const char *email,
+		  struct vc_res **out, struct vc_err *e)
+{
+	struct vc_db *db;
 	int rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 
-	return rc < 0 ? rc : vc_db_txn(db, rm_txn, &a, e);
+	if (rc == 0 && !email)
+		rc = vc_db_query(db, out, e, USER_SELECT "ORDER BY u.email", "");
+	else if (rc == 0)
+		rc = vc_db_query(db, out, e, USER_SELECT "WHERE u.email = ?", "s",
+				 email);
+	if (rc == 0 && email && vc_res_rows(*out) == 0) {
+		vc_res_free(*out);
+		rc = vc_err_set(e, VC_ENOTFOUND, "user '%.200s' not found", email);
+	}
+	return rc;
 }

@@ -2,6 +2,7 @@
 #ifndef VC_USER_H
 #define VC_USER_H
 
+#include "db.h"
 #include "session.h"
 #include "vc.h"
 
@@ -20,8 +21,21 @@ struct vc_user_fields {
 int vc_user_add(struct vc_session *s, const struct vc_user_fields *f,
 		int *bootstrap, struct vc_err *e);
 int vc_user_count(struct vc_session *s, long long *n, struct vc_err *e);
+/* Changes names, role or password (NULL fields stay). */
 int vc_user_set(struct vc_session *s, const struct vc_user_fields *f,
 		struct vc_err *e);
+/* VC_EPERM unless the acting user may change the user email: global
+ * admins anyone, others their own names and password, and only global
+ * admins a role (role set).  vc_user_set checks it; a command asks it
+ * first when it would ask for a password. */
+int vc_user_may_change(const struct vc_session *s, const char *email,
+		       int role, struct vc_err *e);
+/* Removes a user (global admins). */
 int vc_user_rm(struct vc_session *s, const char *email, struct vc_err *e);
+/* Users by email (all, or the one named: VC_ENOTFOUND when unknown);
+ * columns: email, first_name, last_name, role, password (1 when one is
+ * set), organizations, created_at, id. */
+int vc_user_query(struct vc_session *s, const char *email,
+		  struct vc_res **out, struct vc_err *e);
 
 #endif

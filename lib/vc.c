@@ -70,7 +70,7 @@ static const struct {
 
 int vc_err_exit(int code)
 {
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
 		if (codes[i].code == code)
 			return codes[i].exit;
 	return 1;
@@ -78,7 +78,7 @@ int vc_err_exit(int code)
 
 const char *vc_err_name(int code)
 {
-	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
 		if (codes[i].code == code)
 			return codes[i].name;
 	return "failure";

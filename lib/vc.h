@@ -12,6 +12,7 @@
 
 #define VC_VERSION "0.1.0"
 
+/* The number of elements of an array (not of a pointer). */
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 enum vc_code {

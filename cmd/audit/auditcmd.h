@@ -3,6 +3,7 @@
 #ifndef VC_AUDITCMD_H
 #define VC_AUDITCMD_H
 
+#include "audit.h"
 #include "cli.h"
 #include "ref.h"
 
@@ -16,10 +17,9 @@ int cmd_audit_verify(struct cli *c);
 int cmd_audit_reconcile(struct cli *c);
 int cmd_audit_prune(struct cli *c);
 
-/* The scope of a report: --org ORG, where the acting user needs role
- * min, or without --org every organization, for global admins only.
- * *org_id is NULL for every organization. */
-int audit_scope(struct cli *c, enum vc_role min, const char *what,
-		struct vc_ref *ref, const char **org_id);
+/* The scope of a report (vc_audit_scope): --org ORG, or without it
+ * every organization.  *org_id is NULL for every organization. */
+int audit_scope(struct cli *c, enum vc_audit_act act, struct vc_ref *ref,
+		const char **org_id);
 
 #endif

@@ -70,8 +70,7 @@ static int render(struct cli *c, const struct vc_res *r, const size_t *idx,
 	int rc = 0;
 
 	if (c->out == VC_OUT_TABLE)
-		vc_table_init(&t, short_cols, sizeof(short_cols) /
-			      sizeof(short_cols[0]));
+		vc_table_init(&t, short_cols, ARRAY_SIZE(short_cols));
 	else
 		vc_table_init(&t, all_cols, VC_AL_NCOLS);
 	for (size_t i = 0; i < n && rc == 0; i++)
@@ -421,8 +420,7 @@ int cmd_audit_log(struct cli *c)
 	memset(&l, 0, sizeof(l));
 	rc = parse(c, &l);
 	if (rc == 0)
-		rc = audit_scope(c, VC_ROLE_ADMIN, "reading the audit log", &ref,
-				 &l.f.org_id);
+		rc = audit_scope(c, VC_AUDIT_LOG, &ref, &l.f.org_id);
 	if (rc == 0)
 		rc = vc_session_db(&c->s, VC_DB_MONITORING, &l.db, &c->err);
 	if (rc == 0 && who) {

@@ -79,7 +79,8 @@ static int report(struct cli *c, const struct vc_drift *d, size_t n,
 	int rc = 0;
 
 	*left = 0;
-	vc_table_init(&t, cols, fix ? 6 : 5);
+	/* The last column, what was done, only with --fix. */
+	vc_table_init(&t, cols, ARRAY_SIZE(cols) - !fix);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char what[300] = "";
 		if (fix && !fix_one(c, &d[i], what, sizeof(what)))
@@ -103,7 +104,7 @@ int cmd_audit_reconcile(struct cli *c)
 	size_t n = 0, left = 0;
 	int rc;
 
-	rc = audit_scope(c, VC_ROLE_ADMIN, "reconciling secrets", &ref, &org_id);
+	rc = audit_scope(c, VC_AUDIT_RECONCILE, &ref, &org_id);
 	if (rc == 0)
 		rc = vc_auditlog_reconcile(&c->s, org_id, &d, &n, &secrets,
 					   &c->err);

@@ -20,11 +20,7 @@ int cmd_audit_stats_recompute(struct cli *c)
 	long long orgs = 0;
 	int tty = isatty(STDERR_FILENO) && !c->quiet, rc;
 
-	rc = audit_scope(c, VC_ROLE_NONE, "recomputing usage statistics", &ref,
-			 &org_id);
-	/* No acting user: no "global admin" either, and none is needed. */
-	if (rc == VC_EPERM && !cli_opt(c, O_ORG))
-		rc = 0;
+	rc = audit_scope(c, VC_AUDIT_RECOMPUTE, &ref, &org_id);
 	if (rc == 0)
 		rc = vc_session_db(&c->s, VC_DB_METADATA, &db, &c->err);
 	if (rc == 0)
@@ -57,21 +53,18 @@ static const struct vc_col stats_cols[] = {
  * --org a global admin sees every organization, anyone else their own. */
 int cmd_audit_stats_show(struct cli *c)
 {
-	const char *org_id = NULL;
+	const char *org_id, *member_id;
 	struct vc_ref ref;
 	struct vc_res *r;
-	int rc = 0;
+	int rc = vc_audit_scope(&c->s, cli_opt(c, O_ORG), VC_AUDIT_STATS, &ref,
+				&org_id, &member_id, &c->err);
 
-	if (cli_opt(c, O_ORG))
-		rc = audit_scope(c, VC_ROLE_VIEWER, "reading usage statistics",
-				 &ref, &org_id);
 	if (rc == 0)
 		rc = vc_auditlog_stats(c->s.db[VC_DB_MONITORING], org_id,
-				       org_id || vc_session_is_admin(&c->s) ?
-				       NULL : c->s.user.id, &r, &c->err);
+				       member_id, &r, &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot show usage statistics");
-	rc = cli_print_res(c, stats_cols, 5, r, 0);
+	rc = cli_print_res(c, stats_cols, ARRAY_SIZE(stats_cols), r, 0);
 	vc_res_free(r);
 	return rc;
 }

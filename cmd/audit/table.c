@@ -32,27 +32,36 @@ static const struct option prune_opts[] = {
  * comes from the metadata connection. */
 #define REPORT (NEED_USER | NEED_MON)
 static const struct cli_cmd cmds[] = {
-	{ "log", cmd_audit_log, "[--org ORG] [--user EMAIL] [--action A] "
-	  "[--resource-type T] [--since T] [--until T] [--limit N] "
-	  "[--after CURSOR] [--follow]", REPORT, "", log_opts, 0, 0,
-	  "Audit rows, newest first, a page at a time; --follow prints new "
-	  "rows until interrupted." },
-	{ "stats recompute", cmd_audit_stats_recompute, "[--org ORG]", NEED_DB,
-	  "", org_opts, 0, 0, "Recompute usage statistics from the source "
-	  "tables (for cron: idempotent, single-instance, silent)." },
-	{ "stats show", cmd_audit_stats_show, "[--org ORG]", REPORT, "",
-	  org_opts, 0, 0, "Usage statistics per organization." },
-	{ "verify", cmd_audit_verify, "[--org ORG]", REPORT, "", org_opts, 0, 0,
-	  "Recompute the audit hash chains; exit 8 when one is broken." },
-	{ "reconcile", cmd_audit_reconcile, "[--org ORG] [--fix [--yes]]",
-	  NEED_USER | NEED_STORE, "", reconcile_opts, 0, 0,
-	  "Compare secret metadata with the value store; exit 8 on drift." },
-	{ "prune", cmd_audit_prune, "--before DATE [--yes]",
-	  NEED_USER | NEED_ADMIN, "", prune_opts, 0, 0,
-	  "Delete audit rows older than DATE, keeping the chains verifiable." },
+	{ .name = "log", .run = cmd_audit_log, .needs = REPORT,
+	  .usage = "[--org ORG] [--user EMAIL] [--action A] [--resource-type "
+	           "T] [--since T] [--until T] [--limit N] [--after CURSOR] "
+	           "[--follow]",
+	  .longopts = log_opts,
+	  .summary = "Audit rows, newest first, a page at a time; --follow "
+	             "prints new rows until interrupted." },
+	{ .name = "stats recompute", .run = cmd_audit_stats_recompute,
+	  .needs = NEED_DB, .usage = "[--org ORG]", .longopts = org_opts,
+	  .summary = "Recompute usage statistics from the source tables (for "
+	             "cron: idempotent, single-instance, silent)." },
+	{ .name = "stats show", .run = cmd_audit_stats_show, .needs = REPORT,
+	  .usage = "[--org ORG]", .longopts = org_opts,
+	  .summary = "Usage statistics per organization." },
+	{ .name = "verify", .run = cmd_audit_verify, .needs = REPORT,
+	  .usage = "[--org ORG]", .longopts = org_opts,
+	  .summary = "Recompute the audit hash chains; exit 8 when one is "
+	             "broken." },
+	{ .name = "reconcile", .run = cmd_audit_reconcile,
+	  .needs = NEED_USER | NEED_STORE,
+	  .usage = "[--org ORG] [--fix [--yes]]", .longopts = reconcile_opts,
+	  .summary = "Compare secret metadata with the value store; exit 8 on "
+	             "drift." },
+	{ .name = "prune", .run = cmd_audit_prune,
+	  .needs = NEED_USER | NEED_ADMIN, .usage = "--before DATE [--yes]",
+	  .longopts = prune_opts,
+	  .summary = "Delete audit rows older than DATE, keeping the chains "
+	             "verifiable." },
 };
 
 const struct cli_tool vc_tool_audit = {
-	"vaultctl-audit", "audit log, usage statistics, tamper evidence, "
-	"reconciliation and retention", cmds, sizeof(cmds) / sizeof(cmds[0]),
+	.prog = "vaultctl-audit", .cmds = cmds, .ncmds = ARRAY_SIZE(cmds),
 };

@@ -30,7 +30,10 @@ static int print_chains(struct cli *c, const struct vc_auditlog_chain *ch,
 	struct vc_table t;
 	int rc = 0;
 
-	vc_table_init(&t, table ? broken_cols : all_cols, table ? 3 : 6);
+	if (table)
+		vc_table_init(&t, broken_cols, ARRAY_SIZE(broken_cols));
+	else
+		vc_table_init(&t, all_cols, ARRAY_SIZE(all_cols));
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char rows[24], seq[24];
 		snprintf(rows, sizeof(rows), "%lld", ch[i].rows);
@@ -63,8 +66,7 @@ int cmd_audit_verify(struct cli *c)
 	long long rows = 0;
 	int rc;
 
-	rc = audit_scope(c, VC_ROLE_ADMIN, "verifying the audit log", &ref,
-			 &org_id);
+	rc = audit_scope(c, VC_AUDIT_VERIFY, &ref, &org_id);
 	if (rc == 0)
 		rc = vc_auditlog_verify(&c->s, c->s.db[VC_DB_MONITORING], org_id,
 					&ch, &n, &c->err);

@@ -25,7 +25,7 @@ static const struct option global_long[] = {
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "list-commands", no_argument, NULL, OPT_LIST_COMMANDS },
 };
-#define NGLOBAL (sizeof(global_long) / sizeof(global_long[0]))
+#define NGLOBAL ARRAY_SIZE(global_long)
 static const char global_short[] = "hVc:o:qv";
 
 /* Secrets must not end up in a core file (DESIGN.md section 5). */
@@ -95,7 +95,7 @@ int cli_print_res(struct cli *c, const struct vc_col *cols, size_t ncols,
 	struct vc_table t;
 	int rc = 0;
 
-	if (ncols > 64 || ncols > vc_res_cols(r))
+	if (ncols > ARRAY_SIZE(row) || ncols > vc_res_cols(r))
 		return cli_fail(c, VC_EFAIL, "a listing has more columns than its "
 				"query");
 	vc_table_init(&t, cols, ncols);
@@ -144,11 +144,31 @@ int cli_confirm(struct cli *c, int yes, const char *fmt, ...)
 	return 0;
 }
 
+#define CLI_TOOL_ROW_(tool, summary) { #tool, summary },
+const struct cli_tool_info cli_tools[] = { VC_TOOLS(CLI_TOOL_ROW_) };
+const size_t cli_ntools = ARRAY_SIZE(cli_tools);
+
+const char *cli_tool_summary(const char *name)
+{
+	for (size_t i = 0; i < cli_ntools; i++)
+		if (!strcmp(cli_tools[i].name, name))
+			return cli_tools[i].summary;
+	return NULL;
+}
+
+/* " USAGE" after a command's name, or nothing when it takes nothing. */
+static const char *usage_of(const struct cli_cmd *cmd, const char **sep)
+{
+	*sep = cmd->usage ? " " : "";
+	return cmd->usage ? cmd->usage : "";
+}
+
 static void usage_line(FILE *f, const struct cli_tool *t,
 		       const struct cli_cmd *cmd)
 {
-	fprintf(f, "  %s %s%s%s\n", t->prog, cmd->name, cmd->args[0] ? " " : "",
-		cmd->args);
+	const char *sep, *usage = usage_of(cmd, &sep);
+
+	fprintf(f, "  %s %s%s%s\n", t->prog, cmd->name, sep, usage);
 }
 
 static void print_help(FILE *f, const struct cli_tool *t,
@@ -160,7 +180,8 @@ static void print_help(FILE *f, const struct cli_tool *t,
 		fprintf(f, "\n%s\n", cmd->summary);
 	} else {
 		fprintf(f, "%s - %s\n\nusage: %s [OPTIONS] COMMAND [ARGS]\n\n"
-			"commands:\n", t->prog, t->summary, t->prog);
+			"commands:\n", t->prog, cli_tool_summary(t->prog + 9),
+			t->prog);
 		for (size_t i = 0; i < t->ncmds; i++)
 			usage_line(f, t, &t->cmds[i]);
 	}
@@ -174,7 +195,7 @@ static int global_takes_arg(const char *a)
 	static const char *const with_arg[] = { "-c", "-o", "--config",
 						"--as", "--output" };
 
-	for (size_t i = 0; i < 5; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(with_arg); i++)
 		if (!strcmp(a, with_arg[i]))
 			return 1;
 	return 0;
@@ -331,40 +352,32 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 static int check_args(struct cli *c)
 {
 	const struct cli_cmd *cmd = c->cmd;
+	const char *sep, *usage = usage_of(cmd, &sep);
 
-	if (c->nargs < cmd->min_args)
-		return cli_fail(c, VC_EUSAGE, "%s: missing argument (usage: %s %s)",
-				cmd->name, cmd->name, cmd->args);
-	if (cmd->max_args >= 0 && c->nargs > cmd->max_args)
+	if (c->nargs < cmd->nargs.min)
+		return cli_fail(c, VC_EUSAGE, "%s: missing argument (usage: %s%s%s)",
+				cmd->name, cmd->name, sep, usage);
+	if (cmd->nargs.max >= 0 && c->nargs > cmd->nargs.max)
 		/* The argument is not repeated: it may be a value typed on
 		 * the command line by mistake. */
 		return cli_fail(c, VC_EUSAGE, "%s: too many arguments (%d "
-				"expected)", cmd->name, cmd->max_args);
+				"expected)", cmd->name, cmd->nargs.max);
 	return 0;
 }
 
 static int acting_user(struct cli *c)
 {
-	const char *who = c->as;
 	struct vc_buf pw = VC_BUF_INIT;
-	int rc;
+	int rc = vc_session_actor(&c->s, c->as, c->cmd->needs & NEED_FIRST ?
+				  VC_ACTOR_FIRST : 0, &c->err);
 
-	if (!who || !*who)
-		who = getenv("VAULTCTL_USER");
-	if (!who || !*who)
-		who = c->s.conf.default_user;
-	if (!who || !*who)
-		return cli_fail(c, VC_EPERM, "no acting user: use --as EMAIL, "
-				"$VAULTCTL_USER or default_user in %s",
-				c->s.conf.path);
-	rc = vc_session_set_user(&c->s, who, &c->err);
-	if (rc < 0 || !c->s.conf.authenticate ||
-	    strcmp(c->s.conf.authenticate, "password"))
+	if (rc < 0 || !vc_session_wants_password(&c->s))
 		return rc;
 	pw.secret = 1;
-	rc = prompt_password_for(c, who, &pw);
+	rc = prompt_password_for(c, c->s.user.email, &pw);
 	if (rc == 0)
-		rc = vc_session_check_password(&c->s, who, pw.data, &c->err);
+		rc = vc_session_check_password(&c->s, c->s.user.email, pw.data,
+					       &c->err);
 	vc_buf_release(&pw);
 	return rc;
 }
@@ -417,6 +430,14 @@ static void print_error(struct cli *c)
 	fprintf(stderr, "%s: %s\n", c->tool->prog, c->err.msg);
 }
 
+static void print_usage(struct cli *c)
+{
+	const char *sep, *usage = usage_of(c->cmd, &sep);
+
+	fprintf(stderr, "usage: %s %s%s%s\n", c->tool->prog, c->cmd->name, sep,
+		usage);
+}
+
 static int list_commands(const struct cli_tool *t)
 {
 	for (size_t i = 0; i < t->ncmds; i++) {
@@ -442,9 +463,7 @@ static int finish(struct cli *c, int rc, int ran)
 		/* Usage is shown for a wrong command line, not for bad data. */
 		if (rc == VC_EUSAGE && c->cmd && !ran && !c->silent &&
 		    !strstr(c->err.msg, "usage"))
-			fprintf(stderr, "usage: %s %s%s%s\n", c->tool->prog,
-				c->cmd->name, c->cmd->args[0] ? " " : "",
-				c->cmd->args);
+			print_usage(c);
 	}
 	if (fflush(stdout) != 0 && rc == 0) {
 		fprintf(stderr, "%s: cannot write output: %s\n",

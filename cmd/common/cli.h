@@ -9,6 +9,7 @@
 
 #include "output.h"
 #include "session.h"
+#include "tools.h"
 #include "vc.h"
 
 /* What the dispatcher opens before the handler runs. */
@@ -21,6 +22,9 @@ enum {
 	NEED_MON = 1 << 5,      /* monitoring connection */
 	/* reads many values: with Vault, its HTTP library loads meanwhile */
 	NEED_BULK = 1 << 6,
+	/* with NEED_USER: none while the users table is empty (the first
+	   user is being added) */
+	NEED_FIRST = 1 << 7,
 };
 
 /* Option values beyond ASCII, for long options without a short one. */
@@ -28,20 +32,24 @@ enum { OPT_AS = 0x100, OPT_NO_COLOR, OPT_LIST_COMMANDS, OPT_FIRST_LONG };
 
 struct cli;
 
+/* A command of a tool's table, written with designated initializers:
+ * what is left out is none (no options, no arguments). */
 struct cli_cmd {
 	const char *name;       /* "get", or two words: "user add" */
 	int (*run)(struct cli *c);
-	const char *args;       /* usage after the name */
 	unsigned needs;
+	const char *usage;      /* after the name */
 	const char *shortopts;  /* the command's own, getopt style */
 	const struct option *longopts;
-	int min_args, max_args; /* positional arguments; max -1 = any */
+	struct {
+		int min, max;   /* positional arguments; max -1 = any */
+	} nargs;
 	const char *summary;
 };
 
+/* What the tool is for comes from tools.h. */
 struct cli_tool {
 	const char *prog;       /* "vaultctl-secret" */
-	const char *summary;
 	const struct cli_cmd *cmds;
 	size_t ncmds;
 };
@@ -74,8 +82,18 @@ int cli_run(const struct cli_tool *tool, int argc, char **argv,
 	    struct vc_session *shared);
 
 /* The tools' command tables (cmd/<tool>/table.c). */
-extern const struct cli_tool vc_tool_org, vc_tool_secret, vc_tool_plan,
-	vc_tool_audit;
+#define CLI_TOOL_EXTERN_(name, summary) \
+	extern const struct cli_tool vc_tool_##name;
+VC_TOOLS(CLI_TOOL_EXTERN_)
+/* The tools of the suite, from tools.h, in its order. */
+struct cli_tool_info {
+	const char *name;       /* "org" */
+	const char *summary;    /* what it is for */
+};
+extern const struct cli_tool_info cli_tools[];
+extern const size_t cli_ntools;
+/* What a tool is for, by its name ("org"); NULL for an unknown one. */
+const char *cli_tool_summary(const char *name);
 
 /* The command's option value (NULL when not given; "" for flags). */
 const char *cli_opt(const struct cli *c, int opt);

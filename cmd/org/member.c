@@ -49,19 +49,6 @@ static const struct vc_col member_cols[] = {
 
 int cmd_member_list(struct cli *c)
 {
-	struct vc_ref ref;
-	int rc = resolve_org(c, &ref);
-
-	if (rc == 0)
-		rc = vc_ref_need(&c->s, &ref, VC_ROLE_VIEWER, "listing members",
-				 &c->err);
-	if (rc < 0)
-		return rc;
-	return org_print_query(c, member_cols, 5, 0, "SELECT u.email, uo.role, "
-			       "u.first_name, u.last_name, DATE_FORMAT("
-			       "uo.created_at, '%Y-%m-%dT%H:%i:%sZ') FROM "
-			       "user_organizations uo JOIN users u ON u.id = "
-			       "uo.user_id WHERE uo.organization_id = ? ORDER BY "
-			       "FIELD(uo.role, 'owner', 'admin', 'member', "
-			       "'viewer'), u.email", "s", ref.org_id);
+	return org_list(c, 1, vc_member_list, member_cols,
+			ARRAY_SIZE(member_cols), 0);
 }

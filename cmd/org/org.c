@@ -1,9 +1,7 @@
 /* org.c - vaultctl-org create|list|show|set|rm */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "db.h"
 #include "orgcmd.h"
 
 const char *org_cut(const char *arg)
@@ -18,31 +16,28 @@ const char *org_cut(const char *arg)
 	return b;
 }
 
-int org_print_query(struct cli *c, const struct vc_col *cols, size_t ncols,
-		    int single, const char *sql, const char *types, ...)
+int org_print(struct cli *c, const struct vc_col *cols, size_t ncols,
+	      struct vc_res *r, int single)
 {
-	struct vc_param p[8];
-	struct vc_res *r;
-	struct vc_db *db;
-	va_list ap;
-	size_t n = strlen(types);
-	int rc;
+	int rc = cli_print_res(c, cols, ncols, r, single);
 
-	va_start(ap, types);
-	for (size_t i = 0; i < n && i < 8; i++) {
-		p[i].type = 's';
-		p[i].p = va_arg(ap, const char *);
-		p[i].len = strlen(p[i].p);
-	}
-	va_end(ap);
-	rc = vc_session_db(&c->s, VC_DB_METADATA, &db, &c->err);
-	if (rc == 0)
-		rc = vc_db_queryv(db, &r, &c->err, sql, p, n);
-	if (rc < 0)
-		return rc;
-	rc = cli_print_res(c, cols, ncols, r, single);
 	vc_res_free(r);
 	return rc;
+}
+
+int org_list(struct cli *c, int depth,
+	     int (*list)(struct vc_session *, const struct vc_ref *,
+			 struct vc_res **, struct vc_err *),
+	     const struct vc_col *cols, size_t ncols, int single)
+{
+	struct vc_res *r;
+	struct vc_ref ref;
+	int rc = vc_ref_resolve(&c->s, c->s.db[VC_DB_METADATA], c->args[0],
+				depth, &ref, &c->err);
+
+	if (rc == 0)
+		rc = list(&c->s, &ref, &r, &c->err);
+	return rc < 0 ? rc : org_print(c, cols, ncols, r, single);
 }
 
 int cmd_org_create(struct cli *c)
@@ -66,35 +61,16 @@ static const struct vc_col org_cols[] = {
 	{ "created_at", VC_COL_STR },
 };
 
-#define ORG_SELECT_COLS \
-	"SELECT o.name, COALESCE(uo.role, IF(? = 'admin', 'admin*', NULL)), " \
-	"pl.name, (SELECT COUNT(*) FROM secret_metadata sm WHERE " \
-	"sm.organization_id = o.id AND sm.deleted_at IS NULL), " \
-	"(SELECT su.secrets_limit FROM subscriptions su WHERE " \
-	"su.organization_id = o.id AND su.status = 'active' LIMIT 1), " \
-	"(SELECT COUNT(*) FROM projects p WHERE p.organization_id = o.id), " \
-	"ow.email, o.description, o.id, DATE_FORMAT(o.created_at, " \
-	"'%Y-%m-%dT%H:%i:%sZ')"
-#define ORG_SELECT_FROM \
-	"FROM organizations o " \
-	"JOIN users ow ON ow.id = o.owner_id " \
-	"LEFT JOIN plans pl ON pl.id = o.plan_id " \
-	"LEFT JOIN user_organizations uo ON uo.organization_id = o.id AND " \
-	"uo.user_id = ? "
-#define ORG_SELECT ORG_SELECT_COLS " " ORG_SELECT_FROM
-
 int cmd_org_list(struct cli *c)
 {
-	return org_print_query(c, org_cols, 10, 0, ORG_SELECT
-			       "WHERE uo.user_id IS NOT NULL OR ? = 'admin' "
-			       "ORDER BY o.name", "sss", c->s.user.role,
-			       c->s.user.id, c->s.user.role);
+	struct vc_res *r;
+	int rc = vc_org_list(&c->s, &r, &c->err);
+
+	return rc < 0 ? rc : org_print(c, org_cols, ARRAY_SIZE(org_cols), r, 0);
 }
 
 /* show adds the members and the projects with their environments: JSON
- * arrays for -o json, one readable line each otherwise.  Built with
- * GROUP_CONCAT and JSON_QUOTE, which MariaDB and MySQL both have (not
- * JSON_ARRAYAGG ... ORDER BY, which MySQL lacks). */
+ * arrays for -o json, one readable line each otherwise. */
 static const struct vc_col show_text_cols[] = {
 	{ "name", VC_COL_STR }, { "role", VC_COL_STR }, { "plan", VC_COL_STR },
 	{ "secrets", VC_COL_NUM }, { "secrets_limit", VC_COL_NUM },
@@ -112,48 +88,22 @@ static const struct vc_col show_json_cols[] = {
 	{ "environments", VC_COL_JSON },
 };
 
-#define MEMBER_ORDER "ORDER BY FIELD(m.role, 'owner', 'admin', 'member', " \
-	"'viewer'), u.email"
-#define SHOW_FROM_MEMBERS " FROM user_organizations m JOIN users u ON " \
-	"u.id = m.user_id WHERE m.organization_id = o.id)"
-#define SHOW_FROM_PROJECTS " FROM projects p WHERE p.organization_id = o.id)"
-#define ENVS_OF(item, sep) "(SELECT GROUP_CONCAT(" item " ORDER BY en.name " \
-	"SEPARATOR " sep ") FROM environments en WHERE en.project_id = p.id)"
-
-static const char show_text_sql[] = ORG_SELECT_COLS ", "
-	"(SELECT GROUP_CONCAT(CONCAT(u.email, ' (', m.role, ')') "
-	MEMBER_ORDER " SEPARATOR ', ')" SHOW_FROM_MEMBERS ", "
-	"(SELECT GROUP_CONCAT(CONCAT(p.name, ': ', COALESCE(" ENVS_OF("en.name",
-	"', '") ", '-')) ORDER BY p.name SEPARATOR '; ')" SHOW_FROM_PROJECTS " "
-	ORG_SELECT_FROM "WHERE o.id = ?";
-static const char show_json_sql[] = ORG_SELECT_COLS ", "
-	"CONCAT('[', COALESCE((SELECT GROUP_CONCAT(CONCAT('{\"email\":', "
-	"JSON_QUOTE(u.email), ',\"role\":', JSON_QUOTE(m.role), '}') "
-	MEMBER_ORDER ")" SHOW_FROM_MEMBERS ", ''), ']'), "
-	"CONCAT('[', COALESCE((SELECT GROUP_CONCAT(CONCAT('{\"project\":', "
-	"JSON_QUOTE(p.name), ',\"environments\":[', COALESCE(" ENVS_OF(
-	"JSON_QUOTE(en.name)", "','") ", ''), ']}') ORDER BY p.name)"
-	SHOW_FROM_PROJECTS ", ''), ']') " ORG_SELECT_FROM "WHERE o.id = ?";
-
 int cmd_org_show(struct cli *c)
 {
 	int json = c->out == VC_OUT_JSON || c->out == VC_OUT_JSONL;
-	struct vc_db *db = c->s.db[VC_DB_METADATA];
+	struct vc_res *r;
 	struct vc_ref ref;
-	int rc = vc_ref_resolve(&c->s, db, c->args[0], 1, &ref, &c->err);
+	int rc = vc_ref_resolve(&c->s, c->s.db[VC_DB_METADATA], c->args[0], 1,
+				&ref, &c->err);
 
 	if (rc == 0)
-		rc = vc_ref_need(&c->s, &ref, VC_ROLE_VIEWER, "showing the "
-				 "organization", &c->err);
-	/* The default 1024 bytes would cut the lists of a large organization. */
-	if (rc == 0)
-		rc = vc_db_simple(db, "SET SESSION group_concat_max_len = "
-				  "16777216", &c->err);
+		rc = vc_org_show(&c->s, &ref, json, &r, &c->err);
 	if (rc < 0)
 		return rc;
-	return org_print_query(c, json ? show_json_cols : show_text_cols, 12, 1,
-			       json ? show_json_sql : show_text_sql, "sss",
-			       c->s.user.role, c->s.user.id, ref.org_id);
+	return json ? org_print(c, show_json_cols, ARRAY_SIZE(show_json_cols),
+				r, 1)
+		    : org_print(c, show_text_cols, ARRAY_SIZE(show_text_cols),
+				r, 1);
 }
 
 int cmd_org_set(struct cli *c)
@@ -180,8 +130,7 @@ int org_rm_ref(struct cli *c, int depth, const char *what)
 				depth, &ref, &c->err);
 
 	if (rc == 0)
-		rc = vc_ref_need(&c->s, &ref, depth == 1 ? VC_ROLE_OWNER :
-				 VC_ROLE_ADMIN, "removing it", &c->err);
+		rc = vc_org_may_remove(&c->s, &ref, &c->err);
 	if (rc == 0)
 		rc = cli_confirm(c, cli_opt(c, O_YES) != NULL, "remove %s '%s' "
 				 "and every secret in it?", what, ref.text);

@@ -44,7 +44,14 @@ enum { O_FIRST = OPT_FIRST_LONG, O_LAST, O_ROLE, O_PW_STDIN, O_NO_PW,
  * share one message. */
 const char *org_cut(const char *arg);
 
-/* Runs a listing query and prints it with the given columns. */
-int org_print_query(struct cli *c, const struct vc_col *cols, size_t ncols,
-		    int single, const char *sql, const char *types, ...);
+/* Prints a listing with the given columns, one per result column in
+ * order, and frees it. */
+int org_print(struct cli *c, const struct vc_col *cols, size_t ncols,
+	      struct vc_res *r, int single);
+/* Resolves c->args[0] as a reference of depth parts and prints what list
+ * gives for it. */
+int org_list(struct cli *c, int depth,
+	     int (*list)(struct vc_session *, const struct vc_ref *,
+			 struct vc_res **, struct vc_err *),
+	     const struct vc_col *cols, size_t ncols, int single);
 #endif

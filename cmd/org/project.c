@@ -62,40 +62,16 @@ static const struct vc_col project_cols[] = {
 	{ "created_at", VC_COL_STR },
 };
 
-#define PROJECT_SELECT \
-	"SELECT p.name, (SELECT COUNT(*) FROM environments en WHERE " \
-	"en.project_id = p.id), (SELECT COUNT(*) FROM secret_metadata sm " \
-	"WHERE sm.project_id = p.id AND sm.deleted_at IS NULL), " \
-	"p.description, u.email, p.id, DATE_FORMAT(p.created_at, " \
-	"'%Y-%m-%dT%H:%i:%sZ') FROM projects p LEFT JOIN users u ON " \
-	"u.id = p.created_by "
-
-static int viewable(struct cli *c, int depth, struct vc_ref *ref)
-{
-	int rc = vc_ref_resolve(&c->s, c->s.db[VC_DB_METADATA], c->args[0],
-				depth, ref, &c->err);
-
-	return rc < 0 ? rc : vc_ref_need(&c->s, ref, VC_ROLE_VIEWER, "listing",
-					 &c->err);
-}
-
 int cmd_project_list(struct cli *c)
 {
-	struct vc_ref ref;
-	int rc = viewable(c, 1, &ref);
-
-	return rc < 0 ? rc : org_print_query(c, project_cols, 7, 0,
-		PROJECT_SELECT "WHERE p.organization_id = ? ORDER BY p.name",
-		"s", ref.org_id);
+	return org_list(c, 1, vc_project_list, project_cols,
+			ARRAY_SIZE(project_cols), 0);
 }
 
 int cmd_project_show(struct cli *c)
 {
-	struct vc_ref ref;
-	int rc = viewable(c, 2, &ref);
-
-	return rc < 0 ? rc : org_print_query(c, project_cols, 7, 1,
-		PROJECT_SELECT "WHERE p.id = ?", "s", ref.project_id);
+	return org_list(c, 2, vc_project_list, project_cols,
+			ARRAY_SIZE(project_cols), 1);
 }
 
 int cmd_project_set(struct cli *c)
@@ -124,15 +100,7 @@ static const struct vc_col env_cols[] = {
 
 int cmd_env_list(struct cli *c)
 {
-	struct vc_ref ref;
-	int rc = viewable(c, 2, &ref);
-
-	return rc < 0 ? rc : org_print_query(c, env_cols, 5, 0,
-		"SELECT en.name, (SELECT COUNT(*) FROM secret_metadata sm WHERE "
-		"sm.environment = en.id AND sm.deleted_at IS NULL), "
-		"en.description, en.id, DATE_FORMAT(en.created_at, "
-		"'%Y-%m-%dT%H:%i:%sZ') FROM environments en WHERE en.project_id "
-		"= ? ORDER BY en.name", "s", ref.project_id);
+	return org_list(c, 2, vc_env_list, env_cols, ARRAY_SIZE(env_cols), 0);
 }
 
 int cmd_policy(struct cli *c)

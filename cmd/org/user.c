@@ -32,33 +32,17 @@ static int get_password(struct cli *c, int confirm, struct vc_buf *pw)
 	return rc;
 }
 
-/* The acting user when there is one; bootstrap needs none. */
-static int maybe_user(struct cli *c)
-{
-	const char *who = c->as ? c->as : getenv("VAULTCTL_USER");
-	long long n;
-	int rc;
-
-	if (!who || !*who)
-		who = c->s.conf.default_user;
-	rc = vc_user_count(&c->s, &n, &c->err);
-	if (rc < 0 || n == 0 || !who || !*who)
-		return rc;
-	return vc_session_set_user(&c->s, who, &c->err);
-}
-
 int cmd_user_add(struct cli *c)
 {
 	struct vc_user_fields f = { c->args[0], cli_opt(c, O_FIRST),
 				    cli_opt(c, O_LAST), cli_opt(c, O_ROLE), NULL };
 	struct vc_buf pw = VC_BUF_INIT;
-	int rc, boot = 0;
+	int rc = 0, boot = 0;
 
 	if (cli_opt(c, O_PW_STDIN) && cli_opt(c, O_NO_PW))
 		return cli_fail(c, VC_EUSAGE, "--password-stdin and "
 				"--no-password exclude each other");
-	rc = maybe_user(c);
-	if (rc == 0 && !cli_opt(c, O_NO_PW) &&
+	if (!cli_opt(c, O_NO_PW) &&
 	    (cli_opt(c, O_PW_STDIN) || isatty(STDIN_FILENO))) {
 		rc = get_password(c, 1, &pw);
 		f.password = pw.data;
@@ -82,58 +66,23 @@ static const struct vc_col user_cols[] = {
 	{ "created_at", VC_COL_STR }, { "id", VC_COL_STR },
 };
 
-static const char user_sql[] =
-	"SELECT u.email, u.first_name, u.last_name, u.role, "
-	"u.hashed_password <> '', (SELECT COUNT(*) FROM user_organizations uo "
-	"WHERE uo.user_id = u.id), DATE_FORMAT(u.created_at, "
-	"'%Y-%m-%dT%H:%i:%sZ'), u.id FROM users u ";
-
-static int print_users(struct cli *c, const char *where, const char *email,
-		       int single)
+static int print_users(struct cli *c, const char *email)
 {
-	char sql[600];
 	struct vc_res *r;
-	struct vc_db *db;
-	int rc;
+	int rc = vc_user_query(&c->s, email, &r, &c->err);
 
-	snprintf(sql, sizeof(sql), "%s%s ORDER BY u.email", user_sql, where);
-	rc = vc_session_db(&c->s, VC_DB_METADATA, &db, &c->err);
-	if (rc == 0)
-		rc = email ? vc_db_query(db, &r, &c->err, sql, "s", email)
-			   : vc_db_query(db, &r, &c->err, sql, "");
-	if (rc < 0)
-		return rc;
-	if (single && vc_res_rows(r) == 0) {
-		vc_res_free(r);
-		return cli_fail(c, VC_ENOTFOUND, "user '%s' not found", email);
-	}
-	rc = cli_print_res(c, user_cols, 8, r, single);
-	vc_res_free(r);
-	return rc;
+	return rc < 0 ? rc : org_print(c, user_cols, ARRAY_SIZE(user_cols), r,
+				       email != NULL);
 }
 
 int cmd_user_list(struct cli *c)
 {
-	return print_users(c, "", NULL, 0);
+	return print_users(c, NULL);
 }
 
 int cmd_user_show(struct cli *c)
 {
-	return print_users(c, "WHERE u.email = ?", c->args[0], 1);
-}
-
-/* Only a global admin changes others; anyone may change their own name. */
-static int may_change(struct cli *c, const char *email, int role_change)
-{
-	if (vc_session_is_admin(&c->s))
-		return 0;
-	if (role_change)
-		return cli_fail(c, VC_EPERM, "permission denied: only global "
-				"admins change roles");
-	if (strcasecmp(email, c->s.user.email))
-		return cli_fail(c, VC_EPERM, "permission denied: only global "
-				"admins change other users");
-	return 0;
+	return print_users(c, c->args[0]);
 }
 
 int cmd_user_set(struct cli *c)
@@ -145,9 +94,7 @@ int cmd_user_set(struct cli *c)
 	if (!f.first && !f.last && !f.role)
 		return cli_fail(c, VC_EUSAGE, "nothing to change (use "
 				"--first-name, --last-name or --role)");
-	rc = may_change(c, f.email, f.role != NULL);
-	if (rc == 0)
-		rc = vc_user_set(&c->s, &f, &c->err);
+	rc = vc_user_set(&c->s, &f, &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot change user '%s'",
 				     org_cut(f.email));
@@ -158,7 +105,8 @@ int cmd_user_passwd(struct cli *c)
 {
 	struct vc_user_fields f = { c->args[0], NULL, NULL, NULL, NULL };
 	struct vc_buf pw = VC_BUF_INIT;
-	int rc = may_change(c, f.email, 0);
+	/* Before the password is asked for. */
+	int rc = vc_user_may_change(&c->s, f.email, 0, &c->err);
 
 	if (rc == 0)
 		rc = get_password(c, 1, &pw);
@@ -188,11 +136,8 @@ int cmd_user_check_password(struct cli *c)
 
 int cmd_user_rm(struct cli *c)
 {
-	int rc = vc_session_is_admin(&c->s) ? 0 : cli_fail(c, VC_EPERM,
-		"permission denied: only global admins remove users");
+	int rc = vc_user_rm(&c->s, c->args[0], &c->err);
 
-	if (rc == 0)
-		rc = vc_user_rm(&c->s, c->args[0], &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot remove user '%s'",
 				     org_cut(c->args[0]));

@@ -16,7 +16,7 @@ int plan_print_res(struct cli *c, const struct vc_col *cols, size_t ncols,
 	vc_table_init(&t, cols, ncols);
 	for (size_t i = 0; i < vc_res_rows(r) && rc == 0; i++) {
 		const char *row[16] = { NULL };
-		for (size_t k = 0; k < ncols && k < 16; k++)
+		for (size_t k = 0; k < ncols && k < ARRAY_SIZE(row); k++)
 			row[k] = vc_res_get(r, i, k, NULL);
 		if (limit_col >= 0 && !row[limit_col] && !json)
 			row[limit_col] = "unlimited";
@@ -195,8 +195,10 @@ static int print_plans(struct cli *c, const char *plan, int single)
 	if (rc < 0)
 		return plan ? vc_err_prefix(&c->err, "cannot show plan '%s'",
 					    plan) : rc;
-	rc = single ? plan_print_res(c, plan_cols, 10, r, 1, 3)
-		    : plan_print_res(c, list_cols, 4, r, 0, 3);
+	rc = single ? plan_print_res(c, plan_cols, ARRAY_SIZE(plan_cols), r,
+				     1, 3)
+		    : plan_print_res(c, list_cols, ARRAY_SIZE(list_cols), r,
+				     0, 3);
 	vc_res_free(r);
 	return rc;
 }

@@ -81,7 +81,7 @@ int cmd_plan_subscriptions(struct cli *c)
 	if (rc == 0)
 		rc = vc_plan_history(&c->s, &ref, &r, &c->err);
 	if (rc == 0)
-		rc = plan_print_res(c, sub_cols, 7, r, 0, 2);
+		rc = plan_print_res(c, sub_cols, ARRAY_SIZE(sub_cols), r, 0, 2);
 	vc_res_free(r);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot list the subscriptions of "

@@ -22,37 +22,50 @@ static const struct option check_opts[] = {
 };
 
 static const struct cli_cmd cmds[] = {
-	{ "create", cmd_plan_create, "NAME --price D --cycle monthly|yearly "
-	  "[--secrets-limit N|unlimited] [--features JSON|@FILE] "
-	  "[--description S]", NEED_USER, "", plan_opts, 1, 1,
-	  "Create a plan (global admins)." },
-	{ "list", cmd_plan_list, "", NEED_USER, "", NULL, 0, 0, "List plans." },
-	{ "show", cmd_plan_show, "PLAN", NEED_USER, "", NULL, 1, 1,
-	  "Show a plan, with its features." },
-	{ "set", cmd_plan_set, "PLAN [--price D] [--cycle monthly|yearly] "
-	  "[--secrets-limit N|unlimited] [--features JSON|@FILE] "
-	  "[--description S]", NEED_USER, "", plan_opts, 1, 1,
-	  "Change a plan (global admins)." },
-	{ "rm", cmd_plan_rm, "PLAN", NEED_USER, "", NULL, 1, 1,
-	  "Remove a plan that nothing uses (global admins)." },
-	{ "subscribe", cmd_plan_subscribe, "ORG PLAN [--start DATE] "
-	  "[--end DATE] [--force]", NEED_USER, "", subscribe_opts, 2, 2,
-	  "End the active subscription and start one on PLAN (owners)." },
-	{ "cancel", cmd_plan_cancel, "ORG", NEED_USER, "", NULL, 1, 1,
-	  "Cancel the active subscription (owners)." },
-	{ "subscriptions", cmd_plan_subscriptions, "ORG", NEED_USER, "", NULL,
-	  1, 1, "List the organization's subscriptions, newest first "
-	  "(admins)." },
-	{ "usage", cmd_plan_usage, "ORG", NEED_USER, "", NULL, 1, 1,
-	  "Secrets used and allowed, API calls, per project and environment." },
-	{ "check", cmd_plan_check, "ORG [--need N]", NEED_USER, "", check_opts,
-	  1, 1, "Exit 0 if N more secrets fit (default 1), 5 if not." },
+	{ .name = "create", .run = cmd_plan_create, .needs = NEED_USER,
+	  .usage = "NAME --price D --cycle monthly|yearly [--secrets-limit "
+	           "N|unlimited] [--features JSON|@FILE] [--description S]",
+	  .longopts = plan_opts, .nargs = { 1, 1 },
+	  .summary = "Create a plan (global admins)." },
+	{ .name = "list", .run = cmd_plan_list, .needs = NEED_USER,
+	  .summary = "List plans." },
+	{ .name = "show", .run = cmd_plan_show, .needs = NEED_USER,
+	  .usage = "PLAN", .nargs = { 1, 1 },
+	  .summary = "Show a plan, with its features." },
+	{ .name = "set", .run = cmd_plan_set, .needs = NEED_USER,
+	  .usage = "PLAN [--price D] [--cycle monthly|yearly] "
+	           "[--secrets-limit N|unlimited] [--features JSON|@FILE] "
+	           "[--description S]",
+	  .longopts = plan_opts, .nargs = { 1, 1 },
+	  .summary = "Change a plan (global admins)." },
+	{ .name = "rm", .run = cmd_plan_rm, .needs = NEED_USER,
+	  .usage = "PLAN", .nargs = { 1, 1 },
+	  .summary = "Remove a plan that nothing uses (global admins)." },
+	{ .name = "subscribe", .run = cmd_plan_subscribe, .needs = NEED_USER,
+	  .usage = "ORG PLAN [--start DATE] [--end DATE] [--force]",
+	  .longopts = subscribe_opts, .nargs = { 2, 2 },
+	  .summary = "End the active subscription and start one on PLAN "
+	             "(owners)." },
+	{ .name = "cancel", .run = cmd_plan_cancel, .needs = NEED_USER,
+	  .usage = "ORG", .nargs = { 1, 1 },
+	  .summary = "Cancel the active subscription (owners)." },
+	{ .name = "subscriptions", .run = cmd_plan_subscriptions,
+	  .needs = NEED_USER, .usage = "ORG", .nargs = { 1, 1 },
+	  .summary = "List the organization's subscriptions, newest first "
+	             "(admins)." },
+	{ .name = "usage", .run = cmd_plan_usage, .needs = NEED_USER,
+	  .usage = "ORG", .nargs = { 1, 1 },
+	  .summary = "Secrets used and allowed, API calls, per project and "
+	             "environment." },
+	{ .name = "check", .run = cmd_plan_check, .needs = NEED_USER,
+	  .usage = "ORG [--need N]", .longopts = check_opts, .nargs = { 1, 1 },
+	  .summary = "Exit 0 if N more secrets fit (default 1), 5 if not." },
 	/* For cron: no acting user, the audit rows name none. */
-	{ "expire", cmd_plan_expire, "", NEED_DB, "", NULL, 0, 0,
-	  "Mark active subscriptions past their end date as expired." },
+	{ .name = "expire", .run = cmd_plan_expire, .needs = NEED_DB,
+	  .summary = "Mark active subscriptions past their end date as "
+	             "expired." },
 };
 
 const struct cli_tool vc_tool_plan = {
-	"vaultctl-plan", "plans, subscriptions, usage and quota checks", cmds,
-	sizeof(cmds) / sizeof(cmds[0]),
+	.prog = "vaultctl-plan", .cmds = cmds, .ncmds = ARRAY_SIZE(cmds),
 };

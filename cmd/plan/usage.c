@@ -20,7 +20,7 @@ static const struct vc_col sum_cols[] = {
 static int env_table(struct cli *c, const struct vc_res *r,
 		     struct vc_table *t)
 {
-	vc_table_init(t, env_cols, 3);
+	vc_table_init(t, env_cols, ARRAY_SIZE(env_cols));
 	for (size_t i = 0; i < vc_res_rows(r); i++)
 		if (vc_table_addv(t, vc_res_get(r, i, 0, NULL),
 				  vc_res_get(r, i, 1, NULL),
@@ -55,7 +55,7 @@ static int print_usage(struct cli *c, const struct vc_ref *ref,
 	snprintf(calls, sizeof(calls), "%lld", u->api_calls);
 	snprintf(pct, sizeof(pct), json ? "%s" : "%s%%", u->percent);
 	rc = json ? vc_table_render(envs, VC_OUT_JSON, 0, &arr) : 0;
-	vc_table_init(&t, sum_cols, json ? 7 : 6);
+	vc_table_init(&t, sum_cols, ARRAY_SIZE(sum_cols) - !json);
 	if (rc == 0)
 		rc = vc_table_addv(&t, ref->org, u->active ? u->plan : NULL, used,
 				   limit_cell(u, json, limit),
@@ -79,7 +79,7 @@ int cmd_plan_usage(struct cli *c)
 	struct vc_ref ref;
 	int rc = plan_org(c, 0, &ref);
 
-	vc_table_init(&envs, env_cols, 3);
+	vc_table_init(&envs, env_cols, ARRAY_SIZE(env_cols));
 	if (rc == 0)
 		rc = vc_plan_usage(&c->s, &ref, &u, &r, &c->err);
 	if (rc == 0)

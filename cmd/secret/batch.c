@@ -11,6 +11,7 @@
 #include "bulk.h"
 #include "dotenv.h"
 #include "format.h"
+#include "plan.h"
 #include "prompt.h"
 #include "secretcmd.h"
 
@@ -206,45 +207,6 @@ static int apply_batch(struct cli *c, const struct vc_ref *env,
 	return rc;
 }
 
-/* The quota as --dry-run sees it: the same rule as the write path's
- * check (live secrets + the batch's additions <= the active plan's limit),
- * read without taking the quota lock, so a dry run writes nothing. */
-static int quota_preview(struct cli *c, const struct vc_ref *env, size_t add)
-{
-	struct vc_res *r;
-	struct vc_db *db;
-	long long used, limit, active;
-	int rc, unlimited;
-
-	if (add == 0)
-		return 0;
-	rc = vc_session_db(&c->s, VC_DB_METADATA, &db, &c->err);
-	if (rc == 0)
-		rc = vc_db_query(db, &r, &c->err, "SELECT (SELECT COUNT(*) FROM "
-				 "secret_metadata WHERE organization_id = ? AND "
-				 "deleted_at IS NULL), (SELECT secrets_limit FROM "
-				 "subscriptions WHERE organization_id = ? AND status "
-				 "= 'active' ORDER BY start_date DESC LIMIT 1), "
-				 "(SELECT COUNT(*) FROM subscriptions WHERE "
-				 "organization_id = ? AND status = 'active')", "sss",
-				 env->org_id, env->org_id, env->org_id);
-	if (rc < 0)
-		return rc;
-	used = vc_res_int(r, 0, 0);
-	unlimited = vc_res_get(r, 0, 1, NULL) == NULL;
-	limit = vc_res_int(r, 0, 1);
-	active = vc_res_int(r, 0, 2);
-	vc_res_free(r);
-	if (active == 0)
-		return cli_fail(c, VC_EQUOTA, "quota exceeded: organization '%s' "
-				"has no active subscription", env->org);
-	if (!unlimited && used + (long long)add > limit)
-		return cli_fail(c, VC_EQUOTA, "quota exceeded: organization '%s' "
-				"holds %lld of %lld secrets its plan allows",
-				env->org, used, limit);
-	return 0;
-}
-
 /* Checks, plans and writes a batch: the common body of import and copy. */
 static int run_batch(struct cli *c, const struct vc_ref *env,
 		     const struct vc_kv *kv, size_t n, const char *reason)
@@ -252,8 +214,8 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 	struct vc_secret_set cur = { NULL, 0, NULL };
 	struct vc_buf conflicts = VC_BUF_INIT;
 	size_t add = 0, chg = 0;
-	int rc = vc_ref_need(&c->s, env, VC_ROLE_MEMBER, "writing secrets",
-			     &c->err);
+	struct vc_plan_usage u;
+	int rc = vc_secret_may(&c->s, env, VC_SECRET_WRITE, &c->err);
 
 	if (rc == 0)
 		rc = check_entries(c, kv, n);
@@ -265,9 +227,11 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 		rc = vc_secret_audit_reads(&c->s, env, &cur, &c->err);
 	if (rc == 0)
 		rc = plan_batch(c, kv, n, &cur, &add, &chg, &conflicts);
-	if (rc == 0 && cli_opt(c, O_DRY_RUN))
-		rc = quota_preview(c, env, add);
-	else if (rc == 0)
+	/* A dry run reads the quota without taking its lock: it writes
+	 * nothing.  The same rule either way (lib/plan.c). */
+	if (rc == 0 && add && cli_opt(c, O_DRY_RUN))
+		rc = vc_plan_check(&c->s, env, (long)add, &u, &c->err);
+	else if (rc == 0 && add)
 		rc = vc_secret_quota_check(&c->s, env, (long)add, &c->err);
 	if (rc == VC_EQUOTA) {
 		char msg[sizeof(c->err.msg)];

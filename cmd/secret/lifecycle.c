@@ -54,8 +54,7 @@ int cmd_set(struct cli *c)
 	if (rc == 0)
 		rc = secret_ref(c, 0, 4, &ref);
 	if (rc == 0)
-		rc = vc_ref_need(&c->s, &ref, VC_ROLE_MEMBER, "writing secrets",
-				 &c->err);
+		rc = vc_secret_may(&c->s, &ref, VC_SECRET_WRITE, &c->err);
 	if (rc == 0)
 		rc = read_value(c, "value", cli_opt(c, O_FROM_FILE),
 				c->s.conf.max_value_size, &val);
@@ -115,8 +114,7 @@ static int simple_op(struct cli *c, int (*fn)(struct vc_session *,
 	int rc = secret_ref(c, 0, 4, &ref);
 
 	if (rc == 0 && confirm)
-		rc = vc_ref_need(&c->s, &ref, VC_ROLE_ADMIN, "purging secrets",
-				 &c->err);
+		rc = vc_secret_may(&c->s, &ref, VC_SECRET_PURGE, &c->err);
 	if (rc == 0 && confirm)
 		rc = cli_confirm(c, cli_opt(c, O_YES) != NULL, "destroy every "
 				 "version of '%s'?", ref.text);
@@ -163,8 +161,7 @@ int cmd_rollback(struct cli *c)
 	if (rc == 0)
 		rc = secret_ref(c, 0, 4, &ref);
 	if (rc == 0)
-		rc = vc_ref_need(&c->s, &ref, VC_ROLE_MEMBER, "rolling back",
-				 &c->err);
+		rc = vc_secret_may(&c->s, &ref, VC_SECRET_ROLLBACK, &c->err);
 	if (rc == 0)
 		rc = vc_secret_read(&c->s, &ref, to, &val, &got, &c->err);
 	w.val = val.data ? val.data : "";

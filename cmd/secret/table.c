@@ -55,50 +55,74 @@ static const struct option copy_opts[] = {
 #define U (NEED_USER | NEED_DB)
 #define UB (U | NEED_BULK)       /* reads a whole environment */
 static const struct cli_cmd cmds[] = {
-	{ "set", cmd_set, "ORG/PROJECT/ENV/NAME [--description S] "
-	  "[--from-file F] [--reason S]", U, "", set_opts, 1, 1,
-	  "Write a new version; the value comes from standard input, "
-	  "--from-file or a prompt, never from the command line." },
-	{ "get", cmd_get, "ORG/PROJECT/ENV/NAME [--version N]", U, "",
-	  get_opts, 1, 1, "Print exactly the stored bytes." },
-	{ "list", cmd_list, "ORG/PROJECT/ENV", U, "", NULL, 1, 1,
-	  "List secret names and metadata, never values." },
-	{ "rm", cmd_rm, "ORG/PROJECT/ENV/NAME [--yes]", U, "", yes_opts, 1, 1,
-	  "Soft-delete a secret (hidden, restorable)." },
-	{ "restore", cmd_restore, "ORG/PROJECT/ENV/NAME", U, "", NULL, 1, 1,
-	  "Restore a soft-deleted secret." },
-	{ "purge", cmd_purge, "ORG/PROJECT/ENV/NAME [--yes]", U, "", yes_opts,
-	  1, 1, "Destroy every version and the metadata." },
-	{ "history", cmd_history, "ORG/PROJECT/ENV/NAME", U, "", NULL, 1, 1,
-	  "Versions with time, author and state." },
-	{ "rollback", cmd_rollback, "ORG/PROJECT/ENV/NAME --to N "
-	  "[--reason S]", U, "", rollback_opts, 1, 1,
-	  "Write version N's value as a new version." },
-	{ "rotate", cmd_rotate, "ORG/PROJECT/ENV/NAME [--length N] "
-	  "[--charset alnum|hex|base64|ascii] [--show]", U, "", rotate_opts,
-	  1, 1, "Write a random new value." },
-	{ "export", cmd_export, "ORG/PROJECT/ENV [--format sh|dotenv|json|yaml|"
-	  "docker|env0] [--only K1,K2] [-O FILE] [--concurrency N]", UB, "O:",
-	  export_opts, 1, 1, "Print the environment's secrets for a shell, "
-	  "dotenv, JSON, YAML, docker or env -0." },
-	{ "import", cmd_import, "ORG/PROJECT/ENV [--format dotenv|json] "
-	  "[--file F] [--overwrite | --skip-existing] [--dry-run]", U, "",
-	  import_opts, 1, 1, "Write many secrets at once, all or nothing." },
-	{ "run", cmd_run, "ORG/PROJECT/ENV [--only K1,K2] [--pristine] -- "
-	  "COMMAND [ARGS...]", UB, "", run_opts, 2, -1,
-	  "Run COMMAND with the secrets in its environment." },
-	{ "diff", cmd_diff, "ORG/PROJECT/ENV ORG/PROJECT/ENV [--show-values]",
-	  UB, "", diff_opts, 2, 2, "Compare two environments; exit 1 when they "
-	  "differ." },
-	{ "copy", cmd_copy, "FROM_ENV TO_ENV [--only K1,K2] [--overwrite] "
-	  "[--dry-run]", UB, "", copy_opts, 2, 2,
-	  "Copy secrets between environments, all or nothing." },
-	{ "rekey", cmd_rekey, "[--yes]", U, "", yes_opts, 0, 0,
-	  "Local store: a new master key, every value re-sealed under it." },
+	{ .name = "set", .run = cmd_set, .needs = U,
+	  .usage = "ORG/PROJECT/ENV/NAME [--description S] [--from-file F] "
+	           "[--reason S]",
+	  .longopts = set_opts, .nargs = { 1, 1 },
+	  .summary = "Write a new version; the value comes from standard "
+	             "input, --from-file or a prompt, never from the command "
+	             "line." },
+	{ .name = "get", .run = cmd_get, .needs = U,
+	  .usage = "ORG/PROJECT/ENV/NAME [--version N]", .longopts = get_opts,
+	  .nargs = { 1, 1 }, .summary = "Print exactly the stored bytes." },
+	{ .name = "list", .run = cmd_list, .needs = U,
+	  .usage = "ORG/PROJECT/ENV", .nargs = { 1, 1 },
+	  .summary = "List secret names and metadata, never values." },
+	{ .name = "rm", .run = cmd_rm, .needs = U,
+	  .usage = "ORG/PROJECT/ENV/NAME [--yes]", .longopts = yes_opts,
+	  .nargs = { 1, 1 },
+	  .summary = "Soft-delete a secret (hidden, restorable)." },
+	{ .name = "restore", .run = cmd_restore, .needs = U,
+	  .usage = "ORG/PROJECT/ENV/NAME", .nargs = { 1, 1 },
+	  .summary = "Restore a soft-deleted secret." },
+	{ .name = "purge", .run = cmd_purge, .needs = U,
+	  .usage = "ORG/PROJECT/ENV/NAME [--yes]", .longopts = yes_opts,
+	  .nargs = { 1, 1 },
+	  .summary = "Destroy every version and the metadata." },
+	{ .name = "history", .run = cmd_history, .needs = U,
+	  .usage = "ORG/PROJECT/ENV/NAME", .nargs = { 1, 1 },
+	  .summary = "Versions with time, author and state." },
+	{ .name = "rollback", .run = cmd_rollback, .needs = U,
+	  .usage = "ORG/PROJECT/ENV/NAME --to N [--reason S]",
+	  .longopts = rollback_opts, .nargs = { 1, 1 },
+	  .summary = "Write version N's value as a new version." },
+	{ .name = "rotate", .run = cmd_rotate, .needs = U,
+	  .usage = "ORG/PROJECT/ENV/NAME [--length N] [--charset "
+	           "alnum|hex|base64|ascii] [--show]",
+	  .longopts = rotate_opts, .nargs = { 1, 1 },
+	  .summary = "Write a random new value." },
+	{ .name = "export", .run = cmd_export, .needs = UB,
+	  .usage = "ORG/PROJECT/ENV [--format "
+	           "sh|dotenv|json|yaml|docker|env0] [--only K1,K2] [-O FILE] "
+	           "[--concurrency N]",
+	  .shortopts = "O:", .longopts = export_opts, .nargs = { 1, 1 },
+	  .summary = "Print the environment's secrets for a shell, dotenv, "
+	             "JSON, YAML, docker or env -0." },
+	{ .name = "import", .run = cmd_import, .needs = U,
+	  .usage = "ORG/PROJECT/ENV [--format dotenv|json] [--file F] "
+	           "[--overwrite | --skip-existing] [--dry-run]",
+	  .longopts = import_opts, .nargs = { 1, 1 },
+	  .summary = "Write many secrets at once, all or nothing." },
+	{ .name = "run", .run = cmd_run, .needs = UB,
+	  .usage = "ORG/PROJECT/ENV [--only K1,K2] [--pristine] -- COMMAND "
+	           "[ARGS...]",
+	  .longopts = run_opts, .nargs = { 2, -1 },
+	  .summary = "Run COMMAND with the secrets in its environment." },
+	{ .name = "diff", .run = cmd_diff, .needs = UB,
+	  .usage = "ORG/PROJECT/ENV ORG/PROJECT/ENV [--show-values]",
+	  .longopts = diff_opts, .nargs = { 2, 2 },
+	  .summary = "Compare two environments; exit 1 when they differ." },
+	{ .name = "copy", .run = cmd_copy, .needs = UB,
+	  .usage = "FROM_ENV TO_ENV [--only K1,K2] [--overwrite] [--dry-run]",
+	  .longopts = copy_opts, .nargs = { 2, 2 },
+	  .summary = "Copy secrets between environments, all or nothing." },
+	{ .name = "rekey", .run = cmd_rekey, .needs = U, .usage = "[--yes]",
+	  .longopts = yes_opts,
+	  .summary = "Local store: a new master key, every value re-sealed "
+	             "under it." },
 };
 
 const struct cli_tool vc_tool_secret = {
-	"vaultctl-secret", "secrets: versions, exports and scripts", cmds,
-	sizeof(cmds) / sizeof(cmds[0]),
+	.prog = "vaultctl-secret", .cmds = cmds, .ncmds = ARRAY_SIZE(cmds),
 };
 

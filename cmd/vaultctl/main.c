@@ -8,11 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "vaultctl.h"
 #include "vc.h"
-
-static const char *const tools[] = { "org", "secret", "plan", "audit" };
-#define NTOOLS (sizeof(tools) / sizeof(tools[0]))
 
 /* The directory of this executable, so a build tree works unchanged. */
 static int self_dir(char *out, size_t n)
@@ -45,10 +43,7 @@ void vaultctl_exec_tool(const char *tool, char **argv)
 
 static int known(const char *tool)
 {
-	for (size_t i = 0; i < NTOOLS; i++)
-		if (!strcmp(tool, tools[i]))
-			return 1;
-	return 0;
+	return cli_tool_summary(tool) != NULL;
 }
 
 /* Lists each tool's commands by asking the tool itself. */
@@ -62,16 +57,16 @@ static void help(void)
 	printf("vaultctl - secrets for organizations, projects and "
 	       "environments\n\nusage: vaultctl TOOL COMMAND [ARGS]  "
 	       "(runs vaultctl-TOOL COMMAND [ARGS])\n");
-	for (size_t i = 0; i < NTOOLS; i++) {
-		snprintf(name, sizeof(name), "vaultctl-%s", tools[i]);
-		printf("\n%s:\n", name);
+	for (size_t i = 0; i < cli_ntools; i++) {
+		snprintf(name, sizeof(name), "vaultctl-%s", cli_tools[i].name);
+		printf("\n%s: %s\n", name, cli_tools[i].summary);
 		fflush(stdout);
 		argv[0] = name;
 		pid = fork();
 		if (pid == 0) {
 			/* Indent the tool's lines through sed would need a
 			 * pipe; the plain list reads well enough. */
-			vaultctl_exec_tool(tools[i], argv);
+			vaultctl_exec_tool(cli_tools[i].name, argv);
 			_exit(127);
 		}
 		if (pid > 0)
@@ -101,8 +96,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "shell"))
 		return vaultctl_shell();
 	if (!known(argv[1])) {
-		fprintf(stderr, "vaultctl: unknown tool '%s' (one of org, "
-			"secret, plan, audit; see vaultctl --help)\n", argv[1]);
+		fprintf(stderr, "vaultctl: unknown tool '%s' (one of %s; see "
+			"vaultctl --help)\n", argv[1], VC_TOOL_NAMES);
 		return 2;
 	}
 	snprintf(name, sizeof(name), "vaultctl-%s", argv[1]);

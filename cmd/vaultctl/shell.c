@@ -19,15 +19,15 @@
 
 #include "cli.h"
 #include "db.h"
+#include "ref.h"
 #include "vaultctl.h"
 
 static struct vc_session shared;
 static int session_open;
 
-static const struct cli_tool *const tools[] = {
-	&vc_tool_org, &vc_tool_secret, &vc_tool_plan, &vc_tool_audit,
-};
-#define NTOOLS (sizeof(tools) / sizeof(tools[0]))
+#define TOOL_TABLE_(name, summary) &vc_tool_##name,
+static const struct cli_tool *const tools[] = { VC_TOOLS(TOOL_TABLE_) };
+#define NTOOLS ARRAY_SIZE(tools)
 
 static const struct cli_tool *tool_named(const char *name)
 {
@@ -172,8 +172,8 @@ static int run_line(int argc, char **words)
 	int rc;
 
 	if (!t) {
-		fprintf(stderr, "vaultctl: unknown tool '%s' (org, secret, plan, "
-			"audit; 'help' lists them)\n", words[0]);
+		fprintf(stderr, "vaultctl: unknown tool '%s' (%s; 'help' lists "
+			"them)\n", words[0], VC_TOOL_NAMES);
 		return 2;
 	}
 	argv = calloc((size_t)argc + 1, sizeof(char *));
@@ -265,69 +265,23 @@ static void add_options(const struct cli_tool *t, int argc, char **argv,
  * for global admins), then projects, environments and secrets. */
 static void add_names(const char *prefix)
 {
-#define MEMBER " AND (? = 'admin' OR EXISTS (SELECT 1 FROM " \
-	"user_organizations uo WHERE uo.organization_id = o.id AND " \
-	"uo.user_id = ?))"
-	static const char *const sql[] = {
-		"SELECT o.name FROM organizations o WHERE 1" MEMBER,
-		"SELECT CONCAT(o.name, '/', p.name) FROM projects p JOIN "
-		"organizations o ON o.id = p.organization_id WHERE o.name = ?"
-		MEMBER,
-		"SELECT CONCAT(o.name, '/', p.name, '/', e.name) FROM "
-		"environments e JOIN projects p ON p.id = e.project_id JOIN "
-		"organizations o ON o.id = p.organization_id WHERE o.name = ? "
-		"AND p.name = ?" MEMBER,
-		"SELECT CONCAT(o.name, '/', p.name, '/', e.name, '/', s.name) "
-		"FROM secret_metadata s JOIN environments e ON e.id = "
-		"s.environment JOIN projects p ON p.id = e.project_id JOIN "
-		"organizations o ON o.id = p.organization_id WHERE o.name = ? "
-		"AND p.name = ? AND e.name = ? AND s.deleted_at IS NULL" MEMBER,
-	};
-	char parts[3][256] = { "", "", "" }, suffix[4];
-	const char *p = prefix;
 	struct vc_res *r = NULL;
-	struct vc_db *db;
 	struct vc_err e;
-	int depth = 0;
+	int depth;
 
-	for (; depth < 3; depth++) {
-		const char *slash = strchr(p, '/');
-		if (!slash || slash - p > 255)
-			break;
-		memcpy(parts[depth], p, (size_t)(slash - p));
-		parts[depth][slash - p] = '\0';
-		p = slash + 1;
-	}
 	if (!session_open) {
 		vc_session_init(&shared, "vaultctl-shell");
 		session_open = 1;
 	}
-	if (vc_session_db(&shared, VC_DB_METADATA, &db, &e) < 0)
+	/* Completion is quiet: nobody to act as, no names. */
+	if (!shared.have_user && vc_session_actor(&shared, NULL, 0, &e) < 0)
 		return;
-	if (!shared.have_user) {
-		const char *who = getenv("VAULTCTL_USER");
-		if (!who || !*who)
-			who = shared.conf.default_user;
-		if (who && *who)
-			vc_session_set_user(&shared, who, &e);
-	}
-	if (depth == 0)
-		vc_db_query(db, &r, &e, sql[0], "ss", shared.user.role,
-			    shared.user.id);
-	else if (depth == 1)
-		vc_db_query(db, &r, &e, sql[1], "sss", parts[0],
-			    shared.user.role, shared.user.id);
-	else if (depth == 2)
-		vc_db_query(db, &r, &e, sql[2], "ssss", parts[0], parts[1],
-			    shared.user.role, shared.user.id);
-	else
-		vc_db_query(db, &r, &e, sql[3], "sssss", parts[0], parts[1],
-			    parts[2], shared.user.role, shared.user.id);
-	snprintf(suffix, sizeof(suffix), "%s", depth < 3 ? "/" : "");
+	if (vc_ref_complete(&shared, prefix, &r, &depth, &e) < 0)
+		return;
 	for (size_t i = 0; i < vc_res_rows(r); i++) {
 		char name[1100];
 		snprintf(name, sizeof(name), "%s%s", vc_res_get(r, i, 0, NULL),
-			 suffix);
+			 depth < 3 ? "/" : "");
 		add_match(name, prefix);
 	}
 	vc_res_free(r);
@@ -380,9 +334,9 @@ static char **complete(const char *text, int start, int end)
 
 static void help(void)
 {
-	printf("commands: TOOL COMMAND [ARGS]   with TOOL one of org, secret, "
-	       "plan, audit\n          help [TOOL]   exit\nTab completes "
-	       "tools, commands, options and names.\n");
+	printf("commands: TOOL COMMAND [ARGS]   with TOOL one of %s\n"
+	       "          help [TOOL]   exit\nTab completes tools, commands, "
+	       "options and names.\n", VC_TOOL_NAMES);
 }
 
 int vaultctl_shell(void)

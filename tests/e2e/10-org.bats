@@ -96,6 +96,49 @@ long() {   # long N: a name of N characters
 	refused 4 "only global admins add users" vaultctl-org --as plain@example.com user add third@example.com --no-password
 }
 
+@test "acting user: --as, else \$VAULTCTL_USER, else default_user; an empty name exits 2" {
+	local cnf=$BATS_TEST_TMPDIR/default-user.cnf
+	# The same rule in every tool, for user add and its bootstrap path too.
+	refused 2 "empty user name (--as '')" vaultctl-org --as '' list
+	refused 2 "empty user name (--as '')" vaultctl-secret --as '' list x/y/z
+	refused 2 "empty user name (--as '')" vaultctl-plan --as '' list
+	refused 2 "empty user name (--as '')" vaultctl-org --as '' user add new@example.com --no-password
+	VAULTCTL_USER= refused 2 "empty user name (\$VAULTCTL_USER" vaultctl-org list
+	VAULTCTL_USER= refused 2 "empty user name" vaultctl-audit log
+	VAULTCTL_USER= refused 2 "empty user name" vaultctl-org user add new@example.com --no-password
+	# An empty name is not a fall back to the next source.
+	refused 2 "empty user name" vaultctl-org --as '' user show "$ROOT"
+	# --as wins over the variable, even an empty one.
+	VAULTCTL_USER= ok vaultctl-org --as "$ROOT" user show "$ROOT"
+	# default_user when neither is given, for user add as for the rest.
+	ok vaultctl-org user add dflt@example.com --no-password
+	cp "$VAULTCTL_CONFIG" "$cnf"
+	sed -i '/^\[vaultctl\]/a default_user = dflt@example.com' "$cnf"
+	run --separate-stderr env -u VAULTCTL_USER vaultctl-org -c "$cnf" user show dflt@example.com
+	[ "$status" -eq 0 ]
+	(unset VAULTCTL_USER; refused 4 "only global admins add users" \
+		vaultctl-org -c "$cnf" user add new@example.com --no-password)
+	refused 4 "only global admins add users" vaultctl-org -c "$cnf" --as dflt@example.com user add new@example.com --no-password
+	ok vaultctl-org -c "$cnf" user add new@example.com --no-password
+	ok vaultctl-org user rm new@example.com
+	ok vaultctl-org user rm dflt@example.com
+}
+
+@test "authenticate = password: user add proves the acting user like every command" {
+	local cnf=$BATS_TEST_TMPDIR/password.cnf pwf=$BATS_TEST_TMPDIR/pw
+	pw_in "$PW" vaultctl-org user add pwadmin@example.com --role admin --password-stdin >/dev/null
+	cp "$VAULTCTL_CONFIG" "$cnf"
+	sed -i '/^\[vaultctl\]/a authenticate = password' "$cnf"
+	printf 'wrong-%s\n' "$PW" >"$pwf"
+	chmod 600 "$pwf"
+	VAULTCTL_PASSWORD_FILE=$pwf refused 4 "authentication failed" vaultctl-org -c "$cnf" --as pwadmin@example.com user list
+	VAULTCTL_PASSWORD_FILE=$pwf refused 4 "authentication failed" vaultctl-org -c "$cnf" --as pwadmin@example.com user add pwnew@example.com --no-password
+	printf '%s\n' "$PW" >"$pwf"
+	VAULTCTL_PASSWORD_FILE=$pwf ok vaultctl-org -c "$cnf" --as pwadmin@example.com user add pwnew@example.com --no-password
+	ok vaultctl-org user rm pwnew@example.com
+	ok vaultctl-org user rm pwadmin@example.com
+}
+
 @test "--help lists every command, --version prints the version, bad commands exit 2" {
 	run --separate-stderr vaultctl-org --help
 	[ "$status" -eq 0 ]

@@ -612,3 +612,29 @@ EOF
 	ok vaultctl-plan create zero --price 0 --cycle monthly --secrets-limit 0
 	refused 5 "allows 0 secrets" vaultctl-plan subscribe aud zero
 }
+
+@test "one quota rule: set, import --dry-run and check refuse in the same words" {
+	local e want
+	new_org same
+	put same/api/prod/A
+	put same/api/prod/B
+	put same/api/prod/C
+	want="quota exceeded: organization 'same' holds 3 of 3 secrets its plan 'free' allows, no room for 1 more"
+	for e in "vaultctl-plan check same" \
+		"vaultctl-secret set same/api/prod/D --from-file $BATS_TEST_TMPDIR/d.env" \
+		"vaultctl-secret import same/api/prod --dry-run --file $BATS_TEST_TMPDIR/d.env"; do
+		printf 'D=1\n' >"$BATS_TEST_TMPDIR/d.env"
+		run --separate-stderr $e
+		[ "$status" -eq 5 ] || { echo "$e: exit $status: $stderr"; false; }
+		[[ $stderr == *"$want"* ]] || { echo "$e: $stderr"; false; }
+	done
+	ok vaultctl-plan cancel same
+	want="quota exceeded: organization 'same' has no active subscription"
+	for e in "vaultctl-plan check same" \
+		"vaultctl-secret set same/api/prod/D --from-file $BATS_TEST_TMPDIR/d.env" \
+		"vaultctl-secret import same/api/prod --dry-run --file $BATS_TEST_TMPDIR/d.env"; do
+		run --separate-stderr $e
+		[ "$status" -eq 5 ] || { echo "$e: exit $status: $stderr"; false; }
+		[[ $stderr == *"$want"* ]] || { echo "$e: $stderr"; false; }
+	done
+}

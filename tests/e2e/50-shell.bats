@@ -92,3 +92,27 @@ teardown_file() { vc_server_stop; }
 	[[ $output == *"unterminated quote"* ]]
 	[[ $output == *"v1"* ]]
 }
+
+@test "shell: an empty --as or \$VAULTCTL_USER is a usage error there too" {
+	run bash -c "printf \"org list --as ''\\norg list -o tsv\\n\" | vaultctl shell"
+	[[ $output == *"empty user name (--as '')"* ]]
+	# The next command goes on as the acting user of the session.
+	[[ $output == *"acme"*"owner"* ]]
+	run bash -c "printf \"org list --as ''\\n\" | vaultctl shell"
+	[ "$status" -eq 2 ]
+	run bash -c "printf 'org list\\n' | VAULTCTL_USER= vaultctl shell"
+	[ "$status" -eq 2 ]
+	[[ $output == *"empty user name"* ]]
+}
+
+@test "vaultctl --help and each tool's --help say what the tool is for, from one list" {
+	local t summary
+	run vaultctl --help
+	for t in org secret plan audit; do
+		summary=$(vaultctl-$t --help | sed -n "1s/^vaultctl-$t - //p")
+		[ -n "$summary" ]
+		[[ $output == *"vaultctl-$t: $summary"* ]]
+	done
+	run vaultctl nosuchtool
+	[[ $output == *"one of org, secret, plan, audit"* ]]
+}

@@ -43,7 +43,7 @@ static void check_parse(parse_fn parse, const char *text, size_t len,
 #define PARSES(text, ...) do { \
 	static const char *const want_[] = { __VA_ARGS__ }; \
 	check_parse(vc_dotenv_parse, text, sizeof(text) - 1, want_, \
-		    sizeof(want_) / sizeof(want_[0])); \
+		    ARRAY_SIZE(want_)); \
 } while (0)
 
 #define PARSES_NONE(parse, text) \
@@ -71,7 +71,7 @@ static void check_error(parse_fn parse, const char *text, size_t len,
 #define JSON_PARSES(text, ...) do { \
 	static const char *const want_[] = { __VA_ARGS__ }; \
 	check_parse(vc_json_import_parse, text, sizeof(text) - 1, want_, \
-		    sizeof(want_) / sizeof(want_[0])); \
+		    ARRAY_SIZE(want_)); \
 } while (0)
 
 /* ---- dotenv constructs ---- */
@@ -98,7 +98,7 @@ static void test_error_hides_text(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		struct vc_kvlist l = VC_KVLIST_INIT;
 		struct vc_err e = { 0, "" };
 
@@ -350,7 +350,7 @@ static const struct sample corpus[] = {
 	  "-----END PRIVATE KEY-----\n", 0),
 };
 
-#define NCORPUS (sizeof(corpus) / sizeof(corpus[0]))
+#define NCORPUS ARRAY_SIZE(corpus)
 
 /* The corpus plus two 64 KiB values (one line, and many lines). */
 static size_t build_corpus(struct vc_kv *kv, char *big, char *lines, size_t bigsz)

@@ -104,7 +104,7 @@ static void test_utf8(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
 		if (vc_utf8_valid(cases[i].s, strlen(cases[i].s)) != cases[i].ok)
 			fail_msg("case %zu: expected %d", i, cases[i].ok);
 	assert_int_equal(vc_utf8_valid("a\0b", 3), 1);
@@ -286,7 +286,7 @@ static void test_bad_names(void **state)
 	(void)state;
 	vc_buf_init(&out, 1);
 	for (int f = VC_FMT_SH; f <= VC_FMT_ENV0; f++) {
-		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 			struct vc_kv kv = { bad[i], "v", 1 };
 
 			assert_int_equal(vc_format_export((enum vc_format)f, &kv, 1,

@@ -22,7 +22,7 @@ static void price_ok(void **state)
 	struct vc_err e = { 0, "" };
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++)
 		if (vc_plan_price_check(ok[i], &e) != 0)
 			fail_msg("refused '%s': %s", ok[i], e.msg);
 }
@@ -37,7 +37,7 @@ static void price_refused(void **state)
 	struct vc_err e = { 0, "" };
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		e.code = 0;
 		if (vc_plan_price_check(bad[i], &e) != VC_EUSAGE)
 			fail_msg("accepted '%s'", bad[i]);
@@ -194,7 +194,7 @@ static void dates(void **state)
 	date_as("2000-02-29T12:00:00", "2000-02-29 12:00:00");
 	date_as("2025-12-31T23:59:59Z", "2025-12-31 23:59:59");
 	date_as("1970-01-01", "1970-01-01 00:00:00");
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		if (vc_plan_date_parse(bad[i], out, &e) != VC_EUSAGE)
 			fail_msg("accepted '%s'", bad[i]);
 	assert_int_equal(vc_plan_date_parse(NULL, out, &e), VC_EUSAGE);

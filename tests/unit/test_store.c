@@ -185,7 +185,7 @@ static void test_round_trip_exact_bytes(void **state)
 	struct vc_err e;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
 		assert_int_equal(put(P("rt/%s", v[i].name), v[i].bytes,
 				     v[i].len, 0, &e), 1);
 		expect_bytes(P("rt/%s", v[i].name), 0, v[i].bytes, v[i].len);

@@ -84,7 +84,7 @@ static void test_name_order(void **state)
 	static const char *const db_order[] = { "_", "__", "_1", "_a", "_Z",
 		"A", "A_", "a__b", "A_1", "a_b", "A0", "A1", "a2", "AB", "Ab_",
 		"ab1", "b", "B_", "x", "X_Y", "X1Y", "XY", "z_", "Z9" };
-	size_t n = sizeof(db_order) / sizeof(db_order[0]);
+	size_t n = ARRAY_SIZE(db_order);
 
 	(void)state;
 	for (size_t i = 0; i + 1 < n; i++) {
