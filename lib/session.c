@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "localstore.h"
 #include "vault.h"
 #include "user.h"
@@ -204,14 +205,76 @@ int vc_session_set_user(struct vc_session *s, const char *email,
 	return 0;
 }
 
+/* The email of the user bound to the caller's login; "" when none. */
+static int bound_user(struct vc_session *s, char login[65], char email[256],
+		      struct vc_err *e)
+{
+	struct vc_res *r;
+	struct vc_db *db;
+	int rc = vc_host_login(login, 65, e);
+
+	email[0] = '\0';
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc == 0)
+		rc = vc_db_query(db, &r, e, "SELECT email FROM users WHERE "
+				 "login = ?", "s", login);
+	if (rc < 0)
+		return rc;
+	if (vc_res_rows(r))
+		snprintf(email, 256, "%s", vc_res_get(r, 0, 0, NULL));
+	vc_res_free(r);
+	return 0;
+}
+
+/* Audit rows name both: the user acted as, and who acted (user agent). */
+static void record_by(struct vc_session *s, const char *by)
+{
+	size_t n = strlen(s->user_agent);
+
+	snprintf(s->by, sizeof(s->by), "%s", by);
+	if (n > 1 && s->user_agent[n - 1] == ')')
+		snprintf(s->user_agent + n - 1, sizeof(s->user_agent) - n + 1,
+			 "; acting for %s: %.200s)", s->user.email, by);
+}
+
+/* Host mode, a caller who is not root: the login is the identity. */
+static int host_actor(struct vc_session *s, const char *asked,
+		      struct vc_err *e)
+{
+	char login[65], email[256], by[256];
+	int rc = bound_user(s, login, email, e);
+
+	if (rc < 0)
+		return rc;
+	if (!email[0])
+		return vc_err_set(e, VC_EPERM, "permission denied: login '%s' "
+				  "is bound to no user (a global admin binds "
+				  "it: vaultctl-org user set EMAIL --login %s)",
+				  login, login);
+	rc = vc_session_set_user(s, email, e);
+	if (rc < 0 || !asked || !strcasecmp(asked, email))
+		return rc;
+	if (!vc_session_is_admin(s))
+		return vc_err_set(e, VC_EPERM, "permission denied: only root and "
+				  "global admins may act as another user");
+	snprintf(by, sizeof(by), "%s", email);
+	rc = vc_session_set_user(s, asked, e);
+	if (rc == 0)
+		record_by(s, by);
+	return rc;
+}
+
 int vc_session_actor(struct vc_session *s, const char *as, unsigned flags,
 		     struct vc_err *e)
 {
 	const char *env = getenv("VAULTCTL_USER"), *who;
+	char login[65], email[256] = "";
 	long long users = 1;
 	int rc;
 
 	s->have_user = 0;
+	s->by[0] = '\0';
 	/* An empty name is a mistake (an unset shell variable), not a wish
 	 * to fall back to the next source and act as someone else. */
 	if (as && !*as)
@@ -224,12 +287,26 @@ int vc_session_actor(struct vc_session *s, const char *as, unsigned flags,
 		rc = vc_user_count(s, &users, e);
 	if (rc < 0 || users == 0)
 		return rc;
+	if (vc_host_mode() && !vc_host_root())
+		return host_actor(s, as ? as : env, e);
 	who = as ? as : env ? env : s->conf.default_user;
+	if ((!who || !*who) && (rc = bound_user(s, login, email, e)) < 0)
+		return rc;
 	if (!who || !*who)
+		who = email;
+	if (!*who)
 		return vc_err_set(e, VC_EPERM, "no acting user: use --as EMAIL, "
-				  "$VAULTCTL_USER or default_user in %s",
-				  s->conf.path);
-	return vc_session_set_user(s, who, e);
+				  "$VAULTCTL_USER, default_user in %s, or a "
+				  "user bound to your login", s->conf.path);
+	rc = vc_session_set_user(s, who, e);
+	if (rc == 0 && vc_host_mode() && (as || env))
+		record_by(s, "root");
+	return rc;
+}
+
+const char *vc_session_prover(const struct vc_session *s)
+{
+	return s->by[0] && strcmp(s->by, "root") ? s->by : s->user.email;
 }
 
 int vc_session_wants_password(const struct vc_session *s)

@@ -22,6 +22,9 @@ struct vc_session {
 	struct vc_store *store;
 	struct vc_user user;
 	int have_user;
+	/* In host mode, when root or a global admin acts as another: who
+	 * really does (email, or "root"); recorded in every audit row. */
+	char by[256];
 	char tool[64];                  /* for the audit user agent */
 	char user_agent[256];
 	char ip[46];
@@ -61,6 +64,9 @@ int vc_session_actor(struct vc_session *s, const char *as, unsigned flags,
  * vc_session_check_password. */
 int vc_session_wants_password(const struct vc_session *s);
 int vc_session_is_admin(const struct vc_session *s);
+/* Whose password proves the caller (authenticate = password): the acting
+ * user's, or in host mode the admin's who acts as them. */
+const char *vc_session_prover(const struct vc_session *s);
 /* Checks a password against the users table (Argon2id). */
 int vc_session_check_password(struct vc_session *s, const char *email,
 			      const char *password, struct vc_err *e);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "host.h"
 #include "ref.h"
 
 int vc_password_hash(const char *pw, char out[128], struct vc_err *e)
@@ -41,6 +42,26 @@ struct add {
 	char id[37];
 };
 
+/* Which unique key a conflicting insert or update hit. */
+static int conflict(struct vc_db *db, const struct vc_user_fields *f,
+		    struct vc_err *e)
+{
+	struct vc_res *r;
+	int taken = 0;
+
+	if (f->login && vc_db_query(db, &r, e, "SELECT 1 FROM users WHERE "
+				    "login = ? AND email <> ?", "ss", f->login,
+				    f->email) == 0) {
+		taken = vc_res_rows(r) > 0;
+		vc_res_free(r);
+	}
+	if (taken)
+		return vc_err_set(e, VC_ECONFLICT, "login '%s' is already bound "
+				  "to another user", f->login);
+	return vc_err_set(e, VC_ECONFLICT, "user '%s' already exists",
+			  f->email);
+}
+
 static int add_txn(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct add *a = arg;
@@ -55,6 +76,10 @@ static int add_txn(struct vc_db *db, void *arg, struct vc_err *e)
 		return rc;
 	a->bootstrap = vc_res_int(r, 0, 0) == 0;
 	vc_res_free(r);
+	/* On a shared host the first user is a global admin: root's call. */
+	if (a->bootstrap && vc_host_mode() && !vc_host_root())
+		return vc_err_set(e, VC_EPERM, "permission denied: only root "
+				  "adds the first user on this host");
 	if (!a->bootstrap && !a->s->have_user)
 		return vc_err_set(e, VC_EPERM, "no acting user: use --as EMAIL "
 				  "or $VAULTCTL_USER");
@@ -62,16 +87,31 @@ static int add_txn(struct vc_db *db, void *arg, struct vc_err *e)
 		return vc_err_set(e, VC_EPERM, "permission denied: only global "
 				  "admins add users");
 	vc_uuid(a->id);
-	rc = vc_db_exec(db, NULL, e, "INSERT INTO users (id, email, "
+	rc = vc_db_exec(db, NULL, e, "INSERT INTO users (id, email, login, "
 			"hashed_password, first_name, last_name, role, "
-			"created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, "
-			"UTC_TIMESTAMP(), UTC_TIMESTAMP())", "ssssss", a->id,
-			a->f->email, a->hash, a->f->first, a->f->last,
-			a->bootstrap ? "admin" : a->f->role ? a->f->role : "user");
+			"created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+			"UTC_TIMESTAMP(), UTC_TIMESTAMP())", "sssssss", a->id,
+			a->f->email, a->f->login, a->hash, a->f->first,
+			a->f->last, a->bootstrap ? "admin" : a->f->role ?
+			a->f->role : "user");
 	if (rc == VC_ECONFLICT)
-		return vc_err_set(e, VC_ECONFLICT, "user '%s' already exists",
-				  a->f->email);
+		return conflict(db, a->f, e);
 	return rc < 0 ? rc : vc_audit_write(a->s, db, &ev, 1, e);
+}
+
+/* A login name as useradd takes it (and Samba's trailing $). */
+static int check_login(const char *login, struct vc_err *e)
+{
+	size_t n = login ? strlen(login) : 0;
+
+	if (!login)
+		return 0;
+	if (n == 0 || n > 64 || strspn(login, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") < n - (login[n - 1] ==
+	    '$') || login[0] == '-' || login[0] == '.')
+		return vc_err_set(e, VC_EUSAGE, "invalid login name '%.64s'",
+				  login);
+	return 0;
 }
 
 static int check_role(const char *role, struct vc_err *e)
@@ -100,6 +140,11 @@ static int check_fields(const struct vc_user_fields *f, struct vc_err *e)
 		rc = check_field("first name", f->first, e);
 	if (rc == 0)
 		rc = check_field("last name", f->last, e);
+	if (rc == 0)
+		rc = check_login(f->login, e);
+	if (rc == 0 && f->login && f->no_login)
+		rc = vc_err_set(e, VC_EUSAGE, "--login and --no-login exclude "
+				"each other");
 	return rc;
 }
 
@@ -151,8 +196,12 @@ static int set_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	rc = vc_db_exec(db, &n, e, "UPDATE users SET first_name = COALESCE(?, "
 			"first_name), last_name = COALESCE(?, last_name), role = "
 			"COALESCE(?, role), hashed_password = COALESCE(?, "
-			"hashed_password), updated_at = UTC_TIMESTAMP() WHERE id "
-			"= ?", "sssss", f->first, f->last, f->role, a->hash, ev.rid);
+			"hashed_password), login = IF(?, NULL, COALESCE(?, "
+			"login)), updated_at = UTC_TIMESTAMP() WHERE id = ?",
+			"ssssiss", f->first, f->last, f->role, a->hash,
+			f->no_login, f->login, ev.rid);
+	if (rc == VC_ECONFLICT)
+		rc = conflict(db, f, e);
 	if (rc == 0)
 		rc = vc_audit_write(a->s, db, &ev, 1, e);
 	vc_res_free(r);
@@ -166,7 +215,7 @@ int vc_user_may_change(const struct vc_session *s, const char *email,
 		return 0;
 	if (role)
 		return vc_err_set(e, VC_EPERM, "permission denied: only global "
-				  "admins change roles");
+				  "admins change roles and login bindings");
 	if (!s->have_user || strcasecmp(email, s->user.email))
 		return vc_err_set(e, VC_EPERM, "permission denied: only global "
 				  "admins change other users");
@@ -179,7 +228,8 @@ int vc_user_set(struct vc_session *s, const struct vc_user_fields *f,
 	struct set a = { s, f, NULL };
 	char hash[128];
 	struct vc_db *db;
-	int rc = vc_user_may_change(s, f->email, f->role != NULL, e);
+	int rc = vc_user_may_change(s, f->email, f->role || f->login ||
+				    f->no_login, e);
 
 	if (rc == 0)
 		rc = check_fields(f, e);
@@ -258,7 +308,7 @@ int vc_user_rm(struct vc_session *s, const char *email, struct vc_err *e)
 	"SELECT u.email, u.first_name, u.last_name, u.role, " \
 	"u.hashed_password <> '', (SELECT COUNT(*) FROM user_organizations " \
 	"uo WHERE uo.user_id = u.id), DATE_FORMAT(u.created_at, " \
-	"'%Y-%m-%dT%H:%i:%sZ'), u.id FROM users u "
+	"'%Y-%m-%dT%H:%i:%sZ'), u.id, u.login FROM users u "
 
 int vc_user_query(struct vc_session *s, const char *email,
 		  struct vc_res **out, struct vc_err *e)

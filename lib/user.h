@@ -14,6 +14,8 @@ int vc_password_hash(const char *pw, char out[128], struct vc_err *e);
 struct vc_user_fields {
 	const char *email, *first, *last, *role;
 	const char *password;   /* NULL: leave / set none */
+	const char *login;      /* bind to this OS login (NULL: leave) */
+	int no_login;           /* unbind (set only) */
 };
 
 /* Adds a user.  While the users table is empty no acting user is needed
@@ -26,7 +28,7 @@ int vc_user_set(struct vc_session *s, const struct vc_user_fields *f,
 		struct vc_err *e);
 /* VC_EPERM unless the acting user may change the user email: global
  * admins anyone, others their own names and password, and only global
- * admins a role (role set).  vc_user_set checks it; a command asks it
+ * admins a role or a login binding (role set).  vc_user_set checks it; a command asks it
  * first when it would ask for a password. */
 int vc_user_may_change(const struct vc_session *s, const char *email,
 		       int role, struct vc_err *e);
@@ -34,7 +36,7 @@ int vc_user_may_change(const struct vc_session *s, const char *email,
 int vc_user_rm(struct vc_session *s, const char *email, struct vc_err *e);
 /* Users by email (all, or the one named: VC_ENOTFOUND when unknown);
  * columns: email, first_name, last_name, role, password (1 when one is
- * set), organizations, created_at, id. */
+ * set), organizations, created_at, id, login. */
 int vc_user_query(struct vc_session *s, const char *email,
 		  struct vc_res **out, struct vc_err *e);
 

@@ -374,10 +374,10 @@ static int acting_user(struct cli *c)
 	if (rc < 0 || !vc_session_wants_password(&c->s))
 		return rc;
 	pw.secret = 1;
-	rc = prompt_password_for(c, c->s.user.email, &pw);
+	rc = prompt_password_for(c, vc_session_prover(&c->s), &pw);
 	if (rc == 0)
-		rc = vc_session_check_password(&c->s, c->s.user.email, pw.data,
-					       &c->err);
+		rc = vc_session_check_password(&c->s, vc_session_prover(&c->s),
+					       pw.data, &c->err);
 	vc_buf_release(&pw);
 	return rc;
 }

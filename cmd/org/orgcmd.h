@@ -37,7 +37,8 @@ int org_rm_ref(struct cli *c, int depth, const char *what);
 
 /* Option ids of vaultctl-org, shared by the table and the handlers. */
 enum { O_FIRST = OPT_FIRST_LONG, O_LAST, O_ROLE, O_PW_STDIN, O_NO_PW,
-       O_DESC, O_PLAN, O_OWNER, O_NAME, O_YES, O_READ_ONLY };
+       O_DESC, O_PLAN, O_OWNER, O_NAME, O_YES, O_READ_ONLY, O_LOGIN,
+       O_NO_LOGIN };
 
 /* An argument as echoed before an error's reason: a long one is cut, so
  * that the reason still fits in the fixed-size message.  Two calls may

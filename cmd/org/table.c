@@ -9,12 +9,15 @@ static const struct option user_add_opts[] = {
 	{ "role", required_argument, NULL, O_ROLE },
 	{ "password-stdin", no_argument, NULL, O_PW_STDIN },
 	{ "no-password", no_argument, NULL, O_NO_PW },
+	{ "login", required_argument, NULL, O_LOGIN },
 	{ NULL, 0, NULL, 0 },
 };
 static const struct option user_set_opts[] = {
 	{ "first-name", required_argument, NULL, O_FIRST },
 	{ "last-name", required_argument, NULL, O_LAST },
 	{ "role", required_argument, NULL, O_ROLE },
+	{ "login", required_argument, NULL, O_LOGIN },
+	{ "no-login", no_argument, NULL, O_NO_LOGIN },
 	{ NULL, 0, NULL, 0 },
 };
 static const struct option pw_opts[] = {
@@ -55,7 +58,8 @@ static const struct cli_cmd cmds[] = {
 	{ .name = "user add", .run = cmd_user_add,
 	  .needs = NEED_USER | NEED_FIRST,
 	  .usage = "EMAIL [--first-name S] [--last-name S] [--role "
-	           "admin|user] [--password-stdin | --no-password]",
+	           "admin|user] [--login NAME] [--password-stdin | "
+	           "--no-password]",
 	  .longopts = user_add_opts, .nargs = { 1, 1 },
 	  .summary = "Add a user (the first user becomes a global admin)." },
 	{ .name = "user list", .run = cmd_user_list, .needs = NEED_USER,
@@ -63,9 +67,10 @@ static const struct cli_cmd cmds[] = {
 	{ .name = "user show", .run = cmd_user_show, .needs = NEED_USER,
 	  .usage = "EMAIL", .nargs = { 1, 1 }, .summary = "Show one user." },
 	{ .name = "user set", .run = cmd_user_set, .needs = NEED_USER,
-	  .usage = "EMAIL [--first-name S] [--last-name S] [--role R]",
+	  .usage = "EMAIL [--first-name S] [--last-name S] [--role R] "
+	           "[--login NAME | --no-login]",
 	  .longopts = user_set_opts, .nargs = { 1, 1 },
-	  .summary = "Change a user's name or global role." },
+	  .summary = "Change a user's name, global role or login." },
 	{ .name = "user passwd", .run = cmd_user_passwd, .needs = NEED_USER,
 	  .usage = "EMAIL [--password-stdin]", .longopts = pw_opts,
 	  .nargs = { 1, 1 }, .summary = "Set a user's password." },

@@ -35,7 +35,8 @@ static int get_password(struct cli *c, int confirm, struct vc_buf *pw)
 int cmd_user_add(struct cli *c)
 {
 	struct vc_user_fields f = { c->args[0], cli_opt(c, O_FIRST),
-				    cli_opt(c, O_LAST), cli_opt(c, O_ROLE), NULL };
+				    cli_opt(c, O_LAST), cli_opt(c, O_ROLE), NULL,
+				    cli_opt(c, O_LOGIN), 0 };
 	struct vc_buf pw = VC_BUF_INIT;
 	int rc = 0, boot = 0;
 
@@ -64,6 +65,7 @@ static const struct vc_col user_cols[] = {
 	{ "last_name", VC_COL_STR }, { "role", VC_COL_STR },
 	{ "password", VC_COL_BOOL }, { "organizations", VC_COL_NUM },
 	{ "created_at", VC_COL_STR }, { "id", VC_COL_STR },
+	{ "login", VC_COL_STR },
 };
 
 static int print_users(struct cli *c, const char *email)
@@ -88,12 +90,15 @@ int cmd_user_show(struct cli *c)
 int cmd_user_set(struct cli *c)
 {
 	struct vc_user_fields f = { c->args[0], cli_opt(c, O_FIRST),
-				    cli_opt(c, O_LAST), cli_opt(c, O_ROLE), NULL };
+				    cli_opt(c, O_LAST), cli_opt(c, O_ROLE), NULL,
+				    cli_opt(c, O_LOGIN),
+				    cli_opt(c, O_NO_LOGIN) != NULL };
 	int rc;
 
-	if (!f.first && !f.last && !f.role)
+	if (!f.first && !f.last && !f.role && !f.login && !f.no_login)
 		return cli_fail(c, VC_EUSAGE, "nothing to change (use "
-				"--first-name, --last-name or --role)");
+				"--first-name, --last-name, --role, --login or "
+				"--no-login)");
 	rc = vc_user_set(&c->s, &f, &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot change user '%s'",
@@ -103,7 +108,7 @@ int cmd_user_set(struct cli *c)
 
 int cmd_user_passwd(struct cli *c)
 {
-	struct vc_user_fields f = { c->args[0], NULL, NULL, NULL, NULL };
+	struct vc_user_fields f = { .email = c->args[0] };
 	struct vc_buf pw = VC_BUF_INIT;
 	/* Before the password is asked for. */
 	int rc = vc_user_may_change(&c->s, f.email, 0, &c->err);
