@@ -1,17 +1,20 @@
 /* shell.c - `vaultctl shell`: an interactive session with readline.
  *
- * Commands run in this process over one database connection and one
- * value-store connection, kept open between commands.  Values are still
- * never taken from the command line: `secret set` asks for them.  History
- * is saved in $XDG_STATE_HOME/vaultctl/history (mode 0600), without the
- * lines of commands that write values.
+ * Commands run in one child process, the worker (worker.c), over one
+ * database connection and one value-store connection kept open between
+ * commands; Ctrl-C stops the command and the shell goes on, and at the
+ * prompt it drops the line, as in bash and psql.  Values are still never
+ * taken from the command line: `secret set` asks for them.  History is
+ * saved in $XDG_STATE_HOME/vaultctl/history (mode 0600), without the lines
+ * of commands that write values.
  */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -144,23 +147,11 @@ static void history_save(void)
 	umask(old);
 }
 
-/* `secret run` replaces the process: it runs as a child instead. */
-static int run_child(char **argv)
+int vaultctl_shell_exec(int argc, char **argv, struct vc_session *s)
 {
-	char *name = argv[0];
-	pid_t pid;
-	int st;
+	const struct cli_tool *t = tool_named(argv[0]);
 
-	pid = fork();
-	if (pid == 0) {
-		vaultctl_exec_tool(name + 9, argv);
-		fprintf(stderr, "vaultctl: cannot run %s: %s\n", name,
-			strerror(errno));
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		return 1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return t ? cli_run(t, argc, argv, s) : 2;
 }
 
 /* argv[0] is replaced by the tool's name in a copy: the caller frees the
@@ -182,14 +173,10 @@ static int run_line(int argc, char **words)
 	memcpy(argv, words, (size_t)argc * sizeof(char *));
 	snprintf(prog, sizeof(prog), "%s", t->prog);
 	argv[0] = prog;
-	if (!session_open) {
-		vc_session_init(&shared, "vaultctl-shell");
-		session_open = 1;
-	}
 	if (t == &vc_tool_secret && argc > 1 && !strcmp(argv[1], "run"))
-		rc = run_child(argv);
+		rc = vaultctl_run_child(argv);
 	else
-		rc = cli_run(t, argc, argv, &shared);
+		rc = vaultctl_worker_run(argc, argv);
 	free(argv);
 	return rc;
 }
@@ -385,15 +372,109 @@ static void help(void)
 	       "tools, commands, options and names.\n");
 }
 
+/* ---- the prompt ---- */
+
+static volatile sig_atomic_t got_int, got_winch;
+static char *line_read;
+static int line_done;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGINT)
+		got_int = 1;
+	else
+		got_winch = 1;
+}
+
+/* Ctrl-C and a new window size only set flags, read while the prompt
+ * waits for a key: they are blocked elsewhere, so that readline never
+ * sees one halfway through a key and none comes between a check of the
+ * flags and the wait.  *waiting is the mask for the wait. */
+static void signals_init(sigset_t *waiting)
+{
+	struct sigaction sa, old;
+	sigset_t block;
+
+	vaultctl_signals_save();
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &block, waiting);
+	sigaction(SIGINT, &sa, &old);
+	/* Started with it ignored (nohup, a script's background job): it
+	 * stays ignored, here and in the commands. */
+	if (old.sa_handler == SIG_IGN)
+		sigaction(SIGINT, &old, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
+}
+
+static void on_line(char *line)
+{
+	line_read = line;
+	line_done = 1;
+	rl_callback_handler_remove();
+}
+
+/* Ctrl-C at the prompt: the line is dropped, ^C shown after it, and a new
+ * prompt comes, as in bash and psql. */
+static void cancel_line(const char *prompt)
+{
+	rl_callback_sigcleanup();
+	rl_free_line_state();
+	rl_point = rl_end;
+	rl_redisplay();
+	rl_echo_signal_char(SIGINT);
+	rl_callback_handler_remove();
+	fputc('\n', rl_outstream ? rl_outstream : stdout);
+	rl_callback_handler_install(prompt, on_line);
+}
+
+/* readline(), but with Ctrl-C handled as above; NULL at end of input. */
+static char *read_line(const char *prompt, const sigset_t *waiting)
+{
+	struct pollfd p = { rl_instream ? fileno(rl_instream) : STDIN_FILENO,
+			    POLLIN, 0 };
+	int n;
+
+	line_done = 0;
+	line_read = NULL;
+	rl_callback_handler_install(prompt, on_line);
+	while (!line_done) {
+		n = ppoll(&p, 1, NULL, waiting);
+		if (got_winch) {
+			got_winch = 0;
+			rl_resize_terminal();
+		}
+		if (got_int) {
+			got_int = 0;
+			cancel_line(prompt);
+		} else if (n > 0) {
+			rl_callback_read_char();
+		} else if (n < 0 && errno != EINTR) {
+			rl_callback_handler_remove();
+			break;
+		}
+	}
+	return line_read;
+}
+
 int vaultctl_shell(void)
 {
 	char *line, **argv;
-	int argc, status = 0, rc;
+	int argc, status = 0, rc, quit = 0;
+	sigset_t waiting;
 
+	cli_harden();
 	history_init();
 	rl_attempted_completion_function = complete;
 	rl_completer_word_break_characters = " \t";
-	while ((line = readline("vaultctl> ")) != NULL) {
+	signals_init(&waiting);
+	while ((line = read_line("vaultctl> ", &waiting)) != NULL) {
 		rc = split_line(line, &argv, &argc);
 		if (rc == -2)
 			fprintf(stderr, "vaultctl: unterminated quote\n");
@@ -408,6 +489,7 @@ int vaultctl_shell(void)
 		if (!strcmp(argv[0], "exit") || !strcmp(argv[0], "quit")) {
 			free_argv(argv);
 			free(line);
+			quit = 1;
 			break;
 		}
 		if (!strcmp(argv[0], "help") && argc == 1)
@@ -419,6 +501,10 @@ int vaultctl_shell(void)
 		free_argv(argv);
 		free(line);
 	}
+	/* Ctrl-D: the operator's next prompt starts on a line of its own. */
+	if (!quit && isatty(STDIN_FILENO))
+		putchar('\n');
+	vaultctl_worker_stop();
 	history_save();
 	if (session_open)
 		vc_session_close(&shared);
