@@ -33,7 +33,7 @@
 #include "vaultctl.h"
 
 /* The signals the shell handles itself, and how it found them: what the
- * commands get back. */
+ * commands get back.  SIGINT first. */
 static const int sigs[] = { SIGINT, SIGPIPE, SIGWINCH };
 #define NSIGS (sizeof(sigs) / sizeof(sigs[0]))
 static struct sigaction orig[NSIGS];
@@ -185,7 +185,8 @@ static void set_sigint(void (*handler)(int))
 
 /* The worker: commands until the shell closes the pipe.  Between them
  * SIGINT is ignored, for a Ctrl-C at the shell's prompt reaches the
- * whole process group. */
+ * whole process group; during one it is as the shell found it.  SIGPIPE
+ * stays ignored, as libmariadb sets it in a one-shot tool. */
 static void serve(int in, int out)
 {
 	struct vc_session s;
@@ -196,7 +197,7 @@ static void serve(int in, int out)
 	set_sigint(SIG_IGN);
 	sigprocmask(SIG_SETMASK, &orig_mask, NULL);
 	while ((argv = recv_words(in, &argc, &words)) != NULL) {
-		vaultctl_signals_restore();
+		sigaction(SIGINT, &orig[0], NULL);
 		st = vaultctl_shell_exec(argc, argv, &s);
 		fflush(stdout);
 		fflush(stderr);

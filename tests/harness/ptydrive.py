@@ -154,6 +154,11 @@ def main():
 
     pid, fd = pty.fork()
     if pid == 0:
+        # As a terminal emulator starts a program: default signals, even
+        # when this script was started in the background (SIGINT ignored)
+        # or by Python (SIGPIPE, SIGXFSZ ignored).
+        for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGXFSZ):
+            signal.signal(sig, signal.SIG_DFL)
         os.environ["TERM"] = "xterm"
         os.environ.pop("COLUMNS", None)
         os.environ.pop("LINES", None)
