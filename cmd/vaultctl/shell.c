@@ -374,7 +374,7 @@ static void help(void)
 
 /* ---- the prompt ---- */
 
-static volatile sig_atomic_t got_int, got_winch;
+static volatile sig_atomic_t got_int, got_winch, got_tstp;
 static char *line_read;
 static int line_done;
 
@@ -382,35 +382,71 @@ static void on_signal(int sig)
 {
 	if (sig == SIGINT)
 		got_int = 1;
-	else
+	else if (sig == SIGWINCH)
 		got_winch = 1;
+	else
+		got_tstp = 1;
 }
 
-/* Ctrl-C and a new window size only set flags, read while the prompt
- * waits for a key: they are blocked elsewhere, so that readline never
- * sees one halfway through a key and none comes between a check of the
- * flags and the wait.  *waiting is the mask for the wait. */
-static void signals_init(sigset_t *waiting)
+/* Outside its prompt the shell ignores SIGINT (a Ctrl-C is the running
+ * command's) and SIGPIPE (a worker that died must not take the shell
+ * along); the commands get them back as they were (worker.c). */
+static void signals_init(void)
 {
-	struct sigaction sa, old;
-	sigset_t block;
+	struct sigaction ign;
 
 	vaultctl_signals_save();
 	rl_catch_signals = 0;
 	rl_catch_sigwinch = 0;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGPIPE, &ign, NULL);
+}
+
+struct prompt_sigs {
+	struct sigaction winch, tstp;
+	sigset_t mask;          /* outside the prompt */
+};
+
+/* At the prompt, Ctrl-C, Ctrl-Z and a new window size only set flags,
+ * read while it waits for a key: they are blocked elsewhere, so that
+ * readline never sees one halfway through a key and none comes between a
+ * check of the flags and the wait.  A signal the shell was started with
+ * ignored stays ignored. */
+static void prompt_enter(struct prompt_sigs *old)
+{
+	struct sigaction sa;
+	sigset_t block;
+
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &block, waiting);
-	sigaction(SIGINT, &sa, &old);
-	/* Started with it ignored (nohup, a script's background job): it
-	 * stays ignored, here and in the commands. */
-	if (old.sa_handler == SIG_IGN)
-		sigaction(SIGINT, &old, NULL);
-	sigaction(SIGWINCH, &sa, NULL);
+	sigaddset(&block, SIGTSTP);
+	sigprocmask(SIG_BLOCK, &block, &old->mask);
+	if (!vaultctl_signal_ignored(SIGINT))
+		sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGWINCH, &sa, &old->winch);
+	sigaction(SIGTSTP, vaultctl_signal_ignored(SIGTSTP) ? NULL : &sa,
+		  &old->tstp);
+}
+
+/* SIG_IGN first: it also drops a Ctrl-C still pending. */
+static void prompt_leave(const struct prompt_sigs *old)
+{
+	struct sigaction ign;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGWINCH, &old->winch, NULL);
+	sigaction(SIGTSTP, &old->tstp, NULL);
+	sigprocmask(SIG_SETMASK, &old->mask, NULL);
 }
 
 static void on_line(char *line)
@@ -434,23 +470,49 @@ static void cancel_line(const char *prompt)
 	rl_callback_handler_install(prompt, on_line);
 }
 
-/* readline(), but with Ctrl-C handled as above; NULL at end of input. */
-static char *read_line(const char *prompt, const sigset_t *waiting)
+/* Ctrl-Z at the prompt: stopped with the terminal as it was before
+ * readline set it, and the line shown again after `fg`. */
+static void suspend(const struct prompt_sigs *old)
+{
+	struct sigaction ours;
+	sigset_t tstp;
+
+	sigemptyset(&tstp);
+	sigaddset(&tstp, SIGTSTP);
+	rl_echo_signal_char(SIGTSTP);
+	rl_cleanup_after_signal();
+	sigaction(SIGTSTP, &old->tstp, &ours);
+	sigprocmask(SIG_UNBLOCK, &tstp, NULL);
+	raise(SIGTSTP);
+	sigprocmask(SIG_BLOCK, &tstp, NULL);
+	sigaction(SIGTSTP, &ours, NULL);
+	rl_reset_after_signal();
+	rl_forced_update_display();
+}
+
+/* readline(), but with the signals handled as above; NULL at end of
+ * input. */
+static char *read_line(const char *prompt)
 {
 	struct pollfd p = { rl_instream ? fileno(rl_instream) : STDIN_FILENO,
 			    POLLIN, 0 };
+	struct prompt_sigs old;
 	int n;
 
 	line_done = 0;
 	line_read = NULL;
+	prompt_enter(&old);
 	rl_callback_handler_install(prompt, on_line);
 	while (!line_done) {
-		n = ppoll(&p, 1, NULL, waiting);
+		n = ppoll(&p, 1, NULL, &old.mask);
 		if (got_winch) {
 			got_winch = 0;
 			rl_resize_terminal();
 		}
-		if (got_int) {
+		if (got_tstp) {
+			got_tstp = 0;
+			suspend(&old);
+		} else if (got_int) {
 			got_int = 0;
 			cancel_line(prompt);
 		} else if (n > 0) {
@@ -460,6 +522,7 @@ static char *read_line(const char *prompt, const sigset_t *waiting)
 			break;
 		}
 	}
+	prompt_leave(&old);
 	return line_read;
 }
 
@@ -467,14 +530,13 @@ int vaultctl_shell(void)
 {
 	char *line, **argv;
 	int argc, status = 0, rc, quit = 0;
-	sigset_t waiting;
 
 	cli_harden();
 	history_init();
 	rl_attempted_completion_function = complete;
 	rl_completer_word_break_characters = " \t";
-	signals_init(&waiting);
-	while ((line = read_line("vaultctl> ", &waiting)) != NULL) {
+	signals_init();
+	while ((line = read_line("vaultctl> ")) != NULL) {
 		rc = split_line(line, &argv, &argc);
 		if (rc == -2)
 			fprintf(stderr, "vaultctl: unterminated quote\n");

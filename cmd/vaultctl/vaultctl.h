@@ -19,9 +19,12 @@ int vaultctl_worker_run(int argc, char **argv);
 void vaultctl_worker_stop(void);
 /* `secret run`: vaultctl-secret in the foreground, as a shell runs it. */
 int vaultctl_run_child(char **argv);
-/* How SIGINT, SIGPIPE, SIGWINCH and the signal mask were when the shell
- * started: saved before it sets its own, given back to every command. */
+/* How SIGINT, SIGPIPE, SIGWINCH, SIGTSTP and the signal mask were when
+ * the shell started: saved before it sets its own, given back to the
+ * programs it starts. */
 void vaultctl_signals_save(void);
 void vaultctl_signals_restore(void);
+/* Whether the shell was started with sig ignored (then it stays so). */
+int vaultctl_signal_ignored(int sig);
 
 #endif

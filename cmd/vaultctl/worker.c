@@ -9,9 +9,10 @@
  * which takes SIGINT as a one-shot tool does: it dies, the kernel closes
  * its sockets, the server rolls back what the command had not committed,
  * and the two stores are left as a killed vaultctl-secret would leave them
- * (a batch still finishes the secret it is writing).  The shell ignores
- * SIGINT meanwhile, reports the command interrupted (exit status 130) and
- * starts a new worker, with new connections, for the next command.
+ * (a batch still finishes the secret it is writing).  The shell, which
+ * takes SIGINT only at its prompt, reports the command interrupted (exit
+ * status 130) and starts a new worker, with new connections, for the next
+ * command.
  *
  * Between commands the worker keeps its session (connections, value store,
  * acting user), so that a shell costs one connection, not one per command.
@@ -34,7 +35,7 @@
 
 /* The signals the shell handles itself, and how it found them: what the
  * commands get back.  SIGINT first. */
-static const int sigs[] = { SIGINT, SIGPIPE, SIGWINCH };
+static const int sigs[] = { SIGINT, SIGPIPE, SIGWINCH, SIGTSTP };
 #define NSIGS (sizeof(sigs) / sizeof(sigs[0]))
 static struct sigaction orig[NSIGS];
 static sigset_t orig_mask;
@@ -49,37 +50,19 @@ void vaultctl_signals_save(void)
 	sigprocmask(SIG_SETMASK, NULL, &orig_mask);
 }
 
+int vaultctl_signal_ignored(int sig)
+{
+	for (size_t i = 0; i < NSIGS; i++)
+		if (sigs[i] == sig)
+			return orig[i].sa_handler == SIG_IGN;
+	return 0;
+}
+
 void vaultctl_signals_restore(void)
 {
 	for (size_t i = 0; i < NSIGS; i++)
 		sigaction(sigs[i], &orig[i], NULL);
 	sigprocmask(SIG_SETMASK, &orig_mask, NULL);
-}
-
-/* While a command runs, Ctrl-C is the command's, and a dead worker must
- * not kill the shell through SIGPIPE. */
-static void ignore(struct sigaction old[2])
-{
-	struct sigaction ign;
-
-	memset(&ign, 0, sizeof(ign));
-	ign.sa_handler = SIG_IGN;
-	sigemptyset(&ign.sa_mask);
-	sigaction(SIGINT, &ign, &old[0]);
-	sigaction(SIGPIPE, &ign, &old[1]);
-}
-
-/* The shell blocks SIGINT outside its prompt, and a blocked signal stays
- * pending even when ignored: setting SIG_IGN again drops the command's
- * Ctrl-C, which would otherwise cancel the next prompt's line. */
-static void unignore(const struct sigaction old[2])
-{
-	struct sigaction ign;
-
-	sigaction(SIGINT, NULL, &ign);
-	sigaction(SIGINT, &ign, NULL);
-	sigaction(SIGINT, &old[0], NULL);
-	sigaction(SIGPIPE, &old[1], NULL);
 }
 
 static int wait_for(pid_t pid, int *st)
@@ -173,35 +156,31 @@ static char **recv_words(int fd, int *argc, char **words)
 	return argv;
 }
 
-static void set_sigint(void (*handler)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-}
-
-/* The worker: commands until the shell closes the pipe.  Between them
- * SIGINT is ignored, for a Ctrl-C at the shell's prompt reaches the
- * whole process group; during one it is as the shell found it.  SIGPIPE
- * stays ignored, as libmariadb sets it in a one-shot tool. */
+/* The worker: commands until the shell closes the pipe.  It starts with
+ * the shell's signals between prompts: SIGINT ignored, for a Ctrl-C at
+ * the prompt reaches the whole process group, and SIGPIPE ignored, as
+ * libmariadb sets it in a one-shot tool.  During a command SIGINT is as
+ * the shell found it. */
 static void serve(int in, int out)
 {
+	struct sigaction ign;
 	struct vc_session s;
 	char **argv, *words;
 	int argc, st;
 
 	vc_session_init(&s, "vaultctl-shell");
-	set_sigint(SIG_IGN);
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGPIPE, &ign, NULL);
 	sigprocmask(SIG_SETMASK, &orig_mask, NULL);
 	while ((argv = recv_words(in, &argc, &words)) != NULL) {
 		sigaction(SIGINT, &orig[0], NULL);
 		st = vaultctl_shell_exec(argc, argv, &s);
 		fflush(stdout);
 		fflush(stderr);
-		set_sigint(SIG_IGN);
+		sigaction(SIGINT, &ign, NULL);
 		free(argv);
 		free(words);
 		if (write_all(out, &st, sizeof(st)) < 0)
@@ -271,13 +250,10 @@ static int lost(const char *prog, const struct termios *tty)
 
 int vaultctl_worker_run(int argc, char **argv)
 {
-	struct sigaction old[2];
 	struct termios tty;
 	int have_tty = tcgetattr(STDIN_FILENO, &tty) == 0, st;
 
-	ignore(old);
 	if (!worker && start() < 0) {
-		unignore(old);
 		fprintf(stderr, "vaultctl: cannot start a process for the "
 			"command: %s\n", strerror(errno));
 		return 1;
@@ -285,7 +261,6 @@ int vaultctl_worker_run(int argc, char **argv)
 	if (send_words(argc, argv) < 0 ||
 	    read_all(from_worker, &st, sizeof(st)) < 0)
 		st = lost(argv[0], have_tty ? &tty : NULL);
-	unignore(old);
 	return st;
 }
 
@@ -307,13 +282,11 @@ void vaultctl_worker_stop(void)
  * take (psql cancels its query and goes on), and the shell waits. */
 int vaultctl_run_child(char **argv)
 {
-	struct sigaction old[2];
 	pid_t pid;
 	int st = 0;
 
 	fflush(stdout);
 	fflush(stderr);
-	ignore(old);
 	pid = fork();
 	if (pid == 0) {
 		vaultctl_signals_restore();
@@ -322,11 +295,8 @@ int vaultctl_run_child(char **argv)
 			strerror(errno));
 		_exit(127);
 	}
-	if (pid < 0 || wait_for(pid, &st) < 0) {
-		unignore(old);
+	if (pid < 0 || wait_for(pid, &st) < 0)
 		return 1;
-	}
-	unignore(old);
 	/* As bash does: the ^C the terminal echoed ends its line. */
 	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGINT && isatty(STDERR_FILENO))
 		fputc('\n', stderr);
