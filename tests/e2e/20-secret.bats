@@ -61,16 +61,16 @@ setup() {
 	s_put "$ENV/A" a
 	run --separate-stderr vaultctl-secret list -o tsv "$ENV/"
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
-	[[ $output == *$'\nA\t1\t'* ]]
+	[[ $'\n'$output == *$'\nA\t1\t'* ]]
 	run vaultctl-secret run "$ENV/" -- sh -c 'printf %s "$A"'
 	[ "$status" -eq 0 ]
 	[ "$output" == a ]
 	run vaultctl-org env list -o tsv "$ORG/api/"
 	[ "$status" -eq 0 ]
-	[[ $output == *$'\nprod\t'* ]]
+	[[ $'\n'$output == *$'\nprod\t'* ]]
 	run vaultctl-org project list -o tsv "$ORG/"
 	[ "$status" -eq 0 ]
-	[[ $output == *$'\napi\t'* ]]
+	[[ $'\n'$output == *$'\napi\t'* ]]
 	run vaultctl-org show "$ORG/"
 	[ "$status" -eq 0 ]
 	run -2 vaultctl-secret get "$ENV/A/"
