@@ -248,11 +248,25 @@ static int lost(const char *prog, const struct termios *tty)
 	       WEXITSTATUS(st) : 1;
 }
 
+/* A worker that died between commands (killed from outside) is replaced
+ * before it is given one. */
+static void reap_idle(void)
+{
+	int st;
+
+	if (worker && waitpid(worker, &st, WNOHANG) == worker) {
+		close(to_worker);
+		close(from_worker);
+		worker = 0;
+	}
+}
+
 int vaultctl_worker_run(int argc, char **argv)
 {
 	struct termios tty;
 	int have_tty = tcgetattr(STDIN_FILENO, &tty) == 0, st;
 
+	reap_idle();
 	if (!worker && start() < 0) {
 		fprintf(stderr, "vaultctl: cannot start a process for the "
 			"command: %s\n", strerror(errno));
