@@ -1,11 +1,11 @@
 /* worker.c - where the commands of `vaultctl shell` run.
  *
  * Ctrl-C must stop the running command wherever it is: in a query waiting
- * on a lock, a slow Vault request, a prompt, a long export.  Code stopped
- * halfway through libmariadb or an HTTP exchange cannot go on using its
- * connection (the protocol is at an unknown point, maybe inside a
- * transaction), and neither client can be cancelled from a signal
- * handler.  So the commands run in a child of the shell, the worker,
+ * on a lock, a slow Vault request, a prompt, a long export.  libmariadb
+ * and the HTTP clients go on through an interrupted read, and code stopped
+ * halfway through one of them cannot use its connection again (the
+ * protocol is at an unknown point, maybe inside a transaction).  So the
+ * commands run in a child of the shell, the worker,
  * which takes SIGINT as a one-shot tool does: it dies, the kernel closes
  * its sockets, the server rolls back what the command had not committed,
  * and the two stores are left as a killed vaultctl-secret would leave them

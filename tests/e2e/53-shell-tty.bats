@@ -152,7 +152,6 @@ no_waiting_writer() {
 	vc_sql "KILL $(vc_sql "SELECT id FROM information_schema.processlist
 		WHERE info LIKE '%SLEEP(120)%' AND id <> CONNECTION_ID()")"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	line 'vaultctl> secret set acme/api/prod/NEW --from-file '"$BATS_TEST_TMPDIR/value"
 	line 'vaultctl-secret: interrupted'
 	line 'vaultctl> secret list acme/api/prod'
 	no_line 'vaultctl> ^C'
