@@ -161,6 +161,14 @@ int vc_ref_split(const char *text, char parts[4][256], int *n,
 		parts[(*n)++][len] = '\0';
 		if (!slash)
 			return 0;
+		/* One '/' may end a reference to an organization, project
+		 * or environment: completion writes "acme/api/", and so do
+		 * people.  Nothing is below a secret. */
+		if (slash[1] == '\0' && *n == 4)
+			return vc_err_set(e, VC_EUSAGE, "reference '%.80s' ends in "
+					  "'/' after the secret name", text);
+		if (slash[1] == '\0')
+			return 0;
 		p = slash + 1;
 	}
 }

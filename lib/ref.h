@@ -23,7 +23,9 @@ const char *vc_role_name(enum vc_role r);
 
 /* Splits ORG[/PROJECT[/ENV[/NAME]]] at '/' into 1 to 4 parts of 1 to 255
  * bytes, without checking the names: VC_EUSAGE for more parts or an
- * empty or overlong one. */
+ * empty or overlong one.  One trailing '/' is accepted after an
+ * organization, project or environment ("acme/api/"), not after a
+ * secret name. */
 int vc_ref_split(const char *text, char parts[4][256], int *n,
 		 struct vc_err *e);
 

@@ -29,7 +29,7 @@ static const struct option global_long[] = {
 static const char global_short[] = "hVc:o:qv";
 
 /* Secrets must not end up in a core file (DESIGN.md section 5). */
-static void harden(void)
+void cli_harden(void)
 {
 	struct rlimit no = { 0, 0 };
 
@@ -514,7 +514,7 @@ int cli_run(const struct cli_tool *tool, int argc, char **argv,
 	static struct cli c;
 	int at = 1, words = 0, rc;
 
-	harden();
+	cli_harden();
 	memset(&c, 0, sizeof(c));
 	c.tool = tool;
 	c.color = !getenv("NO_COLOR") && isatty(STDOUT_FILENO);

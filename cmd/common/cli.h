@@ -76,6 +76,9 @@ struct cli {
 };
 
 int cli_main(const struct cli_tool *tool, int argc, char **argv);
+/* No core file, not dumpable: done by cli_run; the shell's own process
+ * holds credentials too (completion). */
+void cli_harden(void);
 /* Runs one command line over a session that stays open (vaultctl shell);
  * returns the exit status the command would have had. */
 int cli_run(const struct cli_tool *tool, int argc, char **argv,

@@ -1,17 +1,20 @@
 /* shell.c - `vaultctl shell`: an interactive session with readline.
  *
- * Commands run in this process over one database connection and one
- * value-store connection, kept open between commands.  Values are still
- * never taken from the command line: `secret set` asks for them.  History
- * is saved in $XDG_STATE_HOME/vaultctl/history (mode 0600), without the
- * lines of commands that write values.
+ * Commands run in one child process, the worker (worker.c), over one
+ * database connection and one value-store connection kept open between
+ * commands; Ctrl-C stops the command and the shell goes on, and at the
+ * prompt it drops the line, as in bash and psql.  Values are still never
+ * taken from the command line: `secret set` asks for them.  History is
+ * saved in $XDG_STATE_HOME/vaultctl/history (mode 0600), without the lines
+ * of commands that write values.
  */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -144,23 +147,11 @@ static void history_save(void)
 	umask(old);
 }
 
-/* `secret run` replaces the process: it runs as a child instead. */
-static int run_child(char **argv)
+int vaultctl_shell_exec(int argc, char **argv, struct vc_session *s)
 {
-	char *name = argv[0];
-	pid_t pid;
-	int st;
+	const struct cli_tool *t = tool_named(argv[0]);
 
-	pid = fork();
-	if (pid == 0) {
-		vaultctl_exec_tool(name + 9, argv);
-		fprintf(stderr, "vaultctl: cannot run %s: %s\n", name,
-			strerror(errno));
-		_exit(127);
-	}
-	if (pid < 0 || waitpid(pid, &st, 0) < 0)
-		return 1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return t ? cli_run(t, argc, argv, s) : 2;
 }
 
 /* argv[0] is replaced by the tool's name in a copy: the caller frees the
@@ -182,14 +173,10 @@ static int run_line(int argc, char **words)
 	memcpy(argv, words, (size_t)argc * sizeof(char *));
 	snprintf(prog, sizeof(prog), "%s", t->prog);
 	argv[0] = prog;
-	if (!session_open) {
-		vc_session_init(&shared, "vaultctl-shell");
-		session_open = 1;
-	}
 	if (t == &vc_tool_secret && argc > 1 && !strcmp(argv[1], "run"))
-		rc = run_child(argv);
+		rc = vaultctl_run_child(argv);
 	else
-		rc = cli_run(t, argc, argv, &shared);
+		rc = vaultctl_worker_run(argc, argv);
 	free(argv);
 	return rc;
 }
@@ -339,15 +326,171 @@ static void help(void)
 	       "options and names.\n", VC_TOOL_NAMES);
 }
 
+/* ---- the prompt ---- */
+
+static volatile sig_atomic_t got_int, got_winch, got_tstp;
+static char *line_read;
+static int line_done;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGINT)
+		got_int = 1;
+	else if (sig == SIGWINCH)
+		got_winch = 1;
+	else
+		got_tstp = 1;
+}
+
+/* Outside its prompt the shell ignores SIGINT (a Ctrl-C is the running
+ * command's) and SIGPIPE (a worker that died must not take the shell
+ * along); the commands get them back as they were (worker.c). */
+static void signals_init(void)
+{
+	struct sigaction ign;
+
+	vaultctl_signals_save();
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 0;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGPIPE, &ign, NULL);
+}
+
+struct prompt_sigs {
+	struct sigaction winch, tstp;
+	sigset_t mask;          /* outside the prompt */
+};
+
+/* At the prompt, Ctrl-C, Ctrl-Z and a new window size only set flags,
+ * read while it waits for a key: they are blocked elsewhere, so that
+ * readline never sees one halfway through a key and none comes between a
+ * check of the flags and the wait.  A signal the shell was started with
+ * ignored stays ignored. */
+static void prompt_enter(struct prompt_sigs *old)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGWINCH);
+	sigaddset(&block, SIGTSTP);
+	sigprocmask(SIG_BLOCK, &block, &old->mask);
+	if (!vaultctl_signal_ignored(SIGINT))
+		sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGWINCH, &sa, &old->winch);
+	sigaction(SIGTSTP, vaultctl_signal_ignored(SIGTSTP) ? NULL : &sa,
+		  &old->tstp);
+}
+
+/* SIG_IGN first: it also drops a Ctrl-C still pending. */
+static void prompt_leave(const struct prompt_sigs *old)
+{
+	struct sigaction ign;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGWINCH, &old->winch, NULL);
+	sigaction(SIGTSTP, &old->tstp, NULL);
+	sigprocmask(SIG_SETMASK, &old->mask, NULL);
+}
+
+static void on_line(char *line)
+{
+	line_read = line;
+	line_done = 1;
+	rl_callback_handler_remove();
+}
+
+/* Ctrl-C at the prompt: the line is dropped, ^C shown after it, and a new
+ * prompt comes, as in bash and psql. */
+static void cancel_line(const char *prompt)
+{
+	rl_callback_sigcleanup();
+	rl_free_line_state();
+	rl_point = rl_end;
+	rl_redisplay();
+	rl_echo_signal_char(SIGINT);
+	rl_callback_handler_remove();
+	fputc('\n', rl_outstream ? rl_outstream : stdout);
+	rl_callback_handler_install(prompt, on_line);
+}
+
+/* Ctrl-Z at the prompt: stopped with the terminal as it was before
+ * readline set it, and the line shown again after `fg`. */
+static void suspend(const struct prompt_sigs *old)
+{
+	struct sigaction ours;
+	sigset_t tstp;
+
+	sigemptyset(&tstp);
+	sigaddset(&tstp, SIGTSTP);
+	rl_echo_signal_char(SIGTSTP);
+	rl_cleanup_after_signal();
+	sigaction(SIGTSTP, &old->tstp, &ours);
+	sigprocmask(SIG_UNBLOCK, &tstp, NULL);
+	raise(SIGTSTP);
+	sigprocmask(SIG_BLOCK, &tstp, NULL);
+	sigaction(SIGTSTP, &ours, NULL);
+	rl_reset_after_signal();
+	rl_forced_update_display();
+}
+
+/* readline(), but with the signals handled as above; NULL at end of
+ * input. */
+static char *read_line(const char *prompt)
+{
+	struct pollfd p = { rl_instream ? fileno(rl_instream) : STDIN_FILENO,
+			    POLLIN, 0 };
+	struct prompt_sigs old;
+	int n;
+
+	line_done = 0;
+	line_read = NULL;
+	prompt_enter(&old);
+	rl_callback_handler_install(prompt, on_line);
+	while (!line_done) {
+		n = ppoll(&p, 1, NULL, &old.mask);
+		if (got_winch) {
+			got_winch = 0;
+			rl_resize_terminal();
+		}
+		if (got_tstp) {
+			got_tstp = 0;
+			suspend(&old);
+		} else if (got_int) {
+			got_int = 0;
+			cancel_line(prompt);
+		} else if (n > 0) {
+			rl_callback_read_char();
+		} else if (n < 0 && errno != EINTR) {
+			rl_callback_handler_remove();
+			break;
+		}
+	}
+	prompt_leave(&old);
+	return line_read;
+}
+
 int vaultctl_shell(void)
 {
 	char *line, **argv;
-	int argc, status = 0, rc;
+	int argc, status = 0, rc, quit = 0;
 
+	cli_harden();
 	history_init();
 	rl_attempted_completion_function = complete;
 	rl_completer_word_break_characters = " \t";
-	while ((line = readline("vaultctl> ")) != NULL) {
+	signals_init();
+	while ((line = read_line("vaultctl> ")) != NULL) {
 		rc = split_line(line, &argv, &argc);
 		if (rc == -2)
 			fprintf(stderr, "vaultctl: unterminated quote\n");
@@ -362,6 +505,7 @@ int vaultctl_shell(void)
 		if (!strcmp(argv[0], "exit") || !strcmp(argv[0], "quit")) {
 			free_argv(argv);
 			free(line);
+			quit = 1;
 			break;
 		}
 		if (!strcmp(argv[0], "help") && argc == 1)
@@ -373,6 +517,10 @@ int vaultctl_shell(void)
 		free_argv(argv);
 		free(line);
 	}
+	/* Ctrl-D: the operator's next prompt starts on a line of its own. */
+	if (!quit && isatty(STDIN_FILENO))
+		putchar('\n');
+	vaultctl_worker_stop();
 	history_save();
 	if (session_open)
 		vc_session_close(&shared);

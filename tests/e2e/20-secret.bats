@@ -53,3 +53,32 @@ setup() {
 	run ! vc_sql_as secrets_api_user "SELECT COUNT(*) FROM vc_values"
 	[[ $output == *"command denied"* ]]
 }
+
+# What completion writes: one '/' after an organization, project or
+# environment; after a secret name, or two, it is refused.
+@test "a reference may end in one '/' after an organization, project or environment" {
+	s_here 10
+	s_put "$ENV/A" a
+	run --separate-stderr vaultctl-secret list -o tsv "$ENV/"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ $'\n'$output == *$'\nA\t1\t'* ]]
+	run vaultctl-secret run "$ENV/" -- sh -c 'printf %s "$A"'
+	[ "$status" -eq 0 ]
+	[ "$output" == a ]
+	run vaultctl-org env list -o tsv "$ORG/api/"
+	[ "$status" -eq 0 ]
+	[[ $'\n'$output == *$'\nprod\t'* ]]
+	run vaultctl-org project list -o tsv "$ORG/"
+	[ "$status" -eq 0 ]
+	[[ $'\n'$output == *$'\napi\t'* ]]
+	run vaultctl-org show "$ORG/"
+	[ "$status" -eq 0 ]
+	run -2 vaultctl-secret get "$ENV/A/"
+	[[ $output == *"reference '$ENV/A/' ends in '/' after the secret name"* ]]
+	run -2 vaultctl-secret get "$ENV/"
+	[[ $output == *"'$ENV/' is not a reference of the form ORG/PROJECT/ENV/NAME"* ]]
+	run -2 vaultctl-secret list "$ENV//"
+	[[ $output == *"has an empty part"* ]]
+	run -2 vaultctl-secret list "$ORG//api/prod"
+	[[ $output == *"has an empty part"* ]]
+}

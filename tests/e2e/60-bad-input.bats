@@ -106,7 +106,9 @@ matrix_secret() {
 	set|args|2|not a reference of the form ORG/PROJECT/ENV/NAME|vaultctl-secret set $E
 	set|args|2|too many parts|vaultctl-secret set $E/N/x
 	set|args|2|has an empty part|vaultctl-secret set bad//prod/N
-	set|args|2|has an empty part|vaultctl-secret set $E/
+	set|args|2|not a reference of the form ORG/PROJECT/ENV/NAME|vaultctl-secret set $E/
+	set|args|2|ends in '/' after the secret name|vaultctl-secret set $E/N/
+	set|args|2|has an empty part|vaultctl-secret set $E//N
 	set|option|2|unknown option '--frob'|vaultctl-secret set $E/N --frob
 	set|option|2|unknown option '--value'|vaultctl-secret set $E/N --value=s3cr3t
 	set|option|3|--from-file: cannot read '/nonexistent/file'|vaultctl-secret set $E/N --from-file /nonexistent/file

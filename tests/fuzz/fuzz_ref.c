@@ -3,9 +3,10 @@
  * vc_is_uuid, vc_role_parse, all on the same text.
  *
  * Invariants (vaultctl(7), ADDRESSING): a split gives 1 to 4 non-empty
- * parts of at most 255 bytes, without '/', that join back into the text;
- * a name accepted by a check has only the characters the check allows, so
- * that no '/', "..", blank or control character reaches a path or a query.
+ * parts of at most 255 bytes, without '/', that join back into the text
+ * (but for one trailing '/' after fewer than 4 parts); a name accepted by
+ * a check has only the characters the check allows, so that no '/', "..",
+ * blank or control character reaches a path or a query.
  */
 #include "fuzz.h"
 
@@ -46,6 +47,8 @@ static void check_split(const char *text)
 		if (i < n - 1)
 			joined[len++] = '/';
 	}
+	if (n < 4 && len + 1 == strlen(text) && text[len] == '/')
+		joined[len++] = '/';
 	joined[len] = '\0';
 	FUZZ_CHECK(strcmp(joined, text) == 0, "parts do not join back");
 }

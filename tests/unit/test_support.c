@@ -126,6 +126,49 @@ static void test_names(void **state)
 	assert_false(vc_is_uuid("bc40941d-c31d-4754-906f-6c470d78cb7"));
 }
 
+/* splits TEXT; returns the code, the parts joined by '|' in out. */
+static int split(const char *text, char *out, size_t n, struct vc_err *e)
+{
+	char parts[4][256];
+	int k = 0, rc = vc_ref_split(text, parts, &k, e);
+
+	out[0] = '\0';
+	for (int i = 0; rc == 0 && i < k; i++)
+		snprintf(out + strlen(out), n - strlen(out), "%s%s",
+			 i ? "|" : "", parts[i]);
+	return rc;
+}
+
+/* One trailing '/' ends a reference to an organization, project or
+ * environment (what completion writes); never a secret name, never two. */
+static void test_ref_split(void **state)
+{
+	struct vc_err e;
+	char got[1100];
+
+	(void)state;
+	assert_int_equal(split("acme/api/prod/DB_URL", got, sizeof(got), &e), 0);
+	assert_string_equal(got, "acme|api|prod|DB_URL");
+	assert_int_equal(split("acme/", got, sizeof(got), &e), 0);
+	assert_string_equal(got, "acme");
+	assert_int_equal(split("acme/api/", got, sizeof(got), &e), 0);
+	assert_string_equal(got, "acme|api");
+	assert_int_equal(split("acme/api/prod/", got, sizeof(got), &e), 0);
+	assert_string_equal(got, "acme|api|prod");
+	assert_int_equal(split("acme/api/prod/X/", got, sizeof(got), &e),
+			 VC_EUSAGE);
+	assert_non_null(strstr(e.msg, "ends in '/' after the secret name"));
+	assert_int_equal(split("acme//api", got, sizeof(got), &e), VC_EUSAGE);
+	assert_non_null(strstr(e.msg, "has an empty part"));
+	assert_int_equal(split("acme/api//", got, sizeof(got), &e), VC_EUSAGE);
+	assert_non_null(strstr(e.msg, "has an empty part"));
+	assert_int_equal(split("/", got, sizeof(got), &e), VC_EUSAGE);
+	assert_int_equal(split("/acme", got, sizeof(got), &e), VC_EUSAGE);
+	assert_int_equal(split("", got, sizeof(got), &e), VC_EUSAGE);
+	assert_int_equal(split("a/b/c/D/e", got, sizeof(got), &e), VC_EUSAGE);
+	assert_non_null(strstr(e.msg, "too many parts"));
+}
+
 /* Version 7 ids: a batch spans several randomness chunks (256 each); every
  * id is well formed, the batch is strictly increasing (so distinct), and
  * starts with the current millisecond. */
@@ -354,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_err_prefix),
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_ref_split),
 		cmocka_unit_test(test_name_order),
 		cmocka_unit_test(test_uuids),
 		cmocka_unit_test(test_audit_hash),
