@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "host.h"
 #include "prompt.h"
 #include "store.h"
 
@@ -524,6 +525,9 @@ int cli_run(const struct cli_tool *tool, int argc, char **argv,
 	else
 		vc_session_init(&c.s, tool->prog);
 	c.s.notify_ctx = &c;
+	/* First, before a library reads the environment (lib/host.h). */
+	if (!shared && (rc = vc_host_init(&c.err)) < 0)
+		return finish(&c, rc, 0);
 	c.cmd = find_cmd(tool, argc, argv, &at, &words);
 	if (c.cmd) {
 		/* Drop the command words; what is left parses as one list. */

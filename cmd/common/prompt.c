@@ -1,6 +1,8 @@
 /* prompt.c - no-echo prompts and value input. */
 #include "prompt.h"
 
+#include "host.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -115,7 +117,7 @@ int read_value(struct cli *c, const char *what, const char *from_file,
 	int fd, rc;
 
 	if (from_file) {
-		fd = open(from_file, O_RDONLY | O_CLOEXEC);
+		fd = vc_host_open(from_file, O_RDONLY, 0);
 		if (fd < 0)
 			return cli_fail(c, errno == ENOENT ? VC_ENOTFOUND :
 					VC_EUSAGE, "--from-file: cannot read '%s': "
@@ -147,7 +149,7 @@ int prompt_password_for(struct cli *c, const char *who, struct vc_buf *out)
 		rc = vc_conf_check_private(file, "password file", &c->err);
 		if (rc < 0)
 			return rc;
-		fd = open(file, O_RDONLY | O_CLOEXEC);
+		fd = vc_host_open(file, O_RDONLY, 0);
 		if (fd < 0)
 			return cli_fail(c, VC_EPERM, "cannot read password file "
 					"'%s': %s", file, strerror(errno));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "plancmd.h"
+#include "host.h"
 
 int plan_print_res(struct cli *c, const struct vc_col *cols, size_t ncols,
 		   const struct vc_res *r, int single, int limit_col)
@@ -33,7 +34,7 @@ int plan_print_res(struct cli *c, const struct vc_col *cols, size_t ncols,
  * allowed so that a longer file is noticed. */
 static int read_features(struct cli *c, const char *path, struct vc_buf *b)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	FILE *f = strcmp(path, "-") ? vc_host_fopen(path, "r") : stdin;
 	char chunk[4096];
 	size_t n;
 	int bad;

@@ -14,6 +14,7 @@
 #include "plan.h"
 #include "prompt.h"
 #include "secretcmd.h"
+#include "host.h"
 
 int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
 		    struct vc_secret_set *set);
@@ -257,7 +258,7 @@ static int read_input(struct cli *c, struct vc_buf *text)
 
 	if (!file || !strcmp(file, "-"))
 		return read_fd_all(c, STDIN_FILENO, "standard input", max, text);
-	fd = open(file, O_RDONLY | O_CLOEXEC);
+	fd = vc_host_open(file, O_RDONLY, 0);
 	if (fd < 0)
 		return cli_fail(c, errno == ENOENT ? VC_ENOTFOUND : VC_EUSAGE,
 				"--file: cannot read '%s': %s", file,

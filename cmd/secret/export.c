@@ -1,5 +1,6 @@
 /* export.c - vaultctl-secret export|run */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include "bulk.h"
 #include "format.h"
 #include "secretcmd.h"
+#include "host.h"
 
 extern char **environ;
 
@@ -120,16 +122,36 @@ struct atomic_out {
 	int fd;
 };
 
+/* The file is the caller's: made and renamed with the caller's own rights
+ * (lib/host.h), never with the tools' group's. */
+static int make_tmp(void *arg)
+{
+	struct atomic_out *a = arg;
+
+	return a->fd = mkstemp(a->tmp);
+}
+
+struct move {
+	const char *from, *to;
+};
+
+static int move_tmp(void *arg)
+{
+	struct move *m = arg;
+
+	return rename(m->from, m->to);
+}
+
 static int atomic_open(struct cli *c, const char *path, struct atomic_out *a)
 {
 	a->fd = -1;
 	if (snprintf(a->tmp, sizeof(a->tmp), "%s.XXXXXX", path) >=
 	    (int)sizeof(a->tmp))
 		return cli_fail(c, VC_EUSAGE, "-O: path too long: '%s'", path);
-	a->fd = mkstemp(a->tmp);
-	if (a->fd < 0)
+	if (vc_host_as_user(make_tmp, a) < 0)
 		return cli_fail(c, errno == ENOENT || errno == ENOTDIR ?
-				VC_EUSAGE : VC_EFAIL, "-O: cannot create a file "
+				VC_EUSAGE : errno == EACCES || errno == EPERM ?
+				VC_EPERM : VC_EFAIL, "-O: cannot create a file "
 				"beside '%s': %s; nothing was read or written",
 				path, strerror(errno));
 	if (fchmod(a->fd, 0600) < 0) {
@@ -169,7 +191,7 @@ static int atomic_commit(struct cli *c, const char *path,
 		err = errno;
 	if (close(fd) < 0 && !err)
 		err = errno;
-	if (!err && rename(a->tmp, path) < 0)
+	if (!err && vc_host_as_user(move_tmp, &(struct move){ a->tmp, path }) < 0)
 		err = errno;
 	if (!err)
 		return 0;
@@ -277,8 +299,13 @@ int cmd_run(struct cli *c)
 	env = build_env(c, &set);
 	if (!env)
 		return cli_fail(c, VC_EFAIL, "out of memory");
-	/* Connections close on exec; the values now live only in env. */
+	/* Connections close on exec; the values now live only in env.  The
+	 * command is the caller's: none of the tools' group goes with it,
+	 * and SIGPIPE as a shell would leave it (libmariadb ignores it). */
 	vc_session_close(&c->s);
+	if (vc_host_drop(&c->err) < 0)
+		return c->err.code;
+	signal(SIGPIPE, SIG_DFL);
 	fflush(NULL);
 	execvpe(c->args[1], &c->args[1], env);
 	rc = errno;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "host.h"
 #include "vaultctl.h"
 #include "vc.h"
 
@@ -28,9 +29,15 @@ static int self_dir(char *out, size_t n)
 	return 0;
 }
 
+/* A tool is setgid itself and takes the group back at exec; anything
+ * else found on the caller's PATH must not inherit it. */
 void vaultctl_exec_tool(const char *tool, char **argv)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 64], name[64];
+	struct vc_err e;
+
+	if (vc_host_drop(&e) < 0)
+		return;
 
 	snprintf(name, sizeof(name), "vaultctl-%s", tool);
 	if (self_dir(dir, sizeof(dir)) == 0) {
@@ -79,7 +86,12 @@ static void help(void)
 int main(int argc, char **argv)
 {
 	char name[64];
+	struct vc_err e;
 
+	if (vc_host_init(&e) < 0) {
+		fprintf(stderr, "vaultctl: %s\n", e.msg);
+		return vc_err_exit(e.code);
+	}
 	if (argc < 2) {
 		help();
 		return 2;

@@ -24,6 +24,7 @@
 #include "db.h"
 #include "ref.h"
 #include "vaultctl.h"
+#include "host.h"
 
 static struct vc_session shared;
 static int session_open;
@@ -123,7 +124,9 @@ static void make_dirs(char *path)
 	mkdir(path, 0700);
 }
 
-static void history_init(void)
+/* The history is the caller's file: read and written with the caller's
+ * own rights (lib/host.h). */
+static int history_load(void *unused)
 {
 	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 	char dir[4096];
@@ -135,16 +138,29 @@ static void history_init(void)
 			 home ? home : ".");
 	make_dirs(dir);
 	snprintf(history_path, sizeof(history_path), "%.4000s/history", dir);
-	read_history(history_path);
+	(void)unused;
+	return read_history(history_path);
+}
+
+static int history_store(void *unused)
+{
+	mode_t old = umask(077);
+	int rc = write_history(history_path);
+
+	(void)unused;
+	chmod(history_path, 0600);
+	umask(old);
+	return rc;
+}
+
+static void history_init(void)
+{
+	vc_host_as_user(history_load, NULL);
 }
 
 static void history_save(void)
 {
-	mode_t old = umask(077);
-
-	write_history(history_path);
-	chmod(history_path, 0600);
-	umask(old);
+	vc_host_as_user(history_store, NULL);
 }
 
 int vaultctl_shell_exec(int argc, char **argv, struct vc_session *s)
