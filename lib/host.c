@@ -30,14 +30,23 @@ static int allowed(const char *kv)
 	return 0;
 }
 
-/* In place: environ keeps the allowed entries, in their order. */
+static char **caller_env;
+
+/* environ keeps the allowed entries, in their order; the caller's whole
+ * environment is kept aside for the command `run` starts, which gets it
+ * after the group is gone. */
 static void cut_environment(void)
 {
 	extern char **environ;
-	size_t out = 0;
+	size_t out = 0, n = 0;
 
 	if (!environ)
 		return;
+	while (environ[n])
+		n++;
+	caller_env = calloc(n + 1, sizeof(char *));
+	if (caller_env)
+		memcpy(caller_env, environ, n * sizeof(char *));
 	for (size_t i = 0; environ[i]; i++)
 		if (allowed(environ[i]))
 			environ[out++] = environ[i];
@@ -64,6 +73,13 @@ int vc_host_init(struct vc_err *e)
 		}
 	cut_environment();
 	return 0;
+}
+
+char **vc_host_caller_env(void)
+{
+	extern char **environ;
+
+	return caller_env ? caller_env : environ;
 }
 
 int vc_host_mode(void)

@@ -23,6 +23,9 @@
  * ($VAULTCTL_CONFIG, $VAULTCTL_DB_HOSTS). */
 int vc_host_init(struct vc_err *e);
 int vc_host_mode(void);         /* setgid and effective group != real group */
+/* The environment the caller gave, before the cut: for the command that
+ * `run` starts once the group is given up (environ when nothing was cut). */
+char **vc_host_caller_env(void);
 int vc_host_root(void);         /* the caller (real uid) is root */
 /* The caller's login name (real uid), from /etc/passwd or NSS. */
 int vc_host_login(char *out, size_t n, struct vc_err *e);

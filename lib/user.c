@@ -222,6 +222,24 @@ int vc_user_may_change(const struct vc_session *s, const char *email,
 	return 0;
 }
 
+int vc_user_may_check(const struct vc_session *s, const char *email,
+		      struct vc_err *e)
+{
+	if (vc_session_is_admin(s) ||
+	    (s->have_user && !strcasecmp(email, s->user.email)))
+		return 0;
+	return vc_err_set(e, VC_EPERM, "permission denied: only global admins "
+			  "and the user themself may check a password");
+}
+
+int vc_user_check_password(struct vc_session *s, const char *email,
+			   const char *password, struct vc_err *e)
+{
+	int rc = vc_user_may_check(s, email, e);
+
+	return rc < 0 ? rc : vc_session_check_password(s, email, password, e);
+}
+
 int vc_user_set(struct vc_session *s, const struct vc_user_fields *f,
 		struct vc_err *e)
 {

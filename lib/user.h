@@ -32,6 +32,14 @@ int vc_user_set(struct vc_session *s, const struct vc_user_fields *f,
  * first when it would ask for a password. */
 int vc_user_may_change(const struct vc_session *s, const char *email,
 		       int role, struct vc_err *e);
+/* Whether email's password matches (0, else VC_EPERM "authentication
+ * failed", unknown users alike).  Only a global admin or the user
+ * themself may ask: anyone else would have a password oracle.
+ * vc_user_may_check is that rule alone, for a command to ask first. */
+int vc_user_may_check(const struct vc_session *s, const char *email,
+		      struct vc_err *e);
+int vc_user_check_password(struct vc_session *s, const char *email,
+			   const char *password, struct vc_err *e);
 /* Removes a user (global admins). */
 int vc_user_rm(struct vc_session *s, const char *email, struct vc_err *e);
 /* Users by email (all, or the one named: VC_ENOTFOUND when unknown);

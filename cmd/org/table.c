@@ -75,7 +75,7 @@ static const struct cli_cmd cmds[] = {
 	  .usage = "EMAIL [--password-stdin]", .longopts = pw_opts,
 	  .nargs = { 1, 1 }, .summary = "Set a user's password." },
 	{ .name = "user check-password", .run = cmd_user_check_password,
-	  .needs = NEED_DB, .usage = "EMAIL [--password-stdin]",
+	  .needs = NEED_USER, .usage = "EMAIL [--password-stdin]",
 	  .longopts = pw_opts, .nargs = { 1, 1 },
 	  .summary = "Exit 0 when the password matches, 4 when not." },
 	{ .name = "user rm", .run = cmd_user_rm, .needs = NEED_USER,

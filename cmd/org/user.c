@@ -128,11 +128,13 @@ int cmd_user_passwd(struct cli *c)
 int cmd_user_check_password(struct cli *c)
 {
 	struct vc_buf pw = VC_BUF_INIT;
-	int rc = get_password(c, 0, &pw);
+	int rc = vc_user_may_check(&c->s, c->args[0], &c->err);
 
 	if (rc == 0)
-		rc = vc_session_check_password(&c->s, c->args[0], pw.data,
-					       &c->err);
+		rc = get_password(c, 0, &pw);
+	if (rc == 0)
+		rc = vc_user_check_password(&c->s, c->args[0], pw.data,
+					    &c->err);
 	vc_buf_release(&pw);
 	if (rc == 0 && !c->quiet)
 		printf("password matches\n");

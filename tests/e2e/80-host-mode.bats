@@ -11,6 +11,7 @@
 # member of the organization, $STRANGER_LOGIN bound to no user.
 
 load helper
+bats_require_minimum_version 1.5.0
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 
@@ -118,7 +119,7 @@ checksum() {
 			{ echo "$f: $(stat -c '%a %U %G' "$f")"; false; }
 	done
 	[ "$(stat -c '%a %U' "$CNF.admin")" == "600 root" ]
-	! grep -q vault_mysql_user "$CNF"
+	! grep -q vault_mysql_user "$CNF" || false
 }
 
 @test "a bound login acts as its user, with no --as and nothing in its environment" {
@@ -147,17 +148,26 @@ checksum() {
 		as "$MEMBER_LOGIN" vaultctl-org --as root@example.com user list
 	refused 4 "only root and global admins may act as another user" \
 		as "$MEMBER_LOGIN" VAULTCTL_USER=root@example.com vaultctl-org user list
-	refused 4 "only root and global admins may act as another user" \
+	refused 4 "login '$STRANGER_LOGIN' is bound to no user" \
 		as "$STRANGER_LOGIN" vaultctl-secret --as member@example.com get acme/api/prod/DB_URL
 }
 
 @test "attack: user add of an admin by a member (4), check-password of another (4)" {
-	refused 4 "" sh -c "printf pw | runuser -u $MEMBER_LOGIN -- env -i PATH=$HB:/usr/bin:/bin \
-		vaultctl-org user add evil@x --role admin --password-stdin --as admin@example.com"
-	refused 4 "" sh -c "printf pw | runuser -u $MEMBER_LOGIN -- env -i PATH=$HB:/usr/bin:/bin \
-		vaultctl-org user add evil@x --role admin --password-stdin"
-	refused 4 "" sh -c "printf pw | runuser -u $MEMBER_LOGIN -- env -i PATH=$HB:/usr/bin:/bin \
+	refused 4 "only root and global admins may act as another user" \
+		sh -c "printf pw | runuser -u $MEMBER_LOGIN -- env -i PATH=$HB:/usr/bin:/bin \
+		vaultctl-org user add evil@example.com --role admin --password-stdin --as admin@example.com"
+	refused 4 "only global admins add users" \
+		sh -c "printf pw | runuser -u $MEMBER_LOGIN -- env -i PATH=$HB:/usr/bin:/bin \
+		vaultctl-org user add evil@example.com --role admin --password-stdin"
+	# The right password: the answer must not tell it.
+	printf 'admin-pw-%s' "$TAG" | "$HB/vaultctl-org" --as root@example.com \
+		user passwd admin@example.com --password-stdin
+	refused 4 "only global admins and the user themself may check a password" \
+		sh -c "printf admin-pw-$TAG | runuser -u $MEMBER_LOGIN -- env -i PATH=$HB:/usr/bin:/bin \
 		vaultctl-org user check-password admin@example.com --password-stdin"
+	run sh -c "printf admin-pw-$TAG | runuser -u $ADMIN_LOGIN -- env -i PATH=$HB:/usr/bin:/bin \
+		vaultctl-org user check-password admin@example.com --password-stdin"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
 }
 
 @test "attack: -c, \$VAULTCTL_CONFIG and \$VAULTCTL_DB_HOSTS of the attacker (4)" {
@@ -173,16 +183,16 @@ checksum() {
 }
 
 @test "attack: run's child has neither the group, nor the credentials, nor VAULT*" {
-	run as "$MEMBER_LOGIN" VAULTCTL_USER= VAULT_TOKEN=t VAULTCTL_PASSWORD_FILE=/x \
+	run as "$MEMBER_LOGIN" VAULT_TOKEN=t VAULTCTL_PASSWORD_FILE=/x \
 		vaultctl-secret run acme/api/prod -- sh -c \
-		'echo "groups $(id -G) egid $(id -g)"; env; cat '"$CNF"' && echo READ-THE-CONFIG'
+		'echo "groups $(id -G) egid $(id -g)"; env; cat '"$CNF"' && echo READ-THE-CONFIG; exit 0'
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	local gid
 	gid=$(getent group "$HM_GROUP" | cut -d: -f3)
 	[[ $output == *"groups "* ]]
 	[[ ! $(grep '^groups ' <<<"$output") =~ (^| )$gid( |$) ]]
 	[[ $output == *DB_URL=host-mode-secret-value* ]]
-	! grep -qE '^(VAULT|VAULTCTL)_' <<<"$output"
+	! grep -qE '^(VAULT|VAULTCTL)_' <<<"$output" || false
 	[[ $output != *READ-THE-CONFIG* ]]
 }
 
@@ -219,16 +229,22 @@ checksum() {
 	exec 7>&-
 	wait
 	echo "$env_of"
-	! grep -qE '^(MYSQL_HOST|MARIADB_PLUGIN_DIR|INPUTRC|CURL_CA_BUNDLE|https_proxy|TERMINFO|VAULT_ADDR)=' <<<"$env_of"
+	! grep -qE '^(MYSQL_HOST|MARIADB_PLUGIN_DIR|INPUTRC|CURL_CA_BUNDLE|https_proxy|TERMINFO|VAULT_ADDR)=' <<<"$env_of" || false
 	grep -q '^LANG=C.UTF-8$' <<<"$env_of"
 }
 
 @test "root and a global admin may act as another, and the audit names both" {
 	run as "$ADMIN_LOGIN" vaultctl-secret --as member@example.com get acme/api/prod/DB_URL
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
-	run vc_sql "SELECT JSON_VALUE(details, '$.acting_for') FROM audit_logs
-		WHERE action = 'secret.read' ORDER BY seq DESC LIMIT 1"
-	[ "$output" == admin@example.com ] || { echo "audit: $output"; false; }
+	run vc_sql "SELECT CONCAT(u.email, ' ', a.user_agent) FROM audit_logs a
+		JOIN users u ON u.id = a.user_id
+		WHERE a.action = 'secret.read' ORDER BY a.seq DESC LIMIT 1"
+	[[ $output == "member@example.com "*"os-user $ADMIN_LOGIN; acting for member@example.com: admin@example.com)" ]] ||
+		{ echo "audit: $output"; false; }
 	run "$HB/vaultctl-secret" --as member@example.com get acme/api/prod/DB_URL
 	[ "$status" -eq 0 ]
+	run vc_sql "SELECT a.user_agent FROM audit_logs a
+		WHERE a.action = 'secret.read' ORDER BY a.seq DESC LIMIT 1"
+	[[ $output == *"os-user root; acting for member@example.com: root)" ]] ||
+		{ echo "audit: $output"; false; }
 }
