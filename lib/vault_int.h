@@ -90,7 +90,9 @@ void vault_settings_release(struct vault_settings *s);
  * tok empty (returns 0) when none is found. */
 int vault_token_find(struct vc_buf *tok, const struct vc_vault_conf *conf,
 		     struct vc_err *e);
-/* Reads a small file, whitespace trimmed, into a secret buffer. */
+/* Reads a credential's file into a secret buffer: refused when others
+ * may read it or group or others may write it, or when it holds a
+ * control character besides one final newline; spaces around dropped. */
 int vault_read_trimmed(struct vc_buf *out, const char *path, const char *what,
 		       struct vc_err *e);
 

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -954,34 +955,80 @@ static void test_get_many_faults(void **state)
 
 /* ---- authentication and headers ---- */
 
+/* Writes text to path with the given mode. */
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* vc_vault_open must fail with code and a message holding want. */
+static void open_fails(struct vc_vault_conf *c, int code, const char *want)
+{
+	struct vc_store *s = NULL;
+	struct vc_err e = { 0, "" };
+
+	assert_int_equal(vc_vault_open(&s, c, &e), code);
+	assert_null(s);
+	if (!strstr(e.msg, want))
+		fail_msg("'%s' does not say '%s'", e.msg, want);
+}
+
 static void test_token_sources(void **state)
 {
 	struct vc_vault_conf c = { 0 };
 	struct vc_store *s = NULL;
 	struct vc_err e = { 0, "" };
-	char path[128];
-	FILE *f;
+	char path[128], text[256];
 
 	(void)state;
 	unsetenv("VAULT_TOKEN");
 	assert_int_equal(vc_vault_open(&s, &c, &e), VC_EPERM);
 	assert_non_null(strstr(e.msg, "no vault token"));
 	snprintf(path, sizeof(path), "%s/token", home);
-	f = fopen(path, "w");
-	fprintf(f, "\n  %s \n", token);
-	fclose(f);
+	snprintf(text, sizeof(text), "  %s \n", token);
+	/* Group-readable is the host mode's 0640 root:vaultctl. */
+	write_file(path, text, 0640);
 	c.token_file = path;
 	s = open_conf(&c);
 	put_ok(s, P("TF"), "x", 1);
 	vc_store_close(s);
+	/* Others may read it, or others or the group may write it. */
+	assert_int_equal(chmod(path, 0644), 0);
+	open_fails(&c, VC_EPERM, "chmod 600");
+	assert_int_equal(chmod(path, 0660), 0);
+	open_fails(&c, VC_EPERM, path);
+	assert_int_equal(chmod(path, 0602), 0);
+	open_fails(&c, VC_EPERM, "mode 0602");
+	/* A line break other than the final one, or a CR, would start a
+	 * header of the file's choosing. */
+	snprintf(text, sizeof(text), "\n%s\n", token);
+	write_file(path, text, 0600);
+	open_fails(&c, VC_EUSAGE, "line break");
+	snprintf(text, sizeof(text), "%s\r\n", token);
+	write_file(path, text, 0600);
+	open_fails(&c, VC_EUSAGE, path);
+	snprintf(text, sizeof(text), "%s\nX-Vault-Namespace: other\n", token);
+	write_file(path, text, 0600);
+	open_fails(&c, VC_EUSAGE, "control character");
+	setenv("VAULT_TOKEN", "x\r\nX-Vault-Namespace: other", 1);
+	open_fails(&c, VC_EUSAGE, "VAULT_TOKEN");
+	unsetenv("VAULT_TOKEN");
 	c.token_file = NULL;
 	snprintf(path, sizeof(path), "%s/.vault-token", home);
-	f = fopen(path, "w");
-	fprintf(f, "%s\n", token);
-	fclose(f);
+	snprintf(text, sizeof(text), "%s\n", token);
+	write_file(path, text, 0644);
+	open_fails(&c, VC_EPERM, ".vault-token");
+	assert_int_equal(chmod(path, 0600), 0);
 	s = open_store();
 	put_ok(s, P("TF"), "y", 2);
 	vc_store_close(s);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/token", home);
 	unlink(path);
 }
 
@@ -1005,9 +1052,13 @@ static void test_approle(void **state)
 	f = fopen(secret_file, "w");
 	fprintf(f, "%s\n", colon + 1);
 	fclose(f);
+	/* The secret id is held to the token file's rules. */
+	assert_int_equal(chmod(secret_file, 0604), 0);
 	unsetenv("VAULT_TOKEN");
 	c.role_id = role;
 	c.secret_id_file = secret_file;
+	open_fails(&c, VC_EPERM, "vault_secret_id_file");
+	assert_int_equal(chmod(secret_file, 0600), 0);
 	c.verbose = 1;
 	s = open_conf(&c);
 	put_ok(s, P("AR"), "x", 1);
