@@ -5,10 +5,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "vault_int.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,46 @@ static int set_str(char **dst, const char *src, struct vc_err *e)
 	return 0;
 }
 
+/* Whether host (of a URL: "[v6]" bracketed) is this machine: 127.0.0.0/8,
+ * ::1 (or ::ffff:127.x) or "localhost".  A name that only resolves
+ * there is not taken on trust. */
+static int host_loopback(const char *host, size_t n)
+{
+	unsigned char a[16];
+	char h[64];
+
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+		host++, n -= 2;
+	if (n >= sizeof(h))
+		return 0;
+	memcpy(h, host, n);
+	h[n] = '\0';
+	if (!strcasecmp(h, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, h, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, h, a) != 1)
+		return 0;
+	return IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a) ||
+	       (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a) && a[12] == 127);
+}
+
+/* Whether "http://[user@]host[:port][/path]" goes to this machine. */
+static int addr_loopback(const char *addr)
+{
+	const char *a = addr + 7, *end = a + strcspn(a, "/"), *p, *colon;
+
+	for (p = a; p < end; p++)
+		if (*p == '@')
+			a = p + 1;
+	/* A port's colon comes after a bracketed IPv6 address. */
+	p = *a == '[' ? memchr(a, ']', (size_t)(end - a)) : a;
+	if (!p)
+		return 0;
+	colon = memchr(p, ':', (size_t)(end - p));
+	return host_loopback(a, (size_t)((colon ? colon : end) - a));
+}
+
 static int load_addr(struct vault_settings *s, const char *addr,
 		     struct vc_err *e)
 {
@@ -70,6 +112,7 @@ static int load_addr(struct vault_settings *s, const char *addr,
 		return vc_err_set(e, VC_EUSAGE, "VAULT_ADDR '%s' must be "
 				  "scheme://host[:port][/path], without a query "
 				  "or fragment", addr);
+	s->plain_remote = !s->https && !addr_loopback(addr);
 	n = strlen(addr);
 	while (n > 0 && addr[n - 1] == '/')
 		n--;

@@ -18,6 +18,7 @@ struct vault_settings {
 	char *base;             /* "<scheme>://<host>[:port]/v1/" */
 	char *unix_socket;      /* VAULT_ADDR=unix:///path */
 	int https;
+	int plain_remote;       /* http:// to a host not this one */
 	char *mount;            /* without leading or trailing '/' */
 	char *namespace_;
 	char *cacert, *capath, *client_cert, *client_key;

@@ -67,12 +67,15 @@ void cli_note(struct cli *c, const char *fmt, ...)
 }
 
 /* Notes from lib/ (a skipped database host, Vault retrying) are shown
- * with -v, or on a terminal, where a wait should never look like a hang. */
+ * with -v, or on a terminal, where a wait should never look like a hang;
+ * its warnings always, -q or not. */
 static void notify_filtered(void *ctx, const char *line)
 {
 	struct cli *c = ctx;
 
-	if (c->verbose || isatty(STDERR_FILENO))
+	if (!strncmp(line, VC_NOTE_WARNING, strlen(VC_NOTE_WARNING)))
+		fprintf(stderr, "%s: %s\n", c->tool->prog, line);
+	else if (c->verbose || isatty(STDERR_FILENO))
 		cli_note(c, "%s", line);
 }
 

@@ -172,6 +172,23 @@ unchanged_after_fail() {
 	store_gone "$ENV/A"
 }
 
+@test "plain http to another host, and VAULT_SKIP_VERIFY, warn on every run: -q, no terminal" {
+	local https=https://${VAULT_ADDR#http://}
+	s_here 10
+	s_put "$ENV/A" a
+	# TEST-NET-1: nothing answers there.
+	VAULT_ADDR=http://192.0.2.1:8200 VAULT_MAX_RETRIES=0 VAULT_CLIENT_TIMEOUT=1 \
+		run --separate-stderr -7 vaultctl-secret -q get "$ENV/A"
+	[[ $stderr == *"vaultctl-secret: warning: vault address 'http://192.0.2.1:8200' is plain http to another host"* ]]
+	VAULT_ADDR=$https VAULT_SKIP_VERIFY=true VAULT_MAX_RETRIES=0 \
+		run --separate-stderr -7 vaultctl-secret -q get "$ENV/A"
+	[[ $stderr == *"vaultctl-secret: warning: VAULT_SKIP_VERIFY is set"* ]]
+	# Loopback over plain http: nothing to say.
+	run --separate-stderr -0 vaultctl-secret -q get "$ENV/A"
+	[ -z "$stderr" ]
+	[ "$output" == a ]
+}
+
 # Over http:// and unix:// the built-in HTTP/1.1 client (lib/vault_h1.c)
 # carries single requests and bulk reads alike; libcurl is loaded for
 # https only.  The real binary, not a valgrind wrapper: LD_DEBUG is about

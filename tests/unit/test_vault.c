@@ -866,6 +866,46 @@ static void test_tls_settings(void **state)
 	assert_int_equal(vc_vault_open(&s, &c, &e), VC_EUSAGE);
 }
 
+/* Warnings go through notify with VC_NOTE_WARNING, which the tools show
+ * whatever else they filter.  Opening with a token sends nothing. */
+static void test_transport_warnings(void **state)
+{
+	static const char *const local[] = {
+		"http://127.0.0.1:8200", "http://127.9.9.9", "http://localhost:1",
+		"http://LOCALHOST/", "http://[::1]:8200", "http://[::ffff:127.0.0.1]",
+		"http://user@127.0.0.1:1/", "unix:///run/vault.sock",
+	};
+	static const char *const remote[] = {
+		"http://192.0.2.1:8200", "http://10.0.0.1", "http://127.0.0.1.nip.io",
+		"http://vault.example.com:8200/", "http://[2001:db8::1]:8200",
+		"http://127.0.0.1@192.0.2.1/", "http://localhost.example.com",
+	};
+	struct vc_store *s;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		setenv("VAULT_ADDR", local[i], 1);
+		vc_buf_reset(&said);
+		vc_store_close(open_store());
+		if (said.len)
+			fail_msg("%s: said '%s'", local[i], said.data);
+	}
+	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+		setenv("VAULT_ADDR", remote[i], 1);
+		vc_buf_reset(&said);
+		vc_store_close(open_store());
+		if (!said_has(VC_NOTE_WARNING "vault address '") ||
+		    !said_has("plain http to another host"))
+			fail_msg("%s: no warning", remote[i]);
+	}
+	setenv("VAULT_ADDR", "https://127.0.0.1:8200", 1);
+	setenv("VAULT_SKIP_VERIFY", "true", 1);
+	vc_buf_reset(&said);
+	s = open_store();
+	assert_true(said_has(VC_NOTE_WARNING "VAULT_SKIP_VERIFY is set"));
+	vc_store_close(s);
+}
+
 static void test_unreachable(void **state)
 {
 	struct vc_store *s;
@@ -1163,6 +1203,7 @@ int main(void)
 		T(test_h1_strict),
 		T(test_malformed_answer),
 		T(test_tls_settings),
+		T(test_transport_warnings),
 		T(test_unreachable),
 		T(test_keep_alive),
 		T(test_get_many_faults),
