@@ -39,6 +39,7 @@ static const struct option import_opts[] = {
 static const struct option run_opts[] = {
 	{ "only", required_argument, NULL, O_ONLY },
 	{ "pristine", no_argument, NULL, O_PRISTINE },
+	{ "allow-name", required_argument, NULL, O_ALLOW_NAME },
 	{ "concurrency", required_argument, NULL, O_CONCURRENCY }, END,
 };
 static const struct option diff_opts[] = {
@@ -84,8 +85,8 @@ static const struct cli_cmd cmds[] = {
 	{ "import", cmd_import, "ORG/PROJECT/ENV [--format dotenv|json] "
 	  "[--file F] [--overwrite | --skip-existing] [--dry-run]", U, "",
 	  import_opts, 1, 1, "Write many secrets at once, all or nothing." },
-	{ "run", cmd_run, "ORG/PROJECT/ENV [--only K1,K2] [--pristine] -- "
-	  "COMMAND [ARGS...]", UB, "", run_opts, 2, -1,
+	{ "run", cmd_run, "ORG/PROJECT/ENV [--only K1,K2] [--pristine] "
+	  "[--allow-name NAME]... -- COMMAND [ARGS...]", UB, "", run_opts, 2, -1,
 	  "Run COMMAND with the secrets in its environment." },
 	{ "diff", cmd_diff, "ORG/PROJECT/ENV ORG/PROJECT/ENV [--show-values]",
 	  UB, "", diff_opts, 2, 2, "Compare two environments; exit 1 when they "
