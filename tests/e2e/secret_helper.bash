@@ -681,6 +681,15 @@ t_drift() {
 	[ "$(checksums)" == "$before" ]
 	[ "$(store_version "$ENV/D")" == 2 ]
 	[ "$(meta_version "$ENV/D")" == 1 ]
+	# get serves no value the metadata does not describe: exit 8, nothing
+	# printed, nothing audited; the versions the metadata knows still read.
+	run --separate-stderr -8 vaultctl-secret get "$ENV/D"
+	[ -z "$output" ]
+	[[ $stderr == *"holds version 2 but the metadata records 1"*reconcile* ]]
+	run -8 vaultctl-secret get "$ENV/D" --version 2
+	[ "$(checksums)" == "$before" ]
+	run -0 vaultctl-secret get "$ENV/D" --version 1
+	[ "$output" == d1 ]
 }
 
 # --- secret hygiene ---------------------------------------------------------
