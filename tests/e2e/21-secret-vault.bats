@@ -229,6 +229,33 @@ faults_taken() {
 	same_version "$ENV/SIG" 4
 }
 
+@test "get while a set is between the store's write and its commit waits for it: the new value, not exit 8" {
+	local oid lock setpid
+	s_here 10
+	s_put "$ENV/W" w1
+	oid=$(vc_sql "SELECT id FROM organizations WHERE name = '$ORG'")
+	# The organization's audit chain head held: set writes the value,
+	# then waits to write its audit row.
+	mariadb --defaults-file="$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" -e "BEGIN;
+		SELECT chain FROM audit_chain_heads WHERE chain = '$oid' FOR UPDATE;
+		SELECT SLEEP(3)" >/dev/null 2>&1 3>&- &
+	lock=$!
+	sleep 0.3
+	printf w2 | vaultctl-secret -q set "$ENV/W" 2>"$BATS_TEST_TMPDIR/set.err" 3>&- &
+	setpid=$!
+	for _ in $(seq 200); do
+		[ "$(store_version "$ENV/W")" == 2 ] && break
+		sleep 0.02
+	done
+	[ "$(store_version "$ENV/W")" == 2 ]
+	[ "$(meta_version "$ENV/W")" == 1 ]
+	run --separate-stderr -0 vaultctl-secret get "$ENV/W"
+	[ "$output" == w2 ]
+	wait "$setpid"
+	wait "$lock" || true
+	same_version "$ENV/W" 2
+}
+
 @test "the AppRole login runs before the organization's quota lock is taken" {
 	local pf=$VC_TEST_DIR/emu-approle.port addr cnf=$BATS_TEST_TMPDIR/approle.cnf
 	local sid=$BATS_TEST_TMPDIR/secret-id oid pid
