@@ -17,8 +17,8 @@
 # that value, not an argument.
 _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --role --description --plan --owner --name --from-file --reason --to
- --length --charset --format --only -O --concurrency --file --price --cycle
- --secrets-limit --features --start --end --need --org --user --action
+ --length --charset --format --only --allow-name -O --concurrency --file
+ --price --cycle --secrets-limit --features --start --end --need --org --user --action
  --resource-type --since --until --limit --after --before "
 
 declare -gA _vaultctl_cmd_cache 2>/dev/null || true

@@ -30,6 +30,14 @@ struct vc_res {
 	int secret;
 };
 
+/* The password plugins the tools speak: both prove the password without
+ * sending it.  A server, or whoever answers at its address, that asks for
+ * mysql_clear_password or dialog (PAM) gets nothing.  caching_sha2_password
+ * and sha256_password are left out too: over TCP without TLS they encrypt
+ * the password to whatever RSA key the server sends.  A restricted-auth
+ * line in the option file replaces the list (MySQL 8 over verified TLS). */
+#define AUTH_PLUGINS "mysql_native_password,client_ed25519"
+
 static const char *const groups[] = {
 	"vaultctl-metadata", "vaultctl-values", "vaultctl-admin",
 	"vaultctl-monitoring",
@@ -41,7 +49,7 @@ static int classify(unsigned no)
 	switch (no) {
 	case ER_ACCESS_DENIED_ERROR: case ER_DBACCESS_DENIED_ERROR:
 	case ER_TABLEACCESS_DENIED_ERROR: case ER_COLUMNACCESS_DENIED_ERROR:
-	case ER_SPECIFIC_ACCESS_DENIED_ERROR:
+	case ER_SPECIFIC_ACCESS_DENIED_ERROR: case CR_PLUGIN_NOT_ALLOWED:
 		return VC_EPERM;
 	case ER_LOCK_DEADLOCK: case ER_LOCK_WAIT_TIMEOUT: case ER_DUP_ENTRY:
 	case ER_ROW_IS_REFERENCED_2: case ER_ROW_IS_REFERENCED:
@@ -75,6 +83,13 @@ static int db_fail(struct vc_db *db, unsigned no, const char *msg,
 	if (code == VC_EUNAVAIL)
 		return vc_err_set(e, code, "database unavailable: %s; check that "
 				  "the server is running, then try again", msg);
+	/* libmariadb names the plugin wrongly after an auth switch. */
+	if (no == CR_PLUGIN_NOT_ALLOWED)
+		return vc_err_set(e, code, "the database server asked for an "
+				  "authentication plugin that would hand it the "
+				  "password (cleartext, PAM dialog or RSA): refused; "
+				  "the tools speak mysql_native_password and "
+				  "client_ed25519");
 	if (code == VC_EPERM)
 		return vc_err_set(e, code, "database refused: %s", msg);
 	return vc_err_set(e, code, "database error %u: %s", no, msg);
@@ -127,6 +142,14 @@ static MYSQL *connect_one(const struct vc_conf *c, enum vc_db_role role,
 	if (!m) {
 		*no = CR_OUT_OF_MEMORY;
 		snprintf(msg, msgn, "out of memory");
+		return NULL;
+	}
+	/* Refused, not skipped, by a libmariadb older than 3.3. */
+	if (mysql_optionsv(m, MARIADB_OPT_RESTRICTED_AUTH, AUTH_PLUGINS)) {
+		*no = CR_UNKNOWN_ERROR;
+		snprintf(msg, msgn, "this libmariadb cannot restrict "
+			 "authentication plugins (3.3 or later needed)");
+		mysql_close(m);
 		return NULL;
 	}
 	/* The administrative account has a file of its own (admin_config). */

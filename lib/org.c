@@ -219,27 +219,35 @@ int vc_project_set(struct vc_session *s, const struct vc_ref *ref,
 static const char *const scope_col[] = { "", "organization_id",
 					 "project_id", "environment" };
 
-static int remove_values(struct vc_session *s, struct vc_db *db,
-			 const struct vc_ref *ref, long long *n,
-			 struct vc_err *e)
+/* The store paths of every secret in ref's scope (organization_id,
+ * project_id, environment, name), locked when lock. */
+static int values_of(struct vc_db *db, const struct vc_ref *ref, int lock,
+		     struct vc_res **r, struct vc_err *e)
 {
 	const char *id = ref->depth == 1 ? ref->org_id : ref->depth == 2 ?
 			 ref->project_id : ref->env_id;
-	struct vc_buf sql = VC_BUF_INIT, path = VC_BUF_INIT;
-	struct vc_store *st;
-	struct vc_res *r;
+	struct vc_buf sql = VC_BUF_INIT;
 	int rc;
 
-	vc_buf_printf(&sql, "SELECT organization_id, project_id, environment, "
-		      "name FROM secret_metadata WHERE %s = ?",
-		      scope_col[ref->depth]);
-	rc = vc_db_query(db, &r, e, sql.data, "s", id);
+	if (vc_buf_printf(&sql, "SELECT organization_id, project_id, "
+			  "environment, name FROM secret_metadata WHERE %s = ?%s",
+			  scope_col[ref->depth], lock ? " FOR UPDATE" : "") < 0)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	rc = vc_db_query(db, r, e, sql.data, "s", id);
 	vc_buf_release(&sql);
-	if (rc < 0)
-		return rc;
-	*n = (long long)vc_res_rows(r);
-	if (*n)
-		rc = vc_session_store(s, &st, e);
+	return rc;
+}
+
+/* After the metadata's commit: a value left behind is an orphan that
+ * reconcile finds, whereas a value removed before a transaction that
+ * then failed would be lost with its metadata still there. */
+static int remove_values(struct vc_session *s, const struct vc_res *r,
+			 struct vc_err *e)
+{
+	struct vc_buf path = VC_BUF_INIT;
+	struct vc_store *st;
+	int rc = vc_res_rows(r) ? vc_session_store(s, &st, e) : 0;
+
 	for (size_t i = 0; rc == 0 && i < vc_res_rows(r); i++) {
 		vc_buf_reset(&path);
 		rc = vc_store_path(&path, vc_res_get(r, i, 0, NULL),
@@ -252,13 +260,13 @@ static int remove_values(struct vc_session *s, struct vc_db *db,
 			rc = 0;         /* already gone: nothing to lose */
 	}
 	vc_buf_release(&path);
-	vc_res_free(r);
 	return rc;
 }
 
 struct rm {
 	struct vc_session *s;
 	const struct vc_ref *ref;
+	struct vc_res *values;  /* what the committed transaction removed */
 };
 
 static int rm_env_rows(struct vc_db *db, const char *col, const char *id,
@@ -283,10 +291,16 @@ static int rm_txn(struct vc_db *db, void *arg, struct vc_err *e)
 			 r->project_id : r->env_id;
 	struct vc_audit_ev ev = { r->org_id, what[r->depth], type[r->depth],
 				  id, NULL };
+	int rc;
+
+	vc_res_free(a->values);         /* of an attempt that was retried */
+	a->values = NULL;
+	rc = values_of(db, r, 1, &a->values, e);
 	/* The audit row first: it also counts an API call in the
 	 * organization's usage_statistics row, which must still exist (its
 	 * foreign key); removing the organization then removes that row. */
-	int rc = vc_audit_write(a->s, db, &ev, 1, e);
+	if (rc == 0)
+		rc = vc_audit_write(a->s, db, &ev, 1, e);
 
 	if (rc == 0)
 		rc = rm_env_rows(db, scope_col[r->depth], id, e);
@@ -335,23 +349,36 @@ int vc_org_may_remove(const struct vc_session *s, const struct vc_ref *ref,
 int vc_org_remove(struct vc_session *s, const struct vc_ref *ref,
 		  long long *secrets, struct vc_err *e)
 {
-	struct rm a = { s, ref };
+	struct rm a = { s, ref, NULL };
+	struct vc_store *st;
+	struct vc_res *r = NULL;
 	struct vc_db *db;
 	int rc;
 
+	*secrets = 0;
 	rc = vc_org_may_remove(s, ref, e);
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	/* The store is opened before the transaction (no Vault login under
+	 * its locks), and one that cannot be opened changes nothing. */
 	if (rc == 0)
-		rc = remove_values(s, db, ref, secrets, e);
-	if (rc < 0)
-		return rc;
-	rc = vc_db_txn(db, rm_txn, &a, e);
-	if (rc < 0 && *secrets)
-		vc_err_prefix(e, "the values of %lld secrets were removed from "
-			      "the value store but their metadata remains; run "
-			      "the command again or 'vaultctl-audit reconcile "
-			      "--fix'", *secrets);
+		rc = values_of(db, ref, 0, &r, e);
+	if (rc == 0 && vc_res_rows(r))
+		rc = vc_session_store(s, &st, e);
+	vc_res_free(r);
+	if (rc == 0)
+		rc = vc_db_txn(db, rm_txn, &a, e);
+	if (rc == 0) {
+		*secrets = (long long)vc_res_rows(a.values);
+		rc = remove_values(s, a.values, e);
+		if (rc < 0)
+			vc_err_prefix(e, "its metadata was removed, but the "
+				      "values of its %lld secret%s may remain in "
+				      "the value store ('vaultctl-audit reconcile "
+				      "--fix' removes them)", *secrets,
+				      *secrets == 1 ? "" : "s");
+	}
+	vc_res_free(a.values);
 	return rc;
 }
 

@@ -8,6 +8,8 @@
  */
 #include "secret.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,7 +145,32 @@ struct wctx {
 	const struct vc_secret_write *w;
 	struct meta m;
 	int version, created;
+	int held;               /* SIGINT and SIGTERM deferred, old mask: */
+	sigset_t mask;
 };
+
+/* From the store's write to the commit, SIGINT and SIGTERM wait: their
+ * default action there would leave the store a version ahead of the
+ * metadata, which only reconcile repairs.  A signal that came meanwhile
+ * is delivered as soon as they are released. */
+static void signals_hold(struct wctx *c)
+{
+	sigset_t s;
+
+	if (c->held)
+		return;
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	c->held = pthread_sigmask(SIG_BLOCK, &s, &c->mask) == 0;
+}
+
+static void signals_release(struct wctx *c)
+{
+	if (c->held)
+		pthread_sigmask(SIG_SETMASK, &c->mask, NULL);
+	c->held = 0;
+}
 
 /* Second half of a write, after the store took the new version: it is
  * safe to repeat because the store's check-and-set already decided. */
@@ -253,6 +280,8 @@ static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 	if (rc == 0)
 		rc = path_of(c->ref, &c->m, &path, e);
 	if (rc == 0)
+		signals_hold(c);
+	if (rc == 0)
 		rc = st->ops->put(st, path.data, c->w->val, c->w->len,
 				  c->m.exists ? c->m.version : 0, &c->version, e);
 	if (rc == VC_ECONFLICT)
@@ -264,11 +293,27 @@ static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 	return rc;
 }
 
+static int write_locked(struct wctx *c, int *version, int *created,
+			struct vc_err *e);
+
 int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 		    const struct vc_secret_write *w, int *version,
 		    int *created, struct vc_err *e)
 {
-	struct wctx c = { s, ref, w, { 0, 0, 0, "", "" }, 0, 0 };
+	struct wctx c = { s, ref, w, { 0, 0, 0, "", "" }, 0, 0, 0, { { 0 } } };
+	int rc = write_locked(&c, version, created, e);
+
+	signals_release(&c);
+	return rc;
+}
+
+static int write_locked(struct wctx *c, int *version, int *created,
+			struct vc_err *e)
+{
+	struct vc_session *s = c->s;
+	const struct vc_ref *ref = c->ref;
+	const struct vc_secret_write *w = c->w;
+	struct vc_store *st;
 	struct vc_db *db;
 	int rc, attempt;
 
@@ -278,10 +323,14 @@ int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 	rc = vc_secret_may(s, ref, VC_SECRET_WRITE, e);
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	/* Before the quota lock: no Vault login (AppRole) or key file read
+	 * while the organization's writers wait. */
+	if (rc == 0)
+		rc = vc_session_store(s, &st, e);
 	for (attempt = 0; rc == 0 && attempt < 10; attempt++) {
 		rc = vc_db_begin(db, e);
 		if (rc == 0)
-			rc = start_write(db, &c, e);
+			rc = start_write(db, c, e);
 		if (rc == 0)
 			break;
 		vc_db_rollback(db);
@@ -297,14 +346,14 @@ int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 				  "try again");
 	/* The store holds the new version now: finish it in this
 	 * transaction, or (after a deadlock) in a fresh one. */
-	rc = finish_write(db, &c, e);
+	rc = finish_write(db, c, e);
 	if (rc == 0)
 		rc = vc_db_commit(db, e);
 	if (rc < 0) {
 		vc_db_rollback(db);
-		rc = vc_db_txn(db, refinish_write, &c, e);
+		rc = vc_db_txn(db, refinish_write, c, e);
 		if (rc == VC_EQUOTA)
-			return undo_create(db, &c, e);
+			return undo_create(db, c, e);
 	}
 	if (rc < 0)
 		/* The next write's check-and-set refuses (exit 6) until
@@ -312,9 +361,9 @@ int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 		return vc_err_prefix(e, "the value store took version %d but "
 				     "the metadata was not updated: run "
 				     "'vaultctl-audit reconcile --fix' (writes of "
-				     "it fail until then)", c.version);
-	*version = c.version;
-	*created = c.created;
+				     "it fail until then)", c->version);
+	*version = c->version;
+	*created = c->created;
 	return 0;
 }
 
@@ -356,6 +405,32 @@ static int read_audit(struct vc_db *db, void *arg, struct vc_err *e)
 	return audit(r->s, db, r->ref, "secret.read", r->id, r->details, e);
 }
 
+static int drift_free(const struct meta *m, int asked, int got)
+{
+	return asked ? got <= m->version : got == m->version;
+}
+
+/* A value the metadata does not describe is not served as if it did: the
+ * store's latest is not the metadata's version (a write whose commit was
+ * lost, or a store changed behind the tools' back), or a version asked
+ * for is past it.  A write in flight looks the same until it commits: a
+ * locking read of the row waits for its writer, then looks again. */
+static int check_drift(struct vc_db *db, const struct vc_ref *ref,
+		       struct meta *m, int asked, int got, struct vc_err *e)
+{
+	int rc;
+
+	if (drift_free(m, asked, got))
+		return 0;
+	rc = live_meta(db, ref, m, 1, e);
+	if (rc < 0 || drift_free(m, asked, got))
+		return rc;
+	return vc_err_set(e, VC_EINCONSIST, "the value store holds version %d "
+			  "but the metadata records %d as the latest: nothing "
+			  "was read out; 'vaultctl-audit reconcile' says more "
+			  "and '--fix' repairs it", got, m->version);
+}
+
 int vc_secret_read(struct vc_session *s, const struct vc_ref *ref,
 		   int version, struct vc_buf *out, int *got, struct vc_err *e)
 {
@@ -387,8 +462,12 @@ int vc_secret_read(struct vc_session *s, const struct vc_ref *ref,
 	else if (rc == VC_ENOTFOUND && version > 0)
 		vc_err_set(e, VC_ENOTFOUND, "version %d not found (the latest "
 			   "is %d)", version, m.version);
-	if (rc < 0)
+	if (rc == 0)
+		rc = check_drift(db, ref, &m, version, g.version, e);
+	if (rc < 0) {
+		vc_buf_reset(out);
 		return rc;
+	}
 	*got = g.version;
 	snprintf(details, sizeof(details), "{\"version\":%d}", g.version);
 	rc = vc_db_txn(db, read_audit, &(struct rctx){ s, ref, m.id, details }, e);
@@ -469,6 +548,7 @@ static int secret_op(struct vc_session *s, const struct vc_ref *ref,
 		     enum op op, struct vc_err *e)
 {
 	struct octx c = { s, ref, op };
+	struct vc_store *st;
 	struct vc_db *db;
 	int rc = vc_secret_may(s, ref, op == OP_DELETE ? VC_SECRET_DELETE :
 			       op == OP_RESTORE ? VC_SECRET_RESTORE :
@@ -476,6 +556,9 @@ static int secret_op(struct vc_session *s, const struct vc_ref *ref,
 
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	/* Before the transaction: restore takes the quota lock. */
+	if (rc == 0)
+		rc = vc_session_store(s, &st, e);
 	return rc < 0 ? rc : vc_db_txn(db, op_txn, &c, e);
 }
 

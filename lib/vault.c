@@ -801,6 +801,21 @@ static int vault_auth(struct vault *v, const struct vc_vault_conf *conf,
 	return rc;
 }
 
+/* Said on every run that talks to Vault this way, whatever the caller
+ * filters: a connection someone may read or impersonate must not go
+ * unnoticed in a cron job's mail. */
+static void transport_warn(struct vault *v)
+{
+	if (v->set.https && v->set.skip_verify)
+		vault_notify(v, VC_NOTE_WARNING "VAULT_SKIP_VERIFY is set: the "
+			     "Vault server's certificate is not verified");
+	if (v->set.plain_remote)
+		vault_notify(v, VC_NOTE_WARNING "vault address '%s' is plain "
+			     "http to another host: the token and the values "
+			     "cross the network unencrypted (use https://)",
+			     v->set.addr);
+}
+
 int vc_vault_open(struct vc_store **out, const struct vc_vault_conf *conf,
 		  struct vc_err *e)
 {
@@ -826,9 +841,8 @@ int vc_vault_open(struct vc_store **out, const struct vc_vault_conf *conf,
 		rc = vc_err_set(e, VC_EPERM, "no vault token: set VAULT_TOKEN, "
 				"~/.vault-token or vault_token_file (or "
 				"vault_role_id and vault_secret_id_file)");
-	if (!rc && v->set.https && v->set.skip_verify)
-		vault_notify(v, "warning: VAULT_SKIP_VERIFY is set: the Vault "
-			     "server's certificate is not verified");
+	if (!rc)
+		transport_warn(v);
 	if (!rc)
 		rc = vault_http_open(v, e);
 	if (!rc)

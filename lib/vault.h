@@ -33,6 +33,11 @@ struct vc_vault_conf {
 	void *notify_ctx;
 };
 
+/* A notify line that starts with this is a warning for every run (an
+ * unverified or unencrypted connection to Vault): callers that filter
+ * notes by verbosity or terminal still show it. */
+#define VC_NOTE_WARNING "warning: "
+
 int vc_vault_open(struct vc_store **out, const struct vc_vault_conf *conf,
 		  struct vc_err *e);
 /* Whether the Vault store will need libcurl for many requests at once:

@@ -5,15 +5,18 @@
 #define _POSIX_C_SOURCE 200809L
 #include "vault_int.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TOKEN_FILE_MAX 65536
@@ -38,6 +41,46 @@ static int set_str(char **dst, const char *src, struct vc_err *e)
 	if (src && !*dst)
 		return vc_err_set(e, VC_EFAIL, "out of memory");
 	return 0;
+}
+
+/* Whether host (of a URL: "[v6]" bracketed) is this machine: 127.0.0.0/8,
+ * ::1 (or ::ffff:127.x) or "localhost".  A name that only resolves
+ * there is not taken on trust. */
+static int host_loopback(const char *host, size_t n)
+{
+	unsigned char a[16];
+	char h[64];
+
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']')
+		host++, n -= 2;
+	if (n >= sizeof(h))
+		return 0;
+	memcpy(h, host, n);
+	h[n] = '\0';
+	if (!strcasecmp(h, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, h, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, h, a) != 1)
+		return 0;
+	return IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a) ||
+	       (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a) && a[12] == 127);
+}
+
+/* Whether "http://[user@]host[:port][/path]" goes to this machine. */
+static int addr_loopback(const char *addr)
+{
+	const char *a = addr + 7, *end = a + strcspn(a, "/"), *p, *colon;
+
+	for (p = a; p < end; p++)
+		if (*p == '@')
+			a = p + 1;
+	/* A port's colon comes after a bracketed IPv6 address. */
+	p = *a == '[' ? memchr(a, ']', (size_t)(end - a)) : a;
+	if (!p)
+		return 0;
+	colon = memchr(p, ':', (size_t)(end - p));
+	return host_loopback(a, (size_t)((colon ? colon : end) - a));
 }
 
 static int load_addr(struct vault_settings *s, const char *addr,
@@ -69,6 +112,7 @@ static int load_addr(struct vault_settings *s, const char *addr,
 		return vc_err_set(e, VC_EUSAGE, "VAULT_ADDR '%s' must be "
 				  "scheme://host[:port][/path], without a query "
 				  "or fragment", addr);
+	s->plain_remote = !s->https && !addr_loopback(addr);
 	n = strlen(addr);
 	while (n > 0 && addr[n - 1] == '/')
 		n--;
@@ -326,15 +370,73 @@ static int read_fd(struct vc_buf *out, int fd)
 	return rc;
 }
 
-int vault_read_trimmed(struct vc_buf *out, const char *path, const char *what,
+/* A credential's file: a file others may read, or anyone but its owner
+ * (and root) may write, hands the credential to them or lets them swap
+ * it.  Group-readable stays allowed: in host mode the configuration's
+ * files are 0640 root:vaultctl. */
+static int check_file(int fd, const char *path, const char *what,
+		      struct vc_err *e)
+{
+	struct stat st;
+	unsigned mode;
+
+	if (fstat(fd, &st) < 0)
+		return vc_err_set(e, VC_EFAIL, "cannot read %s '%s': %s", what,
+				  path, strerror(errno));
+	mode = (unsigned)(st.st_mode & 07777);
+	if (!S_ISREG(st.st_mode))
+		return vc_err_set(e, VC_EUSAGE, "%s '%s' is not a regular file",
+				  what, path);
+	if (mode & (S_IROTH | S_IWGRP | S_IWOTH))
+		return vc_err_set(e, VC_EPERM, "%s '%s' has mode %04o: it must "
+				  "not be readable by others nor writable by "
+				  "group or others (chmod 600 '%s')", what, path,
+				  mode, path);
+	return 0;
+}
+
+/* A token goes into an HTTP header as it is: a CR or LF there would
+ * start a header of the file's choosing, and no other control character
+ * belongs in a token either. */
+static int has_control(const struct vc_buf *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if ((unsigned char)b->data[i] < ' ' || b->data[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* One final newline, as `vault login` and `echo` write it, is dropped;
+ * a control character anywhere else is refused; spaces around go. */
+static int token_clean(struct vc_buf *out, const char *path, const char *what,
 		       struct vc_err *e)
 {
 	size_t start = 0;
+
+	if (out->len > 0 && out->data[out->len - 1] == '\n')
+		out->data[--out->len] = '\0';
+	if (has_control(out))
+		return vc_err_set(e, VC_EUSAGE, "%s '%s' holds a line break or "
+				  "another control character: it must hold "
+				  "the credential alone, on one line", what, path);
+	while (out->len > 0 && out->data[out->len - 1] == ' ')
+		out->data[--out->len] = '\0';
+	while (start < out->len && out->data[start] == ' ')
+		start++;
+	memmove(out->data, out->data + start, out->len - start + 1);
+	out->len -= start;
+	return 0;
+}
+
+int vault_read_trimmed(struct vc_buf *out, const char *path, const char *what,
+		       struct vc_err *e)
+{
 	int fd, rc, err;
 
 	out->secret = 1;
 	vc_buf_reset(out);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put there must not hang the tool. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		err = errno;
 		return vc_err_set(e, err == ENOENT ? VC_EUSAGE :
@@ -342,19 +444,17 @@ int vault_read_trimmed(struct vc_buf *out, const char *path, const char *what,
 				  "cannot read %s '%s': %s", what, path,
 				  strerror(err));
 	}
-	rc = read_fd(out, fd);
+	rc = check_file(fd, path, what, e);
+	if (rc == 0 && read_fd(out, fd) < 0)
+		rc = vc_err_set(e, VC_EFAIL, "cannot read %s '%s': read error "
+				"or larger than %d bytes", what, path,
+				TOKEN_FILE_MAX);
 	close(fd);
+	if (rc == 0)
+		rc = token_clean(out, path, what, e);
 	if (rc < 0)
-		return vc_err_set(e, VC_EFAIL, "cannot read %s '%s': read error "
-				  "or larger than %d bytes", what, path,
-				  TOKEN_FILE_MAX);
-	while (out->len > 0 && isspace((unsigned char)out->data[out->len - 1]))
-		out->data[--out->len] = '\0';
-	while (start < out->len && isspace((unsigned char)out->data[start]))
-		start++;
-	memmove(out->data, out->data + start, out->len - start + 1);
-	out->len -= start;
-	return 0;
+		vc_buf_reset(out);
+	return rc;
 }
 
 int vault_token_find(struct vc_buf *tok, const struct vc_vault_conf *conf,
@@ -366,9 +466,14 @@ int vault_token_find(struct vc_buf *tok, const struct vc_vault_conf *conf,
 
 	tok->secret = 1;
 	vc_buf_reset(tok);
-	if (env && *env)
-		return vc_buf_addstr(tok, env) < 0 ?
-			vc_err_set(e, VC_EFAIL, "out of memory") : 0;
+	if (env && *env) {
+		if (vc_buf_addstr(tok, env) < 0)
+			return vc_err_set(e, VC_EFAIL, "out of memory");
+		if (has_control(tok))
+			return vc_err_set(e, VC_EUSAGE, "VAULT_TOKEN holds a line "
+					  "break or another control character");
+		return 0;
+	}
 	if (home && *home) {
 		if (vc_buf_printf(&path, "%s/.vault-token", home) < 0)
 			return vc_err_set(e, VC_EFAIL, "out of memory");

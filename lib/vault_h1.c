@@ -16,6 +16,7 @@
 #endif
 #include "vault_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -48,7 +49,9 @@ struct head {
 	long status;
 	long long length;       /* -1: none given */
 	int chunked, close;
+	int te_seen;            /* a Transfer-Encoding header came */
 	char location[2048];
+	int location_seen;
 };
 
 static int fail(struct vault_req *r, CURLcode cc, const char *fmt, ...)
@@ -358,6 +361,37 @@ static size_t head_end(const struct vc_buf *b)
 	return 0;
 }
 
+/* An answer whose body two readers could frame two ways (a proxy in
+ * front of vault and this file) is refused, never guessed at: what one
+ * takes for the body the other takes for the next answer. */
+static int refuse(struct vault_req *r, const char *why)
+{
+	return fail(r, CURLE_WEIRD_SERVER_REPLY, "vault's answer refused: %s",
+		    why);
+}
+
+/* Digits only: strtoll would also take a sign, spaces or (base 0) 0x. */
+static int length_parse(const char *val, long long *out)
+{
+	size_t n = strlen(val);
+
+	if (!n || n > 18 || strspn(val, "0123456789") != n)
+		return -1;
+	*out = strtoll(val, NULL, 10);
+	return 0;
+}
+
+/* Vault percent-encodes its redirects: a space, control or 8-bit byte
+ * means a server that does not, and a URL we would read otherwise than
+ * it meant. */
+static int location_ok(const char *val)
+{
+	for (const unsigned char *p = (const unsigned char *)val; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return 0;
+	return 1;
+}
+
 static int head_header(struct head *h, const char *name, const char *val,
 		       struct vault_req *r)
 {
@@ -365,12 +399,16 @@ static int head_header(struct head *h, const char *name, const char *val,
 	long ra;
 
 	if (!strcasecmp(name, "Content-Length")) {
-		errno = 0;
-		h->length = strtoll(val, &end, 10);
-		if (errno || end == val || *end || h->length < 0)
-			return -1;
+		if (h->length >= 0)
+			return refuse(r, "more than one Content-Length");
+		if (length_parse(val, &h->length) < 0)
+			return refuse(r, "Content-Length is not a decimal "
+				      "number alone");
 	} else if (!strcasecmp(name, "Transfer-Encoding")) {
-		h->chunked = strcasestr(val, "chunked") != NULL;
+		if (h->te_seen++ || strcasecmp(val, "chunked"))
+			return refuse(r, "Transfer-Encoding other than one "
+				      "'chunked'");
+		h->chunked = 1;
 	} else if (!strcasecmp(name, "Connection")) {
 		h->close |= strcasestr(val, "close") != NULL;
 	} else if (!strcasecmp(name, "Retry-After")) {
@@ -379,13 +417,26 @@ static int head_header(struct head *h, const char *name, const char *val,
 		if (end != val && !*end && ra >= 0)
 			r->retry_after = ra > 3600 ? 3600 : ra;
 	} else if (!strcasecmp(name, "Location")) {
-		snprintf(h->location, sizeof(h->location), "%s", val);
+		if (h->location_seen++)
+			return refuse(r, "more than one Location");
+		if (!location_ok(val))
+			return refuse(r, "Location with a space, control or "
+				      "non-ASCII character");
+		if (strlen(val) >= sizeof(h->location))
+			return refuse(r, "Location too long");
+		strcpy(h->location, val);
 	}
 	return 0;
 }
 
+static int invalid(struct vault_req *r)
+{
+	return fail(r, CURLE_WEIRD_SERVER_REPLY, "Invalid HTTP answer from "
+		    "vault");
+}
+
 /* Parses the head in r->resp[0, n): status line, then "Name: value"
- * lines (obsolete folding refused). */
+ * lines (obsolete folding, a lone CR or LF refused). */
 static int head_parse(struct head *h, struct vault_req *r, size_t n)
 {
 	char *p = r->resp.data, *line, *colon, *end = p + n - 2, *eol;
@@ -395,7 +446,7 @@ static int head_parse(struct head *h, struct vault_req *r, size_t n)
 	h->length = -1;
 	if (sscanf(p, "HTTP/%d.%d %3ld", &major, &h->minor, &h->status) != 3 ||
 	    major != 1 || h->status < 100 || h->status > 999)
-		return -1;
+		return invalid(r);
 	h->close = h->minor == 0;
 	/* memchr, memmem: a NUL inside the head must not end a line. */
 	line = (char *)memmem(p, n, "\r\n", 2) + 2;
@@ -404,8 +455,9 @@ static int head_parse(struct head *h, struct vault_req *r, size_t n)
 		*eol = '\0';
 		colon = memchr(line, ':', (size_t)(eol - line));
 		if (!colon || colon == line || *line == ' ' || *line == '\t' ||
-		    memchr(line, '\0', (size_t)(eol - line)))
-			return -1;
+		    memchr(line, '\0', (size_t)(eol - line)) ||
+		    strpbrk(line, "\r\n"))
+			return invalid(r);
 		*colon++ = '\0';
 		colon += strspn(colon, " \t");
 		for (char *t = eol; t > colon && (t[-1] == ' ' || t[-1] == '\t');)
@@ -413,6 +465,8 @@ static int head_parse(struct head *h, struct vault_req *r, size_t n)
 		if (head_header(h, line, colon, r) < 0)
 			return -1;
 	}
+	if (h->chunked && h->length >= 0)
+		return refuse(r, "both Content-Length and Transfer-Encoding");
 	return 0;
 }
 
@@ -446,13 +500,35 @@ static int body_length(struct vault *v, struct vault_req *r, int fd,
 	return r->resp.len > (size_t)len ? 1 : 0;   /* 1: extra bytes */
 }
 
+/* A chunk's size line up to eol: hex digits, then an extension after
+ * ';' or nothing.  No sign, space or 0x, which strtoul would take, and
+ * no CR or LF inside. */
+static int chunk_size(const char *p, const char *eol, size_t *size)
+{
+	const char *q = p;
+	size_t v = 0, n;
+
+	for (; q < eol && isxdigit((unsigned char)*q); q++) {
+		v = v * 16 + (size_t)(*q <= '9' ? *q - '0' :
+				      (*q | 0x20) - 'a' + 10);
+		if (v > RESP_MAX)
+			return -1;
+	}
+	n = (size_t)(eol - q);
+	if (q == p || (n && *q != ';') || memchr(q, '\r', n) ||
+	    memchr(q, '\n', n))
+		return -1;
+	*size = v;
+	return 0;
+}
+
 /* Decodes a chunked body in place: the decoded bytes never overtake the
  * ones still to decode. */
 static int body_chunked(struct vault *v, struct vault_req *r, int fd,
 			int64_t deadline)
 {
 	size_t out = 0, pos = 0, size;
-	char *eol, *end;
+	char *eol;
 	ssize_t n;
 
 	for (;;) {
@@ -464,12 +540,8 @@ static int body_chunked(struct vault *v, struct vault_req *r, int fd,
 			if ((n = recv_more(v, r, fd, deadline)) <= 0)
 				return n < 0 ? -1 : eof_in_body(r, 0);
 		}
-		if (size = strtoul(r->resp.data + pos, &end, 16),
-		    end == r->resp.data + pos ||
-		    (end != eol && *end != ';' && *end != ' ') ||
-		    size > RESP_MAX)
-			return fail(r, CURLE_WEIRD_SERVER_REPLY, "invalid "
-				    "chunk size");
+		if (chunk_size(r->resp.data + pos, eol, &size) < 0)
+			return refuse(r, "invalid chunk size");
 		pos = (size_t)(eol - r->resp.data) + 2;
 		if (!size)
 			break;
@@ -537,8 +609,7 @@ static int answer_read(struct vault *v, struct vault_req *r, int fd,
 					    "header");
 		}
 		if (head_parse(h, r, n) < 0)
-			return fail(r, CURLE_WEIRD_SERVER_REPLY, "Invalid HTTP "
-				    "answer from vault");
+			return -1;
 		resp_consume(r, n);
 		if (h->status >= 200 || h->status == 101)
 			break;

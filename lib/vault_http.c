@@ -536,6 +536,13 @@ static int transfer_err(struct vault *v, struct vault_req *r)
 		return vc_err_set(e, VC_EUNAVAIL, "vault at %s redirected more "
 				  "than once or to a refused address (%s)",
 				  addr, why);
+	/* Not "unreachable": something answered, and not as HTTP/1.1
+	 * allows; a proxy in between would read it otherwise. */
+	case CURLE_WEIRD_SERVER_REPLY:
+		return vc_err_set(e, VC_EUNAVAIL, "vault at %s sent a malformed "
+				  "HTTP answer (%s) after %d attempt%s; check "
+				  "VAULT_ADDR and any proxy in between", addr, why,
+				  r->attempts, r->attempts > 1 ? "s" : "");
 	case CURLE_WRITE_ERROR:
 	case CURLE_OUT_OF_MEMORY:
 		return vc_err_set(e, VC_EFAIL, "vault's answer is too large or "

@@ -18,6 +18,7 @@ struct vault_settings {
 	char *base;             /* "<scheme>://<host>[:port]/v1/" */
 	char *unix_socket;      /* VAULT_ADDR=unix:///path */
 	int https;
+	int plain_remote;       /* http:// to a host not this one */
 	char *mount;            /* without leading or trailing '/' */
 	char *namespace_;
 	char *cacert, *capath, *client_cert, *client_key;
@@ -90,7 +91,9 @@ void vault_settings_release(struct vault_settings *s);
  * tok empty (returns 0) when none is found. */
 int vault_token_find(struct vc_buf *tok, const struct vc_vault_conf *conf,
 		     struct vc_err *e);
-/* Reads a small file, whitespace trimmed, into a secret buffer. */
+/* Reads a credential's file into a secret buffer: refused when others
+ * may read it or group or others may write it, or when it holds a
+ * control character besides one final newline; spaces around dropped. */
 int vault_read_trimmed(struct vc_buf *out, const char *path, const char *what,
 		       struct vc_err *e);
 

@@ -43,6 +43,17 @@ const char *cli_opt(const struct cli *c, int opt)
 	return opt >= 0 && opt < MAX_OPT ? c->opt[opt] : NULL;
 }
 
+const char **cli_opt_all(const struct cli *c, int opt)
+{
+	const char **v = calloc((size_t)c->noptv + 1, sizeof(*v));
+	size_t n = 0;
+
+	for (int i = 0; v && i < c->noptv; i++)
+		if (c->optv[i].opt == opt)
+			v[n++] = c->optv[i].val;
+	return v;
+}
+
 int cli_fail(struct cli *c, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -68,12 +79,15 @@ void cli_note(struct cli *c, const char *fmt, ...)
 }
 
 /* Notes from lib/ (a skipped database host, Vault retrying) are shown
- * with -v, or on a terminal, where a wait should never look like a hang. */
+ * with -v, or on a terminal, where a wait should never look like a hang;
+ * its warnings always, -q or not. */
 static void notify_filtered(void *ctx, const char *line)
 {
 	struct cli *c = ctx;
 
-	if (c->verbose || isatty(STDERR_FILENO))
+	if (!strncmp(line, VC_NOTE_WARNING, strlen(VC_NOTE_WARNING)))
+		fprintf(stderr, "%s: %s\n", c->tool->prog, line);
+	else if (c->verbose || isatty(STDERR_FILENO))
 		cli_note(c, "%s", line);
 }
 
@@ -311,7 +325,8 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	c->args = calloc((size_t)argc + 1, sizeof(char *));
-	if (!c->args)
+	c->optv = calloc((size_t)argc + 1, sizeof(*c->optv));
+	if (!c->args || !c->optv)
 		return cli_fail(c, VC_EFAIL, "out of memory");
 	while (optind < argc) {
 		if (!strcmp(argv[optind], "--")) {
@@ -344,8 +359,10 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 		rc = global_opt(c, ch, optarg);
 		if (rc < 0)
 			return c->err.code;
-		if (rc == 0 && ch >= 0 && ch < MAX_OPT)
+		if (rc == 0 && ch >= 0 && ch < MAX_OPT) {
 			c->opt[ch] = optarg ? optarg : "";
+			c->optv[c->noptv++] = (struct cli_optval){ ch, c->opt[ch] };
+		}
 	}
 	return 0;
 }
@@ -477,6 +494,7 @@ static int finish(struct cli *c, int rc, int ran)
 	else
 		vc_session_close(&c->s);
 	free(c->args);
+	free(c->optv);
 	return rc == 0 && c->status ? c->status : vc_err_exit(rc);
 }
 

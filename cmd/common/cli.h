@@ -66,6 +66,8 @@ struct cli {
 	int quiet, verbose, color;
 	const char *config, *as;
 	const char *opt[MAX_OPT];       /* the command's options, last wins */
+	struct cli_optval { int opt; const char *val; } *optv;
+	int noptv;                      /* every one given, in order */
 	int nargs;
 	char **args;
 	int status;             /* exit status of a success that is not 0
@@ -100,6 +102,9 @@ const char *cli_tool_summary(const char *name);
 
 /* The command's option value (NULL when not given; "" for flags). */
 const char *cli_opt(const struct cli *c, int opt);
+/* Every value of a repeatable option, in order, NULL-terminated; free()
+ * the array.  NULL when memory ran out. */
+const char **cli_opt_all(const struct cli *c, int opt);
 /* Prints a rendered table on stdout. */
 int cli_print_table(struct cli *c, const struct vc_table *t, int single);
 /* Prints the first ncols columns of a query result as a table. */

@@ -10,6 +10,7 @@
 
 #include "bulk.h"
 #include "format.h"
+#include "runenv.h"
 #include "secretcmd.h"
 #include "host.h"
 
@@ -242,73 +243,56 @@ int cmd_export(struct cli *c)
 	return 0;
 }
 
-/* The environment of COMMAND: the caller's (unless --pristine) with the
- * secrets set over it. */
-static char **build_env(struct cli *c, const struct vc_secret_set *set)
+/* --allow-name, each a secret name. */
+static int allow_names(struct cli *c, const char ***out)
 {
-	size_t n = 0, k = 0;
-	char **env;
-
-	if (!cli_opt(c, O_PRISTINE))
-		while (environ[n])
-			n++;
-	env = calloc(n + set->n + 1, sizeof(char *));
-	for (size_t i = 0; env && i < n; i++) {
-		size_t j, len = strcspn(environ[i], "=");
-		for (j = 0; j < set->n; j++)
-			if (strlen(set->v[j].name) == len &&
-			    !strncmp(set->v[j].name, environ[i], len))
-				break;
-		if (j == set->n)
-			env[k++] = environ[i];
-	}
-	for (size_t i = 0; env && i < set->n; i++) {
-		size_t len = strlen(set->v[i].name) + set->v[i].value.len + 2;
-		char *s = malloc(len);
-		if (!s)
-			return NULL;
-		snprintf(s, len, "%s=%s", set->v[i].name,
-			 set->v[i].value.data ? set->v[i].value.data : "");
-		env[k++] = s;
-	}
-	return env;
+	*out = cli_opt_all(c, O_ALLOW_NAME);
+	if (!*out)
+		return cli_fail(c, VC_EFAIL, "out of memory");
+	for (const char **n = *out; *n; n++)
+		if (vc_secret_name_check(*n, &c->err) < 0)
+			return vc_err_prefix(&c->err, "--allow-name");
+	return 0;
 }
 
 int cmd_run(struct cli *c)
 {
 	struct vc_secret_set set = { NULL, 0, NULL };
+	struct vc_runenv env = { NULL, 0, 0 };
+	const char **allow = NULL;
 	struct vc_ref ref;
-	char **env;
 	int rc;
 
 	if (c->nargs < 2)
 		return cli_fail(c, VC_EUSAGE, "run needs a command after '--'");
-	rc = secret_read_env(c, 0, &ref, &set);
-	for (size_t i = 0; rc == 0 && i < set.n; i++)
-		if (set.v[i].value.len && memchr(set.v[i].value.data, '\0',
-						 set.v[i].value.len))
-			rc = cli_fail(c, VC_EUSAGE, "secret '%s' holds a NUL byte, "
-				      "which an environment variable cannot "
-				      "carry", set.v[i].name);
+	rc = allow_names(c, &allow);
+	if (rc == 0)
+		rc = secret_read_env(c, 0, &ref, &set);
+	if (rc == 0)
+		rc = vc_runenv_build(&env, &set, vc_host_caller_env(),
+				     cli_opt(c, O_PRISTINE)
+				     != NULL, allow, &c->err);
+	free(allow);
 	if (rc == 0)
 		rc = vc_secret_audit_reads(&c->s, &ref, &set, &c->err);
+	vc_secret_set_free(&set);
 	if (rc < 0) {
-		vc_secret_set_free(&set);
+		vc_runenv_release(&env);
 		return vc_err_prefix(&c->err, "cannot run with '%s'", c->args[0]);
 	}
-	env = build_env(c, &set);
-	if (!env)
-		return cli_fail(c, VC_EFAIL, "out of memory");
 	/* Connections close on exec; the values now live only in env.  The
 	 * command is the caller's: none of the tools' group goes with it,
 	 * and SIGPIPE as a shell would leave it (libmariadb ignores it). */
 	vc_session_close(&c->s);
-	if (vc_host_drop(&c->err) < 0)
+	if (vc_host_drop(&c->err) < 0) {
+		vc_runenv_release(&env);
 		return c->err.code;
+	}
 	signal(SIGPIPE, SIG_DFL);
 	fflush(NULL);
-	execvpe(c->args[1], &c->args[1], env);
+	execvpe(c->args[1], &c->args[1], env.env);
 	rc = errno;
+	vc_runenv_release(&env);
 	fprintf(stderr, "%s: cannot run '%s': %s\n", c->tool->prog, c->args[1],
 		strerror(rc));
 	exit(rc == ENOENT ? 127 : 126);

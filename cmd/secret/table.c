@@ -39,6 +39,7 @@ static const struct option import_opts[] = {
 static const struct option run_opts[] = {
 	{ "only", required_argument, NULL, O_ONLY },
 	{ "pristine", no_argument, NULL, O_PRISTINE },
+	{ "allow-name", required_argument, NULL, O_ALLOW_NAME },
 	{ "concurrency", required_argument, NULL, O_CONCURRENCY }, END,
 };
 static const struct option diff_opts[] = {
@@ -104,8 +105,8 @@ static const struct cli_cmd cmds[] = {
 	  .longopts = import_opts, .nargs = { 1, 1 },
 	  .summary = "Write many secrets at once, all or nothing." },
 	{ .name = "run", .run = cmd_run, .needs = UB,
-	  .usage = "ORG/PROJECT/ENV [--only K1,K2] [--pristine] -- COMMAND "
-	           "[ARGS...]",
+	  .usage = "ORG/PROJECT/ENV [--only K1,K2] [--pristine] "
+	           "[--allow-name NAME]... -- COMMAND [ARGS...]",
 	  .longopts = run_opts, .nargs = { 2, -1 },
 	  .summary = "Run COMMAND with the secrets in its environment." },
 	{ .name = "diff", .run = cmd_diff, .needs = UB,

@@ -427,6 +427,34 @@ print(a["first_name"], a["last_name"], a["role"], a["password"], users["bob@exam
 	[ "$output" = v ]
 }
 
+@test "rm removes values only once the metadata committed: a failed rm leaves every value" {
+	local gid
+	ok vaultctl-org create held
+	ok vaultctl-org project create held/p1
+	ok vaultctl-org env create held/p1/blocked
+	set_secret held/p1/blocked/A
+	set_secret held/p1/blocked/B
+	gid=$(org_id held)
+	[ "$(values_of "$gid")" -eq 2 ]
+	# The metadata transaction fails at its last step.
+	mariadb --defaults-file="$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" \
+		--delimiter=// -e "CREATE TRIGGER test_block_env_rm BEFORE DELETE
+		ON environments FOR EACH ROW IF OLD.name = 'blocked' THEN
+		SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'blocked by the test';
+		END IF//"
+	run --separate-stderr vaultctl-org env rm held/p1/blocked --yes
+	vc_sql "DROP TRIGGER test_block_env_rm"
+	[ "$status" -ne 0 ]
+	[[ $stderr == *"blocked by the test"* ]]
+	[ "$(values_of "$gid")" -eq 2 ]
+	[ "$(vc_sql "SELECT COUNT(*) FROM secret_metadata WHERE organization_id = '$gid'")" -eq 2 ]
+	run -0 vaultctl-secret get held/p1/blocked/B
+	[ "$output" = v ]
+	ok vaultctl-org env rm held/p1/blocked --yes
+	[ "$output" = "removed environment held/p1/blocked (2 secrets)" ]
+	[ "$(values_of "$gid")" -eq 0 ]
+}
+
 # caps ROLE KIND: the capabilities the policy of ROLE gives on KIND paths.
 caps() {
 	vaultctl-org policy pol --role "$1" | awk -v p="\"secret/$2/organizations/$(org_id pol)/*\"" '

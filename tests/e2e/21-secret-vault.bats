@@ -172,6 +172,136 @@ unchanged_after_fail() {
 	store_gone "$ENV/A"
 }
 
+@test "env rm: values go after the metadata's commit; a store failure then exits 7 naming reconcile, which removes them" {
+	local path
+	s_here 10
+	vaultctl-org -q env create "$ORG/api/gone"
+	s_put "$ORG/api/gone/A" a
+	path=$(s_path "$ORG/api/gone/A")
+	emu_fault '{"match": "^DELETE /v1/secret/metadata/", "count": 10, "status": 503, "retry_after": 0}'
+	VAULT_MAX_RETRIES=0 run --separate-stderr -7 vaultctl-org env rm "$ORG/api/gone" --yes
+	[[ $stderr == *"its metadata was removed, but the values of its 1 secret may remain"*"reconcile --fix"* ]]
+	emu_clear_faults
+	run -0 vaultctl-org env list "$ORG/api" -o tsv
+	[[ $output != *gone* ]]
+	emu GET "/v1/secret/metadata/$path" >/dev/null
+	[ "$EMU_STATUS" == 200 ]
+	run -8 vaultctl-audit reconcile --org "$ORG"
+	run -0 vaultctl-audit reconcile --org "$ORG" --fix --yes
+	emu GET "/v1/secret/metadata/$path" >/dev/null
+	[ "$EMU_STATUS" == 404 ]
+}
+
+# faults_taken [ADDR]: until the emulator at ADDR (default ours) has taken
+# every fault (10 s at most).
+faults_taken() {
+	for _ in $(seq 500); do
+		[ "$(curl -s "${1:-$VAULT_ADDR}/_emulator/stats" | jq .faults_pending)" == 0 ] &&
+			return 0
+		sleep 0.02
+	done
+	echo "the emulator never took its faults"
+	return 1
+}
+
+@test "SIGTERM or SIGINT while Vault takes a write waits for the commit: store and metadata agree, the next set needs no reconcile" {
+	local sig pid v=1 err=$BATS_TEST_TMPDIR/set.err
+	s_here 10
+	s_put "$ENV/SIG" v1
+	for sig in TERM INT; do
+		emu_fault '{"match": "^(POST|PUT) /v1/secret/data/", "count": 1, "delay_ms": 1500}'
+		# A background job of a script ignores SIGINT: the default back.
+		printf 'v-%s' "$sig" | env --default-signal=INT \
+			vaultctl-secret -q set "$ENV/SIG" 2>"$err" 3>&- &
+		pid=$!
+		faults_taken
+		kill -"$sig" "$pid"
+		status=0
+		wait "$pid" || status=$?
+		# Killed by the signal, once the write had committed.
+		[ "$status" -eq $((128 + $(kill -l "$sig"))) ]
+		v=$((v + 1))
+		same_version "$ENV/SIG" "$v"
+		run -0 vaultctl-secret get "$ENV/SIG"
+		[ "$output" == "v-$sig" ]
+	done
+	s_put "$ENV/SIG" v4
+	same_version "$ENV/SIG" 4
+}
+
+@test "get while a set is between the store's write and its commit waits for it: the new value, not exit 8" {
+	local oid lock setpid
+	s_here 10
+	s_put "$ENV/W" w1
+	oid=$(vc_sql "SELECT id FROM organizations WHERE name = '$ORG'")
+	# The organization's audit chain head held: set writes the value,
+	# then waits to write its audit row.
+	mariadb --defaults-file="$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" -e "BEGIN;
+		SELECT chain FROM audit_chain_heads WHERE chain = '$oid' FOR UPDATE;
+		SELECT SLEEP(3)" >/dev/null 2>&1 3>&- &
+	lock=$!
+	sleep 0.3
+	printf w2 | vaultctl-secret -q set "$ENV/W" 2>"$BATS_TEST_TMPDIR/set.err" 3>&- &
+	setpid=$!
+	for _ in $(seq 200); do
+		[ "$(store_version "$ENV/W")" == 2 ] && break
+		sleep 0.02
+	done
+	[ "$(store_version "$ENV/W")" == 2 ]
+	[ "$(meta_version "$ENV/W")" == 1 ]
+	run --separate-stderr -0 vaultctl-secret get "$ENV/W"
+	[ "$output" == w2 ]
+	wait "$setpid"
+	wait "$lock" || true
+	same_version "$ENV/W" 2
+}
+
+@test "the AppRole login runs before the organization's quota lock is taken" {
+	local pf=$VC_TEST_DIR/emu-approle.port addr cnf=$BATS_TEST_TMPDIR/approle.cnf
+	local sid=$BATS_TEST_TMPDIR/secret-id oid pid
+	s_here 10
+	/usr/bin/python3 "$REPO/tests/vault/emulator.py" --listen 127.0.0.1:0 \
+		--port-file "$pf" --approle e2e-role:e2e-secret \
+		>"$VC_TEST_DIR/emu-approle.out" 2>&1 3>&- &
+	echo $! >"$VC_TEST_DIR/emu-unix.pid"    # stopped by teardown
+	for _ in $(seq 100); do [[ -s $pf ]] && break; sleep 0.05; done
+	addr=http://127.0.0.1:$(cat "$pf")
+	printf 'e2e-secret\n' >"$sid"
+	chmod 600 "$sid"
+	{ cat "$VAULTCTL_CONFIG"; printf '[vaultctl]\nvault_role_id = e2e-role\nvault_secret_id_file = %s\n' "$sid"; } >"$cnf"
+	chmod 600 "$cnf"
+	curl -s -X POST -d '{"match": "^POST /v1/auth/approle/login", "delay_ms": 2000}' \
+		"$addr/_emulator/fault" >/dev/null
+	printf v | env -u VAULT_TOKEN HOME="$BATS_TEST_TMPDIR" VAULT_ADDR="$addr" \
+		vaultctl-secret -c "$cnf" -q set "$ENV/AR" 2>"$BATS_TEST_TMPDIR/ar.err" 3>&- &
+	pid=$!
+	faults_taken "$addr"
+	# While the login waits, the subscription row is free.
+	oid=$(vc_sql "SELECT id FROM organizations WHERE name = '$ORG'")
+	vc_sql "START TRANSACTION; SELECT write_seq FROM subscriptions WHERE
+		organization_id = '$oid' AND status = 'active' FOR UPDATE NOWAIT;
+		ROLLBACK" >/dev/null
+	wait "$pid" || { echo "set: $(cat "$BATS_TEST_TMPDIR/ar.err")"; return 1; }
+	[ "$(meta_version "$ENV/AR")" == 1 ]
+}
+
+@test "plain http to another host, and VAULT_SKIP_VERIFY, warn on every run: -q, no terminal" {
+	local https=https://${VAULT_ADDR#http://}
+	s_here 10
+	s_put "$ENV/A" a
+	# TEST-NET-1: nothing answers there.
+	VAULT_ADDR=http://192.0.2.1:8200 VAULT_MAX_RETRIES=0 VAULT_CLIENT_TIMEOUT=1 \
+		run --separate-stderr -7 vaultctl-secret -q get "$ENV/A"
+	[[ $stderr == *"vaultctl-secret: warning: vault address 'http://192.0.2.1:8200' is plain http to another host"* ]]
+	VAULT_ADDR=$https VAULT_SKIP_VERIFY=true VAULT_MAX_RETRIES=0 \
+		run --separate-stderr -7 vaultctl-secret -q get "$ENV/A"
+	[[ $stderr == *"vaultctl-secret: warning: VAULT_SKIP_VERIFY is set"* ]]
+	# Loopback over plain http: nothing to say.
+	run --separate-stderr -0 vaultctl-secret -q get "$ENV/A"
+	[ -z "$stderr" ]
+	[ "$output" == a ]
+}
+
 # Over http:// and unix:// the built-in HTTP/1.1 client (lib/vault_h1.c)
 # carries single requests and bulk reads alike; libcurl is loaded for
 # https only.  The real binary, not a valgrind wrapper: LD_DEBUG is about

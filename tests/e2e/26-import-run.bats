@@ -341,6 +341,55 @@ refused_at() {
 		== $((reads + 1)) ]
 }
 
+@test "run refuses, by name, secrets the loader or a shell acts on (exit 2): nothing run, nothing audited; --allow-name passes them" {
+	local ran=$BATS_TEST_TMPDIR/ran reads
+	x_here NULL
+	x_put "$ENV/LD_PRELOAD" libvc-no-such-preload.so
+	x_put "$ENV/BASH_ENV" "$BATS_TEST_TMPDIR/startup.sh"
+	x_put "$ENV/OK" fine
+	reads=$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")
+	run --separate-stderr vaultctl-secret run "$ENV" -- sh -c "touch '$ran'"
+	status_is 2
+	[[ $stderr == *"'BASH_ENV', 'LD_PRELOAD'"*"--allow-name"* ]]
+	[ ! -e "$ran" ]
+	[ -z "$output" ]
+	# Names are exact, as the loader reads them: one allowed, one left.
+	run --separate-stderr vaultctl-secret run "$ENV" --allow-name LD_PRELOAD \
+		--allow-name bash_env -- sh -c "touch '$ran'"
+	status_is 2
+	[[ $stderr == *"secret 'BASH_ENV':"* && $stderr != *"'LD_PRELOAD'"* ]]
+	[ ! -e "$ran" ]
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" \
+		== "$reads" ]
+	run -2 vaultctl-secret run "$ENV" --allow-name 'LD-PRELOAD' -- true
+	# Allowed, both reach the command as they are.
+	run --separate-stderr -0 vaultctl-secret run "$ENV" --allow-name LD_PRELOAD \
+		--allow-name BASH_ENV -- sh -c 'printf "%s|%s|%s" "$LD_PRELOAD" "$BASH_ENV" "$OK"'
+	[ "$output" == "libvc-no-such-preload.so|$BATS_TEST_TMPDIR/startup.sh|fine" ]
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" \
+		== $((reads + 3)) ]
+	# Left out by --only, they need no allowing.
+	run -0 vaultctl-secret run "$ENV" --only OK -- sh -c 'echo "$OK"'
+	[ "$output" == fine ]
+}
+
+@test "run passes on no VAULT_* or VAULTCTL_* variable of its caller, --pristine or not; secrets so named pass" {
+	x_here NULL
+	x_put "$ENV/VAULT_ADDR" http://app-vault.example:8200
+	x_put "$ENV/OK" fine
+	run --separate-stderr -0 env VAULT_TOKEN=caller-token \
+		VAULTCTL_PASSWORD_FILE=/nonexistent VAULT_NAMESPACE=team KEEP=yes \
+		vaultctl-secret run "$ENV" -- env
+	[[ $output == *KEEP=yes* && $output == *OK=fine* ]]
+	# VAULTCTL_CONFIG and VAULTCTL_USER are set by the tests' setup too.
+	[ -n "$VAULTCTL_CONFIG" ] && [ -n "$VAULTCTL_USER" ]
+	[ "$(printf '%s\n' "${lines[@]}" | grep -E '^VAULT(CTL)?_')" == \
+		VAULT_ADDR=http://app-vault.example:8200 ]
+	run --separate-stderr -0 env VAULT_TOKEN=caller-token vaultctl-secret run \
+		"$ENV" --pristine -- env
+	[ "$(printf '%s\n' "${lines[@]}" | grep -cE '^VAULT(CTL)?_')" == 1 ]
+}
+
 # ---- diff -------------------------------------------------------------
 
 @test "diff: exit 0 when equal; 1 with only-in-A, only-in-B and differs lines, no values" {

@@ -273,6 +273,67 @@ reconciled() {
 	reconciled loc
 }
 
+# --- the database's authentication -----------------------------------------
+
+# bait_start MODE: tests/harness/mysql_bait.py on a free port (BAIT_PORT),
+# capturing what clients send to $BATS_TEST_TMPDIR/bait.MODE.
+bait_start() {
+	local pf=$BATS_TEST_TMPDIR/bait.$1.port
+	/usr/bin/python3 "$REPO/tests/harness/mysql_bait.py" --mode "$1" \
+		--port-file "$pf" --capture "$BATS_TEST_TMPDIR/bait.$1" \
+		>/dev/null 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/bait.pid"
+	for _ in $(seq 100); do [[ -s $pf ]] && break; sleep 0.05; done
+	BAIT_PORT=$(cat "$pf")
+}
+
+bait_stop() {
+	kill "$(cat "$BATS_FILE_TMPDIR/bait.pid")" 2>/dev/null || true
+	rm -f "$BATS_FILE_TMPDIR/bait.pid"
+}
+
+@test "a database server that asks for the password in clear, by PAM dialog or RSA to its own key gets nothing: exit 4" {
+	local mode pw
+	pw=$(vc_cnf_group "$VAULTCTL_CONFIG" vaultctl-metadata |
+		sed -n 's/^password = //p')
+	[ -n "$pw" ]
+	for mode in clear-greeting clear-switch dialog-switch sha2-switch; do
+		bait_start "$mode"
+		VAULTCTL_DB_HOSTS=127.0.0.1:$BAIT_PORT run --separate-stderr -4 \
+			vaultctl-org list
+		bait_stop
+		says "asked for an authentication plugin that would hand it the password"
+		# The client talked to it (but for a greeting that asked for
+		# cleartext at once), and never sent the password, in clear or
+		# in a form the bait could decrypt.
+		[[ $mode == clear-greeting || -s $BATS_TEST_TMPDIR/bait.$mode ]]
+		! grep -qF -- "$pw" "$BATS_TEST_TMPDIR/bait.$mode"
+		! grep -q 'decrypted:' "$BATS_TEST_TMPDIR/bait.$mode"
+	done
+}
+
+@test "an account on ed25519 connects: restricted authentication lets client_ed25519 through" {
+	local cnf=$BATS_TEST_TMPDIR/ed.cnf pw
+	pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+	vc_sql "INSTALL SONAME 'auth_ed25519'" 2>/dev/null || true
+	vc_sql "SET SESSION sql_log_off = 1;
+		CREATE USER 'ed_user'@'localhost' IDENTIFIED VIA ed25519
+		USING PASSWORD('$pw');
+		GRANT SELECT, INSERT, UPDATE ON $VC_DATABASE.* TO 'ed_user'@'localhost'"
+	{
+		printf '[client]\n'
+		vc_cnf_group "$VAULTCTL_CONFIG" client
+		printf '[vaultctl]\n'
+		vc_cnf_group "$VAULTCTL_CONFIG" vaultctl
+		printf '[vaultctl-metadata]\nuser = ed_user\npassword = %s\n' "$pw"
+	} >"$cnf"
+	chmod 600 "$cnf"
+	run --separate-stderr vaultctl-org -c "$cnf" list
+	vc_sql "DROP USER 'ed_user'@'localhost'"
+	[ "$status" -eq 0 ] || { echo "exit $status: $stderr"; return 1; }
+	[[ $output == *loc* ]]
+}
+
 # --- signals --------------------------------------------------------------
 
 @test "SIGINT or SIGTERM during import: exit 130, 'interrupted after N of M', N secrets whole, the rest absent; run again finishes" {

@@ -681,6 +681,23 @@ t_drift() {
 	[ "$(checksums)" == "$before" ]
 	[ "$(store_version "$ENV/D")" == 2 ]
 	[ "$(meta_version "$ENV/D")" == 1 ]
+	# get serves no value the metadata does not describe: exit 8, nothing
+	# printed, nothing audited; the versions the metadata knows still read.
+	# Two real versions and the metadata left at 1: what a write whose
+	# commit was lost leaves (a copied row of the local store would not
+	# even decrypt).
+	s_put "$ENV/G" g1
+	s_put "$ENV/G" g2
+	vc_sql "UPDATE secret_metadata SET version = 1 WHERE name = 'G' AND
+		environment = '$(s_ids "$ENV" | cut -d' ' -f3)'"
+	before=$(checksums)
+	run --separate-stderr -8 vaultctl-secret get "$ENV/G"
+	[ -z "$output" ]
+	[[ $stderr == *"holds version 2 but the metadata records 1"*reconcile* ]]
+	run -8 vaultctl-secret get "$ENV/G" --version 2
+	[ "$(checksums)" == "$before" ]
+	run -0 vaultctl-secret get "$ENV/G" --version 1
+	[ "$output" == g1 ]
 }
 
 # --- secret hygiene ---------------------------------------------------------

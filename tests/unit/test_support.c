@@ -20,6 +20,9 @@
 #include "db.h"
 #include "output.h"
 #include "ref.h"
+#include "bulk.h"
+#include "runenv.h"
+#include "secret.h"
 #include "vc.h"
 
 static void test_exit_codes(void **state)
@@ -373,6 +376,57 @@ static void test_config_strict(void **state)
 	vc_conf_release(&c);
 }
 
+/* What run hands its command: loader and shell names refused unless
+ * allowed exactly, the caller's VAULT_* and VAULTCTL_* dropped, secrets
+ * over the caller's variables. */
+static void test_runenv(void **state)
+{
+	static const char *const refused[] = { "LD_PRELOAD", "LD_AUDIT",
+		"BASH_ENV", "ENV", "BASH_FUNC_x", "MALLOC_CHECK_", "GCONV_PATH",
+		"GLIBC_TUNABLES", "IFS", "PS4", "SHELLOPTS", "ZDOTDIR" };
+	static const char *const passed[] = { "PATH", "HOME", "ld_preload",
+		"ENVIRONMENT", "LD", "DB_URL", "VAULT_TOKEN", "TMPDIR" };
+	char *caller[] = { "HOME=/h", "VAULT_TOKEN=t", "VAULTCTL_CONFIG=c",
+			   "DB_URL=old", "VAULT=x", NULL };
+	const char *allow[] = { "LD_PRELOAD", NULL };
+	struct vc_secret_val v[2] = { { .name = "DB_URL" },
+				      { .name = "LD_PRELOAD" } };
+	struct vc_secret_set set = { v, 2, NULL };
+	struct vc_runenv r;
+	struct vc_err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_true(vc_runenv_refused(refused[i]));
+	for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
+		assert_false(vc_runenv_refused(passed[i]));
+	vc_buf_init(&v[0].value, 1);
+	vc_buf_init(&v[1].value, 1);
+	vc_buf_addstr(&v[0].value, "new");
+	vc_buf_addstr(&v[1].value, "x.so");
+	assert_int_equal(vc_runenv_build(&r, &set, caller, 0, NULL, &e),
+			 VC_EUSAGE);
+	assert_non_null(strstr(e.msg, "'LD_PRELOAD'"));
+	assert_null(r.env);
+	assert_int_equal(vc_runenv_build(&r, &set, caller, 0, allow, &e), 0);
+	assert_int_equal(r.n, 4);
+	assert_string_equal(r.env[0], "HOME=/h");
+	assert_string_equal(r.env[1], "VAULT=x");
+	assert_string_equal(r.env[2], "DB_URL=new");
+	assert_string_equal(r.env[3], "LD_PRELOAD=x.so");
+	assert_null(r.env[4]);
+	vc_runenv_release(&r);
+	assert_int_equal(vc_runenv_build(&r, &set, caller, 1, allow, &e), 0);
+	assert_int_equal(r.n, 2);
+	vc_runenv_release(&r);
+	vc_buf_add(&v[0].value, "\0", 1);
+	assert_int_equal(vc_runenv_build(&r, &set, caller, 0, allow, &e),
+			 VC_EUSAGE);
+	assert_non_null(strstr(e.msg, "NUL"));
+	vc_buf_release(&v[0].value);
+	vc_buf_release(&v[1].value);
+}
+
 static void test_conf_find(void **state)
 {
 	char out[256];
@@ -406,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_config_strict),
 		cmocka_unit_test(test_conf_find),
+		cmocka_unit_test(test_runenv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,7 +30,7 @@ Control API (no token, never counted as Vault requests or client connections):
                               "retry_after": secs, "errors": [...],
                               "headers": {...}, "body": <json>,
                               "drop": true, "delay_ms": D,
-                              "truncate": N}  -> {"id": n}
+                              "truncate": N, "raw": TEXT}  -> {"id": n}
          The regex is searched in "METHOD /v1/path?query" (raw request target).
          Faults are consumed in registration order by matching requests.
          delay_ms alone: sleep then handle normally.  drop: close the socket
@@ -38,6 +38,8 @@ Control API (no token, never counted as Vault requests or client connections):
          {"errors": errors or []} (or "body" verbatim), plus Retry-After.
          truncate: handle normally, but send only the head and the first N
          bytes of the body, then close (a connection lost mid-answer).
+         raw: send TEXT (each character one byte, latin-1) as the whole
+         answer, then close: a malformed answer no handler would write.
   GET    /_emulator/faults   pending faults
   DELETE /_emulator/faults   clear pending faults
   GET    /_emulator/stats    {"requests", "connections", "open_connections",
@@ -990,6 +992,16 @@ class Handler(BaseHTTPRequestHandler):
                     except OSError:
                         pass
                     return
+                if fault.get("raw") is not None:
+                    self.close_connection = True
+                    self.status_sent = "raw"
+                    try:
+                        self.wfile.write(fault["raw"].encode("latin-1"))
+                        self.wfile.flush()
+                        self.request.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
                 if fault.get("status") is not None:
                     hdrs = dict(fault.get("headers") or {})
                     if fault.get("retry_after") is not None:
@@ -1036,11 +1048,14 @@ class Handler(BaseHTTPRequestHandler):
             spec = {"match": req.get("match", ""), "regex": rx, "count": count,
                     "remaining": count}
             for k in ("status", "retry_after", "errors", "drop", "delay_ms",
-                      "headers", "body", "truncate"):
+                      "headers", "body", "truncate", "raw"):
                 if k in req:
                     spec[k] = req[k]
-            if not any(k in spec for k in ("status", "drop", "delay_ms", "truncate")):
-                raise HTTPError(400, errors("fault needs status, drop, delay_ms or truncate"))
+            if not any(k in spec for k in ("status", "drop", "delay_ms", "truncate", "raw")):
+                raise HTTPError(400, errors("fault needs status, drop, delay_ms, truncate or raw"))
+            if "raw" in spec and (not isinstance(spec["raw"], str)
+                                  or any(ord(ch) > 255 for ch in spec["raw"])):
+                raise HTTPError(400, errors("raw wants a string of latin-1 characters"))
             if "truncate" in spec and (not isinstance(spec["truncate"], int)
                                        or isinstance(spec["truncate"], bool)
                                        or spec["truncate"] < 0):

@@ -1,0 +1,165 @@
+/* runenv.c - the environment of `vaultctl-secret run`'s command.
+ *
+ * Anyone who may write a secret of an environment decides the value of a
+ * variable in the process of whoever runs a command with it.  For most
+ * names that is the point; for the few below it is the process itself:
+ * they make the dynamic loader, the C library or a shell load or run
+ * something, or look elsewhere for what it loads, before the command has
+ * a say.  Those are refused unless the caller names them (--allow-name).
+ */
+#include "runenv.h"
+
+#include "bulk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "secret.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The loader's LD_* (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH, ...), glibc's
+ * malloc settings, and bash's exported functions (BASH_FUNC_name%%). */
+static const char *const refused_prefix[] = { "LD_", "MALLOC_", "BASH_FUNC_" };
+
+static const char *const refused_name[] = {
+	/* What glibc drops for setuid programs (its unsecvars.h), but
+	 * TMPDIR, which only says where temporary files go: modules it
+	 * loads (GCONV_PATH), programs it runs (GETCONF_DIR), its tunables,
+	 * where name resolution, locales, messages and time zones come
+	 * from. */
+	"GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES",
+	"LOCALDOMAIN", "LOCPATH", "NIS_PATH", "NLSPATH", "RESOLV_HOST_CONF",
+	"RES_OPTIONS", "TZDIR",
+	/* Shells: a file run at start (bash, sh and dash, zsh's .zshenv),
+	 * options that turn on tracing, the trace prompt that is expanded
+	 * (command substitution included), word splitting. */
+	"BASH_ENV", "ENV", "ZDOTDIR", "SHELLOPTS", "BASHOPTS", "PS4", "IFS",
+};
+
+/* The tools' own settings, which may name credentials: never passed on,
+ * whatever the caller had (a secret of such a name is the secret's). */
+static const char *const own_prefix[] = { "VAULT_", "VAULTCTL_" };
+
+static int has_prefix(const char *s, const char *const *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(s, p[i], strlen(p[i])))
+			return 1;
+	return 0;
+}
+
+int vc_runenv_refused(const char *name)
+{
+	if (has_prefix(name, refused_prefix, NELEM(refused_prefix)))
+		return 1;
+	for (size_t i = 0; i < NELEM(refused_name); i++)
+		if (!strcmp(name, refused_name[i]))
+			return 1;
+	return 0;
+}
+
+static int allowed(const char *name, const char *const *allow)
+{
+	for (; allow && *allow; allow++)
+		if (!strcmp(name, *allow))
+			return 1;
+	return 0;
+}
+
+/* Every secret the command may not get, named in one message. */
+static int check_names(const struct vc_secret_set *set,
+		       const char *const *allow, struct vc_err *e)
+{
+	struct vc_buf bad = VC_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct vc_secret_val *v = &set->v[i];
+
+		if (v->value.len && memchr(v->value.data, '\0', v->value.len))
+			return vc_err_set(e, VC_EUSAGE, "secret '%s' holds a NUL "
+					  "byte, which an environment variable "
+					  "cannot carry", v->name);
+		if (vc_runenv_refused(v->name) && !allowed(v->name, allow) &&
+		    vc_buf_printf(&bad, "%s'%s'", bad.len ? ", " : "",
+				  v->name) < 0)
+			rc = vc_err_set(e, VC_EFAIL, "out of memory");
+	}
+	if (rc == 0 && bad.len)
+		rc = vc_err_set(e, VC_EUSAGE, "secret %s: the dynamic loader, the "
+				"C library or a shell acts on that name before "
+				"the command does; refused (--allow-name NAME "
+				"passes it on)", bad.data);
+	vc_buf_release(&bad);
+	return rc;
+}
+
+/* Whether the caller's entry "NAME=..." passes: not the tools' own, not
+ * one a secret sets. */
+static int caller_passes(const char *entry, const struct vc_secret_set *set)
+{
+	size_t len = strcspn(entry, "=");
+
+	if (has_prefix(entry, own_prefix, NELEM(own_prefix)))
+		return 0;
+	for (size_t j = 0; j < set->n; j++)
+		if (strlen(set->v[j].name) == len &&
+		    !strncmp(set->v[j].name, entry, len))
+			return 0;
+	return 1;
+}
+
+static char *secret_entry(const struct vc_secret_val *v)
+{
+	size_t nl = strlen(v->name);
+	char *s = malloc(nl + v->value.len + 2);
+
+	if (!s)
+		return NULL;
+	memcpy(s, v->name, nl);
+	s[nl] = '=';
+	if (v->value.len)
+		memcpy(s + nl + 1, v->value.data, v->value.len);
+	s[nl + 1 + v->value.len] = '\0';
+	return s;
+}
+
+int vc_runenv_build(struct vc_runenv *r, const struct vc_secret_set *set,
+		    char *const *caller, int pristine,
+		    const char *const *allow, struct vc_err *e)
+{
+	size_t nc = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	rc = check_names(set, allow, e);
+	if (rc < 0)
+		return rc;
+	while (!pristine && caller && caller[nc])
+		nc++;
+	r->env = calloc(nc + set->n + 1, sizeof(char *));
+	if (!r->env)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	for (size_t i = 0; i < nc; i++)
+		if (caller_passes(caller[i], set))
+			r->env[r->n++] = caller[i];
+	r->own = r->n;
+	for (size_t i = 0; i < set->n; i++) {
+		r->env[r->n] = secret_entry(&set->v[i]);
+		if (!r->env[r->n]) {
+			vc_runenv_release(r);
+			return vc_err_set(e, VC_EFAIL, "out of memory");
+		}
+		r->n++;
+	}
+	return 0;
+}
+
+void vc_runenv_release(struct vc_runenv *r)
+{
+	for (size_t i = r->own; r->env && i < r->n; i++)
+		vc_free_secret(r->env[i], strlen(r->env[i]));
+	free(r->env);
+	memset(r, 0, sizeof(*r));
+}
