@@ -124,6 +124,31 @@ long() {   # long N: a name of N characters
 	ok vaultctl-org user rm dflt@example.com
 }
 
+@test "login binding: user add|set --login, --no-login; the last source of the acting user" {
+	local me
+	me=$(id -un)
+	ok vaultctl-org user add bound@example.com --no-password --login "$me"
+	[ "$(vc_sql "SELECT login FROM users WHERE email = 'bound@example.com'")" = "$me" ]
+	# Nobody named, no default_user: the user bound to the caller's login.
+	run --separate-stderr env -u VAULTCTL_USER vaultctl-org user show bound@example.com -o json
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[ "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["login"])' <<<"$output")" = "$me" ]
+	# One user per login; only global admins bind; bad names exit 2.
+	refused 6 "login '$me' is already bound to another user" \
+		vaultctl-org user add other@example.com --no-password --login "$me"
+	ok vaultctl-org user add other@example.com --no-password
+	refused 4 "only global admins change roles and login bindings" \
+		vaultctl-org --as other@example.com user set other@example.com --login nobody
+	refused 2 "invalid login name" vaultctl-org user set other@example.com --login 'a b'
+	refused 2 "--login and --no-login exclude each other" \
+		vaultctl-org user set other@example.com --login x --no-login
+	ok vaultctl-org user set bound@example.com --no-login
+	[ "$(vc_sql "SELECT COALESCE(login, 'NULL') FROM users WHERE email = 'bound@example.com'")" = NULL ]
+	refused 4 "no acting user" env -u VAULTCTL_USER vaultctl-org user list
+	ok vaultctl-org user rm other@example.com
+	ok vaultctl-org user rm bound@example.com
+}
+
 @test "authenticate = password: user add proves the acting user like every command" {
 	local cnf=$BATS_TEST_TMPDIR/password.cnf pwf=$BATS_TEST_TMPDIR/pw
 	pw_in "$PW" vaultctl-org user add pwadmin@example.com --role admin --password-stdin >/dev/null
