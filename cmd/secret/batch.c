@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "bulk.h"
 #include "dotenv.h"
 #include "format.h"
@@ -21,6 +22,7 @@ int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
 int secret_read_values(struct cli *c, const struct vc_ref *ref,
 		       struct vc_secret_set *set, int how);
 int secret_only(struct cli *c, char ***out);
+int secret_concurrency(struct cli *c, int *out);
 void secret_only_free(char **only);
 
 enum change { CH_ADD, CH_CHANGE, CH_SAME };
@@ -43,19 +45,6 @@ static enum change classify(const struct vc_secret_set *cur,
 		return CH_ADD;
 	return v->value.len == kv->len && (!kv->len ||
 		!memcmp(v->value.data, kv->value, kv->len)) ? CH_SAME : CH_CHANGE;
-}
-
-static void progress(struct cli *c, size_t done, size_t total)
-{
-	int width = 30, fill;
-
-	if (!isatty(STDERR_FILENO) || c->quiet || total < 2)
-		return;
-	fill = (int)(done * (size_t)width / total);
-	fprintf(stderr, "\r[%.*s%*s] %zu/%zu", fill,
-		"##############################", width - fill, "", done, total);
-	if (done == total)
-		fputc('\n', stderr);
 }
 
 /* Names and sizes, before the target environment is read (and its
@@ -117,9 +106,10 @@ static void print_plan(struct cli *c, const struct vc_kv *kv, size_t n,
 	}
 }
 
-/* SIGINT or SIGTERM during a batch: the secret being written is finished
- * (value, metadata and audit row go together), then the batch stops.  A
- * second signal kills as usual (SA_RESETHAND). */
+/* SIGINT or SIGTERM during a batch: before the values go to the store,
+ * the batch stops and nothing is written; from there to the commit they
+ * wait (lib/batch.c), and the batch is written whole.  A second signal
+ * kills as usual (SA_RESETHAND). */
 static volatile sig_atomic_t interrupted;
 
 static void on_interrupt(int sig)
@@ -153,41 +143,41 @@ static void release_interrupts(const struct sigaction old[2])
 	sigaction(SIGTERM, &old[1], NULL);
 }
 
+/* The secrets to add or change, as one batch of the library's. */
 static int write_batch(struct cli *c, const struct vc_ref *env,
 		       const struct vc_kv *kv, size_t n,
 		       const struct vc_secret_set *cur, const char *reason,
 		       size_t todo)
 {
-	size_t written = 0;
-	int rc = 0;
+	struct vc_batch_item *it = calloc(todo + 1, sizeof(*it));
+	struct vc_batch_opts o = { reason, 0, &interrupted };
+	size_t k = 0;
+	int rc;
 
+	if (!it)
+		return cli_fail(c, VC_EFAIL, "out of memory");
+	rc = secret_concurrency(c, &o.concurrency);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		struct vc_secret_write w = { kv[i].value, kv[i].len, NULL, reason,
-					     NULL, 0 };
 		enum change ch = classify(cur, &kv[i]);
-		struct vc_ref ref = *env;
-		int version, created;
+
 		if (ch == CH_SAME || (ch == CH_CHANGE && !cli_opt(c, O_OVERWRITE)))
 			continue;
-		if (interrupted) {
-			if (isatty(STDERR_FILENO) && !c->quiet && todo > 1)
-				fputc('\n', stderr);
-			return cli_fail(c, VC_EINTR, "interrupted after %zu of %zu "
-					"secrets (each written whole: value, metadata, "
-					"audit; the rest not at all); run the same "
-					"command again to finish", written, todo);
-		}
-		snprintf(ref.name, sizeof(ref.name), "%s", kv[i].name);
-		rc = vc_secret_write(&c->s, &ref, &w, &version, &created, &c->err);
-		if (rc < 0)
-			return vc_err_prefix(&c->err, "after writing %zu of %zu "
-					     "secrets, '%s' failed", written, todo,
-					     kv[i].name);
-		progress(c, ++written, todo);
+		it[k++] = (struct vc_batch_item){ kv[i].name, VC_BATCH_PUT,
+			kv[i].value, kv[i].len, -1, 0, 0 };
 	}
+	if (rc == 0)
+		rc = vc_secret_write_batch(&c->s, env, it, k, &o, &c->err);
+	free(it);
+	if (rc == VC_EINTR)
+		return cli_fail(c, VC_EINTR, "interrupted before the %zu "
+				"secret%s went to the store: nothing was written; "
+				"run the same command again", todo,
+				todo == 1 ? "" : "s");
+	if (rc < 0)
+		return rc;
 	if (!c->quiet)
 		fprintf(stderr, "%s: wrote %zu secret%s to %s\n", c->tool->prog,
-			written, written == 1 ? "" : "s", env->text);
+			k, k == 1 ? "" : "s", env->text);
 	return 0;
 }
 
