@@ -47,6 +47,20 @@ static enum change classify(const struct vc_secret_set *cur,
 		!memcmp(v->value.data, kv->value, kv->len)) ? CH_SAME : CH_CHANGE;
 }
 
+/* One batch is one change: the bar goes from nothing to all at once. */
+static void progress(struct cli *c, size_t done, size_t total)
+{
+	int width = 30, fill;
+
+	if (!isatty(STDERR_FILENO) || c->quiet || total < 2)
+		return;
+	fill = (int)(done * (size_t)width / total);
+	fprintf(stderr, "\r[%.*s%*s] %zu/%zu", fill,
+		"##############################", width - fill, "", done, total);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
 /* Names and sizes, before the target environment is read (and its
  * reads audited): bad input changes nothing. */
 static int check_entries(struct cli *c, const struct vc_kv *kv, size_t n)
@@ -165,8 +179,14 @@ static int write_batch(struct cli *c, const struct vc_ref *env,
 		it[k++] = (struct vc_batch_item){ kv[i].name, VC_BATCH_PUT,
 			kv[i].value, kv[i].len, -1, 0, 0 };
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		progress(c, 0, k);
 		rc = vc_secret_write_batch(&c->s, env, it, k, &o, &c->err);
+	}
+	if (rc == 0)
+		progress(c, k, k);
+	else if (isatty(STDERR_FILENO) && !c->quiet && k > 1)
+		fputc('\n', stderr);
 	free(it);
 	if (rc == VC_EINTR)
 		return cli_fail(c, VC_EINTR, "interrupted before the %zu "
