@@ -102,16 +102,6 @@ creates_in() {
 		AND e.name = '${1##*/}')"
 }
 
-# wait_count ENV N: until ENV holds N secrets (30 s at most).
-wait_count() {
-	for _ in $(seq 1500); do
-		(($(env_count "$1") >= $2)) && return 0
-		sleep 0.02
-	done
-	echo "$1 never reached $2 secrets"
-	return 1
-}
-
 # wait_txn: until a transaction holds row locks (an import's batch, the
 # only writer of these tests, between its quota lock and its commit).
 wait_txn() {
