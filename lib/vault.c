@@ -477,6 +477,8 @@ static int put_outcome(struct vault *v, struct vault_req *r,
 	if (it->cas >= 0 && ((rc == VC_ECONFLICT && r->attempts > 1) ||
 			     (rc == VC_EUNAVAIL && r->lost)) &&
 	    put_landed(v, it->path, it->val, it->len, it->cas)) {
+		vault_notify(v, "vault had taken the write whose answer was "
+			     "lost: version %d", it->cas + 1);
 		vc_err_clear(e);
 		it->version = it->cas + 1;
 		return 0;
