@@ -109,17 +109,18 @@ import() {
 }
 
 # rounds NAME_A CMD_A NAME_B CMD_B: ROUNDS rounds of RUNS/ROUNDS runs of
-# each side, each run with the other file than the one before.
+# each side, each run of a side with the other file than its run before
+# (both sides start at a.env).
 rounds() {
-	local per=$(((RUNS + ROUNDS - 1) / ROUNDS)) r i who f=b
+	local per=$(((RUNS + ROUNDS - 1) / ROUNDS)) r i who f=(a a)
 	for ((r = 0; r < ROUNDS; r++)); do
 		for who in $((r % 2)) $((1 - r % 2)); do
 			for ((i = 0; i < per; i++)); do
-				f=$([[ $f == a ]] && echo b || echo a)
+				f[who]=$([[ ${f[who]} == a ]] && echo b || echo a)
 				if ((who == 0)); then
-					timed "$1" "$2" "$f"
+					timed "$1" "$2" "${f[who]}"
 				else
-					timed "$3" "$4" "$f"
+					timed "$3" "$4" "${f[who]}"
 				fi
 			done
 		done

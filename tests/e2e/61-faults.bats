@@ -102,15 +102,54 @@ creates_in() {
 		AND e.name = '${1##*/}')"
 }
 
-# wait_txn: until a transaction holds row locks (an import's batch, the
-# only writer of these tests, between its quota lock and its commit).
-wait_txn() {
-	for _ in $(seq 3000); do
-		(($(vc_sql "SELECT COUNT(*) FROM information_schema.INNODB_TRX
-			WHERE trx_rows_locked > 0") > 0)) && return 0
-		sleep 0.005
+# block SQL: a session of its own runs SQL in a transaction and keeps
+# its locks until unblock: an import that needs them waits there.
+block() {
+	vc_sql "START TRANSACTION; $1; SELECT SLEEP(300); ROLLBACK" >/dev/null 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/block.pid"
+	for _ in $(seq 500); do
+		(($(vc_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+			WHERE info = 'SELECT SLEEP(300)'") > 0)) && return 0
+		sleep 0.01
 	done
-	echo "no import's transaction was seen"
+	echo "the blocking session did not start"
+	return 1
+}
+
+unblock() {
+	local id
+	# With the server gone, so is the session.
+	id=$(vc_sql "SELECT id FROM information_schema.PROCESSLIST
+		WHERE info = 'SELECT SLEEP(300)'" 2>/dev/null) || true
+	[[ -z $id ]] || vc_sql "KILL $id" 2>/dev/null || true
+	wait "$(cat "$BATS_FILE_TMPDIR/block.pid")" 2>/dev/null || true
+}
+
+# block_quota ORG: the organization's quota lock (lib/plan.c), which an
+# import takes before its batch's transaction.
+block_quota() {
+	block "UPDATE subscriptions SET write_seq = write_seq WHERE organization_id =
+		(SELECT id FROM organizations WHERE name = '$1')"
+}
+
+# block_store ENV NAME: the value store's key row of ENV's secret NAME,
+# which the batch's store transaction writes: the import waits there,
+# with its values half written in that transaction and its metadata
+# transaction open.
+block_store() {
+	block "INSERT INTO vc_value_keys (path, current_version, oldest_version,
+		max_versions, created_at, updated_at) VALUES ('$(s_env_prefix "$1")$2',
+		1, 1, 0, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))"
+}
+
+# wait_blocked: until a transaction waits for a lock.
+wait_blocked() {
+	for _ in $(seq 1500); do
+		(($(vc_sql "SELECT COUNT(*) FROM information_schema.INNODB_TRX
+			WHERE trx_state = 'LOCK WAIT'") > 0)) && return 0
+		sleep 0.02
+	done
+	echo "nothing waits for a lock"
 	return 1
 }
 
@@ -244,23 +283,26 @@ reconciled() {
 @test "database frozen (SIGSTOP) then killed during an import: exit 7; the batch whole or absent" {
 	local pid m err=$BATS_TEST_TMPDIR/import.err
 	new_env loc/api/frozen
+	block_store loc/api/frozen S2000
 	vaultctl-secret import loc/api/frozen --file "$BATS_FILE_TMPDIR/many.env" \
 		2>"$err" 3>&- &
 	pid=$!
-	wait_txn
+	wait_blocked
 	kill -STOP "$(server_pid)"
 	sleep 0.5
 	kill -0 "$pid"                  # the import hangs on the frozen server
 	kill -9 "$(server_pid)"
 	reap "$pid"
+	unblock
 	[ "$status" -eq 7 ]
 	stderr=$(cat "$err")
 	says "cannot import into 'loc/api/frozen'" "database unavailable" \
 		"check that the server is running"
 	db_start
-	# One transaction for the metadata: none of it or all of it.
+	# Neither transaction committed: nothing of the batch.
 	m=$(env_count loc/frozen)
-	((m == 0 || m == MANY))
+	[ "$m" -eq 0 ]
+	[ "$(store_keys loc/api/frozen)" -eq 0 ]
 	[ "$(creates_in loc/frozen)" -eq "$m" ]
 	run --separate-stderr vaultctl-audit reconcile --org loc -o tsv
 	if [ "$status" -ne 0 ]; then
@@ -343,65 +385,80 @@ bait_stop() {
 
 # --- signals --------------------------------------------------------------
 
-@test "SIGINT or SIGTERM during import: exit 130 and nothing written, or the batch written whole; run again finishes" {
-	local sig pid n err=$BATS_TEST_TMPDIR/import.err
-	for sig in INT TERM; do
-		new_env "loc/api/sig$sig"
-		# A background job of a script ignores SIGINT: give it the
-		# default back, as a terminal's foreground job has.
-		env --default-signal=INT vaultctl-secret import "loc/api/sig$sig" \
-			--file "$BATS_FILE_TMPDIR/many.env" 2>"$err" 3>&- &
-		pid=$!
-		wait_txn
-		kill -"$sig" "$pid"
-		reap "$pid"
-		n=$(all_or_nothing "loc/api/sig$sig" "$MANY")
-		stderr=$(cat "$err")
-		if [ "$status" -eq 130 ]; then
-			# Before the values went to the store.
-			[ "$n" -eq 0 ]
-			says "interrupted before the $MANY secrets went to the store" \
-				"nothing was written" "run the same command again"
-		else
-			# From the store's writes on, the signal waits for the commit.
-			[ "$status" -eq 0 ] && [ "$n" -eq "$MANY" ]
-		fi
-		reconciled loc
-		run -0 vaultctl-secret import "loc/api/sig$sig" --file "$BATS_FILE_TMPDIR/many.env"
-		[ "$(env_count "loc/sig$sig")" -eq "$MANY" ]
-	done
+@test "SIGINT or SIGTERM during import: before the values go to the store, exit 130 and nothing written; after, the batch is written whole" {
+	local pid n err=$BATS_TEST_TMPDIR/import.err
+	# SIGINT while the import waits for the quota lock.
+	new_env loc/api/sigINT
+	block_quota loc
+	# A background job of a script ignores SIGINT: give it the default
+	# back, as a terminal's foreground job has.
+	env --default-signal=INT vaultctl-secret import loc/api/sigINT \
+		--file "$BATS_FILE_TMPDIR/many.env" 2>"$err" 3>&- &
+	pid=$!
+	wait_blocked
+	kill -INT "$pid"
+	unblock
+	reap "$pid"
+	[ "$status" -eq 130 ]
+	stderr=$(cat "$err")
+	says "interrupted before the $MANY secrets went to the store" \
+		"nothing was written" "run the same command again"
+	[ "$(all_or_nothing loc/api/sigINT "$MANY")" -eq 0 ]
+	reconciled loc
+	run -0 vaultctl-secret import loc/api/sigINT --file "$BATS_FILE_TMPDIR/many.env"
+	[[ $output == *"wrote $MANY secrets"* ]]
+	[ "$(all_or_nothing loc/api/sigINT "$MANY")" -eq "$MANY" ]
+	# SIGTERM while the values are on their way to the store: it waits
+	# for the commit, and the batch is written whole.
+	new_env loc/api/sigTERM
+	block_store loc/api/sigTERM S2000
+	vaultctl-secret import loc/api/sigTERM --file "$BATS_FILE_TMPDIR/many.env" \
+		2>"$err" 3>&- &
+	pid=$!
+	wait_blocked
+	kill -TERM "$pid"
+	sleep 0.3
+	kill -0 "$pid"
+	unblock
+	reap "$pid"
+	[ "$status" -eq 0 ]
+	[ "$(all_or_nothing loc/api/sigTERM "$MANY")" -eq "$MANY" ]
 	reconciled loc
 }
 
 @test "a SIGINT ignored by the caller (nohup, a script's background job) stays ignored" {
 	local pid err=$BATS_TEST_TMPDIR/import.err
 	new_env loc/api/nohup
+	block_quota loc
 	env --ignore-signal=INT vaultctl-secret import loc/api/nohup \
 		--file "$BATS_FILE_TMPDIR/many.env" 2>"$err" 3>&- &
 	pid=$!
-	wait_txn
+	wait_blocked
 	kill -INT "$pid"
+	unblock
 	reap "$pid"
 	[ "$status" -eq 0 ]
 	[ "$(env_count loc/nohup)" -eq "$MANY" ]
 }
 
-@test "the client killed (SIGKILL) during an import: the local store holds none of the batch or all of it" {
-	local pid m
+@test "the client killed (SIGKILL) during an import: the local store holds none of the batch" {
+	local pid
 	new_env loc/api/killed
+	block_store loc/api/killed S2000
 	vaultctl-secret import loc/api/killed --file "$BATS_FILE_TMPDIR/many.env" \
 		2>/dev/null 3>&- &
 	pid=$!
-	wait_txn
+	wait_blocked
 	kill -9 "$pid"
 	reap "$pid"
 	[ "$status" -eq 137 ]
+	unblock
 	# The server rolls back the transactions of a dead client.
 	for _ in $(seq 200); do
 		(($(vc_sql "SELECT COUNT(*) FROM information_schema.INNODB_TRX") == 0)) && break
 		sleep 0.05
 	done
-	m=$(all_or_nothing loc/api/killed "$MANY")
+	[ "$(all_or_nothing loc/api/killed "$MANY")" -eq 0 ]
 	reconciled loc
 	run -0 vaultctl-secret import loc/api/killed --file "$BATS_FILE_TMPDIR/many.env"
 	[ "$(all_or_nothing loc/api/killed "$MANY")" -eq "$MANY" ]
