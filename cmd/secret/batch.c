@@ -205,17 +205,12 @@ static int apply_batch(struct cli *c, const struct vc_ref *env,
 		       const struct vc_kv *kv, size_t n,
 		       const struct vc_secret_set *cur, const char *reason)
 {
-	struct sigaction old[2];
 	size_t todo = 0;
-	int rc;
 
 	for (size_t i = 0; i < n; i++)
 		todo += classify(cur, &kv[i]) == CH_ADD ||
 			(classify(cur, &kv[i]) == CH_CHANGE && cli_opt(c, O_OVERWRITE));
-	catch_interrupts(old);
-	rc = write_batch(c, env, kv, n, cur, reason, todo);
-	release_interrupts(old);
-	return rc;
+	return write_batch(c, env, kv, n, cur, reason, todo);
 }
 
 /* Checks, plans and writes a batch: the common body of import and copy. */
@@ -226,8 +221,14 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 	struct vc_buf conflicts = VC_BUF_INIT;
 	size_t add = 0, chg = 0;
 	struct vc_plan_usage u;
+	struct sigaction old[2];
+	int dry = cli_opt(c, O_DRY_RUN) != NULL;
 	int rc = vc_secret_may(&c->s, env, VC_SECRET_WRITE, &c->err);
 
+	/* From here: a signal while the batch is read and checked stops it
+	 * before anything is written, with a message. */
+	if (!dry)
+		catch_interrupts(old);
 	if (rc == 0)
 		rc = check_entries(c, kv, n);
 	if (rc == 0)
@@ -251,10 +252,12 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 		vc_err_set(&c->err, VC_EQUOTA, "%.180s; this batch adds %zu; "
 			   "nothing was written", msg, add);
 	}
-	if (rc == 0 && cli_opt(c, O_DRY_RUN))
+	if (rc == 0 && dry)
 		print_plan(c, kv, n, &cur);
 	else if (rc == 0)
 		rc = apply_batch(c, env, kv, n, &cur, reason);
+	if (!dry)
+		release_interrupts(old);
 	vc_buf_release(&conflicts);
 	vc_secret_set_free(&cur);
 	return rc;
