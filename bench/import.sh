@@ -136,7 +136,7 @@ sql "$L" "CREATE TABLE bench_kv (name VARCHAR(255) PRIMARY KEY,
 	value VARBINARY(4096) NOT NULL) ENGINE=InnoDB"
 for f in a b; do
 	awk -F= 'BEGIN { print "START TRANSACTION;"; printf "INSERT INTO bench_kv (name, value) VALUES " }
-		{ printf "%s(\x27%s\x27, \x27%s\x27)", NR > 1 ? "," : "", $1, $2 }
+		{ printf "%s(\x27%s\x27, \x27%s\x27)", (NR > 1 ? "," : ""), $1, $2 }
 		END { print " ON DUPLICATE KEY UPDATE value = VALUES(value);"; print "COMMIT;" }' \
 		"$tmp/$f.env" >"$tmp/$f.sql"
 done
@@ -167,16 +167,21 @@ mount=$(awk -F' *= *' '$1 == "mount" || $1 == "vault_mount" { print $2; exit }' 
 	"$V/vaultctl.cnf")
 mount=${mount:-secret}
 # One curl config per file: N POSTs of KV v2 writes, as the tools send
-# them (without check-and-set: curl cannot know the versions).
+# them (without check-and-set: curl cannot know the versions), each its
+# own transfer (`next`), with its own headers.
 for f in a b; do
-	awk -F= -v base="$VAULT_ADDR/v1/$mount/data/$prefix" '
-		{ printf "url = \"%s%s\"\nrequest = \"POST\"\ndata = \"{\\\"data\\\":{\\\"value\\\":\\\"%s\\\"}}\"\noutput = \"/dev/null\"\n", base, $1, $2 }' \
+	awk -F= -v base="$VAULT_ADDR/v1/$mount/data/$prefix" -v tok="$VAULT_TOKEN" '
+		NR > 1 { print "next" }
+		{ printf "url = \"%s%s\"\nrequest = \"POST\"\n", base, $1
+		  printf "header = \"X-Vault-Token: %s\"\n", tok
+		  print "header = \"Content-Type: application/json\""
+		  printf "data = \"{\\\"data\\\":{\\\"value\\\":\\\"%s\\\"}}\"\n", $2
+		  print "output = \"/dev/null\""
+		  print "fail-with-body" }' \
 		"$tmp/$f.env" >"$tmp/$f.curl"
 done
 curl_write() {
-	curl -sS --fail-with-body --parallel --parallel-max "$CONC" \
-		-H "X-Vault-Token: $VAULT_TOKEN" -H "Content-Type: application/json" \
-		-K "$tmp/$1.curl"
+	curl -sS --parallel --parallel-max "$CONC" -K "$tmp/$1.curl"
 }
 vault_import() { import "$tmp/$1.env"; }
 curl_write a || die "curl's writes failed"
