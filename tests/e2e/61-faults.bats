@@ -123,6 +123,13 @@ unblock() {
 		WHERE info = 'SELECT SLEEP(300)'" 2>/dev/null) || true
 	[[ -z $id ]] || vc_sql "KILL $id" 2>/dev/null || true
 	wait "$(cat "$BATS_FILE_TMPDIR/block.pid")" 2>/dev/null || true
+	# A killed session stays listed for a moment: the next block must not
+	# take it for its own.
+	for _ in $(seq 500); do
+		[[ $(vc_sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+			WHERE info = 'SELECT SLEEP(300)'" 2>/dev/null) != [1-9]* ]] && return 0
+		sleep 0.01
+	done
 }
 
 # block_quota ORG: the organization's quota lock (lib/plan.c), which an
