@@ -276,8 +276,12 @@ static void add_names(const char *prefix)
 		vc_session_init(&shared, "vaultctl-shell");
 		session_open = 1;
 	}
-	/* Completion is quiet: nobody to act as, no names. */
+	/* Completion is quiet: nobody to act as, no names.  The same acting
+	 * user as every command (lib/session.c); where a password must prove
+	 * it, completion has none to check and offers no names at all. */
 	if (!shared.have_user && vc_session_actor(&shared, NULL, 0, &e) < 0)
+		return;
+	if (vc_session_wants_password(&shared))
 		return;
 	if (vc_ref_complete(&shared, prefix, &r, &depth, &e) < 0)
 		return;
