@@ -16,7 +16,6 @@
 
 #include "secret.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The loader's LD_* (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH, ...), glibc's
  * malloc settings, and bash's exported functions (BASH_FUNC_name%%). */
@@ -51,9 +50,9 @@ static int has_prefix(const char *s, const char *const *p, size_t n)
 
 int vc_runenv_refused(const char *name)
 {
-	if (has_prefix(name, refused_prefix, NELEM(refused_prefix)))
+	if (has_prefix(name, refused_prefix, ARRAY_SIZE(refused_prefix)))
 		return 1;
-	for (size_t i = 0; i < NELEM(refused_name); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(refused_name); i++)
 		if (!strcmp(name, refused_name[i]))
 			return 1;
 	return 0;
@@ -101,7 +100,7 @@ static int caller_passes(const char *entry, const struct vc_secret_set *set)
 {
 	size_t len = strcspn(entry, "=");
 
-	if (has_prefix(entry, own_prefix, NELEM(own_prefix)))
+	if (has_prefix(entry, own_prefix, ARRAY_SIZE(own_prefix)))
 		return 0;
 	for (size_t j = 0; j < set->n; j++)
 		if (strlen(set->v[j].name) == len &&

@@ -363,7 +363,7 @@ static void test_config_strict(void **state)
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		write_file(path, bad[i].text, 0600);
 		assert_int_equal(vc_conf_load(&c, path, &e), VC_EUSAGE);
 		assert_non_null(strstr(e.msg, path));
@@ -396,9 +396,9 @@ static void test_runenv(void **state)
 	struct vc_err e;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
 		assert_true(vc_runenv_refused(refused[i]));
-	for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(passed); i++)
 		assert_false(vc_runenv_refused(passed[i]));
 	vc_buf_init(&v[0].value, 1);
 	vc_buf_init(&v[1].value, 1);
