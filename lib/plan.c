@@ -313,6 +313,7 @@ static int need_admin(struct vc_session *s, struct vc_err *e)
 {
 	if (vc_session_is_admin(s))
 		return 0;
+	vc_audit_denied(s, NULL, "global admin");
 	return vc_err_set(e, VC_EPERM, "permission denied: only global admins "
 			  "manage plans");
 }

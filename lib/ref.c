@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
+
 static const char *const role_names[] = { "none", "viewer", "member",
 					  "admin", "owner", "global admin" };
 
@@ -278,16 +280,28 @@ int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
 	return 0;
 }
 
-int vc_ref_need(const struct vc_session *s, const struct vc_ref *ref,
+int vc_ref_need(struct vc_session *s, const struct vc_ref *ref,
 		enum vc_role min, const char *what, struct vc_err *e)
 {
-	(void)s;
-	if (ref->role >= min)
+	if (ref->role >= min) {
+		vc_audit_count_call(s, ref->org_id);
 		return 0;
+	}
+	vc_audit_denied(s, ref, role_names[min]);
 	if (ref->role == VC_ROLE_NONE)
 		return vc_err_set(e, VC_EPERM, "permission denied: you are not a "
 				  "member of organization '%s'", ref->org);
 	return vc_err_set(e, VC_EPERM, "permission denied: %s needs the role "
 			  "%s in organization '%s' (you are %s)", what,
 			  role_names[min], ref->org, role_names[ref->role]);
+}
+
+int vc_ref_need_admin(struct vc_session *s, const char *what,
+		      struct vc_err *e)
+{
+	if (vc_session_is_admin(s))
+		return 0;
+	vc_audit_denied(s, NULL, "global admin");
+	return vc_err_set(e, VC_EPERM, "permission denied: %s needs the global "
+			  "role admin", what);
 }

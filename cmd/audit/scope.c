@@ -10,7 +10,7 @@ int audit_scope(struct cli *c, enum vc_role min, const char *what,
 
 	*org_id = NULL;
 	if (!org) {
-		if (vc_session_is_admin(&c->s))
+		if (vc_ref_need_admin(&c->s, what, &c->err) == 0)
 			return 0;
 		return cli_fail(c, VC_EPERM, "permission denied: %s of every "
 				"organization needs the global role admin (name "

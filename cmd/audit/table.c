@@ -18,6 +18,13 @@ static const struct option log_opts[] = {
 static const struct option org_opts[] = {
 	{ "org", required_argument, NULL, O_ORG }, END,
 };
+static const struct option verify_opts[] = {
+	{ "org", required_argument, NULL, O_ORG },
+	{ "anchor", required_argument, NULL, O_ANCHOR }, END,
+};
+static const struct option yes_opts[] = {
+	{ "yes", no_argument, NULL, O_YES }, END,
+};
 static const struct option reconcile_opts[] = {
 	{ "org", required_argument, NULL, O_ORG },
 	{ "fix", no_argument, NULL, O_FIX },
@@ -42,8 +49,11 @@ static const struct cli_cmd cmds[] = {
 	  "tables (for cron: idempotent, single-instance, silent)." },
 	{ "stats show", cmd_audit_stats_show, "[--org ORG]", REPORT, "",
 	  org_opts, 0, 0, "Usage statistics per organization." },
-	{ "verify", cmd_audit_verify, "[--org ORG]", REPORT, "", org_opts, 0, 0,
-	  "Recompute the audit hash chains; exit 8 when one is broken." },
+	{ "verify", cmd_audit_verify, "[--org ORG] [--anchor FILE]", REPORT, "",
+	  verify_opts, 0, 0, "Recompute the audit hash chains; exit 8 when one "
+	  "is broken (or, with --anchor, cut back since the last run)." },
+	{ "rekey", cmd_audit_rekey, "[--yes]", NEED_USER, "", yes_opts, 0, 0,
+	  "New audit key; every chain goes on in a new epoch under it." },
 	{ "reconcile", cmd_audit_reconcile, "[--org ORG] [--fix [--yes]]",
 	  NEED_USER | NEED_STORE, "", reconcile_opts, 0, 0,
 	  "Compare secret metadata with the value store; exit 8 on drift." },

@@ -536,6 +536,7 @@ int cli_run(const struct cli_tool *tool, int argc, char **argv,
 	/* From here on an error is about data or servers, not the command
 	 * line: no usage reminder. */
 	if (rc == 0) {
+		vc_session_set_command(&c.s, tool->prog, c.cmd->name);
 		rc = open_needs(&c);
 		return finish(&c, rc ? rc : c.cmd->run(&c), 1);
 	}
