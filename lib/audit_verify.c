@@ -506,6 +506,12 @@ static int attach_anchor(struct verify *v, const char *org_id,
 	return 0;
 }
 
+static int anchor_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct vc_auditlog_anchor *)a)->chain,
+		      ((const struct vc_auditlog_anchor *)b)->chain);
+}
+
 /* The file anew: an intact chain in scope at its head now, any other
  * chain as it was recorded (a broken one keeps its evidence). */
 static int anchor_update(const struct verify *v, const char *org_id,
@@ -531,6 +537,7 @@ static int anchor_update(const struct verify *v, const char *org_id,
 		memcpy(a[n].hash, c->last, 32);
 		n++;
 	}
+	qsort(a, n, sizeof(*a), anchor_cmp);
 	rc = vc_auditlog_anchor_write(path, a, n, e);
 	free(a);
 	return rc;
