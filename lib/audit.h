@@ -79,8 +79,9 @@ void vc_audit_denied(struct vc_session *s, const struct vc_ref *ref,
  * chain, now.  user_id: the user it was checked for, NULL if unknown. */
 void vc_audit_auth_failed(struct vc_session *s, const char *user_id,
 			  const char *email);
-/* A command that may act on org_id: counted as an API call when it ends,
- * unless it writes audit rows of that organization (counted with them). */
+/* A command that may act on org_id: counted as an API call when it ends
+ * well, unless it writes audit rows of that organization (counted with
+ * them). */
 void vc_audit_count_call(struct vc_session *s, const char *org_id);
 /* Writes what the command left (a refusal, an API call to count).  Best
  * effort: the command's own outcome stands whatever happens here. */

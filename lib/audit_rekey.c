@@ -13,7 +13,8 @@ int vc_auditlog_rekey_allowed(struct vc_session *s, struct vc_err *e)
 	/* Root owns the key files in host mode, and may replace them anyway. */
 	if (vc_host_mode() && vc_host_root())
 		return 0;
-	return vc_ref_need_admin(s, "rekeying the audit log", e);
+	return vc_ref_need_admin(s, "rekeying the audit log needs the global "
+				 "role admin", e);
 }
 
 struct move {

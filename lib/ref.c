@@ -296,12 +296,11 @@ int vc_ref_need(struct vc_session *s, const struct vc_ref *ref,
 			  role_names[min], ref->org, role_names[ref->role]);
 }
 
-int vc_ref_need_admin(struct vc_session *s, const char *what,
+int vc_ref_need_admin(struct vc_session *s, const char *why,
 		      struct vc_err *e)
 {
 	if (vc_session_is_admin(s))
 		return 0;
 	vc_audit_denied(s, NULL, "global admin");
-	return vc_err_set(e, VC_EPERM, "permission denied: %s needs the global "
-			  "role admin", what);
+	return vc_err_set(e, VC_EPERM, "permission denied: %s", why);
 }

@@ -48,9 +48,9 @@ int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
  * ref->role instead to find out what the user may do without asking. */
 int vc_ref_need(struct vc_session *s, const struct vc_ref *ref,
 		enum vc_role min, const char *what, struct vc_err *e);
-/* VC_EPERM "permission denied: WHAT needs the global role admin" unless
- * the acting user is a global admin; a refusal is audited likewise. */
-int vc_ref_need_admin(struct vc_session *s, const char *what,
+/* VC_EPERM "permission denied: WHY" unless the acting user is a global
+ * admin; a refusal is audited likewise. */
+int vc_ref_need_admin(struct vc_session *s, const char *why,
 		      struct vc_err *e);
 
 #endif

@@ -79,6 +79,13 @@ void vc_session_set_command(struct vc_session *s, const char *prog,
 			*p = '.';
 }
 
+void vc_session_end_command(struct vc_session *s, int rc)
+{
+	if (rc < 0)
+		s->audit.calls_org[0] = '\0';
+	vc_audit_flush(s);
+}
+
 int vc_session_load_conf(struct vc_session *s, const char *path,
 			 struct vc_err *e)
 {

@@ -47,6 +47,10 @@ void vc_session_init(struct vc_session *s, const char *tool);
  * session left (vc_audit_flush). */
 void vc_session_set_command(struct vc_session *s, const char *prog,
 			    const char *name);
+/* The command ended with rc (0 or a VC_E* code): writes what it left
+ * for the audit trail; a command that failed counts no API call beyond
+ * its audit rows. */
+void vc_session_end_command(struct vc_session *s, int rc);
 int vc_session_load_conf(struct vc_session *s, const char *path,
 			 struct vc_err *e);
 /* Returns the connection of that role, opening it on first use. */

@@ -22,7 +22,8 @@ int cmd_audit_prune(struct cli *c)
 		return cli_fail(c, VC_EUSAGE, "prune needs --before DATE");
 	if (vc_auditlog_time(v, time(NULL), before, &c->err) < 0)
 		return vc_err_prefix(&c->err, "--before");
-	rc = vc_ref_need_admin(&c->s, "pruning the audit log", &c->err);
+	rc = vc_ref_need_admin(&c->s, "pruning the audit log needs the global "
+			       "role admin", &c->err);
 	if (rc == 0)
 		rc = vc_auditlog_count_before(db, before, &old, &c->err);
 	if (rc == 0 && old == 0) {

@@ -12,6 +12,7 @@ int audit_scope(struct cli *c, enum vc_role min, const char *what,
 	if (!org) {
 		if (vc_ref_need_admin(&c->s, what, &c->err) == 0)
 			return 0;
+		/* The message names the way out. */
 		return cli_fail(c, VC_EPERM, "permission denied: %s of every "
 				"organization needs the global role admin (name "
 				"one with --org ORG)", what);

@@ -451,6 +451,7 @@ static int finish(struct cli *c, int rc, int ran)
 			c->tool->prog, strerror(errno));
 		rc = VC_EFAIL;
 	}
+	vc_session_end_command(&c->s, rc);
 	/* In the shell the connections outlive the command. */
 	if (shared)
 		*shared = c->s;

@@ -128,11 +128,11 @@ static int may_change(struct cli *c, const char *email, int role_change)
 	if (vc_session_is_admin(&c->s))
 		return 0;
 	if (role_change)
-		return cli_fail(c, VC_EPERM, "permission denied: only global "
-				"admins change roles");
+		return vc_ref_need_admin(&c->s, "only global admins change roles",
+					 &c->err);
 	if (strcasecmp(email, c->s.user.email))
-		return cli_fail(c, VC_EPERM, "permission denied: only global "
-				"admins change other users");
+		return vc_ref_need_admin(&c->s, "only global admins change other "
+					 "users", &c->err);
 	return 0;
 }
 
@@ -188,8 +188,8 @@ int cmd_user_check_password(struct cli *c)
 
 int cmd_user_rm(struct cli *c)
 {
-	int rc = vc_session_is_admin(&c->s) ? 0 : cli_fail(c, VC_EPERM,
-		"permission denied: only global admins remove users");
+	int rc = vc_ref_need_admin(&c->s, "only global admins remove users",
+				   &c->err);
 
 	if (rc == 0)
 		rc = vc_user_rm(&c->s, c->args[0], &c->err);
