@@ -1,5 +1,5 @@
 /* ref.h - names, references ORG[/PROJECT[/ENV[/NAME]]] and roles
- * (CLI.md sections 2 and 4). */
+ * (vaultctl(7)). */
 #ifndef VC_REF_H
 #define VC_REF_H
 

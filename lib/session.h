@@ -1,6 +1,6 @@
 /* session.h - what one run of a tool holds open: configuration,
  * connections, value store and the acting user.  Opened lazily, so a
- * command opens only what it needs (DESIGN.md section 2). */
+ * command opens only what it needs (doc/architecture.md, section 1). */
 #ifndef VC_SESSION_H
 #define VC_SESSION_H
 

@@ -1,4 +1,5 @@
-/* scope.c - who may read or repair which organizations (CLI.md 4). */
+/* scope.c - who may read or repair which organizations (vaultctl(7),
+ * roles). */
 #include "auditcmd.h"
 
 int audit_scope(struct cli *c, enum vc_role min, const char *what,
