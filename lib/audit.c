@@ -132,18 +132,21 @@ static int read_head(struct vc_db *db, struct chain *c, struct vc_err *e)
 }
 
 /* A chain's first write creates its head, under the key if there is one:
- * a new chain starts keyed, in epoch 0, without an epoch row. */
+ * a new chain starts keyed, in epoch 0, without an epoch row, from the
+ * key's genesis hash for the chain. */
 static int new_head(struct vc_db *db, struct chain *c, struct vc_err *e)
 {
-	unsigned char mac[32];
+	unsigned char mac[32], start[32];
 
-	if (c->have_key)
-		vc_audit_head_mac(mac, c->key, c->name, 0, zero_hash, 0,
-				  c->key_id);
+	memcpy(start, zero_hash, 32);
+	if (c->have_key) {
+		vc_audit_genesis(start, c->key, c->name);
+		vc_audit_head_mac(mac, c->key, c->name, 0, start, 0, c->key_id);
+	}
 	return vc_db_exec(db, NULL, e, "INSERT IGNORE INTO audit_chain_heads "
 			  "(chain, last_seq, last_hash, epoch, key_id, head_mac, "
 			  "updated_at) VALUES (?, 0, ?, 0, ?, ?, UTC_TIMESTAMP())",
-			  "sbbb", c->name, zero_hash, (size_t)32,
+			  "sbbb", c->name, start, (size_t)32,
 			  c->have_key ? c->key_id : NULL, (size_t)8,
 			  c->have_key ? mac : NULL, (size_t)32);
 }

@@ -47,6 +47,13 @@ void vc_audit_head_mac(unsigned char mac[32], const unsigned char key[32],
 		       const unsigned char hash[32], long long epoch,
 		       const unsigned char id[8]);
 
+/* What the first row of a chain begun under a key follows, instead of 32
+ * zero bytes: a chain that starts so was keyed from its start, and its
+ * head may never be unkeyed (a head stripped of its key would otherwise
+ * pass for one from before keys). */
+void vc_audit_genesis(unsigned char out[32], const unsigned char key[32],
+		      const char *chain);
+
 /* The current key and the ones it replaced (FILE.<key id> beside it). */
 struct vc_audit_keyring {
 	size_t n;

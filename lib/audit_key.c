@@ -104,6 +104,22 @@ void vc_audit_head_mac(unsigned char mac[32], const unsigned char key[32],
 	sodium_memzero(&st, sizeof(st));
 }
 
+void vc_audit_genesis(unsigned char out[32], const unsigned char key[32],
+		      const char *chain)
+{
+	static const char what[] = "vaultctl audit chain start v1";
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, key, 32, 32);
+	crypto_generichash_update(&st, (const unsigned char *)what,
+				  sizeof(what) - 1);
+	put_le64(&st, strlen(chain));
+	crypto_generichash_update(&st, (const unsigned char *)chain,
+				  strlen(chain));
+	crypto_generichash_final(&st, out, 32);
+	sodium_memzero(&st, sizeof(st));
+}
+
 /* ---- the keys verify may need ---- */
 
 static void ring_add(struct vc_audit_keyring *kr, const unsigned char key[32])

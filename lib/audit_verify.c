@@ -7,8 +7,9 @@
  * Each row is hashed with its epoch's key: an 'audit.epoch' row names the
  * key of the rows after it (and is keyed with it); the rows before a
  * chain's first epoch row are unkeyed or keyed with one of the keys at
- * hand, as their first row shows.  The head must name the last row, under
- * the last epoch's key, with a MAC that key computed.
+ * hand, as their first row shows (a chain begun under a key starts from
+ * that key's genesis hash).  The head must name the last row, under the
+ * last epoch's key, with a MAC that key computed.
  */
 #include "auditlog.h"
 
@@ -34,7 +35,7 @@ struct vchain {
 	int head_keyed, head_has_mac;
 	/* the epoch the rows are in: -1 while unknown (what prune left) */
 	long long epoch;
-	int mode, epochs_seen;
+	int pruned, keyed_start, mode, epochs_seen;
 	const unsigned char *key;
 	unsigned char key_id[8];
 	/* --anchor: the row the file recorded */
@@ -128,8 +129,8 @@ static void head_of(struct vchain *c, const struct vc_res *r, size_t i)
 	int set;
 
 	copy_bin(c->last, r, i, 1, 32, &set);
-	copy_bin(c->run, r, i, 2, 32, &set);
-	c->epoch = set ? -1 : 0;        /* pruned: the epoch it starts in */
+	copy_bin(c->run, r, i, 2, 32, &c->pruned);
+	c->epoch = c->pruned ? -1 : 0;  /* pruned: the epoch it starts in */
 	snprintf(c->pub.org, sizeof(c->pub.org), "%s",
 		 vc_res_get(r, i, 3, NULL) ? vc_res_get(r, i, 3, NULL) : "");
 	c->head_seq = vc_res_int(r, i, 4);
@@ -311,6 +312,28 @@ static int epoch_row(struct verify *v, struct vchain *c, long long seq,
 	return 1;
 }
 
+/* A chain's first row follows 32 zero bytes, or, begun under a key, that
+ * key's genesis hash: then the rows are keyed from the start. */
+static void genesis(struct verify *v, struct vchain *c, const char *prev,
+		    size_t len)
+{
+	unsigned char g[32];
+
+	if (c->first_seq || c->pruned || !prev || len != 32)
+		return;
+	for (size_t k = 0; k < v->kr.n; k++) {
+		vc_audit_genesis(g, v->kr.k[k].key, c->pub.chain);
+		if (memcmp(g, prev, 32))
+			continue;
+		memcpy(c->run, g, 32);
+		c->keyed_start = 1;
+		c->mode = MODE_KEYED;
+		c->key = v->kr.k[k].key;
+		memcpy(c->key_id, v->kr.k[k].id, 8);
+		return;
+	}
+}
+
 static void check_row(struct verify *v, struct vchain *c,
 		      const struct vc_res *r, size_t i)
 {
@@ -325,6 +348,7 @@ static void check_row(struct verify *v, struct vchain *c,
 		return;
 	for (int k = 0; k < 10; k++)
 		f[k] = vc_res_get(r, i, (size_t)k + 1, NULL);
+	genesis(v, c, prev, pl);
 	if (!prev || pl != 32 || memcmp(prev, c->run, 32)) {
 		if (c->last_seq)
 			broken(c, seq, "seq %lld does not follow seq %lld: a row "
@@ -333,7 +357,9 @@ static void check_row(struct verify *v, struct vchain *c,
 		else
 			broken(c, seq, "seq %lld does not follow the chain's "
 			       "start: an older row was removed, or seq %lld "
-			       "was inserted", seq, seq);
+			       "was inserted%s", seq, seq, c->pruned ? "" :
+			       ", or the chain was begun under an audit key "
+			       "this configuration lacks");
 		return;
 	}
 	if (!hash || hl != 32) {
@@ -399,9 +425,9 @@ static long long where(const struct vchain *c)
 }
 
 /* The head names the last epoch's key and epoch, with a MAC of that key.
- * An unkeyed head is right only while no epoch row has named a key: a
- * chain from before keys (or from before this check) is unkeyed, or keyed
- * without a head MAC. */
+ * An unkeyed head is right only for a chain begun without a key that no
+ * epoch row has moved under one since: rows from before heads were
+ * authenticated, unkeyed or keyed. */
 static void check_head_key(struct verify *v, struct vchain *c)
 {
 	const unsigned char *key;
@@ -412,7 +438,7 @@ static void check_head_key(struct verify *v, struct vchain *c)
 		broken(c, where(c), "the chain head names epoch %lld, its rows end "
 		       "in epoch %lld: the head was changed outside vaultctl",
 		       c->head_epoch, c->epoch);
-	else if (!c->head_keyed && c->epochs_seen)
+	else if (!c->head_keyed && (c->epochs_seen || c->keyed_start))
 		broken(c, where(c), "the chain head is not authenticated: its key "
 		       "was removed outside vaultctl");
 	else if (c->head_keyed && c->mode == MODE_UNKEYED)

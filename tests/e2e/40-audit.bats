@@ -387,7 +387,7 @@ assert len(c) == 1 and not c[0]["intact"] and c[0]["seq"] == int(sys.argv[2]), c
 	vaultctl-org -c "$cnf" -q project create keyed/p
 	ok vaultctl-audit -c "$cnf" verify --org keyed
 	fails 8 "broken" vaultctl-audit -c "$cnf.none" verify --org keyed
-	[[ $output == *keyed*"was edited, or is keyed with an audit key this configuration lacks"* ]]
+	[[ $output == *keyed*"audit key this configuration lacks"* ]]
 	# Rows written before a key was configured still verify with one
 	# (the chain goes on in a new epoch at its next write).
 	if ! grep -q '^audit_key_file' "$VAULTCTL_CONFIG"; then

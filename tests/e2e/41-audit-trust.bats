@@ -203,6 +203,28 @@ read_calls() {
 	fails 8 "broken" vaultctl-audit verify --org acme
 	audit_restore
 	ok vaultctl-audit verify --org acme
+
+	# A chain begun under the key starts from the key's genesis hash, not
+	# from zeros: its head cannot pass for one from before keys either.
+	vaultctl-org -q create beta
+	vaultctl-org -q project create beta/p
+	vaultctl-org -q project create beta/q
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE organization_id =
+		'$(org_id beta)' AND action = 'audit.epoch'")" -eq 0 ]
+	[ "$(vc_sql "SELECT prev_hash = REPEAT(CHAR(0), 32) FROM audit_logs
+		WHERE organization_id = '$(org_id beta)' ORDER BY seq LIMIT 1")" -eq 0 ]
+	ok vaultctl-audit verify --org beta
+	audit_save
+	cut_newest beta
+	vc_sql "UPDATE audit_chain_heads SET key_id = NULL, head_mac = NULL
+		WHERE chain = '$(org_id beta)'"
+	fails 8 "broken" vaultctl-audit verify --org beta
+	[[ $output == *"not authenticated: its key was removed"* ]]
+	run -1 python3 "$REPO/tests/galera/audit_chain.py" --config "$KEYED" \
+		"$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" "$(org_id beta)"
+	[[ $output == *"head is not keyed"* ]]
+	audit_restore
+	ok vaultctl-audit verify
 }
 
 @test "verify --anchor catches a chain wound back to an earlier consistent state" {

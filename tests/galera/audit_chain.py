@@ -6,7 +6,8 @@ sections 8 and 9).
 
 For each chain (an organization id, or '' for rows of no organization),
 in seq order: every row's prev_hash is the previous row's row_hash (the
-first row's is the chain's anchor_hash, or 32 zero bytes), every row_hash
+first row's is the chain's anchor_hash, or 32 zero bytes, or for a chain
+begun under a key that key's genesis hash), every row_hash
 is BLAKE2b-256 over prev_hash and the row's fields as lib/audit.c hashes
 them, and audit_chain_heads.last_hash is the last row's row_hash.
 Keys: with --config, the audit key its audit_key_file names and the old
@@ -72,6 +73,15 @@ def head_mac(key, chain, seq, last, epoch, kid):
     return h.digest()
 
 
+def genesis(key, chain):
+    h = hashlib.blake2b(digest_size=32, key=key)
+    h.update(b"vaultctl audit chain start v1")
+    c = chain.encode()
+    h.update(len(c).to_bytes(8, "little"))
+    h.update(c)
+    return h.digest()
+
+
 def load_keys(cnf):
     """{key id: key} of audit_key_file in cnf's [vaultctl] and its old keys."""
     path, group = None, None
@@ -98,13 +108,19 @@ def check_chain(chain, rs, head, keys):
     """None when the chain holds, else what is wrong."""
     prev = head["anchor"] or bytes(32)
     mode = None         # the key of the rows being read; b"" unkeyed
+    keyed = False       # a keyed head is required
     for r in rs:
         seq = r[1].decode()
         fields, p, h = r[2:12], r[12], r[13]
+        if mode is None and head["anchor"] is None and p != prev:
+            mode = next((k for k in keys.values() if genesis(k, chain) == p),
+                        None)
+            prev, keyed = (p, True) if mode is not None else (prev, False)
         if p != prev:
             return "seq %s: prev_hash is not the previous row's row_hash" % seq
         if fields[3] == b"audit.epoch":
             mode = keys.get(bytes.fromhex(json.loads(fields[9])["key_id"]))
+            keyed = True
             if mode is None:
                 return "seq %s: its epoch's audit key is not at hand" % seq
         elif mode is None:
@@ -117,6 +133,8 @@ def check_chain(chain, rs, head, keys):
         prev = h
     if head["last"] != prev:
         return "head is not the last row's row_hash"
+    if keyed and head["key_id"] is None:
+        return "head is not keyed, and its chain is"
     if head["key_id"] is not None:
         key = keys.get(head["key_id"])
         if key is None or head["mac"] != head_mac(

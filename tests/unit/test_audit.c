@@ -36,7 +36,7 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void test_key_id_and_head_mac(void **state)
+static void test_key_id_head_mac_genesis(void **state)
 {
 	unsigned char key[32], id[8], hash[32], mac[32];
 	char hex[65];
@@ -63,6 +63,10 @@ static void test_key_id_and_head_mac(void **state)
 	sodium_bin2hex(hex, sizeof(hex), mac, 32);
 	assert_string_not_equal(hex, "83e198ad9ed81a32a3050b762fb2f23b"
 				"e2db2d3c3ddd760951b18b92591367ef");
+	vc_audit_genesis(mac, key, "01a214d1-5bca-7230-a7cb-442d19e108b8");
+	sodium_bin2hex(hex, sizeof(hex), mac, 32);
+	assert_string_equal(hex, "134c958c79715239d48cd357cf62def2"
+			    "3bfbda534b375d879351d6fcacbdf5df");
 }
 
 static void write_key(const char *path, unsigned char fill)
@@ -166,7 +170,7 @@ static void test_anchor_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_key_id_and_head_mac),
+		cmocka_unit_test(test_key_id_head_mac_genesis),
 		cmocka_unit_test(test_keyring_and_rotate),
 		cmocka_unit_test(test_anchor_round_trip),
 	};
