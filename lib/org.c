@@ -79,11 +79,9 @@ static int owner_id(struct vc_session *s, struct vc_db *db, const char *email,
 		snprintf(id, 37, "%s", s->user.id);
 		return 0;
 	}
-	if (!vc_session_is_admin(s)) {
-		vc_audit_denied(s, NULL, "global admin");
-		return vc_err_set(e, VC_EPERM, "permission denied: only global "
-				  "admins create organizations for others");
-	}
+	if (!vc_session_is_admin(s))
+		return vc_ref_need_admin(s, "only global admins create "
+					 "organizations for others", e);
 	rc = vc_db_query(db, &r, e, "SELECT id FROM users WHERE email = ?", "s",
 			 email);
 	if (rc < 0)

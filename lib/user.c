@@ -58,11 +58,8 @@ static int add_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	if (!a->bootstrap && !a->s->have_user)
 		return vc_err_set(e, VC_EPERM, "no acting user: use --as EMAIL "
 				  "or $VAULTCTL_USER");
-	if (!a->bootstrap && !vc_session_is_admin(a->s)) {
-		vc_audit_denied(a->s, NULL, "global admin");
-		return vc_err_set(e, VC_EPERM, "permission denied: only global "
-				  "admins add users");
-	}
+	if (!a->bootstrap && !vc_session_is_admin(a->s))
+		return vc_ref_need_admin(a->s, "only global admins add users", e);
 	vc_uuid(a->id);
 	rc = vc_db_exec(db, NULL, e, "INSERT INTO users (id, email, "
 			"hashed_password, first_name, last_name, role, "
