@@ -20,7 +20,7 @@ int vc_org_remove(struct vc_session *s, const struct vc_ref *ref,
 /* VC_EPERM unless the acting user may remove what ref names (owners an
  * organization, admins projects and environments): vc_org_remove checks
  * it, a command before it asks for a confirmation. */
-int vc_org_may_remove(const struct vc_session *s, const struct vc_ref *ref,
+int vc_org_may_remove(struct vc_session *s, const struct vc_ref *ref,
 		      struct vc_err *e);
 
 int vc_member_add(struct vc_session *s, const struct vc_ref *ref,

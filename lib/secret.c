@@ -615,7 +615,7 @@ int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,
 	return 0;
 }
 
-int vc_secret_may(const struct vc_session *s, const struct vc_ref *ref,
+int vc_secret_may(struct vc_session *s, const struct vc_ref *ref,
 		  enum vc_secret_act act, struct vc_err *e)
 {
 	static const struct {

@@ -73,7 +73,7 @@ enum vc_secret_act {
 /* VC_EPERM unless the acting user may do act under ref.  Every operation
  * checks it itself; a command asks it first only when it has something to
  * ask the user before (a value, a confirmation). */
-int vc_secret_may(const struct vc_session *s, const struct vc_ref *ref,
+int vc_secret_may(struct vc_session *s, const struct vc_ref *ref,
 		  enum vc_secret_act act, struct vc_err *e);
 
 /* The live secrets of an environment (ref depth 3) by name; columns:

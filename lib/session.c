@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "audit.h"
 #include "localstore.h"
 #include "vault.h"
 #include "user.h"
@@ -66,6 +67,27 @@ void vc_session_init(struct vc_session *s, const char *tool)
 	snprintf(s->user_agent, sizeof(s->user_agent), "%s/%s (%s; os-user %s)",
 		 tool, VC_VERSION, u.sysname, user);
 	client_address(s->ip, sizeof(s->ip));
+}
+
+void vc_session_set_command(struct vc_session *s, const char *prog,
+			    const char *name)
+{
+	const char *noun = strncmp(prog, "vaultctl-", 9) ? prog : prog + 9;
+	char *p;
+
+	vc_audit_flush(s);
+	snprintf(s->audit.command, sizeof(s->audit.command), "%s.%s", noun,
+		 name);
+	for (p = s->audit.command; *p; p++)
+		if (*p == ' ')
+			*p = '.';
+}
+
+void vc_session_end_command(struct vc_session *s, int rc)
+{
+	if (rc < 0)
+		s->audit.calls_org[0] = '\0';
+	vc_audit_flush(s);
 }
 
 int vc_session_load_conf(struct vc_session *s, const char *path,
@@ -322,6 +344,7 @@ int vc_session_is_admin(const struct vc_session *s)
 
 void vc_session_close(struct vc_session *s)
 {
+	vc_audit_flush(s);
 	vc_vault_preload_end();
 	vc_store_close(s->store);
 	s->store = NULL;
@@ -344,7 +367,7 @@ int vc_session_check_password(struct vc_session *s, const char *email,
 
 	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	if (rc == 0)
-		rc = vc_db_query(db, &r, e, "SELECT hashed_password FROM users "
+		rc = vc_db_query(db, &r, e, "SELECT hashed_password, id FROM users "
 				 "WHERE email = ?", "s", email);
 	if (rc < 0)
 		return rc;
@@ -352,6 +375,8 @@ int vc_session_check_password(struct vc_session *s, const char *email,
 	/* The same answer for an unknown user and a wrong password. */
 	ok = hash && *hash && crypto_pwhash_str_verify(hash, password,
 						       strlen(password)) == 0;
+	if (!ok)
+		vc_audit_auth_failed(s, vc_res_get(r, 0, 1, NULL), email);
 	vc_res_free(r);
 	return ok ? 0 : vc_err_set(e, VC_EPERM, "authentication failed for "
 				   "'%.80s'", email);

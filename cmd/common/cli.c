@@ -488,6 +488,7 @@ static int finish(struct cli *c, int rc, int ran)
 			c->tool->prog, strerror(errno));
 		rc = VC_EFAIL;
 	}
+	vc_session_end_command(&c->s, rc);
 	/* In the shell the connections outlive the command. */
 	if (shared)
 		*shared = c->s;
@@ -577,6 +578,7 @@ int cli_run(const struct cli_tool *tool, int argc, char **argv,
 	/* From here on an error is about data or servers, not the command
 	 * line: no usage reminder. */
 	if (rc == 0) {
+		vc_session_set_command(&c.s, tool->prog, c.cmd->name);
 		rc = open_needs(&c);
 		return finish(&c, rc ? rc : c.cmd->run(&c), 1);
 	}

@@ -236,6 +236,10 @@ groups() {
 			audit_chain_heads last_hash binary(32) NO
 			audit_chain_heads anchor_hash binary(32) YES
 			audit_chain_heads updated_at datetime NO
+			audit_chain_heads epoch int(11) NO
+			audit_chain_heads key_id binary(8) YES
+			audit_chain_heads head_mac binary(32) YES
+			usage_statistics read_calls int(11) NO
 			vc_value_keys path varbinary(3000) NO
 			vc_value_keys current_version int(11) NO
 			vc_value_keys oldest_version int(11) NO

@@ -611,6 +611,18 @@ matrix_audit() {
 	verify|sql|2|invalid organization name|vaultctl-audit verify --org "$T"
 	verify|sql|3|organization 'ba_' not found|vaultctl-audit verify --org ba_
 	verify|notfound|3|organization 'nosuch' not found|vaultctl-audit verify --org nosuch
+	verify|missing|2|missing value for option '--anchor'|vaultctl-audit verify --anchor
+	verify|option|1|anchor file '/etc/passwd', line 1: not 'chain seq hash'|vaultctl-audit verify --anchor /etc/passwd
+	verify|option|1|cannot write anchor file '/nonexistent/a'|vaultctl-audit verify --anchor /nonexistent/a
+
+	rekey|args|2|too many arguments|vaultctl-audit rekey now
+	rekey|missing|2|refusing without --yes|vaultctl-audit rekey
+	rekey|option|2|option '--yes' takes no value|vaultctl-audit rekey --yes=1
+	rekey|option|2|unknown option '--org'|vaultctl-audit rekey --org acme --yes
+	rekey|name|-|takes no name|
+	rekey|long|-|takes no value|
+	rekey|sql|-|takes no value|
+	rekey|notfound|4|unknown user 'nobody@example.com'|vaultctl-audit --as nobody@example.com rekey --yes
 
 	reconcile|missing|2|missing value for option '--org'|vaultctl-audit reconcile --org
 	reconcile|args|2|too many arguments|vaultctl-audit reconcile bad

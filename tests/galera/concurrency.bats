@@ -270,8 +270,7 @@ org_id() {
 	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE organization_id = '$org'
 		AND action LIKE 'secret.%'")" == $((ok_ops + 1)) ]
 	# The chain, checked from outside the tools...
-	run -0 python3 "$REPO/tests/galera/audit_chain.py" --key "$VAULTCTL_CONFIG.audit.key" \
-		"$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" "$org"
+	run -0 python3 "$REPO/tests/galera/audit_chain.py" --config "$VAULTCTL_CONFIG" "$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" "$org"
 	[[ $output == *"$rows rows intact"* ]]
 	# ...and by the tools, on either node.
 	run -0 on 1 vaultctl-audit verify --org chain
@@ -281,8 +280,7 @@ org_id() {
 	vc_sql "UPDATE audit_logs SET details = '{\"version\":999}' WHERE seq =
 		(SELECT seq FROM (SELECT seq FROM audit_logs WHERE organization_id =
 		'$org' ORDER BY seq DESC LIMIT 1 OFFSET 5) x)"
-	run -1 python3 "$REPO/tests/galera/audit_chain.py" --key "$VAULTCTL_CONFIG.audit.key" \
-		"$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" "$org"
+	run -1 python3 "$REPO/tests/galera/audit_chain.py" --config "$VAULTCTL_CONFIG" "$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" "$org"
 	[[ $output == *"row_hash does not match"* ]]
 	run -8 on 2 vaultctl-audit verify --org chain
 }
@@ -418,8 +416,7 @@ org_id() {
 	run -7 env VAULTCTL_DB_HOSTS=127.0.0.1:$P3 vaultctl-secret get kill/api/prod/B1_1
 	[[ $output == *"database unavailable"* ]]
 	# And the audit chains survived the kill.
-	run -0 python3 "$REPO/tests/galera/audit_chain.py" --key "$VAULTCTL_CONFIG.audit.key" \
-		"$VC_TEST_DIR/admin.cnf" \
+	run -0 python3 "$REPO/tests/galera/audit_chain.py" --config "$VAULTCTL_CONFIG" "$VC_TEST_DIR/admin.cnf" \
 		"$VC_DATABASE" "$(org_id kill)"
 	run -0 on 1 vaultctl-audit verify --org kill
 	# A set cut off by the kill may leave the store a version ahead of the
