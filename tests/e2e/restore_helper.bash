@@ -126,8 +126,8 @@ t_restore_env_duration() {
 	s_put "$ENV/A" a1
 	s_put "$ENV/B" b1
 	run --separate-stderr -0 vaultctl-secret restore-env "$ENV" --at 0s --dry-run -o tsv
-	echo "$output"
-	[ "$(cut -f1 <<<"$output" | tr '\n' ' ')" == "unchanged unchanged " ]
+	[ "$(cut -f1 <<<"$output" | tr '\n' ' ')" == "unchanged unchanged " ] ||
+		{ echo "$output"; false; }
 	before=$(r_state A B)
 	run -2 vaultctl-secret restore-env "$ENV" --at 1h
 	[[ $output == *"refusing without --yes"* ]]
@@ -165,8 +165,8 @@ t_restore_env_destroyed() {
 	at=$(r_now)
 	s_put "$ENV/K" k4
 	run --separate-stderr -0 vaultctl-secret restore-env "$ENV" --at "$at" --dry-run -o tsv
-	echo "$output"
-	[ "$output" == "$(printf 'unchanged\tG\t2\t2\nreverted\tK\t4\t3')" ]
+	[ "$output" == "$(printf 'unchanged\tG\t2\t2\nreverted\tK\t4\t3')" ] ||
+		{ echo "$output"; false; }
 }
 
 # Quota for the whole batch: what it brings back must fit, with what it
