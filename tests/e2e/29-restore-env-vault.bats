@@ -28,3 +28,4 @@ setup() {
 @test "restore-env refuses a destroyed version it needs (exit 6), nothing changed" { t_restore_env_destroyed; }
 @test "restore-env checks the quota for the whole batch (exit 5)" { t_restore_env_quota; }
 @test "restore-env: admins only; bad input exits 2 and changes nothing" { t_restore_env_refused; }
+@test "restore-env on a terminal: confirmed after the plan; a change meanwhile exits 6" { t_restore_env_changed; }

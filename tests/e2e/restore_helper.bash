@@ -218,3 +218,52 @@ t_restore_env_refused() {
 	run -3 vaultctl-secret restore-env "$ORG/api/nope" --at 1h --yes
 	[ "$(r_state A)" == "$before" ]
 }
+
+# r_tty LINE HOOK: runs restore-env's LINE on a pseudo-terminal, runs
+# HOOK while it waits at the confirmation, then answers yes.  Sets
+# R_RC and R_OUT (what the terminal showed).
+r_tty() {
+	local d=$BATS_TEST_TMPDIR w pid
+	rm -f "$d/tty.in" "$d/tty.out"
+	mkfifo "$d/tty.in"
+	script -qfec "vaultctl-secret restore-env $1" /dev/null <"$d/tty.in" \
+		>"$d/tty.out" 2>&1 3>&- &
+	pid=$!
+	exec {w}>"$d/tty.in"
+	wait_for "$d/tty.out" '[y/N]' || { exec {w}>&-; return 1; }
+	"$2"
+	printf 'y\r' >&$w
+	exec {w}>&-
+	R_RC=0
+	wait "$pid" || R_RC=$?
+	R_OUT=$(cat "$d/tty.out")
+}
+
+# On a terminal the plan is confirmed first; a secret changed by someone
+# else between the plan and the answer stops the run before anything is
+# written (exit 6), and the other's value stays.
+t_restore_env_changed() {
+	local at before
+	s_here 10
+	s_put "$ENV/A" a1
+	s_put "$ENV/B" b1
+	sleep 1.1
+	at=$(r_now)
+	s_put "$ENV/A" a2
+	s_put "$ENV/B" b2
+	meanwhile() {
+		s_put "$ENV/B" b3
+		before=$(r_state A B)
+	}
+	r_tty "$ENV --at $at" meanwhile
+	[ "$R_RC" == 6 ] || { echo "$R_OUT"; false; }
+	[[ $R_OUT == *"put 2 secrets of '$ENV' back as they were at"* ]]
+	[[ $R_OUT == *"secret 'B' changed since the plan was made"* ]]
+	[ "$(r_state A B)" == "$before" ]
+	[ "$(vaultctl-secret get "$ENV/B")" == b3 ]
+	# Confirmed with nothing in the way, it goes through.
+	r_tty "$ENV --at $at" true
+	[ "$R_RC" == 0 ] || { echo "$R_OUT"; false; }
+	[ "$(vaultctl-secret get "$ENV/A")" == a1 ]
+	[ "$(vaultctl-secret get "$ENV/B")" == b1 ]
+}
