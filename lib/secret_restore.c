@@ -117,6 +117,7 @@ static int same_bytes(struct vc_store *st, const char *path, int a, int b,
 	vc_buf_release(&vb);
 	if (rc < 0 && rc != VC_ENOTFOUND)
 		return rc;
+	vc_err_clear(e);
 	return same;
 }
 
@@ -130,7 +131,8 @@ static int decide(struct vc_store *st, const char *path,
 	int same;
 
 	op->from = v ? v->version : 0;
-	if (s->existed && !v)
+	/* Nothing of it is needed when it was deleted then. */
+	if (s->existed && !v && s->audit_deleted != 1)
 		return vc_err_set(e, VC_ECONFLICT, "secret '%s' existed at %s but "
 				  "the store no longer keeps its version of then; "
 				  "nothing was changed", s->name, at);
