@@ -19,7 +19,7 @@ _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --role --description --plan --owner --name --from-file --reason --to
  --length --charset --format --only --allow-name -O --concurrency --file
  --price --cycle --secrets-limit --features --start --end --need --org --user --action
- --resource-type --since --until --limit --after --before --anchor "
+ --resource-type --since --until --limit --after --before --anchor --at "
 
 declare -gA _vaultctl_cmd_cache 2>/dev/null || true
 declare -ga _vaultctl_ctx 2>/dev/null || true
@@ -129,7 +129,8 @@ _vaultctl_argkind() {
 	vaultctl-org:env\ *:0) echo 3 ;;
 	vaultctl-secret:list:0 | vaultctl-secret:export:0 | \
 	vaultctl-secret:import:0 | vaultctl-secret:run:0 | \
-	vaultctl-secret:diff:[01] | vaultctl-secret:copy:[01]) echo 3 ;;
+	vaultctl-secret:diff:[01] | vaultctl-secret:copy:[01] | \
+	vaultctl-secret:restore-env:0) echo 3 ;;
 	vaultctl-secret:rekey:*) ;;
 	vaultctl-secret:*:0) echo 4 ;;
 	vaultctl-plan:show:0 | vaultctl-plan:set:0 | vaultctl-plan:rm:0 | \

@@ -67,4 +67,10 @@ for t in vaultctl-org vaultctl
     complete -c $t -n '__fish_seen_subcommand_from policy' -l role -x -a 'owner admin member viewer' -d 'role the policy is for'
     complete -c $t -n '__fish_seen_subcommand_from policy' -l read-only -d 'read and list only'
 end
+# restore-env ORG/PROJECT/ENV --at TIME [--dry-run] [--yes]
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from restore-env' -l at -x -d 'time: ISO 8601 or an age such as 2h'
+    complete -c $t -n '__fish_seen_subcommand_from restore-env' -l dry-run -d 'print the plan, change nothing'
+    complete -c $t -n '__fish_seen_subcommand_from restore-env' -l yes -d 'no confirmation'
+end
 complete -c vaultctl -f -n 'not __fish_is_first_token' -a '(__vaultctl_next_word) (__vaultctl_refs)'

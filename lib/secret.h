@@ -51,6 +51,47 @@ struct vc_secret_rekey {
 int vc_secret_rekey(struct vc_session *s, struct vc_secret_rekey *rk,
 		    struct vc_err *e);
 
+/* ---- an environment back to a point in time (secret_restore.c) ---- */
+
+enum vc_restore_kind {
+	VC_RESTORE_UNCHANGED,
+	VC_RESTORE_REVERT,      /* version from's value as a new version */
+	VC_RESTORE_REMOVE,      /* soft-deleted */
+	VC_RESTORE_RESTORE,     /* brought back (undeleted, or from written) */
+	VC_RESTORE_KINDS
+};
+
+struct vc_restore_op {
+	char name[256];         /* as stored */
+	enum vc_restore_kind kind;
+	int from;               /* the version current at TIME, 0 if none */
+	int expect;             /* the current version the plan was made on */
+};
+
+struct vc_restore_plan {
+	char at[20];            /* TIME as UTC 'YYYY-MM-DD HH:MM:SS' */
+	struct vc_restore_op *ops;      /* every secret of the environment */
+	size_t n;
+	size_t count[VC_RESTORE_KINDS];
+};
+
+/* What restore-env would do to the environment env (depth 3) to put it
+ * back as it was at TIME (ISO 8601 or an age such as 2h); nothing is
+ * written.  VC_EUSAGE for a bad or future TIME, VC_ECONFLICT naming a
+ * secret whose state at TIME the store no longer holds (its version was
+ * destroyed or pruned), VC_EQUOTA when the secrets brought back would not
+ * fit (read without the quota lock). */
+int vc_secret_restore_plan(struct vc_session *s, const struct vc_ref *env,
+			   const char *at, struct vc_restore_plan *plan,
+			   struct vc_err *e);
+/* Carries the plan out: the quota for the whole batch first, then every
+ * change with its own audit row; *done counts the changes made (also
+ * when one fails).  VC_ECONFLICT when a secret changed since the plan. */
+int vc_secret_restore_apply(struct vc_session *s, const struct vc_ref *env,
+			    const struct vc_restore_plan *plan, size_t *done,
+			    struct vc_err *e);
+void vc_secret_restore_plan_release(struct vc_restore_plan *plan);
+
 /* Random value of length n from a charset ("alnum", "hex", "base64",
  * "ascii") drawn with libsodium. */
 int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,

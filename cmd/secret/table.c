@@ -52,6 +52,11 @@ static const struct option copy_opts[] = {
 	{ "dry-run", no_argument, NULL, O_DRY_RUN },
 	{ "concurrency", required_argument, NULL, O_CONCURRENCY }, END,
 };
+static const struct option restore_env_opts[] = {
+	{ "at", required_argument, NULL, O_AT },
+	{ "dry-run", no_argument, NULL, O_DRY_RUN },
+	{ "yes", no_argument, NULL, O_YES }, END,
+};
 
 #define U (NEED_USER | NEED_DB)
 #define UB (U | NEED_BULK)       /* reads a whole environment */
@@ -117,6 +122,11 @@ static const struct cli_cmd cmds[] = {
 	  .usage = "FROM_ENV TO_ENV [--only K1,K2] [--overwrite] [--dry-run]",
 	  .longopts = copy_opts, .nargs = { 2, 2 },
 	  .summary = "Copy secrets between environments, all or nothing." },
+	{ .name = "restore-env", .run = cmd_restore_env, .needs = U,
+	  .usage = "ORG/PROJECT/ENV --at TIME [--dry-run] [--yes]",
+	  .longopts = restore_env_opts, .nargs = { 1, 1 },
+	  .summary = "Put every secret of the environment back as it was at "
+	             "TIME (ISO 8601, or an age such as 2h)." },
 	{ .name = "rekey", .run = cmd_rekey, .needs = U, .usage = "[--yes]",
 	  .longopts = yes_opts,
 	  .summary = "Local store: a new master key, every value re-sealed "

@@ -157,3 +157,13 @@ acme/web/" ]
 	[ -z "$output" ]
 	[ -z "$stderr" ]
 }
+
+@test "restore-env: an environment, its options, nothing offered for --at's time" {
+	run complete_line vaultctl-secret restore-env acme/api/
+	[ "$output" = "acme/api/prod
+acme/api/staging" ]
+	run complete_line vaultctl-secret restore-env acme/api/prod --
+	[[ $output == *--at*--dry-run*--yes* ]]
+	run complete_line vaultctl-secret restore-env acme/api/prod --at ""
+	[ -z "$output" ]
+}

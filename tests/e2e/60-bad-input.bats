@@ -365,6 +365,27 @@ matrix_secret() {
 	copy|notfound|3|secret 'NOSUCH' not found|vaultctl-secret copy $E $E2 --only NOSUCH
 	copy|notfound|3|environment 'nosuch' not found|vaultctl-secret copy $E bad/api/nosuch
 
+	restore-env|missing|2|missing argument|vaultctl-secret restore-env
+	restore-env|missing|2|--at TIME is required|vaultctl-secret restore-env $E --yes
+	restore-env|missing|2|missing value for option '--at'|vaultctl-secret restore-env $E --at
+	restore-env|args|2|too many arguments|vaultctl-secret restore-env $E $E2 --at 1h --yes
+	restore-env|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret restore-env $E/A --at 1h --yes
+	restore-env|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret restore-env bad/api --at 1h --yes
+	restore-env|option|2|unknown option '--force'|vaultctl-secret restore-env $E --at 1h --force
+	restore-env|option|2|invalid time 'yesterday'|vaultctl-secret restore-env $E --at yesterday --yes
+	restore-env|option|2|invalid time '2024-02-30'|vaultctl-secret restore-env $E --at 2024-02-30 --yes
+	restore-env|option|2|invalid time '-2h'|vaultctl-secret restore-env $E --at=-2h --yes
+	restore-env|option|2|is in the future|vaultctl-secret restore-env $E --at 2999-01-01T00:00:00Z --dry-run
+	restore-env|option|2|option '--dry-run' takes no value|vaultctl-secret restore-env $E --at 1h --dry-run=1
+	restore-env|option|2|option '--yes' takes no value|vaultctl-secret restore-env $E --at 1h --yes=1
+	restore-env|option|2|refusing without --yes (not on a terminal)|vaultctl-secret restore-env $E --at 1h
+	restore-env|name|2|invalid environment name|vaultctl-secret restore-env 'bad/api/d v' --at 1h --yes
+	restore-env|long|2|environment name is longer than 63|vaultctl-secret restore-env "bad/api/$(long 64)" --at 1h --yes
+	restore-env|long|2|invalid time|vaultctl-secret restore-env $E --at "$(long 300)" --yes
+	restore-env|sql|2|invalid environment name|vaultctl-secret restore-env "bad/api/$T" --at 1h --yes
+	restore-env|sql|2|invalid time|vaultctl-secret restore-env $E --at "$T" --dry-run
+	restore-env|notfound|3|environment 'nosuch' not found|vaultctl-secret restore-env bad/api/nosuch --at 1h --yes
+
 	rekey|missing|2|missing value for option '-c'|vaultctl-secret rekey -c
 	rekey|args|2|too many arguments|vaultctl-secret rekey --yes now
 	rekey|option|2|unknown option '--force'|vaultctl-secret rekey --force
