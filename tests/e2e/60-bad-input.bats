@@ -332,6 +332,8 @@ matrix_secret() {
 	run|name|2|--only: invalid secret name|vaultctl-secret run $E --only 'A B' -- echo ran
 	run|long|2|--only: secret name is longer than 255|vaultctl-secret run $E --only "$(longname 256)" -- echo ran
 	run|sql|2|--only: invalid secret name|vaultctl-secret run $E --only "$T" -- echo ran
+	run|missing|2|missing value for option '--allow-name'|vaultctl-secret run $E --allow-name
+	run|name|2|--allow-name: invalid secret name|vaultctl-secret run $E --allow-name 'A B' -- echo ran
 	run|sql|3|secret '_' not found|vaultctl-secret run $E --only _ -- echo ran
 	run|sql|2|invalid organization name|vaultctl-secret run "$T/api/prod" -- echo ran
 	run|notfound|3|secret 'NOSUCH' not found|vaultctl-secret run $E --only NOSUCH -- echo ran
