@@ -26,8 +26,24 @@ int cmd_run(struct cli *c);
 int cmd_diff(struct cli *c);
 int cmd_copy(struct cli *c);
 int cmd_rekey(struct cli *c);
+int cmd_inject(struct cli *c);
 
 /* Resolves c->args[i] as a reference of the given depth. */
 int secret_ref(struct cli *c, int i, int depth, struct vc_ref *ref);
+
+/* A file written atomically with mode 0600 (export -O, inject -o): made
+ * beside path before anything is read, renamed over it by atomic_commit,
+ * both with the caller's own rights; atomic_abort drops it. */
+struct atomic_out {
+	char tmp[4096];
+	int fd;
+	const char *opt;        /* the option that named it, for messages */
+};
+
+int atomic_open(struct cli *c, const char *opt, const char *path,
+		struct atomic_out *a);
+int atomic_commit(struct cli *c, const char *path, struct atomic_out *a,
+		  const char *data, size_t len);
+void atomic_abort(struct atomic_out *a);
 
 #endif

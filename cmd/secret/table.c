@@ -117,6 +117,10 @@ static const struct cli_cmd cmds[] = {
 	  .usage = "FROM_ENV TO_ENV [--only K1,K2] [--overwrite] [--dry-run]",
 	  .longopts = copy_opts, .nargs = { 2, 2 },
 	  .summary = "Copy secrets between environments, all or nothing." },
+	{ .name = "inject", .run = cmd_inject, .needs = UB,
+	  .usage = "[-i TEMPLATE] [-o FILE]", .shortopts = "i:o:",
+	  .summary = "Copy a template with every {{ vaultctl://ORG/PROJECT/"
+	             "ENV/NAME [| raw|json|yaml|sh] }} replaced by the value." },
 	{ .name = "rekey", .run = cmd_rekey, .needs = U, .usage = "[--yes]",
 	  .longopts = yes_opts,
 	  .summary = "Local store: a new master key, every value re-sealed "
