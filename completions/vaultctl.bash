@@ -17,7 +17,7 @@
 # that value, not an argument.
 _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --role --description --plan --owner --name --from-file --reason --to
- --length --charset --format --only --allow-name -O --concurrency --file
+ --length --charset --format --only --allow-name -O --concurrency --file -i
  --price --cycle --secrets-limit --features --start --end --need --org --user --action
  --resource-type --since --until --limit --after --before "
 
@@ -86,8 +86,13 @@ _vaultctl_files() {
 _vaultctl_optval() {
 	local tool=$1 cmd=$2 prev=$3 cur=$4
 	case $prev in
-	-o | --output) _vaultctl_words "$cur" table json tsv jsonl csv ;;
-	-c | --config | --from-file | --file | -O) _vaultctl_files "$cur" ;;
+	-o | --output)
+		if [[ $prev == -o && $cmd == inject ]]; then  # inject -o FILE
+			_vaultctl_files "$cur"
+		else
+			_vaultctl_words "$cur" table json tsv jsonl csv
+		fi ;;
+	-c | --config | --from-file | --file | -O | -i) _vaultctl_files "$cur" ;;
 	--features) [[ $cur == @* ]] && { _vaultctl_files "${cur#@}"; COMPREPLY=("${COMPREPLY[@]/#/@}"); } ;;
 	--role)
 		if [[ $cmd == user\ * ]]; then
@@ -130,7 +135,7 @@ _vaultctl_argkind() {
 	vaultctl-secret:list:0 | vaultctl-secret:export:0 | \
 	vaultctl-secret:import:0 | vaultctl-secret:run:0 | \
 	vaultctl-secret:diff:[01] | vaultctl-secret:copy:[01]) echo 3 ;;
-	vaultctl-secret:rekey:*) ;;
+	vaultctl-secret:rekey:* | vaultctl-secret:inject:*) ;;
 	vaultctl-secret:*:0) echo 4 ;;
 	vaultctl-plan:show:0 | vaultctl-plan:set:0 | vaultctl-plan:rm:0 | \
 	vaultctl-plan:subscribe:1) echo plan ;;

@@ -365,6 +365,28 @@ matrix_secret() {
 	copy|notfound|3|secret 'NOSUCH' not found|vaultctl-secret copy $E $E2 --only NOSUCH
 	copy|notfound|3|environment 'nosuch' not found|vaultctl-secret copy $E bad/api/nosuch
 
+	inject|missing|2|missing value for option '-i'|vaultctl-secret inject -i
+	inject|missing|2|missing value for option '-o'|vaultctl-secret inject -o
+	inject|args|2|too many arguments|vaultctl-secret inject $E
+	inject|args|2|line 2: reference 'bad/api/prod/A' not closed by '}}'|printf 'x\n{{ vaultctl://bad/api/prod/A }\n' | vaultctl-secret inject
+	inject|args|2|a reference is ORG/PROJECT/ENV/NAME|printf '{{ vaultctl://bad/api/prod }}' | vaultctl-secret inject
+	inject|args|2|line 1: an empty reference|printf '{{vaultctl://}}' | vaultctl-secret inject -o $BATS_FILE_TMPDIR/inject.out
+	inject|option|2|unknown option '--output-file'|vaultctl-secret inject --output-file x
+	inject|option|2|unknown filter 'toml' (raw, json, yaml or sh)|printf '{{ vaultctl://bad/api/prod/A | toml }}' | vaultctl-secret inject
+	inject|option|2|-o: cannot create a file beside '/nonexistent/dir/out'|vaultctl-secret inject -o /nonexistent/dir/out
+	inject|option|3|-i: cannot read '/nonexistent'|vaultctl-secret inject -i /nonexistent
+	inject|option|2|cannot read -i: Is a directory|vaultctl-secret inject -i /
+	inject|name|2|invalid secret name|printf '{{ vaultctl://bad/api/prod/A-B }}' | vaultctl-secret inject
+	inject|name|2|invalid environment name|printf '{{ vaultctl://bad/api/a!b/A }}' | vaultctl-secret inject
+	inject|long|2|secret name is longer than 255|printf '{{ vaultctl://bad/api/prod/%s }}' "$(longname 256)" | vaultctl-secret inject
+	inject|long|2|an overlong reference|printf '{{ vaultctl://bad/api/prod/%s }}' "$(longname 500)" | vaultctl-secret inject
+	inject|sql|2|invalid secret name|printf '{{ vaultctl://bad/api/prod/%%%% }}' | vaultctl-secret inject
+	inject|sql|2|a reference is ORG/PROJECT/ENV/NAME|printf '{{ vaultctl://%s/api/prod/A }}' "$T" | vaultctl-secret inject
+	inject|sql|3|organization 'ba_' not found|printf '{{ vaultctl://ba_/api/prod/A }}' | vaultctl-secret inject
+	inject|sql|2|-o: cannot create a file beside|vaultctl-secret inject -o "/nonexistent/$T"
+	inject|notfound|3|secret 'NOSUCH' not found|printf 'A={{ vaultctl://bad/api/prod/A }} {{ vaultctl://bad/api/prod/NOSUCH }}' | vaultctl-secret inject -o $BATS_FILE_TMPDIR/inject.out
+	inject|notfound|3|environment 'nosuch' not found|printf '{{ vaultctl://bad/api/nosuch/A }}' | vaultctl-secret inject
+
 	rekey|missing|2|missing value for option '-c'|vaultctl-secret rekey -c
 	rekey|args|2|too many arguments|vaultctl-secret rekey --yes now
 	rekey|option|2|unknown option '--force'|vaultctl-secret rekey --force
