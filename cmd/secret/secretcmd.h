@@ -9,7 +9,7 @@
 enum { O_DESC = OPT_FIRST_LONG, O_FROM_FILE, O_REASON, O_VERSION, O_YES,
        O_TO, O_LENGTH, O_CHARSET, O_SHOW, O_FORMAT, O_ONLY, O_OUT,
        O_CONCURRENCY, O_FILE, O_OVERWRITE, O_SKIP, O_DRY_RUN, O_PRISTINE,
-       O_SHOW_VALUES, O_ALLOW_NAME };
+       O_SHOW_VALUES, O_ALLOW_NAME, O_VERSIONS };
 
 int cmd_set(struct cli *c);
 int cmd_get(struct cli *c);
@@ -27,6 +27,7 @@ int cmd_diff(struct cli *c);
 int cmd_copy(struct cli *c);
 int cmd_rekey(struct cli *c);
 int cmd_inject(struct cli *c);
+int cmd_destroy(struct cli *c);
 
 /* Resolves c->args[i] as a reference of the given depth. */
 int secret_ref(struct cli *c, int i, int depth, struct vc_ref *ref);
