@@ -17,7 +17,7 @@
 # that value, not an argument.
 _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --role --description --plan --owner --name --from-file --reason --to
- --length --charset --format --only --allow-name -O --concurrency --file -i
+ --length --charset --format --only --allow-name -O --concurrency --file -i --versions
  --price --cycle --secrets-limit --features --start --end --need --org --user --action
  --resource-type --since --until --limit --after --before "
 

@@ -228,6 +228,28 @@ matrix_secret() {
 	purge|sql|2|invalid secret name|vaultctl-secret purge "$E/%" --yes
 	purge|notfound|3|not found|vaultctl-secret purge $E/NOSUCH --yes
 
+	destroy|missing|2|missing argument|vaultctl-secret destroy --versions 1 --yes
+	destroy|missing|2|--versions N[,N...] is required|vaultctl-secret destroy $E/A --yes
+	destroy|missing|2|missing value for option '--versions'|vaultctl-secret destroy $E/A --versions
+	destroy|missing|2|refusing without --yes|vaultctl-secret destroy $E/A --versions 1
+	destroy|args|2|too many arguments|vaultctl-secret destroy $E/A 1 --versions 1 --yes
+	destroy|args|2|not a reference of the form ORG/PROJECT/ENV/NAME|vaultctl-secret destroy $E --versions 1 --yes
+	destroy|option|2|unknown option '--version'|vaultctl-secret destroy $E/A --version 1 --yes
+	destroy|option|2|option '--yes' takes no value|vaultctl-secret destroy $E/A --versions 1 --yes=1
+	destroy|option|2|--versions: a version is a whole number from 1, not '0'|vaultctl-secret destroy $E/A --versions 0 --yes
+	destroy|option|2|--versions: a list of version numbers, not '1,,2'|vaultctl-secret destroy $E/A --versions 1,,2 --yes
+	destroy|option|2|--versions: 1 given twice|vaultctl-secret destroy $E/A --versions 1,2,1 --yes
+	destroy|option|2|--versions: a version is a whole number from 1, not '-1'|vaultctl-secret destroy $E/A --versions -1 --yes
+	destroy|name|2|invalid secret name|vaultctl-secret destroy "$E/A-B" --versions 1 --yes
+	destroy|long|2|secret name is longer than 255|vaultctl-secret destroy "$E/$(longname 256)" --versions 1 --yes
+	destroy|long|2|--versions: a list of version numbers|vaultctl-secret destroy $E/A --versions "$(long 300)" --yes
+	destroy|long|2|--versions: at most 100 versions at once|vaultctl-secret destroy $E/A --versions "$(seq -s, 101)" --yes
+	destroy|sql|2|invalid secret name|vaultctl-secret destroy "$E/$T" --versions 1 --yes
+	destroy|sql|2|--versions: a list of version numbers|vaultctl-secret destroy $E/A --versions "$T" --yes
+	destroy|sql|2|--versions: a version is a whole number from 1, not '%'|vaultctl-secret destroy $E/A --versions % --yes
+	destroy|notfound|3|not found|vaultctl-secret destroy $E/NOSUCH --versions 1 --yes
+	destroy|notfound|3|version 3 not found (the latest is 2)|vaultctl-secret destroy $E/A --versions 1,3 --yes
+
 	history|missing|2|missing argument|vaultctl-secret history
 	history|args|2|too many arguments|vaultctl-secret history $E/A B
 	history|args|2|not a reference of the form ORG/PROJECT/ENV/NAME|vaultctl-secret history $E
