@@ -262,6 +262,27 @@ static int undo_create(struct vc_db *db, struct wctx *c, struct vc_err *e)
 	return VC_EQUOTA;
 }
 
+/* The environment's max_versions (env set --max-versions), given to the
+ * key before each write: the store then keeps at most that many versions,
+ * dropping older ones in the write itself. */
+static int env_max_apply(struct vc_db *db, struct vc_store *st,
+			 const struct vc_ref *ref, const char *path,
+			 struct vc_err *e)
+{
+	struct vc_res *r;
+	int max = -1;
+	int rc = vc_db_query(db, &r, e, "SELECT max_versions FROM environments "
+			     "WHERE id = ? AND max_versions IS NOT NULL", "s",
+			     ref->env_id);
+
+	if (rc < 0)
+		return rc;
+	if (vc_res_rows(r))
+		max = (int)vc_res_int(r, 0, 0);
+	vc_res_free(r);
+	return max < 0 ? 0 : st->ops->set_max(st, path, max, e);
+}
+
 /* First half: locks, quota, and the store write with check-and-set. */
 static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 {
@@ -279,6 +300,8 @@ static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 		rc = vc_session_store(c->s, &st, e);
 	if (rc == 0)
 		rc = path_of(c->ref, &c->m, &path, e);
+	if (rc == 0)
+		rc = env_max_apply(db, st, c->ref, path.data, e);
 	if (rc == 0)
 		signals_hold(c);
 	if (rc == 0)

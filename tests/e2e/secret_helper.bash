@@ -961,3 +961,57 @@ s_get_is() {
 	shift 2
 	got_bytes "$ref" "$want" "$@"
 }
+
+# env set: --max-versions N keeps at most N versions of each secret of the
+# environment in the store (set on every write, and on existing secrets);
+# --name and --description; admins only; bad values change nothing.
+t_max_versions() {
+	local v h
+	s_here 10
+	for v in a b c; do printf '%s' "$v" | vaultctl-secret -q set "$ENV/OLD"; done
+	vaultctl-org -q user add "m$BATS_TEST_NUMBER@example.com" --no-password
+	vaultctl-org -q member add "$ORG" "m$BATS_TEST_NUMBER@example.com" --role member
+	run -4 vaultctl-org --as "m$BATS_TEST_NUMBER@example.com" env set "$ENV" --max-versions 2
+	for v in x -1 1000001 ''; do
+		run -2 vaultctl-org env set "$ENV" --max-versions "$v"
+	done
+	run -2 vaultctl-org env set "$ENV"
+	run -2 vaultctl-org env set "$ENV" --name 'a b'
+	run -3 vaultctl-org env set "$ORG/api/nope" --max-versions 2
+	# None of those changed the environment.
+	[ "$(vc_sql "SELECT IFNULL(max_versions, 'none') FROM environments
+		WHERE name = 'prod' AND project_id = (SELECT p.id FROM projects p
+		JOIN organizations o ON o.id = p.organization_id
+		WHERE o.name = '$ORG')")" == none ]
+	run -0 vaultctl-org env set "$ENV" --max-versions 2
+	for v in one two three four; do printf '%s' "$v" | vaultctl-secret -q set "$ENV/NEW"; done
+	h=$(vaultctl-secret history "$ENV/NEW" -o json)
+	[ "$(jq -c '[.[].version]' <<<"$h")" == '[4,3]' ]
+	s_get_is "$ENV/NEW" four
+	s_get_is "$ENV/NEW" three --version 3
+	run -3 vaultctl-secret get "$ENV/NEW" --version 2
+	# A secret written before: at most 2 once written again (the local
+	# store drops the older ones at once).
+	if [[ $VC_STORE == local ]]; then
+		h=$(vaultctl-secret history "$ENV/OLD" -o json)
+		[ "$(jq -c '[.[].version]' <<<"$h")" == '[3,2]' ]
+	fi
+	printf d | vaultctl-secret -q set "$ENV/OLD"
+	h=$(vaultctl-secret history "$ENV/OLD" -o json)
+	[ "$(jq -c '[.[].version]' <<<"$h")" == '[4,3]' ]
+	# Lowered to 1, then renamed and described: the limit stays.
+	run -0 vaultctl-org env set "$ENV" --max-versions 1
+	run -0 vaultctl-org env set "$ENV" --name live --description 'the live one'
+	ENV=$ORG/api/live
+	printf five | vaultctl-secret -q set "$ENV/NEW"
+	h=$(vaultctl-secret history "$ENV/NEW" -o json)
+	[ "$(jq -c '[.[].version]' <<<"$h")" == '[5]' ]
+	run -0 vaultctl-org env list "$ORG/api" -o tsv
+	[[ $output == live*"the live one"* ]]
+	run -3 vaultctl-secret list "$ORG/api/prod"
+	vaultctl-org -q env create "$ORG/api/prod"
+	run -6 vaultctl-org env set "$ENV" --name prod
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'env.update'
+		AND organization_id = (SELECT id FROM organizations WHERE name = '$ORG')")" -eq 3 ]
+	run -0 vaultctl-audit verify
+}
