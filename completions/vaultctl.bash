@@ -18,6 +18,7 @@
 _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --role --description --plan --owner --name --from-file --reason --to
  --length --charset --format --only --allow-name -O --concurrency --file -i --versions
+ --max-versions
  --price --cycle --secrets-limit --features --start --end --need --org --user --action
  --resource-type --since --until --limit --after --before "
 
