@@ -352,6 +352,7 @@ matrix_secret() {
 	run|option|2|option '--pristine' takes no value|vaultctl-secret run $E --pristine=1 -- echo ran
 	run|option|2|--concurrency must be a whole number|vaultctl-secret run $E --concurrency x -- echo ran
 	run|name|2|--only: invalid secret name|vaultctl-secret run $E --only 'A B' -- echo ran
+	run|name|2|--allow-name: invalid secret name|vaultctl-secret run $E --allow-name 'A B' -- echo ran
 	run|long|2|--only: secret name is longer than 255|vaultctl-secret run $E --only "$(longname 256)" -- echo ran
 	run|sql|2|--only: invalid secret name|vaultctl-secret run $E --only "$T" -- echo ran
 	run|sql|3|secret '_' not found|vaultctl-secret run $E --only _ -- echo ran
@@ -403,7 +404,7 @@ matrix_secret() {
 	inject|long|2|secret name is longer than 255|printf '{{ vaultctl://bad/api/prod/%s }}' "$(longname 256)" | vaultctl-secret inject
 	inject|long|2|an overlong reference|printf '{{ vaultctl://bad/api/prod/%s }}' "$(longname 500)" | vaultctl-secret inject
 	inject|sql|2|invalid secret name|printf '{{ vaultctl://bad/api/prod/%%%% }}' | vaultctl-secret inject
-	inject|sql|2|a reference is ORG/PROJECT/ENV/NAME|printf '{{ vaultctl://%s/api/prod/A }}' "$T" | vaultctl-secret inject
+	inject|sql|2|reference 'x';' not closed by '}}'|printf '{{ vaultctl://%s/api/prod/A }}' "$T" | vaultctl-secret inject
 	inject|sql|3|organization 'ba_' not found|printf '{{ vaultctl://ba_/api/prod/A }}' | vaultctl-secret inject
 	inject|sql|2|-o: cannot create a file beside|vaultctl-secret inject -o "/nonexistent/$T"
 	inject|notfound|3|secret 'NOSUCH' not found|printf 'A={{ vaultctl://bad/api/prod/A }} {{ vaultctl://bad/api/prod/NOSUCH }}' | vaultctl-secret inject -o $BATS_FILE_TMPDIR/inject.out
