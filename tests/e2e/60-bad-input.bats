@@ -234,7 +234,7 @@ matrix_secret() {
 	destroy|missing|2|refusing without --yes|vaultctl-secret destroy $E/A --versions 1
 	destroy|args|2|too many arguments|vaultctl-secret destroy $E/A 1 --versions 1 --yes
 	destroy|args|2|not a reference of the form ORG/PROJECT/ENV/NAME|vaultctl-secret destroy $E --versions 1 --yes
-	destroy|option|2|unknown option '--version'|vaultctl-secret destroy $E/A --version 1 --yes
+	destroy|option|2|unknown option '--force'|vaultctl-secret destroy $E/A --versions 1 --force
 	destroy|option|2|option '--yes' takes no value|vaultctl-secret destroy $E/A --versions 1 --yes=1
 	destroy|option|2|--versions: a version is a whole number from 1, not '0'|vaultctl-secret destroy $E/A --versions 0 --yes
 	destroy|option|2|--versions: a list of version numbers, not '1,,2'|vaultctl-secret destroy $E/A --versions 1,,2 --yes
