@@ -629,7 +629,7 @@ caps() {
 		# env set
 		2|nothing to change (use --name, --description or --max-versions)|vaultctl-org env set bad/api/prod
 		2|missing argument|vaultctl-org env set --max-versions 2
-		2|not of the form ORG/PROJECT/ENV|vaultctl-org env set bad/api --max-versions 2
+		2|is not a reference of the form ORG/PROJECT/ENV|vaultctl-org env set bad/api --max-versions 2
 		2|invalid environment name|vaultctl-org env set bad/api/prod --name 'a b'
 		2|environment name is longer than 63|vaultctl-org env set bad/api/prod --name "$(long 64)"
 		2|description is longer than 65535|vaultctl-org env set bad/api/prod --description "$(long 65536)"
