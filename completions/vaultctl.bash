@@ -17,7 +17,8 @@
 # that value, not an argument.
 _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --role --description --plan --owner --name --from-file --reason --to
- --length --charset --format --only --allow-name -O --concurrency --file
+ --length --charset --format --only --allow-name -O --concurrency --file -i --versions
+ --max-versions
  --price --cycle --secrets-limit --features --start --end --need --org --user --action
  --resource-type --since --until --limit --after --before --anchor --at --login "
 
@@ -86,8 +87,13 @@ _vaultctl_files() {
 _vaultctl_optval() {
 	local tool=$1 cmd=$2 prev=$3 cur=$4
 	case $prev in
-	-o | --output) _vaultctl_words "$cur" table json tsv jsonl csv ;;
-	-c | --config | --from-file | --file | -O | --anchor) _vaultctl_files "$cur" ;;
+	-o | --output)
+		if [[ $prev == -o && $cmd == inject ]]; then  # inject -o FILE
+			_vaultctl_files "$cur"
+		else
+			_vaultctl_words "$cur" table json tsv jsonl csv
+		fi ;;
+	-c | --config | --from-file | --file | -O | --anchor | -i) _vaultctl_files "$cur" ;;
 	--features) [[ $cur == @* ]] && { _vaultctl_files "${cur#@}"; COMPREPLY=("${COMPREPLY[@]/#/@}"); } ;;
 	--role)
 		if [[ $cmd == user\ * ]]; then
@@ -131,7 +137,7 @@ _vaultctl_argkind() {
 	vaultctl-secret:import:0 | vaultctl-secret:run:0 | \
 	vaultctl-secret:diff:[01] | vaultctl-secret:copy:[01] | \
 	vaultctl-secret:restore-env:0) echo 3 ;;
-	vaultctl-secret:rekey:*) ;;
+	vaultctl-secret:rekey:* | vaultctl-secret:inject:*) ;;
 	vaultctl-secret:*:0) echo 4 ;;
 	vaultctl-plan:show:0 | vaultctl-plan:set:0 | vaultctl-plan:rm:0 | \
 	vaultctl-plan:subscribe:1) echo plan ;;

@@ -36,6 +36,7 @@ end
 function __vaultctl_refs
     # rekey takes no names
     string match -q -- 'rekey*' (__vaultctl_words); and return
+    string match -q -- 'inject*' (__vaultctl_words); and return
     set -l cur (commandline -ct)
     set -l parts (string split / -- $cur)
     switch (count $parts)
@@ -74,3 +75,8 @@ for t in vaultctl-secret vaultctl
     complete -c $t -n '__fish_seen_subcommand_from restore-env' -l yes -d 'no confirmation'
 end
 complete -c vaultctl -f -n 'not __fish_is_first_token' -a '(__vaultctl_next_word) (__vaultctl_refs)'
+# inject -i TEMPLATE -o FILE: files (its -o is not the output format).
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from inject' -s i -r -F -d 'template'
+    complete -c $t -n '__fish_seen_subcommand_from inject' -s o -r -F -d 'file written, mode 0600'
+end

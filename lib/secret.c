@@ -262,6 +262,27 @@ static int undo_create(struct vc_db *db, struct wctx *c, struct vc_err *e)
 	return VC_EQUOTA;
 }
 
+/* The environment's max_versions (env set --max-versions), given to the
+ * key before each write: the store then keeps at most that many versions,
+ * dropping older ones in the write itself. */
+static int env_max_apply(struct vc_db *db, struct vc_store *st,
+			 const struct vc_ref *ref, const char *path,
+			 struct vc_err *e)
+{
+	struct vc_res *r;
+	int max = -1;
+	int rc = vc_db_query(db, &r, e, "SELECT max_versions FROM environments "
+			     "WHERE id = ? AND max_versions IS NOT NULL", "s",
+			     ref->env_id);
+
+	if (rc < 0)
+		return rc;
+	if (vc_res_rows(r))
+		max = (int)vc_res_int(r, 0, 0);
+	vc_res_free(r);
+	return max < 0 ? 0 : st->ops->set_max(st, path, max, e);
+}
+
 /* First half: locks, quota, and the store write with check-and-set. */
 static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 {
@@ -279,6 +300,8 @@ static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 		rc = vc_session_store(c->s, &st, e);
 	if (rc == 0)
 		rc = path_of(c->ref, &c->m, &path, e);
+	if (rc == 0)
+		rc = env_max_apply(db, st, c->ref, path.data, e);
 	if (rc == 0)
 		signals_hold(c);
 	if (rc == 0)
@@ -580,6 +603,76 @@ int vc_secret_purge(struct vc_session *s, const struct vc_ref *ref,
 	return secret_op(s, ref, OP_PURGE, e);
 }
 
+struct dctx {
+	struct vc_session *s;
+	const struct vc_ref *ref;
+	const int *versions;
+	size_t n;
+};
+
+/* {"versions":[1,3]}: what was destroyed, never a value. */
+static int destroy_details(struct vc_buf *b, const int *v, size_t n,
+			   struct vc_err *e)
+{
+	int rc = vc_buf_addstr(b, "{\"versions\":[");
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = vc_buf_printf(b, "%s%d", i ? "," : "", v[i]);
+	if (rc == 0)
+		rc = vc_buf_addstr(b, "]}");
+	return rc < 0 ? vc_err_set(e, VC_EFAIL, "out of memory") : 0;
+}
+
+/* Every version asked for must exist: the stores skip unknown ones
+ * silently, and an audit row would then record a destroy that did
+ * nothing. */
+static int destroy_txn(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct dctx *c = arg;
+	struct vc_buf path = VC_BUF_INIT, det = VC_BUF_INIT;
+	struct vc_store *st;
+	struct meta m;
+	int rc = lock_meta(db, c->ref, &m, e);
+
+	if (rc == 0 && !m.exists)
+		rc = vc_err_set(e, VC_ENOTFOUND, "not found");
+	for (size_t i = 0; rc == 0 && i < c->n; i++)
+		if (c->versions[i] < 1 || c->versions[i] > m.version)
+			rc = vc_err_set(e, VC_ENOTFOUND, "version %d not found "
+					"(the latest is %d)", c->versions[i],
+					m.version);
+	if (rc == 0)
+		rc = vc_session_store(c->s, &st, e);
+	if (rc == 0)
+		rc = path_of(c->ref, &m, &path, e);
+	if (rc == 0)
+		rc = destroy_details(&det, c->versions, c->n, e);
+	if (rc == 0)
+		rc = st->ops->destroy(st, path.data, c->versions, c->n, e);
+	if (rc == 0)
+		rc = audit(c->s, db, c->ref, "secret.destroy", m.id, det.data, e);
+	vc_buf_release(&path);
+	vc_buf_release(&det);
+	return rc;
+}
+
+int vc_secret_destroy(struct vc_session *s, const struct vc_ref *ref,
+		      const int *versions, size_t n, struct vc_err *e)
+{
+	struct dctx c = { s, ref, versions, n };
+	struct vc_store *st;
+	struct vc_db *db;
+	int rc = vc_secret_may(s, ref, VC_SECRET_DESTROY, e);
+
+	if (rc == 0 && n == 0)
+		rc = vc_err_set(e, VC_EUSAGE, "no version to destroy");
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc == 0)
+		rc = vc_session_store(s, &st, e);
+	return rc < 0 ? rc : vc_db_txn(db, destroy_txn, &c, e);
+}
+
 int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,
 		     struct vc_err *e)
 {
@@ -630,6 +723,7 @@ int vc_secret_may(struct vc_session *s, const struct vc_ref *ref,
 		[VC_SECRET_DELETE] = { VC_ROLE_ADMIN, "removing secrets" },
 		[VC_SECRET_RESTORE] = { VC_ROLE_ADMIN, "restoring secrets" },
 		[VC_SECRET_PURGE] = { VC_ROLE_ADMIN, "purging secrets" },
+		[VC_SECRET_DESTROY] = { VC_ROLE_ADMIN, "destroying versions" },
 	};
 
 	return vc_ref_need(s, ref, rule[act].role, rule[act].what, e);

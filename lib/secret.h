@@ -35,6 +35,10 @@ int vc_secret_restore(struct vc_session *s, const struct vc_ref *ref,
 		      struct vc_err *e);
 int vc_secret_purge(struct vc_session *s, const struct vc_ref *ref,
 		    struct vc_err *e);
+/* Destroys the values of the n versions (each from 1 to the latest) in
+ * the store for good; history shows them destroyed.  Admins only. */
+int vc_secret_destroy(struct vc_session *s, const struct vc_ref *ref,
+		      const int *versions, size_t n, struct vc_err *e);
 
 /* A new master key for the local store, every value re-sealed under it
  * (secret_rekey.c).  Global admins only; the Vault store is VC_EUSAGE.
@@ -109,6 +113,7 @@ enum vc_secret_act {
 	VC_SECRET_DELETE,
 	VC_SECRET_RESTORE,
 	VC_SECRET_PURGE,
+	VC_SECRET_DESTROY,
 };
 
 /* VC_EPERM unless the acting user may do act under ref.  Every operation

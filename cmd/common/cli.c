@@ -356,7 +356,11 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 			return ch;
 		if (ch == OPT_LIST_COMMANDS)
 			return ch;
-		rc = global_opt(c, ch, optarg);
+		/* A command's own short option wins over a global one of
+		 * the same letter (inject -o FILE). */
+		rc = c->cmd && c->cmd->shortopts && ch > 0 && ch < 0x80 &&
+		     strchr(c->cmd->shortopts, ch) ? 0 :
+		     global_opt(c, ch, optarg);
 		if (rc < 0)
 			return c->err.code;
 		if (rc == 0 && ch >= 0 && ch < MAX_OPT) {

@@ -118,11 +118,6 @@ int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
  * The temporary file is made before any value is read: a directory that
  * is missing or not writable fails the export before it reads (and
  * audits) anything. */
-struct atomic_out {
-	char tmp[4096];
-	int fd;
-};
-
 /* The file is the caller's: made and renamed with the caller's own rights
  * (lib/host.h), never with the tools' group's. */
 static int make_tmp(void *arg)
@@ -143,31 +138,34 @@ static int move_tmp(void *arg)
 	return rename(m->from, m->to);
 }
 
-static int atomic_open(struct cli *c, const char *path, struct atomic_out *a)
+int atomic_open(struct cli *c, const char *opt, const char *path,
+		struct atomic_out *a)
 {
 	a->fd = -1;
+	a->opt = opt;
 	if (snprintf(a->tmp, sizeof(a->tmp), "%s.XXXXXX", path) >=
 	    (int)sizeof(a->tmp))
-		return cli_fail(c, VC_EUSAGE, "-O: path too long: '%s'", path);
+		return cli_fail(c, VC_EUSAGE, "%s: path too long: '%s'", opt,
+				path);
 	if (vc_host_as_user(make_tmp, a) < 0)
 		return cli_fail(c, errno == ENOENT || errno == ENOTDIR ?
 				VC_EUSAGE : errno == EACCES || errno == EPERM ?
-				VC_EPERM : VC_EFAIL, "-O: cannot create a file "
+				VC_EPERM : VC_EFAIL, "%s: cannot create a file "
 				"beside '%s': %s; nothing was read or written",
-				path, strerror(errno));
+				opt, path, strerror(errno));
 	if (fchmod(a->fd, 0600) < 0) {
 		int err = errno;
 		close(a->fd);
 		unlink(a->tmp);
 		a->fd = -1;
-		return cli_fail(c, VC_EFAIL, "-O: cannot make '%s' private: %s",
-				a->tmp, strerror(err));
+		return cli_fail(c, VC_EFAIL, "%s: cannot make '%s' private: %s",
+				opt, a->tmp, strerror(err));
 	}
 	return 0;
 }
 
 /* Drops the temporary file of an export that failed before writing. */
-static void atomic_abort(struct atomic_out *a)
+void atomic_abort(struct atomic_out *a)
 {
 	if (a->fd >= 0) {
 		close(a->fd);
@@ -176,12 +174,12 @@ static void atomic_abort(struct atomic_out *a)
 	}
 }
 
-static int atomic_commit(struct cli *c, const char *path,
-			 struct atomic_out *a, const char *data, size_t len)
+int atomic_commit(struct cli *c, const char *path, struct atomic_out *a,
+		  const char *data, size_t len)
 {
 	size_t off = 0;
 	ssize_t n = 0;
-	int err = 0, fd = a->fd;
+	int err = 0, fd = a->fd, full;
 
 	a->fd = -1;
 	while (off < len && (n = write(fd, data + off, len - off)) > 0)
@@ -197,10 +195,11 @@ static int atomic_commit(struct cli *c, const char *path,
 	if (!err)
 		return 0;
 	unlink(a->tmp);
+	full = err == ENOSPC || err == EDQUOT;
 	return cli_fail(c, VC_EFAIL, "cannot write '%s': %s; nothing was "
-			"written there%s", path, strerror(err),
-			err == ENOSPC || err == EDQUOT ? " (free some space, or "
-			"choose another -O FILE)" : "");
+			"written there%s%s%s", path, strerror(err),
+			full ? " (free some space, or choose another " : "",
+			full ? a->opt : "", full ? " FILE)" : "");
 }
 
 int cmd_export(struct cli *c)
@@ -211,12 +210,12 @@ int cmd_export(struct cli *c)
 	enum vc_format f = VC_FMT_SH;
 	struct vc_kv *kv = NULL;
 	struct vc_ref ref;
-	struct atomic_out a = { "", -1 };
+	struct atomic_out a = { "", -1, "-O" };
 	int rc = vc_format_parse(fmt ? fmt : "sh", &f, &c->err);
 
 	out.secret = 1;
 	if (rc == 0 && file)
-		rc = atomic_open(c, file, &a);
+		rc = atomic_open(c, "-O", file, &a);
 	if (rc == 0)
 		rc = secret_read_env(c, 0, &ref, &set);
 	if (rc == 0 && !(kv = calloc(set.n + 1, sizeof(*kv))))

@@ -13,6 +13,10 @@ static const struct option get_opts[] = {
 static const struct option yes_opts[] = {
 	{ "yes", no_argument, NULL, O_YES }, END,
 };
+static const struct option destroy_opts[] = {
+	{ "versions", required_argument, NULL, O_VERSIONS },
+	{ "yes", no_argument, NULL, O_YES }, END,
+};
 static const struct option rollback_opts[] = {
 	{ "to", required_argument, NULL, O_TO },
 	{ "reason", required_argument, NULL, O_REASON }, END,
@@ -85,6 +89,10 @@ static const struct cli_cmd cmds[] = {
 	  .usage = "ORG/PROJECT/ENV/NAME [--yes]", .longopts = yes_opts,
 	  .nargs = { 1, 1 },
 	  .summary = "Destroy every version and the metadata." },
+	{ .name = "destroy", .run = cmd_destroy, .needs = U,
+	  .usage = "ORG/PROJECT/ENV/NAME --versions N[,N...] [--yes]",
+	  .longopts = destroy_opts, .nargs = { 1, 1 },
+	  .summary = "Destroy those versions' values for good." },
 	{ .name = "history", .run = cmd_history, .needs = U,
 	  .usage = "ORG/PROJECT/ENV/NAME", .nargs = { 1, 1 },
 	  .summary = "Versions with time, author and state." },
@@ -127,6 +135,10 @@ static const struct cli_cmd cmds[] = {
 	  .longopts = restore_env_opts, .nargs = { 1, 1 },
 	  .summary = "Put every secret of the environment back as it was at "
 	             "TIME (ISO 8601, or an age such as 2h)." },
+	{ .name = "inject", .run = cmd_inject, .needs = UB,
+	  .usage = "[-i TEMPLATE] [-o FILE]", .shortopts = "i:o:",
+	  .summary = "Copy a template with every {{ vaultctl://ORG/PROJECT/"
+	             "ENV/NAME [| raw|json|yaml|sh] }} replaced by the value." },
 	{ .name = "rekey", .run = cmd_rekey, .needs = U, .usage = "[--yes]",
 	  .longopts = yes_opts,
 	  .summary = "Local store: a new master key, every value re-sealed "

@@ -187,6 +187,7 @@ groups() {
 			environments project_id varchar(36) NO
 			environments created_at datetime NO
 			environments updated_at datetime NO
+			environments max_versions int(10) unsigned YES
 			user_organizations user_id varchar(36) NO
 			user_organizations organization_id varchar(36) NO
 			user_organizations role varchar(50) NO

@@ -167,3 +167,18 @@ acme/api/staging" ]
 	run complete_line vaultctl-secret restore-env acme/api/prod --at ""
 	[ -z "$output" ]
 }
+
+@test "inject: -i and -o complete files, no names; -o elsewhere is the output format" {
+	local d=$BATS_TEST_TMPDIR
+	touch "$d/tmpl.yaml"
+	run complete_line vaultctl-secret inject -i "$d/tmpl"
+	[ "$output" = "$d/tmpl.yaml" ]
+	run complete_line vaultctl-secret inject -o "$d/tm"
+	[ "$output" = "$d/tmpl.yaml" ]
+	run complete_line vaultctl-secret inject a
+	[ -z "$output" ]
+	run complete_line vaultctl-secret list acme/api/prod -o j
+	[ "$output" = "$(printf '%s\n' json jsonl)" ]
+	run complete_line vaultctl-secret inj
+	[ "$output" = inject ]
+}

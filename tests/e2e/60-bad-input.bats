@@ -228,6 +228,28 @@ matrix_secret() {
 	purge|sql|2|invalid secret name|vaultctl-secret purge "$E/%" --yes
 	purge|notfound|3|not found|vaultctl-secret purge $E/NOSUCH --yes
 
+	destroy|missing|2|missing argument|vaultctl-secret destroy --versions 1 --yes
+	destroy|missing|2|--versions N[,N...] is required|vaultctl-secret destroy $E/A --yes
+	destroy|missing|2|missing value for option '--versions'|vaultctl-secret destroy $E/A --versions
+	destroy|missing|2|refusing without --yes|vaultctl-secret destroy $E/A --versions 1
+	destroy|args|2|too many arguments|vaultctl-secret destroy $E/A 1 --versions 1 --yes
+	destroy|args|2|not a reference of the form ORG/PROJECT/ENV/NAME|vaultctl-secret destroy $E --versions 1 --yes
+	destroy|option|2|unknown option '--force'|vaultctl-secret destroy $E/A --versions 1 --force
+	destroy|option|2|option '--yes' takes no value|vaultctl-secret destroy $E/A --versions 1 --yes=1
+	destroy|option|2|--versions: a version is a whole number from 1, not '0'|vaultctl-secret destroy $E/A --versions 0 --yes
+	destroy|option|2|--versions: a list of version numbers, not '1,,2'|vaultctl-secret destroy $E/A --versions 1,,2 --yes
+	destroy|option|2|--versions: 1 given twice|vaultctl-secret destroy $E/A --versions 1,2,1 --yes
+	destroy|option|2|--versions: a version is a whole number from 1, not '-1'|vaultctl-secret destroy $E/A --versions -1 --yes
+	destroy|name|2|invalid secret name|vaultctl-secret destroy "$E/A-B" --versions 1 --yes
+	destroy|long|2|secret name is longer than 255|vaultctl-secret destroy "$E/$(longname 256)" --versions 1 --yes
+	destroy|long|2|--versions: a list of version numbers|vaultctl-secret destroy $E/A --versions "$(long 300)" --yes
+	destroy|long|2|--versions: at most 100 versions at once|vaultctl-secret destroy $E/A --versions "$(seq -s, 101)" --yes
+	destroy|sql|2|invalid secret name|vaultctl-secret destroy "$E/$T" --versions 1 --yes
+	destroy|sql|2|--versions: a list of version numbers|vaultctl-secret destroy $E/A --versions "$T" --yes
+	destroy|sql|2|--versions: a version is a whole number from 1, not '%'|vaultctl-secret destroy $E/A --versions % --yes
+	destroy|notfound|3|not found|vaultctl-secret destroy $E/NOSUCH --versions 1 --yes
+	destroy|notfound|3|version 3 not found (the latest is 2)|vaultctl-secret destroy $E/A --versions 1,3 --yes
+
 	history|missing|2|missing argument|vaultctl-secret history
 	history|args|2|too many arguments|vaultctl-secret history $E/A B
 	history|args|2|not a reference of the form ORG/PROJECT/ENV/NAME|vaultctl-secret history $E
@@ -387,6 +409,27 @@ matrix_secret() {
 	restore-env|sql|2|invalid environment name|vaultctl-secret restore-env "bad/api/$T" --at 1h --yes
 	restore-env|sql|2|invalid time|vaultctl-secret restore-env $E --at "$T" --dry-run
 	restore-env|notfound|3|environment 'nosuch' not found|vaultctl-secret restore-env bad/api/nosuch --at 1h --yes
+	inject|missing|2|missing value for option '-i'|vaultctl-secret inject -i
+	inject|missing|2|missing value for option '-o'|vaultctl-secret inject -o
+	inject|args|2|too many arguments|vaultctl-secret inject $E
+	inject|args|2|line 2: reference 'bad/api/prod/A' not closed by '}}'|printf 'x\n{{ vaultctl://bad/api/prod/A }\n' | vaultctl-secret inject
+	inject|args|2|a reference is ORG/PROJECT/ENV/NAME|printf '{{ vaultctl://bad/api/prod }}' | vaultctl-secret inject
+	inject|args|2|line 1: an empty reference|printf '{{vaultctl://}}' | vaultctl-secret inject -o $BATS_FILE_TMPDIR/inject.out
+	inject|option|2|unknown option '--output-file'|vaultctl-secret inject --output-file x
+	inject|option|2|unknown filter 'toml' (raw, json, yaml or sh)|printf '{{ vaultctl://bad/api/prod/A | toml }}' | vaultctl-secret inject
+	inject|option|2|-o: cannot create a file beside '/nonexistent/dir/out'|vaultctl-secret inject -o /nonexistent/dir/out
+	inject|option|3|-i: cannot read '/nonexistent'|vaultctl-secret inject -i /nonexistent
+	inject|option|2|cannot read -i: Is a directory|vaultctl-secret inject -i /
+	inject|name|2|invalid secret name|printf '{{ vaultctl://bad/api/prod/A-B }}' | vaultctl-secret inject
+	inject|name|2|invalid environment name|printf '{{ vaultctl://bad/api/a!b/A }}' | vaultctl-secret inject
+	inject|long|2|secret name is longer than 255|printf '{{ vaultctl://bad/api/prod/%s }}' "$(longname 256)" | vaultctl-secret inject
+	inject|long|2|an overlong reference|printf '{{ vaultctl://bad/api/prod/%s }}' "$(longname 500)" | vaultctl-secret inject
+	inject|sql|2|invalid secret name|printf '{{ vaultctl://bad/api/prod/%%%% }}' | vaultctl-secret inject
+	inject|sql|2|reference 'x';' not closed by '}}'|printf '{{ vaultctl://%s/api/prod/A }}' "$T" | vaultctl-secret inject
+	inject|sql|3|organization 'ba_' not found|printf '{{ vaultctl://ba_/api/prod/A }}' | vaultctl-secret inject
+	inject|sql|2|-o: cannot create a file beside|vaultctl-secret inject -o "/nonexistent/$T"
+	inject|notfound|3|secret 'NOSUCH' not found|printf 'A={{ vaultctl://bad/api/prod/A }} {{ vaultctl://bad/api/prod/NOSUCH }}' | vaultctl-secret inject -o $BATS_FILE_TMPDIR/inject.out
+	inject|notfound|3|environment 'nosuch' not found|printf '{{ vaultctl://bad/api/nosuch/A }}' | vaultctl-secret inject
 
 	rekey|missing|2|missing value for option '-c'|vaultctl-secret rekey -c
 	rekey|args|2|too many arguments|vaultctl-secret rekey --yes now

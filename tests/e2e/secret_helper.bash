@@ -925,3 +925,105 @@ t_hygiene() {
 	run -1 grep -F -f "$d/pattern" "$d/dump"
 	run -1 grep -r -l -F -f "$d/pattern" "$VC_TEST_DIR"
 }
+
+# destroy --versions: those versions' values gone for good, history shows
+# them destroyed, get --version of one exits 3; admins only, --yes off a
+# terminal; audited; bad lists and unknown versions change nothing.
+t_destroy() {
+	local h v
+	s_here 10
+	for v in one two three; do printf '%s' "$v" | vaultctl-secret -q set "$ENV/D"; done
+	vaultctl-org -q user add "m$BATS_TEST_NUMBER@example.com" --no-password
+	vaultctl-org -q member add "$ORG" "m$BATS_TEST_NUMBER@example.com" --role member
+	run -2 vaultctl-secret destroy "$ENV/D" --versions 1 </dev/null
+	[[ $output == *"--yes"* ]]
+	run -4 vaultctl-secret --as "m$BATS_TEST_NUMBER@example.com" destroy "$ENV/D" --versions 1 --yes
+	for v in 0 x 1,,2 1,1 -1 ,; do
+		run -2 vaultctl-secret destroy "$ENV/D" --versions "$v" --yes
+	done
+	run -2 vaultctl-secret destroy "$ENV/D" --yes
+	run -3 vaultctl-secret destroy "$ENV/D" --versions 2,4 --yes
+	[[ $output == *"version 4 not found (the latest is 3)"* ]]
+	run -3 vaultctl-secret destroy "$ENV/NOPE" --versions 1 --yes
+	# Nothing was destroyed so far.
+	s_get_is "$ENV/D" one --version 1
+	s_get_is "$ENV/D" two --version 2
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.destroy'
+		AND organization_id = (SELECT id FROM organizations WHERE name = '$ORG')")" -eq 0 ]
+	run -0 vaultctl-secret destroy "$ENV/D" --versions 2,1 --yes
+	h=$(vaultctl-secret history "$ENV/D" -o json)
+	[ "$(jq -c '[.[] | "\(.version) \(.state)"]' <<<"$h")" == \
+		'["3 live","2 destroyed","1 destroyed"]' ]
+	run -3 vaultctl-secret get "$ENV/D" --version 1
+	[[ $output == *"version 1 is destroyed"* ]]
+	run -3 vaultctl-secret get "$ENV/D" --version 2
+	s_get_is "$ENV/D" three
+	[ "$(vc_sql "SELECT details FROM audit_logs WHERE action = 'secret.destroy'
+		AND organization_id = (SELECT id FROM organizations WHERE name = '$ORG')")" == \
+		'{"versions":[2,1]}' ]
+	# Again: nothing left to destroy, still fine; the chain intact.
+	run -0 vaultctl-secret destroy "$ENV/D" --versions 1 --yes
+	run -0 vaultctl-audit verify
+}
+
+# s_get_is REF TEXT [get options]: get writes exactly TEXT.
+s_get_is() {
+	local ref=$1 want=$BATS_TEST_TMPDIR/want
+	printf '%s' "$2" >"$want"
+	shift 2
+	got_bytes "$ref" "$want" "$@"
+}
+
+# env set: --max-versions N keeps at most N versions of each secret of the
+# environment in the store (set on every write, and on existing secrets);
+# --name and --description; admins only; bad values change nothing.
+t_max_versions() {
+	local v h
+	s_here 10
+	for v in a b c; do printf '%s' "$v" | vaultctl-secret -q set "$ENV/OLD"; done
+	vaultctl-org -q user add "m$BATS_TEST_NUMBER@example.com" --no-password
+	vaultctl-org -q member add "$ORG" "m$BATS_TEST_NUMBER@example.com" --role member
+	run -4 vaultctl-org --as "m$BATS_TEST_NUMBER@example.com" env set "$ENV" --max-versions 2
+	for v in x -1 1000001 ''; do
+		run -2 vaultctl-org env set "$ENV" --max-versions "$v"
+	done
+	run -2 vaultctl-org env set "$ENV"
+	run -2 vaultctl-org env set "$ENV" --name 'a b'
+	run -3 vaultctl-org env set "$ORG/api/nope" --max-versions 2
+	# None of those changed the environment.
+	[ "$(vc_sql "SELECT IFNULL(max_versions, 'none') FROM environments
+		WHERE name = 'prod' AND project_id = (SELECT p.id FROM projects p
+		JOIN organizations o ON o.id = p.organization_id
+		WHERE o.name = '$ORG')")" == none ]
+	run -0 vaultctl-org env set "$ENV" --max-versions 2
+	for v in one two three four; do printf '%s' "$v" | vaultctl-secret -q set "$ENV/NEW"; done
+	h=$(vaultctl-secret history "$ENV/NEW" -o json)
+	[ "$(jq -c '[.[].version]' <<<"$h")" == '[4,3]' ]
+	s_get_is "$ENV/NEW" four
+	s_get_is "$ENV/NEW" three --version 3
+	run -3 vaultctl-secret get "$ENV/NEW" --version 2
+	# A secret written before: at most 2 once written again (the local
+	# store drops the older ones at once).
+	if [[ $VC_STORE == local ]]; then
+		h=$(vaultctl-secret history "$ENV/OLD" -o json)
+		[ "$(jq -c '[.[].version]' <<<"$h")" == '[3,2]' ]
+	fi
+	printf d | vaultctl-secret -q set "$ENV/OLD"
+	h=$(vaultctl-secret history "$ENV/OLD" -o json)
+	[ "$(jq -c '[.[].version]' <<<"$h")" == '[4,3]' ]
+	# Lowered to 1, then renamed and described: the limit stays.
+	run -0 vaultctl-org env set "$ENV" --max-versions 1
+	run -0 vaultctl-org env set "$ENV" --name live --description 'the live one'
+	ENV=$ORG/api/live
+	printf five | vaultctl-secret -q set "$ENV/NEW"
+	h=$(vaultctl-secret history "$ENV/NEW" -o json)
+	[ "$(jq -c '[.[].version]' <<<"$h")" == '[5]' ]
+	run -0 vaultctl-org env list "$ORG/api" -o tsv
+	[[ $output == live*"the live one"* ]]
+	run -3 vaultctl-secret list "$ORG/api/prod"
+	vaultctl-org -q env create "$ORG/api/prod"
+	run -6 vaultctl-org env set "$ENV" --name prod
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'env.update'
+		AND organization_id = (SELECT id FROM organizations WHERE name = '$ORG')")" -eq 3 ]
+	run -0 vaultctl-audit verify
+}
