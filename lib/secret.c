@@ -553,20 +553,47 @@ static int drift_free(const struct meta *m, int asked, int got)
 	return asked ? got <= m->version : got == m->version;
 }
 
+/* A writer on another Galera node holds no lock here: until its commit
+ * reaches this node, the store is ahead.  Read the metadata again (causal)
+ * until it has caught up with version got, or stayed still as long as
+ * a write never does. */
+static int await_meta(struct vc_db *db, const struct vc_ref *ref,
+		      struct meta *m, int got, struct vc_err *e)
+{
+	long long since = now_ms();
+	int seen = m->version, tries = 0;
+	int rc = vc_db_causal(db, e);
+
+	while (rc == 0 && m->version < got &&
+	       now_ms() - since < DRIFT_STILL_MS) {
+		write_pause(++tries);
+		rc = live_meta(db, ref, m, 0, e);
+		if (rc == 0 && m->version != seen) {
+			seen = m->version;
+			since = now_ms();
+		}
+	}
+	return rc;
+}
+
 /* A value the metadata does not describe is not served as if it did: the
  * store's latest is not the metadata's version (a write whose commit was
  * lost, or a store changed behind the tools' back), or a version asked
  * for is past it.  A write in flight looks the same until it commits: a
- * locking read of the row waits for its writer, then looks again. */
+ * locking read of the row waits for its writer on this server, and one on
+ * another node is waited for; a value read before a commit that followed
+ * it is still one the metadata describes. */
 static int check_drift(struct vc_db *db, const struct vc_ref *ref,
 		       struct meta *m, int asked, int got, struct vc_err *e)
 {
-	int rc;
+	int ahead = got > m->version, rc;
 
 	if (drift_free(m, asked, got))
 		return 0;
 	rc = live_meta(db, ref, m, 1, e);
-	if (rc < 0 || drift_free(m, asked, got))
+	if (rc == 0 && ahead)
+		rc = await_meta(db, ref, m, got, e);
+	if (rc < 0 || drift_free(m, asked, got) || (ahead && got <= m->version))
 		return rc;
 	return vc_err_set(e, VC_EINCONSIST, "the value store holds version %d "
 			  "but the metadata records %d as the latest: nothing "
