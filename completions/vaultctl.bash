@@ -19,7 +19,7 @@ _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --role --description --plan --owner --name --from-file --reason --to
  --length --charset --format --only --allow-name -O --concurrency --file
  --price --cycle --secrets-limit --features --start --end --need --org --user --action
- --resource-type --since --until --limit --after --before "
+ --resource-type --since --until --limit --after --before --cas "
 
 declare -gA _vaultctl_cmd_cache 2>/dev/null || true
 declare -ga _vaultctl_ctx 2>/dev/null || true

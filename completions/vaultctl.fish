@@ -68,3 +68,7 @@ for t in vaultctl-org vaultctl
     complete -c $t -n '__fish_seen_subcommand_from policy' -l read-only -d 'read and list only'
 end
 complete -c vaultctl -f -n 'not __fish_is_first_token' -a '(__vaultctl_next_word) (__vaultctl_refs)'
+# set --cas N: only if the secret is at version N.
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from set' -l cas -x -d 'only if the version is N (0: new)'
+end
