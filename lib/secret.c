@@ -417,17 +417,6 @@ static int write_again(struct vc_db *db, struct wctx *c, struct race *r,
 	return 0;
 }
 
-/* The reads that decide the write see what the cluster committed: on a
- * Galera node, the metadata's and the local store's versions. */
-static int write_causal(struct vc_session *s, struct vc_db *db,
-			struct vc_err *e)
-{
-	int rc = vc_db_causal(db, e);
-
-	if (rc == 0 && s->db[VC_DB_VALUES])
-		rc = vc_db_causal(s->db[VC_DB_VALUES], e);
-	return rc;
-}
 
 static int write_locked(struct wctx *c, int *version, int *created,
 			struct vc_err *e);
@@ -472,8 +461,12 @@ static int write_locked(struct wctx *c, int *version, int *created,
 	 * while the organization's writers wait. */
 	if (rc == 0)
 		rc = vc_session_store(s, &st, e);
+	/* The metadata's version decides the write: read it causally.  The
+	 * local store's own read of its version needs not be: a stale one
+	 * fails its check-and-set or the cluster's certification, and the
+	 * write is tried again. */
 	if (rc == 0)
-		rc = write_causal(s, db, e);
+		rc = vc_db_causal(db, 0, e);
 	while (rc == 0) {
 		rc = vc_db_begin(db, e);
 		if (rc == 0)
@@ -562,7 +555,7 @@ static int await_meta(struct vc_db *db, const struct vc_ref *ref,
 {
 	long long since = now_ms();
 	int seen = m->version, tries = 0;
-	int rc = vc_db_causal(db, e);
+	int rc = vc_db_causal(db, 1, e);
 
 	while (rc == 0 && m->version < got &&
 	       now_ms() - since < DRIFT_STILL_MS) {
