@@ -5,6 +5,8 @@
  * check-and-set on the metadata's version, then updates metadata, audit and
  * usage and commits.  Writing a row, not only SELECT ... FOR UPDATE, is
  * what serialises writers across Galera nodes (doc/architecture.md, section 4).
+ * A writer that loses (a deadlock, a certification, the store's
+ * check-and-set) is rolled back and tried again, unless it gave --cas.
  */
 #include "secret.h"
 
@@ -417,7 +419,6 @@ static int write_again(struct vc_db *db, struct wctx *c, struct race *r,
 	return 0;
 }
 
-
 static int write_locked(struct wctx *c, int *version, int *created,
 			struct vc_err *e);
 
@@ -462,7 +463,7 @@ static int write_locked(struct wctx *c, int *version, int *created,
 	if (rc == 0)
 		rc = vc_session_store(s, &st, e);
 	/* The metadata's version decides the write: read it causally.  The
-	 * local store's own read of its version needs not be: a stale one
+	 * local store's own read of its version need not be: a stale one
 	 * fails its check-and-set or the cluster's certification, and the
 	 * write is tried again. */
 	if (rc == 0)
