@@ -20,7 +20,7 @@ _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --length --charset --format --only --allow-name -O --concurrency --file -i --versions
  --max-versions
  --price --cycle --secrets-limit --features --start --end --need --org --user --action
- --resource-type --since --until --limit --after --before --anchor --at --login "
+ --resource-type --since --until --limit --after --before --anchor --at --login --cas "
 
 declare -gA _vaultctl_cmd_cache 2>/dev/null || true
 declare -ga _vaultctl_ctx 2>/dev/null || true

@@ -80,3 +80,8 @@ for t in vaultctl-secret vaultctl
     complete -c $t -n '__fish_seen_subcommand_from inject' -s i -r -F -d 'template'
     complete -c $t -n '__fish_seen_subcommand_from inject' -s o -r -F -d 'file written, mode 0600'
 end
+
+# set --cas N: only if the secret is at version N.
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from set' -l cas -x -d 'only if the version is N (0: new)'
+end

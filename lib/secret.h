@@ -21,10 +21,20 @@ struct vc_secret_write {
 };
 
 /* Writes a new version.  *version is the new version, *created whether
- * the secret was new. */
+ * the secret was new.  Concurrent writers of the secret are waited out and
+ * the write tried again (the last one wins); VC_ECONFLICT only when they
+ * keep it changing past a deadline, or when the value store stays at
+ * another version than the metadata records (drift, which reconcile
+ * repairs). */
 int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 		    const struct vc_secret_write *w, int *version,
 		    int *created, struct vc_err *e);
+/* The same only if the secret is at version cas (0: there is no such
+ * secret; a removed one keeps its version), as the caller last saw it:
+ * else VC_ECONFLICT and nothing is written.  cas < 0: any version. */
+int vc_secret_write_cas(struct vc_session *s, const struct vc_ref *ref,
+			const struct vc_secret_write *w, int cas, int *version,
+			int *created, struct vc_err *e);
 /* Reads the bytes of a live secret (version 0 = latest) and writes its
  * audit row. */
 int vc_secret_read(struct vc_session *s, const struct vc_ref *ref,

@@ -5,7 +5,8 @@
 static const struct option set_opts[] = {
 	{ "description", required_argument, NULL, O_DESC },
 	{ "from-file", required_argument, NULL, O_FROM_FILE },
-	{ "reason", required_argument, NULL, O_REASON }, END,
+	{ "reason", required_argument, NULL, O_REASON },
+	{ "cas", required_argument, NULL, O_CAS }, END,
 };
 static const struct option get_opts[] = {
 	{ "version", required_argument, NULL, O_VERSION }, END,
@@ -67,7 +68,7 @@ static const struct option restore_env_opts[] = {
 static const struct cli_cmd cmds[] = {
 	{ .name = "set", .run = cmd_set, .needs = U,
 	  .usage = "ORG/PROJECT/ENV/NAME [--description S] [--from-file F] "
-	           "[--reason S]",
+	           "[--reason S] [--cas N]",
 	  .longopts = set_opts, .nargs = { 1, 1 },
 	  .summary = "Write a new version; the value comes from standard "
 	             "input, --from-file or a prompt, never from the command "

@@ -127,6 +127,13 @@ acme/web/" ]
 	[ "$output" = "$(printf '%s\n' admin user)" ]
 	run complete_line vaultctl-org member add acme e
 	[ "$output" = eve@example.com ]
+	# set --cas N: the option, then a number, never a name.
+	run complete_line vaultctl-secret set acme/api/prod/DB_URL --ca
+	[ "$output" = --cas ]
+	run complete_line vaultctl-secret set acme/api/prod/DB_URL --cas ""
+	[ -z "$output" ]
+	run complete_line vaultctl-secret set --cas 1 acme/api/prod/D
+	[ "$output" = acme/api/prod/DB_URL ]
 }
 
 @test "policy: an organization, project or environment, --role and --read-only" {

@@ -102,6 +102,10 @@ matrix_secret() {
 	set|missing|2|missing value for option '--description'|vaultctl-secret set $E/N --description
 	set|missing|2|missing value for option '--from-file'|vaultctl-secret set $E/N --from-file
 	set|missing|2|missing value for option '--reason'|vaultctl-secret set $E/N --reason
+	set|missing|2|missing value for option '--cas'|vaultctl-secret set $E/N --cas
+	set|option|2|--cas must be a whole number from 0 to 2147483647, not 'x'|vaultctl-secret set $E/N --cas x
+	set|option|2|--cas must be a whole number from 0 to 2147483647, not '-1'|vaultctl-secret set $E/N --cas -1
+	set|option|2|--cas must be a whole number from 0 to 2147483647, not '2147483648'|vaultctl-secret set $E/N --cas 2147483648
 	set|args|2|too many arguments|vaultctl-secret set $E/N a-value-typed-here
 	set|args|2|not a reference of the form ORG/PROJECT/ENV/NAME|vaultctl-secret set $E
 	set|args|2|too many parts|vaultctl-secret set $E/N/x

@@ -712,6 +712,48 @@ t_drift() {
 	[ "$output" == g1 ]
 }
 
+# set --cas N: only if the secret is at version N (0: there is none), as
+# the store's check-and-set; else exit 6 and nothing changes.
+t_cas() {
+	local before bad
+	s_here 10
+	before=$(checksums)
+	for bad in -1 x 1.5 '' 2147483648; do
+		run -2 vaultctl-secret set "$ENV/C" --cas "$bad" <<<v
+		[[ $output == *"--cas must be a whole number from 0"* ]]
+	done
+	run -6 vaultctl-secret set "$ENV/C" --cas 1 <<<v
+	[[ $output == *"--cas 1: the secret does not exist; nothing was written"* ]]
+	[ "$(checksums)" == "$before" ]
+	store_gone "$ENV/C"
+	run -0 vaultctl-secret set "$ENV/C" --cas 0 <<<v1
+	[[ $output == *"created $ENV/C version 1"* ]]
+	same_version "$ENV/C" 1
+	# Stale: exit 6, neither metadata, audit, usage nor the store move,
+	# and no drift to repair is suggested.
+	before=$(checksums)
+	for bad in 0 2 7; do
+		run -6 vaultctl-secret set "$ENV/C" --cas "$bad" <<<stale
+		[[ $output == *"--cas $bad: the secret is at version 1; nothing was written"* ]]
+		[[ $output != *reconcile* ]]
+	done
+	[ "$(checksums)" == "$before" ]
+	same_version "$ENV/C" 1
+	run -0 vaultctl-secret set "$ENV/C" --cas 1 <<<v2
+	same_version "$ENV/C" 2
+	[ "$(vaultctl-secret get "$ENV/C")" == v2 ]
+	run -6 vaultctl-secret set "$ENV/C" --cas 1 <<<stale
+	[ "$(vaultctl-secret get "$ENV/C")" == v2 ]
+	# A removed secret keeps its version, as the store does.
+	vaultctl-secret -q rm "$ENV/C"
+	run -6 vaultctl-secret set "$ENV/C" --cas 0 <<<v3
+	[[ $output == *"is at version 2 (removed)"* ]]
+	run -0 vaultctl-secret set "$ENV/C" --cas 2 <<<v3
+	same_version "$ENV/C" 3
+	[ "$(audit_count "$ORG" secret.update)" == 1 ]
+	[ "$(audit_count "$ORG" secret.create)" == 2 ]
+}
+
 # --- secret hygiene ---------------------------------------------------------
 
 # wait_for FILE TEXT: until FILE holds TEXT (10 s at most).
