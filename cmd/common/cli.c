@@ -578,6 +578,10 @@ int cli_run(const struct cli_tool *tool, int argc, char **argv,
 	 * line: no usage reminder. */
 	if (rc == 0) {
 		rc = open_needs(&c);
+		if (rc == VC_EUNAVAIL && (c.cmd->needs & NEED_OFFLINE)) {
+			c.offline = rc;
+			rc = 0;
+		}
 		return finish(&c, rc ? rc : c.cmd->run(&c), 1);
 	}
 	return finish(&c, rc, 0);
