@@ -504,6 +504,31 @@ int vc_fallback_age_parse(const char *s, long long *out, struct vc_err *e)
 	return 0;
 }
 
+static int dir_writable(void *arg)
+{
+	return access(arg, W_OK | X_OK);
+}
+
+int vc_fallback_check_path(const char *path, struct vc_err *e)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (!*path || (slash && !slash[1]))
+		return vc_err_set(e, VC_EUSAGE, "--fallback needs a file name");
+	if (snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) +
+		     (slash == path) : 1, slash ? path : ".") >= (int)sizeof(dir))
+		return vc_err_set(e, VC_EUSAGE, "--fallback: path too long");
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return vc_err_set(e, VC_EUSAGE, "--fallback: no directory '%s' "
+				  "for the snapshot", dir);
+	if (vc_host_as_user(dir_writable, dir) < 0)
+		return vc_err_set(e, VC_EPERM, "--fallback: cannot write in '%s': "
+				  "%s", dir, strerror(errno));
+	return 0;
+}
+
 /* Why the snapshot may not stand for this read; 0 when it may. */
 static int snap_refuses(struct vc_session *s, const struct vc_fallback *fb,
 			const char *env, const struct snap *sn,

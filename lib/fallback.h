@@ -24,6 +24,11 @@ struct vc_fallback {
  * least 1, at most ten years; VC_EUSAGE naming --fallback-max-age. */
 int vc_fallback_age_parse(const char *s, long long *out, struct vc_err *e);
 
+/* Before anything is read: VC_EUSAGE unless the snapshot's directory
+ * exists, VC_EPERM unless the caller may write in it (their own rights):
+ * a snapshot that cannot be kept fails the command before any read. */
+int vc_fallback_check_path(const char *path, struct vc_err *e);
+
 /* Called with cause, the error of a read of the environment text that
  * failed: unless cause is VC_EUNAVAIL and fb has a path, returns cause
  * as it was (not found, permission, quota are never served).  Else fills

@@ -121,8 +121,8 @@ static int fallback_opts(struct cli *c, struct vc_fallback *fb)
 	const char *age = cli_opt(c, O_FALLBACK_MAX_AGE);
 
 	*fb = (struct vc_fallback){ cli_opt(c, O_FALLBACK), -1, c->as, 0, 0 };
-	if (fb->path && !*fb->path)
-		return cli_fail(c, VC_EUSAGE, "--fallback needs a file name");
+	if (fb->path && vc_fallback_check_path(fb->path, &c->err) < 0)
+		return c->err.code;
 	if (age && !fb->path)
 		return cli_fail(c, VC_EUSAGE, "--fallback-max-age goes with "
 				"--fallback FILE");
