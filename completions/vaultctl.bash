@@ -19,7 +19,8 @@ _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --role --description --plan --owner --name --from-file --reason --to
  --length --charset --format --only --allow-name -O --concurrency --file
  --price --cycle --secrets-limit --features --start --end --need --org --user --action
- --resource-type --since --until --limit --after --before "
+ --resource-type --since --until --limit --after --before
+ --fallback --fallback-max-age "
 
 declare -gA _vaultctl_cmd_cache 2>/dev/null || true
 declare -ga _vaultctl_ctx 2>/dev/null || true
@@ -87,7 +88,8 @@ _vaultctl_optval() {
 	local tool=$1 cmd=$2 prev=$3 cur=$4
 	case $prev in
 	-o | --output) _vaultctl_words "$cur" table json tsv jsonl csv ;;
-	-c | --config | --from-file | --file | -O) _vaultctl_files "$cur" ;;
+	-c | --config | --from-file | --file | -O | --fallback) _vaultctl_files "$cur" ;;
+	--fallback-max-age) _vaultctl_words "$cur" 1h 24h 7d ;;
 	--features) [[ $cur == @* ]] && { _vaultctl_files "${cur#@}"; COMPREPLY=("${COMPREPLY[@]/#/@}"); } ;;
 	--role)
 		if [[ $cmd == user\ * ]]; then

@@ -67,4 +67,9 @@ for t in vaultctl-org vaultctl
     complete -c $t -n '__fish_seen_subcommand_from policy' -l role -x -a 'owner admin member viewer' -d 'role the policy is for'
     complete -c $t -n '__fish_seen_subcommand_from policy' -l read-only -d 'read and list only'
 end
+# run/export --fallback FILE [--fallback-max-age D]: a file, a duration.
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from run export' -l fallback -r -F -d 'offline snapshot file'
+    complete -c $t -n '__fish_seen_subcommand_from run export' -l fallback-max-age -x -a '1h 24h 7d' -d 'oldest snapshot used'
+end
 complete -c vaultctl -f -n 'not __fish_is_first_token' -a '(__vaultctl_next_word) (__vaultctl_refs)'

@@ -127,6 +127,10 @@ acme/web/" ]
 	[ "$output" = "$(printf '%s\n' admin user)" ]
 	run complete_line vaultctl-org member add acme e
 	[ "$output" = eve@example.com ]
+	run complete_line vaultctl-secret run acme/api/prod --fallb
+	[ "$output" = "$(printf '%s\n' --fallback --fallback-max-age)" ]
+	run complete_line vaultctl-secret export acme/api/prod --fallback x --fallback-max-age ""
+	[ "$output" = "$(printf '%s\n' 1h 24h 7d)" ]
 }
 
 @test "policy: an organization, project or environment, --role and --read-only" {
