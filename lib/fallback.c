@@ -71,6 +71,11 @@ static int snap_key(struct vc_session *s, unsigned char key[32],
 	unsigned char master[32];
 	int have = 0, rc = vc_audit_key(s, master, &have, e);
 
+	/* Picks the fast implementations for this CPU (about 3x on a large
+	 * snapshot); idempotent. */
+	if (sodium_init() < 0)
+		rc = vc_err_set(e, VC_EFAIL, "libsodium cannot start");
+
 	if (rc < 0)
 		return rc;
 	if (!have)
@@ -164,10 +169,13 @@ static int move_tmp(void *arg)
 	return rename(m->from, m->to);
 }
 
-/* Temporary file beside path, 0600, fsync, rename: a reader finds the
- * old snapshot or the new one, never half of one. */
+/* Temporary file beside path, 0600, rename: a reader finds the old
+ * snapshot or the new one, never half of one.  durable: fsync first, so
+ * that a crash cannot leave the new name on lost data either; the offline
+ * path does without (its run waits on it; what it risks is the record of
+ * the reads of the run before a crash of the machine). */
 static int write_atomic(const char *path, const struct vc_buf *b,
-			struct vc_err *e)
+			int durable, struct vc_err *e)
 {
 	struct tmpfile t = { "", -1 };
 	size_t off = 0;
@@ -187,7 +195,7 @@ static int write_atomic(const char *path, const struct vc_buf *b,
 		off += (size_t)n;
 	if (!err && off < b->len)
 		err = n < 0 ? errno : EIO;
-	if (!err && fsync(t.fd) < 0)
+	if (!err && durable && fsync(t.fd) < 0)
 		err = errno;
 	if (close(t.fd) < 0 && !err)
 		err = errno;
@@ -471,13 +479,13 @@ static int snap_load(struct vc_session *s, const char *path,
 }
 
 static int snap_save(struct vc_session *s, const char *path,
-		     const struct snap *sn, struct vc_err *e)
+		     const struct snap *sn, int durable, struct vc_err *e)
 {
 	struct vc_buf out = VC_BUF_INIT;
 	int rc = seal(s, sn, &out, e);
 
 	if (rc == 0)
-		rc = write_atomic(path, &out, e);
+		rc = write_atomic(path, &out, durable, e);
 	vc_buf_release(&out);
 	return rc;
 }
@@ -667,7 +675,7 @@ static int record_offline(struct vc_session *s, const struct vc_fallback *fb,
 			if (!strcmp(sn.set.v[j].id, set->v[i].id))
 				sn.pend[sn.npend++] = (struct pending){ now,
 					(uint32_t)j };
-	rc = snap_save(s, fb->path, &sn, e);
+	rc = snap_save(s, fb->path, &sn, 0, e);
 	snap_free(&sn);
 	return rc;
 }
@@ -770,7 +778,7 @@ static int save_online(struct vc_session *s, const struct vc_fallback *fb,
 	if (only && !(sn.only = only_list(only)))
 		return vc_err_set(e, VC_EFAIL, "out of memory");
 	sn.set = *set;  /* borrowed: not freed here */
-	rc = snap_save(s, fb->path, &sn, e);
+	rc = snap_save(s, fb->path, &sn, 1, e);
 	free(sn.only);
 	return rc;
 }
