@@ -622,7 +622,7 @@ int vc_fallback_serve(struct vc_session *s, struct vc_fallback *fb,
 		      struct vc_ref *ref, struct vc_secret_set *set,
 		      struct vc_err *e)
 {
-	struct vc_err why;
+	struct vc_err why, was = *e;    /* the outage, said first */
 	struct snap sn;
 	char env[480];
 	int rc;
@@ -635,7 +635,7 @@ int vc_fallback_serve(struct vc_session *s, struct vc_fallback *fb,
 	if (rc == 0)
 		rc = snap_load(s, fb->path, &sn, &why);
 	if (rc < 0)
-		return vc_err_set(e, VC_EUNAVAIL, "%s; and %s", e->msg, why.msg);
+		return vc_err_set(e, VC_EUNAVAIL, "%s; and %s", was.msg, why.msg);
 	rc = snap_refuses(s, fb, env, &sn, &why);
 	if (rc == 0)
 		rc = take_values(&sn, fb->path, only, set, &why);
@@ -645,7 +645,7 @@ int vc_fallback_serve(struct vc_session *s, struct vc_fallback *fb,
 		fb->age = (long long)time(NULL) - sn.created;
 	} else {
 		vc_secret_set_free(set);
-		rc = vc_err_set(e, rc, "%s; and %s", e->msg, why.msg);
+		rc = vc_err_set(e, rc, "%s; and %s", was.msg, why.msg);
 	}
 	snap_free(&sn);
 	return rc;
