@@ -546,8 +546,16 @@ static int snap_refuses(struct vc_session *s, const struct vc_fallback *fb,
 	long long uid, age = (long long)time(NULL) - sn->created;
 
 	who_asks(s, fb->as, &uid, login, asked);
+	/* With the database up (Vault away) the acting user is known, and
+	 * proved; without it, a password cannot be checked at all. */
+	if (!s->have_user && s->conf.authenticate &&
+	    !strcmp(s->conf.authenticate, "password"))
+		return vc_err_set(e, VC_EUNAVAIL, "snapshot '%s' not used: "
+				  "without the database no password can be "
+				  "checked", fb->path);
 	if (uid != sn->uid || strcmp(login, sn->login) ||
-	    strcasecmp(asked, sn->asked))
+	    (s->have_user ? strcmp(s->user.id, sn->user_id) :
+	     strcasecmp(asked, sn->asked)))
 		return vc_err_set(e, VC_EUNAVAIL, "snapshot '%s' was taken for "
 				  "another user: not used", fb->path);
 	if (strcasecmp(env, sn->env))
