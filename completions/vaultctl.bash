@@ -20,7 +20,8 @@ _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --length --charset --format --only --allow-name -O --concurrency --file -i --versions
  --max-versions
  --price --cycle --secrets-limit --features --start --end --need --org --user --action
- --resource-type --since --until --limit --after --before --anchor --at --login --cas "
+ --resource-type --since --until --limit --after --before --anchor --at --login --cas
+ --fallback --fallback-max-age "
 
 declare -gA _vaultctl_cmd_cache 2>/dev/null || true
 declare -ga _vaultctl_ctx 2>/dev/null || true
@@ -93,7 +94,8 @@ _vaultctl_optval() {
 		else
 			_vaultctl_words "$cur" table json tsv jsonl csv
 		fi ;;
-	-c | --config | --from-file | --file | -O | --anchor | -i) _vaultctl_files "$cur" ;;
+	-c | --config | --from-file | --file | -O | --anchor | -i | --fallback) _vaultctl_files "$cur" ;;
+	--fallback-max-age) _vaultctl_words "$cur" 1h 24h 7d ;;
 	--features) [[ $cur == @* ]] && { _vaultctl_files "${cur#@}"; COMPREPLY=("${COMPREPLY[@]/#/@}"); } ;;
 	--role)
 		if [[ $cmd == user\ * ]]; then

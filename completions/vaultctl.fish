@@ -74,6 +74,12 @@ for t in vaultctl-secret vaultctl
     complete -c $t -n '__fish_seen_subcommand_from restore-env' -l dry-run -d 'print the plan, change nothing'
     complete -c $t -n '__fish_seen_subcommand_from restore-env' -l yes -d 'no confirmation'
 end
+
+# run/export --fallback FILE [--fallback-max-age D]: a file, a duration.
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from run export' -l fallback -r -F -d 'offline snapshot file'
+    complete -c $t -n '__fish_seen_subcommand_from run export' -l fallback-max-age -x -a '1h 24h 7d' -d 'oldest snapshot used'
+end
 complete -c vaultctl -f -n 'not __fish_is_first_token' -a '(__vaultctl_next_word) (__vaultctl_refs)'
 # inject -i TEMPLATE -o FILE: files (its -o is not the output format).
 for t in vaultctl-secret vaultctl

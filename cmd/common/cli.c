@@ -584,6 +584,10 @@ int cli_run(const struct cli_tool *tool, int argc, char **argv,
 	if (rc == 0) {
 		vc_session_set_command(&c.s, tool->prog, c.cmd->name);
 		rc = open_needs(&c);
+		if (rc == VC_EUNAVAIL && (c.cmd->needs & NEED_OFFLINE)) {
+			c.offline = rc;
+			rc = 0;
+		}
 		return finish(&c, rc ? rc : c.cmd->run(&c), 1);
 	}
 	return finish(&c, rc, 0);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bulk.h"
+#include "fallback.h"
 #include "format.h"
 #include "runenv.h"
 #include "secretcmd.h"
@@ -113,6 +114,62 @@ int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
 	return rc;
 }
 
+/* --fallback FILE [--fallback-max-age D], checked before anything is
+ * read. */
+static int fallback_opts(struct cli *c, struct vc_fallback *fb)
+{
+	const char *age = cli_opt(c, O_FALLBACK_MAX_AGE);
+
+	*fb = (struct vc_fallback){ cli_opt(c, O_FALLBACK), -1, c->as, 0, 0 };
+	if (fb->path && vc_fallback_check_path(fb->path, &c->err) < 0)
+		return c->err.code;
+	if (age && !fb->path)
+		return cli_fail(c, VC_EUSAGE, "--fallback-max-age goes with "
+				"--fallback FILE");
+	if (age && vc_fallback_age_parse(age, &fb->max_age, &c->err) < 0)
+		return c->err.code;
+	return 0;
+}
+
+/* The environment's values: from the backends, or when they are
+ * unavailable (also before the command ran: c->offline) from the
+ * snapshot, said on stderr. */
+static int read_or_fallback(struct cli *c, struct vc_fallback *fb,
+			    struct vc_ref *ref, struct vc_secret_set *set)
+{
+	char **only = NULL;
+	int rc = fallback_opts(c, fb);
+
+	if (rc == 0)
+		rc = c->offline ? c->offline : secret_read_env(c, 0, ref, set);
+	if (rc != VC_EUNAVAIL || !fb->path)
+		return rc;
+	rc = secret_only(c, &only);
+	if (rc == 0)
+		rc = vc_fallback_serve(&c->s, fb, c->args[0],
+				       (const char *const *)only, VC_EUNAVAIL,
+				       ref, set, &c->err);
+	secret_only_free(only);
+	if (rc == 0)
+		cli_note(c, "%s; using snapshot '%s' taken %llds ago",
+			 c->err.msg, fb->path, fb->age);
+	return rc;
+}
+
+/* Audits the reads (or records them in the snapshot) and refreshes it. */
+static int commit_reads(struct cli *c, struct vc_fallback *fb,
+			const struct vc_ref *ref, struct vc_secret_set *set)
+{
+	char **only = NULL;
+	int rc = secret_only(c, &only);
+
+	if (rc == 0)
+		rc = vc_fallback_commit(&c->s, fb, ref,
+					(const char *const *)only, set, &c->err);
+	secret_only_free(only);
+	return rc;
+}
+
 /* -O FILE is written atomically with mode 0600: a temporary file beside
  * it, fsync, rename, so that nothing half-written is ever left at FILE.
  * The temporary file is made before any value is read: a directory that
@@ -210,6 +267,7 @@ int cmd_export(struct cli *c)
 	enum vc_format f = VC_FMT_SH;
 	struct vc_kv *kv = NULL;
 	struct vc_ref ref;
+	struct vc_fallback fb;
 	struct atomic_out a = { "", -1, "-O" };
 	int rc = vc_format_parse(fmt ? fmt : "sh", &f, &c->err);
 
@@ -217,7 +275,7 @@ int cmd_export(struct cli *c)
 	if (rc == 0 && file)
 		rc = atomic_open(c, "-O", file, &a);
 	if (rc == 0)
-		rc = secret_read_env(c, 0, &ref, &set);
+		rc = read_or_fallback(c, &fb, &ref, &set);
 	if (rc == 0 && !(kv = calloc(set.n + 1, sizeof(*kv))))
 		rc = cli_fail(c, VC_EFAIL, "out of memory");
 	for (size_t i = 0; rc == 0 && i < set.n; i++)
@@ -227,7 +285,7 @@ int cmd_export(struct cli *c)
 		rc = vc_format_export(f, kv, set.n, &out, &c->err);
 	/* Audited once the export will leave: a refused one read nothing out. */
 	if (rc == 0)
-		rc = vc_secret_audit_reads(&c->s, &ref, &set, &c->err);
+		rc = commit_reads(c, &fb, &ref, &set);
 	if (rc == 0 && file)
 		rc = atomic_commit(c, file, &a, out.data ? out.data : "", out.len);
 	else if (rc == 0 && out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
@@ -259,6 +317,7 @@ int cmd_run(struct cli *c)
 	struct vc_secret_set set = { NULL, 0, NULL };
 	struct vc_runenv env = { NULL, 0, 0 };
 	const char **allow = NULL;
+	struct vc_fallback fb;
 	struct vc_ref ref;
 	int rc;
 
@@ -266,14 +325,14 @@ int cmd_run(struct cli *c)
 		return cli_fail(c, VC_EUSAGE, "run needs a command after '--'");
 	rc = allow_names(c, &allow);
 	if (rc == 0)
-		rc = secret_read_env(c, 0, &ref, &set);
+		rc = read_or_fallback(c, &fb, &ref, &set);
 	if (rc == 0)
 		rc = vc_runenv_build(&env, &set, vc_host_caller_env(),
 				     cli_opt(c, O_PRISTINE)
 				     != NULL, allow, &c->err);
 	free(allow);
 	if (rc == 0)
-		rc = vc_secret_audit_reads(&c->s, &ref, &set, &c->err);
+		rc = commit_reads(c, &fb, &ref, &set);
 	vc_secret_set_free(&set);
 	if (rc < 0) {
 		vc_runenv_release(&env);

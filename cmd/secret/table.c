@@ -32,7 +32,9 @@ static const struct option rotate_opts[] = {
 static const struct option export_opts[] = {
 	{ "format", required_argument, NULL, O_FORMAT },
 	{ "only", required_argument, NULL, O_ONLY },
-	{ "concurrency", required_argument, NULL, O_CONCURRENCY }, END,
+	{ "concurrency", required_argument, NULL, O_CONCURRENCY },
+	{ "fallback", required_argument, NULL, O_FALLBACK },
+	{ "fallback-max-age", required_argument, NULL, O_FALLBACK_MAX_AGE }, END,
 };
 static const struct option import_opts[] = {
 	{ "format", required_argument, NULL, O_FORMAT },
@@ -45,7 +47,9 @@ static const struct option run_opts[] = {
 	{ "only", required_argument, NULL, O_ONLY },
 	{ "pristine", no_argument, NULL, O_PRISTINE },
 	{ "allow-name", required_argument, NULL, O_ALLOW_NAME },
-	{ "concurrency", required_argument, NULL, O_CONCURRENCY }, END,
+	{ "concurrency", required_argument, NULL, O_CONCURRENCY },
+	{ "fallback", required_argument, NULL, O_FALLBACK },
+	{ "fallback-max-age", required_argument, NULL, O_FALLBACK_MAX_AGE }, END,
 };
 static const struct option diff_opts[] = {
 	{ "show-values", no_argument, NULL, O_SHOW_VALUES },
@@ -106,10 +110,10 @@ static const struct cli_cmd cmds[] = {
 	           "alnum|hex|base64|ascii] [--show]",
 	  .longopts = rotate_opts, .nargs = { 1, 1 },
 	  .summary = "Write a random new value." },
-	{ .name = "export", .run = cmd_export, .needs = UB,
+	{ .name = "export", .run = cmd_export, .needs = UB | NEED_OFFLINE,
 	  .usage = "ORG/PROJECT/ENV [--format "
 	           "sh|dotenv|json|yaml|docker|env0] [--only K1,K2] [-O FILE] "
-	           "[--concurrency N]",
+	           "[--concurrency N] [--fallback FILE [--fallback-max-age D]]",
 	  .shortopts = "O:", .longopts = export_opts, .nargs = { 1, 1 },
 	  .summary = "Print the environment's secrets for a shell, dotenv, "
 	             "JSON, YAML, docker or env -0." },
@@ -118,9 +122,10 @@ static const struct cli_cmd cmds[] = {
 	           "[--overwrite | --skip-existing] [--dry-run]",
 	  .longopts = import_opts, .nargs = { 1, 1 },
 	  .summary = "Write many secrets at once, all or nothing." },
-	{ .name = "run", .run = cmd_run, .needs = UB,
+	{ .name = "run", .run = cmd_run, .needs = UB | NEED_OFFLINE,
 	  .usage = "ORG/PROJECT/ENV [--only K1,K2] [--pristine] "
-	           "[--allow-name NAME]... -- COMMAND [ARGS...]",
+	           "[--allow-name NAME]... [--fallback FILE "
+	           "[--fallback-max-age D]] -- COMMAND [ARGS...]",
 	  .longopts = run_opts, .nargs = { 2, -1 },
 	  .summary = "Run COMMAND with the secrets in its environment." },
 	{ .name = "diff", .run = cmd_diff, .needs = UB,

@@ -134,6 +134,10 @@ acme/web/" ]
 	[ -z "$output" ]
 	run complete_line vaultctl-secret set --cas 1 acme/api/prod/D
 	[ "$output" = acme/api/prod/DB_URL ]
+	run complete_line vaultctl-secret run acme/api/prod --fallb
+	[ "$output" = "$(printf '%s\n' --fallback --fallback-max-age)" ]
+	run complete_line vaultctl-secret export acme/api/prod --fallback x --fallback-max-age ""
+	[ "$output" = "$(printf '%s\n' 1h 24h 7d)" ]
 }
 
 @test "policy: an organization, project or environment, --role and --read-only" {

@@ -321,6 +321,16 @@ matrix_secret() {
 	export|sql|2|-O: cannot create a file beside|vaultctl-secret export $E -O "/nonexistent/$T"
 	export|notfound|3|secret 'NOSUCH' not found|vaultctl-secret export $E --only A,NOSUCH
 	export|notfound|3|project 'nosuch' not found|vaultctl-secret export bad/nosuch/prod
+	export|missing|2|missing value for option '--fallback'|vaultctl-secret export $E --fallback
+	export|missing|2|missing value for option '--fallback-max-age'|vaultctl-secret export $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age
+	export|option|2|--fallback-max-age goes with --fallback FILE|vaultctl-secret export $E --fallback-max-age 1h
+	export|option|2|--fallback-max-age: '0' is not a duration|vaultctl-secret export $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age 0
+	export|option|2|--fallback-max-age: '1y' is not a duration|vaultctl-secret export $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age 1y
+	export|option|2|--fallback needs a file name|vaultctl-secret export $E --fallback ''
+	export|option|2|--fallback: no directory '/nonexistent/dir'|vaultctl-secret export $E --fallback /nonexistent/dir/snap
+	export|long|2|is not a duration|vaultctl-secret export $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age "$(long 300)"
+	export|sql|2|is not a duration|vaultctl-secret export $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age "$T"
+	export|sql|2|--fallback: no directory|vaultctl-secret export $E --fallback "/nonexistent/$T/x"
 
 	import|missing|2|missing argument|vaultctl-secret import
 	import|missing|2|missing value for option '--file'|vaultctl-secret import $E --file
@@ -363,6 +373,17 @@ matrix_secret() {
 	run|sql|3|secret '_' not found|vaultctl-secret run $E --only _ -- echo ran
 	run|sql|2|invalid organization name|vaultctl-secret run "$T/api/prod" -- echo ran
 	run|notfound|3|secret 'NOSUCH' not found|vaultctl-secret run $E --only NOSUCH -- echo ran
+	run|name|2|--allow-name: invalid secret name|vaultctl-secret run $E --allow-name 'A B' -- echo ran
+	run|missing|2|missing value for option '--fallback'|vaultctl-secret run $E --fallback
+	run|missing|2|missing value for option '--fallback-max-age'|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age
+	run|option|2|--fallback-max-age goes with --fallback FILE|vaultctl-secret run $E --fallback-max-age 1h -- echo ran
+	run|option|2|--fallback-max-age: '0' is not a duration|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age 0 -- echo ran
+	run|option|2|--fallback-max-age: '1y' is not a duration|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age 1y -- echo ran
+	run|option|2|--fallback needs a file name|vaultctl-secret run $E --fallback '' -- echo ran
+	run|option|2|--fallback: no directory '/nonexistent/dir'|vaultctl-secret run $E --fallback /nonexistent/dir/snap -- echo ran
+	run|long|2|is not a duration|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age "$(long 300)" -- echo ran
+	run|sql|2|is not a duration|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age "$T" -- echo ran
+	run|sql|2|--fallback: no directory|vaultctl-secret run $E --fallback "/nonexistent/$T/x" -- echo ran
 
 	diff|missing|2|missing argument|vaultctl-secret diff $E
 	diff|args|2|too many arguments|vaultctl-secret diff $E $E2 $E
