@@ -8,14 +8,17 @@
 # login by a hyperfine that runs as the login too, so that the switch to
 # the login is not measured.  The host part needs root; without it, it is
 # skipped, loudly.
+# Each figure is the median of RUNS runs, taken in ROUNDS rounds in which
+# the two sides take turns.
 # Goals: ratio <= 1.0 (local, host), <= 1.5 (emulator); peak RSS under
 # 10 MB.
 #
-#   RUNS=60 bench/secret_get.sh
+#   bench/secret_get.sh        RUNS=60 ROUNDS=6 to change
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
 RUNS=${RUNS:-60}
+ROUNDS=${ROUNDS:-6}
 DIR=$(mktemp -d /tmp/vaultctl-bench.XXXXXX)
 EMU=""
 HOST_GROUP="" HOST_LOGIN=""     # set once created: removed at exit
@@ -42,20 +45,43 @@ vaultctl-org project create acme/api -q
 vaultctl-org env create acme/api/prod -q
 printf 'postgres://db.internal/app' | vaultctl-secret set acme/api/prod/DB_URL -q
 
-mean() {  # hyperfine JSON -> mean seconds of command N
-	/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["mean"])' "$1" "$2"
+# run_times JSON N FILE: appends the seconds of each run of hyperfine's command
+# N to FILE.
+run_times() {
+	/usr/bin/python3 -c 'import json, sys
+for t in json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["times"]:
+	print(t)' "$1" "$2" >>"$3"
+}
+median() {  # FILE of numbers, one a line
+	sort -g "$1" | awk '{ a[NR] = $1 } END { print NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 # measure LABEL GET ADMIN_CNF JSON [RUNNER...]: GET (a vaultctl-secret)
 # against the mariadb client with ADMIN_CNF, hyperfine and /usr/bin/time
 # started by RUNNER (nothing: this process), hyperfine's figures in JSON.
+# The two take turns in ROUNDS rounds, the first of a round alternating:
+# on a shared machine the load drifts, and a side measured wholly before
+# the other would take all of the drift.  Medians, not means: a neighbour's
+# burst makes a few runs ten times slower.
 measure() {
-	local label=$1 get=$2 cnf=$3 json=$4 a b rss
+	local label=$1 get=$2 cnf=$3 json=$4 per r a b rss
+	local cmd=("$get get acme/api/prod/DB_URL" "mariadb --defaults-file=$cnf -e 'SELECT 1'")
 	shift 4
-	"$@" hyperfine -N -w 5 -r "$RUNS" --export-json "$json" \
-		"$get get acme/api/prod/DB_URL" \
-		"mariadb --defaults-file=$cnf -e 'SELECT 1'" >/dev/null
-	a=$(mean "$json" 0)
-	b=$(mean "$json" 1)
+	per=$(((RUNS + ROUNDS - 1) / ROUNDS))
+	: >"$DIR/$label.get"
+	: >"$DIR/$label.base"
+	for ((r = 0; r < ROUNDS; r++)); do
+		if ((r % 2 == 0)); then
+			"$@" hyperfine -N -w 2 -r "$per" --export-json "$json" "${cmd[0]}" "${cmd[1]}" >/dev/null
+			run_times "$json" 0 "$DIR/$label.get"
+			run_times "$json" 1 "$DIR/$label.base"
+		else
+			"$@" hyperfine -N -w 2 -r "$per" --export-json "$json" "${cmd[1]}" "${cmd[0]}" >/dev/null
+			run_times "$json" 1 "$DIR/$label.get"
+			run_times "$json" 0 "$DIR/$label.base"
+		fi
+	done
+	a=$(median "$DIR/$label.get")
+	b=$(median "$DIR/$label.base")
 	rss=$("$@" /usr/bin/time -f %M "$get" get acme/api/prod/DB_URL 2>&1 >/dev/null | tail -1)
 	printf '%-9s get %.2f ms   mariadb SELECT 1 %.2f ms   ratio %.2f   peak RSS %s KiB\n' \
 		"$label" "$(echo "$a*1000" | bc -l)" "$(echo "$b*1000" | bc -l)" \
