@@ -29,7 +29,7 @@ static const struct option global_long[] = {
 #define NGLOBAL ARRAY_SIZE(global_long)
 static const char global_short[] = "hVc:o:qv";
 
-/* Secrets must not end up in a core file (DESIGN.md section 5). */
+/* Secrets must not end up in a core file (doc/architecture.md, section 8). */
 void cli_harden(void)
 {
 	struct rlimit no = { 0, 0 };
