@@ -25,7 +25,7 @@ HOST_GROUP="" HOST_LOGIN=""     # set once created: removed at exit
 cleanup() {
 	[ -z "$EMU" ] || kill "$EMU" 2>/dev/null || true
 	tests/harness/mariadb.sh stop "$DIR" >/dev/null 2>&1 || true
-	tests/harness/mariadb.sh stop "$DIR/host" >/dev/null 2>&1 || true
+	tests/harness/mariadb.sh stop "$DIR/host/db" >/dev/null 2>&1 || true
 	[ -z "$HOST_LOGIN" ] || userdel "$HOST_LOGIN" >/dev/null 2>&1 ||
 		echo "bench: cannot remove the login $HOST_LOGIN" >&2
 	[ -z "$HOST_GROUP" ] || groupdel "$HOST_GROUP" >/dev/null 2>&1 ||
