@@ -130,6 +130,17 @@ checksum() {
 		WHERE a.action = 'secret.read' ORDER BY a.seq DESC LIMIT 1")" == member@example.com ]
 }
 
+@test "a bound login's user is looked up in one statement (every command runs it)" {
+	vc_sql "SET GLOBAL general_log = OFF; TRUNCATE mysql.general_log;
+		SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = ON"
+	run as "$MEMBER_LOGIN" vaultctl-secret get acme/api/prod/DB_URL
+	vc_sql "SET GLOBAL general_log = OFF"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run vc_sql "SELECT COUNT(*) FROM mysql.general_log
+		WHERE command_type = 'Execute' AND argument LIKE '%FROM users WHERE%'"
+	[ "$output" == 1 ] || { echo "user lookups: $output"; false; }
+}
+
 @test "attack: reading the configuration, its keys and the admin file" {
 	for f in "$CNF" "$CNF.key" "$CNF.audit.key" "$CNF.admin"; do
 		run as "$MEMBER_LOGIN" cat "$f"
