@@ -91,25 +91,31 @@ int secret_read_values(struct cli *c, const struct vc_ref *ref,
 	return rc;
 }
 
-/* Reads an environment's values (the reference in c->args[i]).  The
- * options are checked before the reference is resolved. */
-int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
-		    struct vc_secret_set *set)
+/* Reads the environments c->args[0..n), merged.  The options are checked
+ * before any reference is resolved; *refs is the caller's to free. */
+static int read_envs(struct cli *c, int n, struct vc_ref **refs,
+		     struct vc_secret_envs *m)
 {
 	char **only = NULL;
 	int conc = 8, rc;
 
+	*refs = NULL;
+	memset(m, 0, sizeof(*m));
 	rc = secret_concurrency(c, &conc);
 	if (rc == 0)
 		rc = secret_only(c, &only);
-	secret_only_free(only);
-	if (rc == 0)
-		rc = secret_ref(c, i, 3, ref);
+	if (rc == 0 && !(*refs = calloc((size_t)n, sizeof(**refs))))
+		rc = cli_fail(c, VC_EFAIL, "out of memory");
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = secret_ref(c, i, 3, &(*refs)[i]);
 	/* export and run use nothing else of the database until they audit
-	 * or drop the set: the rows may be written while the values are read. */
+	 * or drop the sets: the rows may be written while the values are
+	 * read. */
 	if (rc == 0)
-		rc = secret_read_values(c, ref, set, VC_READ_VALUES |
-					VC_READ_AUDIT_EARLY);
+		rc = vc_secret_read_envs(&c->s, *refs, (size_t)n,
+					 (const char *const *)only, conc, m,
+					 &c->err);
+	secret_only_free(only);
 	return rc;
 }
 
@@ -206,29 +212,31 @@ static int atomic_commit(struct cli *c, const char *path,
 int cmd_export(struct cli *c)
 {
 	const char *fmt = cli_opt(c, O_FORMAT), *file = cli_opt(c, 'O');
-	struct vc_secret_set set = { NULL, 0, NULL };
+	struct vc_secret_envs m;
+	struct vc_secret_set *set = &m.merged;
 	struct vc_buf out = VC_BUF_INIT;
 	enum vc_format f = VC_FMT_SH;
 	struct vc_kv *kv = NULL;
-	struct vc_ref ref;
+	struct vc_ref *refs = NULL;
 	struct atomic_out a = { "", -1 };
 	int rc = vc_format_parse(fmt ? fmt : "sh", &f, &c->err);
 
+	memset(&m, 0, sizeof(m));
 	out.secret = 1;
 	if (rc == 0 && file)
 		rc = atomic_open(c, file, &a);
 	if (rc == 0)
-		rc = secret_read_env(c, 0, &ref, &set);
-	if (rc == 0 && !(kv = calloc(set.n + 1, sizeof(*kv))))
+		rc = read_envs(c, c->nargs, &refs, &m);
+	if (rc == 0 && !(kv = calloc(set->n + 1, sizeof(*kv))))
 		rc = cli_fail(c, VC_EFAIL, "out of memory");
-	for (size_t i = 0; rc == 0 && i < set.n; i++)
-		kv[i] = (struct vc_kv){ set.v[i].name, set.v[i].value.data ?
-			set.v[i].value.data : "", set.v[i].value.len };
+	for (size_t i = 0; rc == 0 && i < set->n; i++)
+		kv[i] = (struct vc_kv){ set->v[i].name, set->v[i].value.data ?
+			set->v[i].value.data : "", set->v[i].value.len };
 	if (rc == 0)
-		rc = vc_format_export(f, kv, set.n, &out, &c->err);
+		rc = vc_format_export(f, kv, set->n, &out, &c->err);
 	/* Audited once the export will leave: a refused one read nothing out. */
 	if (rc == 0)
-		rc = vc_secret_audit_reads(&c->s, &ref, &set, &c->err);
+		rc = vc_secret_audit_envs(&c->s, &m, &c->err);
 	if (rc == 0 && file)
 		rc = atomic_commit(c, file, &a, out.data ? out.data : "", out.len);
 	else if (rc == 0 && out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
@@ -237,7 +245,8 @@ int cmd_export(struct cli *c)
 	atomic_abort(&a);
 	free(kv);
 	vc_buf_release(&out);
-	vc_secret_set_free(&set);
+	vc_secret_envs_free(&m);
+	free(refs);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot export '%s'", c->args[0]);
 	return 0;
@@ -255,27 +264,58 @@ static int allow_names(struct cli *c, const char ***out)
 	return 0;
 }
 
+/* How run's command gets the caller's variables. */
+static int caller_how(struct cli *c, int *how)
+{
+	int pristine = cli_opt(c, O_PRISTINE) != NULL;
+	int preserve = cli_opt(c, O_PRESERVE_ENV) != NULL;
+
+	if (pristine && preserve)
+		return cli_fail(c, VC_EUSAGE, "--pristine and --preserve-env "
+				"exclude each other");
+	*how = (pristine ? VC_RUNENV_PRISTINE : 0) |
+	       (preserve ? VC_RUNENV_PRESERVE : 0);
+	return 0;
+}
+
+/* The environments are the arguments before "--" (without it, the
+ * first); the command is the rest. */
+static int run_envs(struct cli *c, int *nenv)
+{
+	*nenv = c->ndash >= 0 ? c->ndash : 1;
+	if (*nenv == 0)
+		return cli_fail(c, VC_EUSAGE, "run needs an environment before "
+				"'--'");
+	if (c->nargs <= *nenv)
+		return cli_fail(c, VC_EUSAGE, "run needs a command after '--'");
+	return 0;
+}
+
 int cmd_run(struct cli *c)
 {
-	struct vc_secret_set set = { NULL, 0, NULL };
 	struct vc_runenv env = { NULL, 0, 0 };
+	struct vc_secret_envs m;
+	struct vc_ref *refs = NULL;
 	const char **allow = NULL;
-	struct vc_ref ref;
-	int rc;
+	int rc, nenv = 1, how = 0;
+	char **argv;
 
-	if (c->nargs < 2)
-		return cli_fail(c, VC_EUSAGE, "run needs a command after '--'");
-	rc = allow_names(c, &allow);
+	memset(&m, 0, sizeof(m));
+	rc = run_envs(c, &nenv);
 	if (rc == 0)
-		rc = secret_read_env(c, 0, &ref, &set);
+		rc = caller_how(c, &how);
 	if (rc == 0)
-		rc = vc_runenv_build(&env, &set, vc_host_caller_env(),
-				     cli_opt(c, O_PRISTINE)
-				     != NULL, allow, &c->err);
+		rc = allow_names(c, &allow);
+	if (rc == 0)
+		rc = read_envs(c, nenv, &refs, &m);
+	if (rc == 0)
+		rc = vc_runenv_build(&env, &m.merged, vc_host_caller_env(), how,
+				     allow, &c->err);
 	free(allow);
 	if (rc == 0)
-		rc = vc_secret_audit_reads(&c->s, &ref, &set, &c->err);
-	vc_secret_set_free(&set);
+		rc = vc_secret_audit_envs(&c->s, &m, &c->err);
+	vc_secret_envs_free(&m);
+	free(refs);
 	if (rc < 0) {
 		vc_runenv_release(&env);
 		return vc_err_prefix(&c->err, "cannot run with '%s'", c->args[0]);
@@ -290,10 +330,11 @@ int cmd_run(struct cli *c)
 	}
 	signal(SIGPIPE, SIG_DFL);
 	fflush(NULL);
-	execvpe(c->args[1], &c->args[1], env.env);
+	argv = &c->args[nenv];
+	execvpe(argv[0], argv, env.env);
 	rc = errno;
 	vc_runenv_release(&env);
-	fprintf(stderr, "%s: cannot run '%s': %s\n", c->tool->prog, c->args[1],
+	fprintf(stderr, "%s: cannot run '%s': %s\n", c->tool->prog, argv[0],
 		strerror(rc));
 	exit(rc == ENOENT ? 127 : 126);
 }

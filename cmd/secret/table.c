@@ -39,6 +39,7 @@ static const struct option import_opts[] = {
 static const struct option run_opts[] = {
 	{ "only", required_argument, NULL, O_ONLY },
 	{ "pristine", no_argument, NULL, O_PRISTINE },
+	{ "preserve-env", no_argument, NULL, O_PRESERVE_ENV },
 	{ "allow-name", required_argument, NULL, O_ALLOW_NAME },
 	{ "concurrency", required_argument, NULL, O_CONCURRENCY }, END,
 };
@@ -93,10 +94,10 @@ static const struct cli_cmd cmds[] = {
 	  .longopts = rotate_opts, .nargs = { 1, 1 },
 	  .summary = "Write a random new value." },
 	{ .name = "export", .run = cmd_export, .needs = UB,
-	  .usage = "ORG/PROJECT/ENV [--format "
+	  .usage = "ORG/PROJECT/ENV [ORG/PROJECT/ENV...] [--format "
 	           "sh|dotenv|json|yaml|docker|env0] [--only K1,K2] [-O FILE] "
 	           "[--concurrency N]",
-	  .shortopts = "O:", .longopts = export_opts, .nargs = { 1, 1 },
+	  .shortopts = "O:", .longopts = export_opts, .nargs = { 1, -1 },
 	  .summary = "Print the environment's secrets for a shell, dotenv, "
 	             "JSON, YAML, docker or env -0." },
 	{ .name = "import", .run = cmd_import, .needs = U,
@@ -105,8 +106,9 @@ static const struct cli_cmd cmds[] = {
 	  .longopts = import_opts, .nargs = { 1, 1 },
 	  .summary = "Write many secrets at once, all or nothing." },
 	{ .name = "run", .run = cmd_run, .needs = UB,
-	  .usage = "ORG/PROJECT/ENV [--only K1,K2] [--pristine] "
-	           "[--allow-name NAME]... -- COMMAND [ARGS...]",
+	  .usage = "ORG/PROJECT/ENV [ORG/PROJECT/ENV...] [--only K1,K2] "
+	           "[--pristine | --preserve-env] [--allow-name NAME]... "
+	           "-- COMMAND [ARGS...]",
 	  .longopts = run_opts, .nargs = { 2, -1 },
 	  .summary = "Run COMMAND with the secrets in its environment." },
 	{ .name = "diff", .run = cmd_diff, .needs = UB,

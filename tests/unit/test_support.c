@@ -427,6 +427,39 @@ static void test_runenv(void **state)
 	vc_buf_release(&v[1].value);
 }
 
+/* --preserve-env: the caller's variables win over secrets of the same
+ * name, but the caller's VAULT_* still never pass (a secret so named
+ * does); the secrets the caller lacks are added. */
+static void test_runenv_preserve(void **state)
+{
+	char *caller[] = { "HOME=/h", "DB_URL=caller", "VAULT_TOKEN=t", NULL };
+	struct vc_secret_val v[3] = { { .name = "DB_URL" }, { .name = "NEW" },
+				      { .name = "VAULT_TOKEN" } };
+	struct vc_secret_set set = { v, 3, NULL };
+	struct vc_runenv r;
+	struct vc_err e;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		vc_buf_init(&v[i].value, 1);
+		vc_buf_addstr(&v[i].value, "s");
+	}
+	assert_int_equal(vc_runenv_build(&r, &set, caller, VC_RUNENV_PRESERVE,
+					 NULL, &e), 0);
+	assert_int_equal(r.n, 4);
+	assert_string_equal(r.env[0], "HOME=/h");
+	assert_string_equal(r.env[1], "DB_URL=caller");
+	assert_string_equal(r.env[2], "NEW=s");
+	assert_string_equal(r.env[3], "VAULT_TOKEN=s");
+	assert_null(r.env[4]);
+	vc_runenv_release(&r);
+	assert_int_equal(vc_runenv_build(&r, &set, caller, 0, NULL, &e), 0);
+	assert_string_equal(r.env[1], "DB_URL=s");
+	vc_runenv_release(&r);
+	for (size_t i = 0; i < 3; i++)
+		vc_buf_release(&v[i].value);
+}
+
 static void test_conf_find(void **state)
 {
 	char out[256];
@@ -461,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_config_strict),
 		cmocka_unit_test(test_conf_find),
 		cmocka_unit_test(test_runenv),
+		cmocka_unit_test(test_runenv_preserve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
