@@ -277,7 +277,8 @@ matrix_secret() {
 	export|missing|2|missing value for option '-O'|vaultctl-secret export $E -O
 	export|missing|2|missing value for option '--format'|vaultctl-secret export $E --format
 	export|missing|2|missing value for option '--only'|vaultctl-secret export $E --only
-	export|args|2|too many arguments|vaultctl-secret export $E $E2
+	export|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret export $E $E2/A
+	export|notfound|3|environment 'nosuch' not found|vaultctl-secret export $E bad/api/nosuch
 	export|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret export $E/A
 	export|option|2|unknown option '--output-file'|vaultctl-secret export $E --output-file x
 	export|option|2|unknown export format 'xml'|vaultctl-secret export $E --format xml
@@ -335,6 +336,12 @@ matrix_secret() {
 	run|sql|3|secret '_' not found|vaultctl-secret run $E --only _ -- echo ran
 	run|sql|2|invalid organization name|vaultctl-secret run "$T/api/prod" -- echo ran
 	run|notfound|3|secret 'NOSUCH' not found|vaultctl-secret run $E --only NOSUCH -- echo ran
+	run|args|2|run needs an environment before '--'|vaultctl-secret run -- echo ran
+	run|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret run $E $E2/A -- echo ran
+	run|notfound|3|environment 'nosuch' not found|vaultctl-secret run $E bad/api/nosuch -- echo ran
+	run|notfound|3|secret 'NOSUCH' not found|vaultctl-secret run $E $E2 --only A,NOSUCH -- echo ran
+	run|option|2|option '--preserve-env' takes no value|vaultctl-secret run $E --preserve-env=1 -- echo ran
+	run|option|2|--pristine and --preserve-env exclude each other|vaultctl-secret run $E --pristine --preserve-env -- echo ran
 
 	diff|missing|2|missing argument|vaultctl-secret diff $E
 	diff|args|2|too many arguments|vaultctl-secret diff $E $E2 $E

@@ -1,0 +1,30 @@
+#!/usr/bin/env bats
+# run and export with several environments (later ones win on a name) and
+# run --preserve-env, on the Vault store (the emulator) (tests in run_multi_helper.bash).
+
+load helper
+load secret_helper
+load run_multi_helper
+
+VC_STORE=vault
+
+setup_file() {
+	vc_server_start --backend vault
+	emu_start
+	s_bootstrap
+}
+
+teardown_file() {
+	emu_stop
+	vc_server_stop
+}
+
+setup() {
+	export VAULTCTL_USER=$VC_ADMIN
+}
+
+@test "several environments: the later one wins on a name, values exact" { m_later_wins; }
+@test "several environments: --only names one of them at least" { m_only_any; }
+@test "several environments: every value read audited in its organization" { m_audit; }
+@test "several environments: a right missing on one refuses all" { m_permission; }
+@test "--preserve-env: the caller's variables win; exclusive with --pristine" { m_preserve_env; }
