@@ -4,6 +4,7 @@
 #include "secret.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -584,4 +585,74 @@ void vc_secret_envs_free(struct vc_secret_envs *m)
 	free(m->sets);
 	vc_secret_set_free(&m->merged);
 	memset(m, 0, sizeof(*m));
+}
+
+/* ---- what run --watch polls ---- */
+
+/* "SELECT ... IN (?, ?, ...)" for n environments. */
+static int stamp_sql(struct vc_buf *sql, const struct vc_ref *refs, size_t n,
+		     struct vc_param **p, struct vc_err *e)
+{
+	int rc = vc_buf_addstr(sql, "SELECT environment, name, version FROM "
+			       "secret_metadata WHERE deleted_at IS NULL AND "
+			       "environment IN (");
+
+	*p = calloc(n, sizeof(**p));
+	for (size_t j = 0; rc == 0 && *p && j < n; j++) {
+		rc = vc_buf_addstr(sql, j ? ", ?" : "?");
+		(*p)[j] = (struct vc_param){ .type = 's', .p = refs[j].env_id,
+						.len = strlen(refs[j].env_id) };
+	}
+	if (rc == 0)
+		rc = vc_buf_addstr(sql, ") ORDER BY environment, name");
+	if (rc < 0 || !*p) {
+		free(*p);
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	}
+	return 0;
+}
+
+int vc_secret_envs_stamp(struct vc_session *s, const struct vc_ref *refs,
+			 size_t n, const char *const *only,
+			 unsigned char stamp[VC_SECRET_STAMP_LEN],
+			 struct vc_err *e)
+{
+	crypto_generichash_state st;
+	struct vc_buf sql = VC_BUF_INIT;
+	struct vc_param *p = NULL;
+	struct vc_res *r = NULL;
+	struct vc_db *db;
+	int rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+
+	if (rc == 0)
+		rc = stamp_sql(&sql, refs, n, &p, e);
+	if (rc == 0)
+		rc = vc_db_queryv(db, &r, e, sql.data, p, n);
+	vc_buf_release(&sql);
+	free(p);
+	if (rc < 0)
+		return rc;
+	crypto_generichash_init(&st, NULL, 0, VC_SECRET_STAMP_LEN);
+	for (size_t i = 0; i < vc_res_rows(r); i++) {
+		size_t len;
+		const char *name = vc_res_get(r, i, 1, NULL);
+		long long version = vc_res_int(r, i, 2);
+
+		if (!name || !wanted(name, only))
+			continue;
+		/* Each string ended by its NUL: no two rows hash alike. */
+		for (size_t col = 0; col < 2; col++) {
+			const char *v = vc_res_get(r, i, col, &len);
+			if (v)
+				crypto_generichash_update(&st, (const unsigned
+							  char *)v, len);
+			crypto_generichash_update(&st, (const unsigned char *)"",
+						  1);
+		}
+		crypto_generichash_update(&st, (const unsigned char *)&version,
+					  sizeof(version));
+	}
+	crypto_generichash_final(&st, stamp, VC_SECRET_STAMP_LEN);
+	vc_res_free(r);
+	return 0;
 }

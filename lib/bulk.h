@@ -77,4 +77,13 @@ int vc_secret_audit_envs(struct vc_session *s, struct vc_secret_envs *m,
 			 struct vc_err *e);
 void vc_secret_envs_free(struct vc_secret_envs *m);
 
+/* A digest of the names and versions of the live secrets of the n
+ * environments of refs (those in only), in one query that reads no
+ * value: what changes whenever a value a read of them would give does. */
+#define VC_SECRET_STAMP_LEN 32
+int vc_secret_envs_stamp(struct vc_session *s, const struct vc_ref *refs,
+			 size_t n, const char *const *only,
+			 unsigned char stamp[VC_SECRET_STAMP_LEN],
+			 struct vc_err *e);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bulk.h"
@@ -13,6 +14,7 @@
 #include "runenv.h"
 #include "secretcmd.h"
 #include "host.h"
+#include "watch.h"
 
 extern char **environ;
 
@@ -91,23 +93,36 @@ int secret_read_values(struct cli *c, const struct vc_ref *ref,
 	return rc;
 }
 
-/* Reads the environments c->args[0..n), merged.  The options are checked
- * before any reference is resolved; *refs is the caller's to free. */
+/* The references c->args[0..n), --only and --concurrency; the options
+ * are checked before any reference is resolved.  *refs and *only are the
+ * caller's to free (secret_only_free). */
+static int resolve_envs(struct cli *c, int n, struct vc_ref **refs,
+			char ***only, int *conc)
+{
+	int rc;
+
+	*refs = NULL;
+	*only = NULL;
+	rc = secret_concurrency(c, conc);
+	if (rc == 0)
+		rc = secret_only(c, only);
+	if (rc == 0 && !(*refs = calloc((size_t)n, sizeof(**refs))))
+		rc = cli_fail(c, VC_EFAIL, "out of memory");
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = secret_ref(c, i, 3, &(*refs)[i]);
+	return rc;
+}
+
+/* Reads the environments c->args[0..n), merged; *refs is the caller's to
+ * free. */
 static int read_envs(struct cli *c, int n, struct vc_ref **refs,
 		     struct vc_secret_envs *m)
 {
 	char **only = NULL;
 	int conc = 8, rc;
 
-	*refs = NULL;
 	memset(m, 0, sizeof(*m));
-	rc = secret_concurrency(c, &conc);
-	if (rc == 0)
-		rc = secret_only(c, &only);
-	if (rc == 0 && !(*refs = calloc((size_t)n, sizeof(**refs))))
-		rc = cli_fail(c, VC_EFAIL, "out of memory");
-	for (int i = 0; rc == 0 && i < n; i++)
-		rc = secret_ref(c, i, 3, &(*refs)[i]);
+	rc = resolve_envs(c, n, refs, &only, &conc);
 	/* export and run use nothing else of the database until they audit
 	 * or drop the sets: the rows may be written while the values are
 	 * read. */
@@ -291,10 +306,68 @@ static int run_envs(struct cli *c, int *nenv)
 	return 0;
 }
 
+/* --interval and --signal, which need --watch. */
+static int watch_opts(struct cli *c, struct vc_watch *w)
+{
+	const char *iv = cli_opt(c, O_INTERVAL), *sig = cli_opt(c, O_SIGNAL);
+
+	w->interval_ms = 10000;
+	w->signal = SIGTERM;
+	if (!cli_opt(c, O_WATCH) && (iv || sig))
+		return cli_fail(c, VC_EUSAGE, "%s needs --watch",
+				iv ? "--interval" : "--signal");
+	if (iv && vc_watch_interval(iv, &w->interval_ms, &c->err) < 0)
+		return c->err.code;
+	if (sig && vc_watch_signal(sig, &w->signal, &c->err) < 0)
+		return c->err.code;
+	return 0;
+}
+
+/* The command's end as the watcher's: its exit status, or the signal
+ * that killed it raised again, as if run had exec'd it. */
+static int watch_status(struct cli *c, int st)
+{
+	if (WIFSIGNALED(st)) {
+		vc_session_close(&c->s);
+		fflush(NULL);
+		signal(WTERMSIG(st), SIG_DFL);
+		raise(WTERMSIG(st));
+		c->status = 128 + WTERMSIG(st);
+		return 0;
+	}
+	c->status = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return 0;
+}
+
+static int run_watch(struct cli *c, struct vc_watch *w, int nenv)
+{
+	struct vc_ref *refs = NULL;
+	char **only = NULL;
+	int rc, st = 0;
+
+	w->n = (size_t)nenv;
+	w->argv = &c->args[nenv];
+	rc = resolve_envs(c, nenv, &refs, &only, &w->concurrency);
+	w->refs = refs;
+	w->only = (const char *const *)only;
+	if (rc == 0)
+		rc = vc_watch_run(&c->s, w, &st, &c->err);
+	secret_only_free(only);
+	free(refs);
+	if (rc < 0 && w->exec_errno) {
+		fprintf(stderr, "%s: %s\n", c->tool->prog, c->err.msg);
+		exit(w->exec_errno == ENOENT ? 127 : 126);
+	}
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot run with '%s'", c->args[0]);
+	return watch_status(c, st);
+}
+
 int cmd_run(struct cli *c)
 {
 	struct vc_runenv env = { NULL, 0, 0 };
 	struct vc_secret_envs m;
+	struct vc_watch w = { .concurrency = 8 };
 	struct vc_ref *refs = NULL;
 	const char **allow = NULL;
 	int rc, nenv = 1, how = 0;
@@ -305,7 +378,16 @@ int cmd_run(struct cli *c)
 	if (rc == 0)
 		rc = caller_how(c, &how);
 	if (rc == 0)
+		rc = watch_opts(c, &w);
+	if (rc == 0)
 		rc = allow_names(c, &allow);
+	if (rc == 0 && cli_opt(c, O_WATCH)) {
+		w.how = how;
+		w.allow = allow;
+		rc = run_watch(c, &w, nenv);
+		free(allow);
+		return rc;
+	}
 	if (rc == 0)
 		rc = read_envs(c, nenv, &refs, &m);
 	if (rc == 0)

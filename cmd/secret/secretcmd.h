@@ -10,7 +10,7 @@ enum { O_DESC = OPT_FIRST_LONG, O_FROM_FILE, O_REASON, O_VERSION, O_YES,
        O_TO, O_LENGTH, O_CHARSET, O_SHOW, O_FORMAT, O_ONLY, O_OUT,
        O_CONCURRENCY, O_FILE, O_OVERWRITE, O_SKIP, O_DRY_RUN, O_PRISTINE,
        O_SHOW_VALUES, O_ALLOW_NAME,
-       O_PRESERVE_ENV };
+       O_PRESERVE_ENV, O_WATCH, O_INTERVAL, O_SIGNAL };
 
 int cmd_set(struct cli *c);
 int cmd_get(struct cli *c);

@@ -40,6 +40,9 @@ static const struct option run_opts[] = {
 	{ "only", required_argument, NULL, O_ONLY },
 	{ "pristine", no_argument, NULL, O_PRISTINE },
 	{ "preserve-env", no_argument, NULL, O_PRESERVE_ENV },
+	{ "watch", no_argument, NULL, O_WATCH },
+	{ "interval", required_argument, NULL, O_INTERVAL },
+	{ "signal", required_argument, NULL, O_SIGNAL },
 	{ "allow-name", required_argument, NULL, O_ALLOW_NAME },
 	{ "concurrency", required_argument, NULL, O_CONCURRENCY }, END,
 };
@@ -108,6 +111,7 @@ static const struct cli_cmd cmds[] = {
 	{ .name = "run", .run = cmd_run, .needs = UB,
 	  .usage = "ORG/PROJECT/ENV [ORG/PROJECT/ENV...] [--only K1,K2] "
 	           "[--pristine | --preserve-env] [--allow-name NAME]... "
+	           "[--watch [--interval D] [--signal SIG]] "
 	           "-- COMMAND [ARGS...]",
 	  .longopts = run_opts, .nargs = { 2, -1 },
 	  .summary = "Run COMMAND with the secrets in its environment." },

@@ -93,6 +93,15 @@ acme/web" ]
 acme/web/" ]
 }
 
+@test "export and run take several environments; nothing of ours after run's --" {
+	run complete_line vaultctl-secret export acme/api/prod acme/api/s
+	[ "$output" = "acme/api/staging" ]
+	run complete_line vaultctl-secret run acme/api/prod --only DB_URL acme/api/s
+	[ "$output" = "acme/api/staging" ]
+	run complete_line vaultctl-secret run acme/api/prod -- acme/api/s
+	[ -z "$output" ]
+}
+
 @test "names are those the acting user of the line may see" {
 	run complete_line vaultctl-secret --as eve@example.com get ""
 	[ "$output" = eves/ ]

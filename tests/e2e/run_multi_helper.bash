@@ -114,3 +114,150 @@ m_preserve_env() {
 	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
 	[ "$(reads "$ORG")" -eq "$b1" ]
 }
+
+# ---- run --watch ----------------------------------------------------------
+
+# watch_start ARGS...: vaultctl-secret run ARGS in the background (its
+# output in $BATS_TEST_TMPDIR/watch.out and .err); WPID is the watcher.
+# A shell starts background jobs with SIGINT ignored, which the watcher
+# respects as it should: env gives it back its default.
+watch_start() {
+	env --default-signal=INT vaultctl-secret run "$@" >"$BATS_TEST_TMPDIR/watch.out" \
+		2>"$BATS_TEST_TMPDIR/watch.err" 3>&- &
+	WPID=$!
+}
+
+# wait_for CMD...: until CMD succeeds, at most 15 s.
+wait_for() {
+	local i
+	for ((i = 0; i < 150; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "timed out: $*"
+	return 1
+}
+
+# watch_end: waits for the watcher; WSTATUS is its exit status.
+watch_end() {
+	WSTATUS=0
+	wait "$WPID" || WSTATUS=$?
+}
+
+# cpu_ticks PID: user + system time of the process, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+lines() { [[ -f $1 ]] && [ "$(wc -l <"$1")" -ge "$2" ]; }
+
+# A child that logs "PID VALUE" at start and "term PID" on SIGTERM, "hup
+# PID" on SIGHUP, and ends by itself with status 7 once $STOP exists.
+child_script() {
+	cat >"$BATS_TEST_TMPDIR/child.sh" <<-'EOS'
+	#!/bin/sh
+	echo "$$ $SHARED" >>"$LOG"
+	trap 'echo "term $$" >>"$LOG"; exit 0' TERM
+	trap 'echo "hup $$" >>"$LOG"; exit 0' HUP
+	while :; do
+		[ -e "$STOP" ] && exit 7
+		sleep 0.1
+	done
+	EOS
+	chmod +x "$BATS_TEST_TMPDIR/child.sh"
+	export LOG=$BATS_TEST_TMPDIR/log STOP=$BATS_TEST_TMPDIR/stop
+}
+
+# A change restarts a real child with the new value (a new process), the
+# old one stopped by SIGTERM; the values read again are audited; the
+# watcher spends next to no CPU between polls; it exits with the
+# command's status when the command ends by itself.
+m_watch_restart() {
+	local pid1 pid2 before t0 t1
+	m_envs
+	child_script
+	before=$(reads "$ORG")
+	watch_start "$BASE" "$PROD" --watch --interval 200ms -- \
+		"$BATS_TEST_TMPDIR/child.sh"
+	wait_for lines "$LOG" 1
+	read -r pid1 value <"$LOG"
+	[ "$value" == prod ]
+	[ "$(reads "$ORG")" -eq $((before + 6)) ]
+	# Five polls and more with nothing changed: no restart, no CPU.
+	t0=$(cpu_ticks "$WPID")
+	sleep 2
+	t1=$(cpu_ticks "$WPID")
+	[ "$(wc -l <"$LOG")" -eq 1 ]
+	echo "watcher CPU over 2 s: $((t1 - t0)) ticks"
+	[ $((t1 - t0)) -le 20 ]
+	s_put "$PROD/SHARED" prod2
+	wait_for grep -q ' prod2$' "$LOG"
+	grep -qx "term $pid1" "$LOG"
+	read -r pid2 value < <(grep ' prod2$' "$LOG")
+	[ "$pid2" != "$pid1" ]
+	! kill -0 "$pid1" 2>/dev/null
+	[ "$(reads "$ORG")" -eq $((before + 12)) ]
+	# A change of a secret --only leaves out would not count: here B is
+	# read, so deleting it restarts too.
+	vaultctl-secret -q rm "$BASE/B" --yes
+	wait_for lines "$LOG" 5
+	touch "$STOP"
+	watch_end
+	[ "$WSTATUS" -eq 7 ]
+	[ ! -s "$BATS_TEST_TMPDIR/watch.err" ]
+}
+
+# --signal HUP is what stops the command on a change; --only: a change of
+# another secret is no change.
+m_watch_signal_only() {
+	local pid1
+	m_envs
+	child_script
+	watch_start "$PROD" --only SHARED --watch --interval 200ms --signal HUP \
+		-- "$BATS_TEST_TMPDIR/child.sh"
+	wait_for lines "$LOG" 1
+	read -r pid1 _ <"$LOG"
+	s_put "$PROD/C" other-c
+	sleep 1
+	[ "$(wc -l <"$LOG")" -eq 1 ]
+	s_put "$PROD/SHARED" prod3
+	wait_for grep -q ' prod3$' "$LOG"
+	grep -qx "hup $pid1" "$LOG"
+	touch "$STOP"
+	watch_end
+	[ "$WSTATUS" -eq 7 ]
+}
+
+# SIGTERM or SIGINT to the watcher stops its command too; the watcher
+# ends as the command did (killed by the signal: 128 + its number).
+m_watch_forward() {
+	local cpid sig
+	m_envs
+	for sig in TERM INT; do
+		rm -f "$BATS_TEST_TMPDIR/cpid"
+		watch_start "$PROD" --watch -- sh -c \
+			"echo \$\$ >'$BATS_TEST_TMPDIR/cpid'; exec sleep 300"
+		wait_for test -s "$BATS_TEST_TMPDIR/cpid"
+		cpid=$(cat "$BATS_TEST_TMPDIR/cpid")
+		wait_for grep -q sleep "/proc/$cpid/cmdline"
+		kill -"$sig" "$WPID"
+		watch_end
+		[ "$WSTATUS" -eq $((128 + $(kill -l "$sig"))) ]
+		! kill -0 "$cpid" 2>/dev/null
+	done
+}
+
+# The command's own exit status; a missing command 127; the command's
+# process holds no descriptor of the watcher (connections).
+m_watch_status() {
+	m_envs
+	run -42 vaultctl-secret run "$PROD" --watch -- sh -c 'exit 42'
+	run -0 vaultctl-secret run "$PROD" --watch -- sh -c 'printf %s "$SHARED"'
+	[ "$output" == prod ]
+	run -127 --separate-stderr vaultctl-secret run "$PROD" --watch -- no-such-command-xyz
+	[[ $stderr == *"cannot run 'no-such-command-xyz'"* ]]
+	run -0 sh -c 'ls /proc/$$/fd' 3>&-
+	local plain=$output
+	run -0 vaultctl-secret run "$PROD" --watch -- sh -c 'ls /proc/$$/fd' 3>&-
+	[ "$output" == "$plain" ]
+}
