@@ -19,7 +19,7 @@ _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --role --description --plan --owner --name --from-file --reason --to
  --length --charset --format --only --allow-name -O --concurrency --file
  --price --cycle --secrets-limit --features --start --end --need --org --user --action
- --resource-type --since --until --limit --after --before "
+ --resource-type --since --until --limit --after --before --interval --signal "
 
 declare -gA _vaultctl_cmd_cache 2>/dev/null || true
 declare -ga _vaultctl_ctx 2>/dev/null || true
@@ -97,6 +97,8 @@ _vaultctl_optval() {
 		fi ;;
 	--charset) _vaultctl_words "$cur" alnum hex base64 ascii ;;
 	--cycle) _vaultctl_words "$cur" monthly yearly ;;
+	--signal) _vaultctl_words "$cur" TERM HUP INT QUIT USR1 USR2 ;;
+	--interval) _vaultctl_words "$cur" 500ms 10s 1m ;;
 	--secrets-limit) _vaultctl_words "$cur" unlimited ;;
 	--format)
 		if [[ $cmd == import ]]; then

@@ -100,6 +100,12 @@ acme/web/" ]
 	[ "$output" = "acme/api/staging" ]
 	run complete_line vaultctl-secret run acme/api/prod -- acme/api/s
 	[ -z "$output" ]
+	run complete_line vaultctl-secret run acme/api/prod --watch --signal H
+	[ "$output" = HUP ]
+	run complete_line vaultctl-secret run acme/api/prod --watch --interval 5
+	[ "$output" = 500ms ]
+	run complete_line vaultctl-secret run acme/api/prod --pres
+	[ "$output" = --preserve-env ]
 }
 
 @test "names are those the acting user of the line may see" {

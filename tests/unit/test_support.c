@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "ref.h"
 #include "bulk.h"
 #include "runenv.h"
+#include "watch.h"
 #include "secret.h"
 #include "vc.h"
 
@@ -460,6 +462,40 @@ static void test_runenv_preserve(void **state)
 		vc_buf_release(&v[i].value);
 }
 
+/* run --watch's --interval and --signal. */
+static void test_watch_args(void **state)
+{
+	static const char *const bad_d[] = { "", "10", "10x", "0s", "99ms",
+		"25h", "-1s", "1.5s", "s", "100000000000000000000ms", "10 s" };
+	static const char *const bad_sig[] = { "", "0", "FOO", "SIG", "65",
+		"-1", "TERMX", "1x" };
+	struct vc_err e;
+	long ms;
+	int sig;
+
+	(void)state;
+	assert_int_equal(vc_watch_interval("500ms", &ms, &e), 0);
+	assert_int_equal(ms, 500);
+	assert_int_equal(vc_watch_interval("10s", &ms, &e), 0);
+	assert_int_equal(ms, 10000);
+	assert_int_equal(vc_watch_interval("2m", &ms, &e), 0);
+	assert_int_equal(ms, 120000);
+	assert_int_equal(vc_watch_interval("24h", &ms, &e), 0);
+	assert_int_equal(ms, 86400000);
+	for (size_t i = 0; i < sizeof(bad_d) / sizeof(bad_d[0]); i++)
+		assert_int_equal(vc_watch_interval(bad_d[i], &ms, &e), VC_EUSAGE);
+	assert_int_equal(vc_watch_signal("TERM", &sig, &e), 0);
+	assert_int_equal(sig, SIGTERM);
+	assert_int_equal(vc_watch_signal("sighup", &sig, &e), 0);
+	assert_int_equal(sig, SIGHUP);
+	assert_int_equal(vc_watch_signal("USR1", &sig, &e), 0);
+	assert_int_equal(sig, SIGUSR1);
+	assert_int_equal(vc_watch_signal("9", &sig, &e), 0);
+	assert_int_equal(sig, 9);
+	for (size_t i = 0; i < sizeof(bad_sig) / sizeof(bad_sig[0]); i++)
+		assert_int_equal(vc_watch_signal(bad_sig[i], &sig, &e), VC_EUSAGE);
+}
+
 static void test_conf_find(void **state)
 {
 	char out[256];
@@ -495,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_conf_find),
 		cmocka_unit_test(test_runenv),
 		cmocka_unit_test(test_runenv_preserve),
+		cmocka_unit_test(test_watch_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
