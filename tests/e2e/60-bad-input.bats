@@ -342,6 +342,8 @@ matrix_secret() {
 	run|notfound|3|secret 'NOSUCH' not found|vaultctl-secret run $E $E2 --only A,NOSUCH -- echo ran
 	run|option|2|option '--preserve-env' takes no value|vaultctl-secret run $E --preserve-env=1 -- echo ran
 	run|option|2|--pristine and --preserve-env exclude each other|vaultctl-secret run $E --pristine --preserve-env -- echo ran
+	run|name|2|--allow-name: invalid secret name|vaultctl-secret run $E --allow-name 'LD-PRELOAD' -- echo ran
+	run|missing|2|missing value for option '--allow-name'|vaultctl-secret run $E --allow-name
 	run|option|2|option '--watch' takes no value|vaultctl-secret run $E --watch=1 -- echo ran
 	run|missing|2|missing value for option '--interval'|vaultctl-secret run $E --watch --interval
 	run|missing|2|missing value for option '--signal'|vaultctl-secret run $E --watch --signal
