@@ -234,8 +234,10 @@ static int watch_loop(struct vc_session *s, struct vc_watch *w,
 		    !memcmp(seen, now, sizeof(seen)))
 			continue;
 		memcpy(seen, now, sizeof(seen));
+		/* One that ended by itself meanwhile is not run again. */
+		if (waitpid(pid, wstatus, WNOHANG) == pid)
+			return 0;
 		*wstatus = stop(pid, w->signal);
-		w->restarts++;
 		rc = start(s, w, old, &pid, e);
 	}
 	return rc;
@@ -253,7 +255,6 @@ int vc_watch_run(struct vc_session *s, struct vc_watch *w, int *wstatus,
 	sigset_t set, old;
 	int rc;
 
-	w->restarts = 0;
 	w->exec_errno = 0;
 	*wstatus = 0;
 	/* SIGCHLD ignored by default may be dropped rather than queued. */

@@ -20,7 +20,6 @@ struct vc_watch {
 	char *const *argv;              /* the command, NULL-terminated */
 	long interval_ms;               /* between two polls */
 	int signal;                     /* what stops the command on a change */
-	int restarts;                   /* out: runs after the first */
 	int exec_errno;                 /* out: why the command did not start */
 };
 
