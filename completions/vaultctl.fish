@@ -80,6 +80,14 @@ for t in vaultctl-secret vaultctl
     complete -c $t -n '__fish_seen_subcommand_from run export' -l fallback -r -F -d 'offline snapshot file'
     complete -c $t -n '__fish_seen_subcommand_from run export' -l fallback-max-age -x -a '1h 24h 7d' -d 'oldest snapshot used'
 end
+
+# run: several environments, the caller's variables, --watch.
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from run' -l preserve-env -d "the caller's variables win"
+    complete -c $t -n '__fish_seen_subcommand_from run' -l watch -d 'restart COMMAND when a secret changes'
+    complete -c $t -n '__fish_seen_subcommand_from run' -l interval -x -a '500ms 10s 1m' -d 'between two polls'
+    complete -c $t -n '__fish_seen_subcommand_from run' -l signal -x -a 'TERM HUP INT QUIT USR1 USR2' -d 'sent to COMMAND on a change'
+end
 complete -c vaultctl -f -n 'not __fish_is_first_token' -a '(__vaultctl_next_word) (__vaultctl_refs)'
 # inject -i TEMPLATE -o FILE: files (its -o is not the output format).
 for t in vaultctl-secret vaultctl

@@ -6,6 +6,7 @@
 #include <errmsg.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,8 +163,13 @@ static MYSQL *connect_one(const struct vc_conf *c, enum vc_db_role role,
 	if (probe)
 		mysql_optionsv(m, MYSQL_INIT_COMMAND, "DO 1");
 	if (mysql_real_connect(m, host, NULL, NULL, c->database, port, NULL,
-			       CLIENT_FOUND_ROWS))
+			       CLIENT_FOUND_ROWS)) {
+		/* libmariadb leaves its socket open across exec: the command
+		 * of run --watch, a child, must not get a connection of the
+		 * tools' accounts. */
+		fcntl((int)mysql_get_socket(m), F_SETFD, FD_CLOEXEC);
 		return m;
+	}
 	*no = mysql_errno(m);
 	snprintf(msg, msgn, "%s", mysql_error(m));
 	mysql_close(m);

@@ -324,12 +324,14 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	 * before it, except that we restart after each positional below. */
 	optind = 1;
 	opterr = 0;
+	c->ndash = -1;
 	c->args = calloc((size_t)argc + 1, sizeof(char *));
 	c->optv = calloc((size_t)argc + 1, sizeof(*c->optv));
 	if (!c->args || !c->optv)
 		return cli_fail(c, VC_EFAIL, "out of memory");
 	while (optind < argc) {
 		if (!strcmp(argv[optind], "--")) {
+			c->ndash = c->nargs;
 			for (optind++; optind < argc; optind++)
 				c->args[c->nargs++] = argv[optind];
 			break;

@@ -73,6 +73,7 @@ struct cli {
 	int noptv;                      /* every one given, in order */
 	int nargs;
 	char **args;
+	int ndash;              /* arguments before "--"; -1: no "--" */
 	int status;             /* exit status of a success that is not 0
 				   (diff: the environments differ) */
 	struct vc_session *shared;      /* the shell's, kept open */

@@ -46,6 +46,10 @@ static const struct option import_opts[] = {
 static const struct option run_opts[] = {
 	{ "only", required_argument, NULL, O_ONLY },
 	{ "pristine", no_argument, NULL, O_PRISTINE },
+	{ "preserve-env", no_argument, NULL, O_PRESERVE_ENV },
+	{ "watch", no_argument, NULL, O_WATCH },
+	{ "interval", required_argument, NULL, O_INTERVAL },
+	{ "signal", required_argument, NULL, O_SIGNAL },
 	{ "allow-name", required_argument, NULL, O_ALLOW_NAME },
 	{ "concurrency", required_argument, NULL, O_CONCURRENCY },
 	{ "fallback", required_argument, NULL, O_FALLBACK },
@@ -111,10 +115,10 @@ static const struct cli_cmd cmds[] = {
 	  .longopts = rotate_opts, .nargs = { 1, 1 },
 	  .summary = "Write a random new value." },
 	{ .name = "export", .run = cmd_export, .needs = UB | NEED_OFFLINE,
-	  .usage = "ORG/PROJECT/ENV [--format "
+	  .usage = "ORG/PROJECT/ENV [ORG/PROJECT/ENV...] [--format "
 	           "sh|dotenv|json|yaml|docker|env0] [--only K1,K2] [-O FILE] "
 	           "[--concurrency N] [--fallback FILE [--fallback-max-age D]]",
-	  .shortopts = "O:", .longopts = export_opts, .nargs = { 1, 1 },
+	  .shortopts = "O:", .longopts = export_opts, .nargs = { 1, -1 },
 	  .summary = "Print the environment's secrets for a shell, dotenv, "
 	             "JSON, YAML, docker or env -0." },
 	{ .name = "import", .run = cmd_import, .needs = U,
@@ -123,9 +127,11 @@ static const struct cli_cmd cmds[] = {
 	  .longopts = import_opts, .nargs = { 1, 1 },
 	  .summary = "Write many secrets at once, all or nothing." },
 	{ .name = "run", .run = cmd_run, .needs = UB | NEED_OFFLINE,
-	  .usage = "ORG/PROJECT/ENV [--only K1,K2] [--pristine] "
-	           "[--allow-name NAME]... [--fallback FILE "
-	           "[--fallback-max-age D]] -- COMMAND [ARGS...]",
+	  .usage = "ORG/PROJECT/ENV [ORG/PROJECT/ENV...] [--only K1,K2] "
+	           "[--pristine | --preserve-env] [--allow-name NAME]... "
+	           "[--fallback FILE [--fallback-max-age D]] "
+	           "[--watch [--interval D] [--signal SIG]] "
+	           "-- COMMAND [ARGS...]",
 	  .longopts = run_opts, .nargs = { 2, -1 },
 	  .summary = "Run COMMAND with the secrets in its environment." },
 	{ .name = "diff", .run = cmd_diff, .needs = UB,

@@ -93,6 +93,21 @@ acme/web" ]
 acme/web/" ]
 }
 
+@test "export and run take several environments; nothing of ours after run's --" {
+	run complete_line vaultctl-secret export acme/api/prod acme/api/s
+	[ "$output" = "acme/api/staging" ]
+	run complete_line vaultctl-secret run acme/api/prod --only DB_URL acme/api/s
+	[ "$output" = "acme/api/staging" ]
+	run complete_line vaultctl-secret run acme/api/prod -- acme/api/s
+	[ -z "$output" ]
+	run complete_line vaultctl-secret run acme/api/prod --watch --signal H
+	[ "$output" = HUP ]
+	run complete_line vaultctl-secret run acme/api/prod --watch --interval 5
+	[ "$output" = 500ms ]
+	run complete_line vaultctl-secret run acme/api/prod --pres
+	[ "$output" = --preserve-env ]
+}
+
 @test "names are those the acting user of the line may see" {
 	run complete_line vaultctl-secret --as eve@example.com get ""
 	[ "$output" = eves/ ]

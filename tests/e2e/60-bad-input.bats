@@ -303,7 +303,8 @@ matrix_secret() {
 	export|missing|2|missing value for option '-O'|vaultctl-secret export $E -O
 	export|missing|2|missing value for option '--format'|vaultctl-secret export $E --format
 	export|missing|2|missing value for option '--only'|vaultctl-secret export $E --only
-	export|args|2|too many arguments|vaultctl-secret export $E $E2
+	export|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret export $E $E2/A
+	export|notfound|3|environment 'nosuch' not found|vaultctl-secret export $E bad/api/nosuch
 	export|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret export $E/A
 	export|option|2|unknown option '--output-file'|vaultctl-secret export $E --output-file x
 	export|option|2|unknown export format 'xml'|vaultctl-secret export $E --format xml
@@ -384,6 +385,30 @@ matrix_secret() {
 	run|long|2|is not a duration|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age "$(long 300)" -- echo ran
 	run|sql|2|is not a duration|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age "$T" -- echo ran
 	run|sql|2|--fallback: no directory|vaultctl-secret run $E --fallback "/nonexistent/$T/x" -- echo ran
+	run|args|2|run needs an environment before '--'|vaultctl-secret run -- echo ran
+	run|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret run $E $E2/A -- echo ran
+	run|notfound|3|environment 'nosuch' not found|vaultctl-secret run $E bad/api/nosuch -- echo ran
+	run|notfound|3|secret 'NOSUCH' not found|vaultctl-secret run $E $E2 --only A,NOSUCH -- echo ran
+	run|option|2|option '--preserve-env' takes no value|vaultctl-secret run $E --preserve-env=1 -- echo ran
+	run|option|2|--pristine and --preserve-env exclude each other|vaultctl-secret run $E --pristine --preserve-env -- echo ran
+	run|name|2|--allow-name: invalid secret name|vaultctl-secret run $E --allow-name 'LD-PRELOAD' -- echo ran
+	run|option|2|option '--watch' takes no value|vaultctl-secret run $E --watch=1 -- echo ran
+	run|missing|2|missing value for option '--interval'|vaultctl-secret run $E --watch --interval
+	run|missing|2|missing value for option '--signal'|vaultctl-secret run $E --watch --signal
+	run|option|2|--interval: not a duration from 100ms to 24h: '10x'|vaultctl-secret run $E --watch --interval 10x -- echo ran
+	run|option|2|--interval: not a duration from 100ms to 24h: '10'|vaultctl-secret run $E --watch --interval 10 -- echo ran
+	run|option|2|--interval: not a duration from 100ms to 24h: '0s'|vaultctl-secret run $E --watch --interval 0s -- echo ran
+	run|option|2|--interval: not a duration from 100ms to 24h: '99ms'|vaultctl-secret run $E --watch --interval 99ms -- echo ran
+	run|option|2|--interval: not a duration from 100ms to 24h: '25h'|vaultctl-secret run $E --watch --interval 25h -- echo ran
+	run|option|2|--interval: not a duration from 100ms to 24h: '-1s'|vaultctl-secret run $E --watch --interval -1s -- echo ran
+	run|option|2|--signal: not a signal: 'FOO'|vaultctl-secret run $E --watch --signal FOO -- echo ran
+	run|option|2|--signal: not a signal: '0'|vaultctl-secret run $E --watch --signal 0 -- echo ran
+	run|option|2|--signal: not a signal: '999'|vaultctl-secret run $E --watch --signal 999 -- echo ran
+	run|option|2|--interval needs --watch|vaultctl-secret run $E --interval 1s -- echo ran
+	run|option|2|--signal needs --watch|vaultctl-secret run $E --signal HUP -- echo ran
+	run|long|2|--interval: not a duration|vaultctl-secret run $E --watch --interval "$(long 300)" -- echo ran
+	run|sql|2|--signal: not a signal|vaultctl-secret run $E --watch --signal "$T" -- echo ran
+	run|sql|2|--interval: not a duration|vaultctl-secret run $E --watch --interval "$T" -- echo ran
 
 	diff|missing|2|missing argument|vaultctl-secret diff $E
 	diff|args|2|too many arguments|vaultctl-secret diff $E $E2 $E

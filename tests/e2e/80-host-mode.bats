@@ -207,6 +207,21 @@ checksum() {
 	[[ $output != *READ-THE-CONFIG* ]]
 }
 
+@test "attack: run --watch's child has neither the group, nor a connection, nor VAULT*; the watcher keeps polling" {
+	run as "$MEMBER_LOGIN" VAULT_TOKEN=t vaultctl-secret run acme/api/prod \
+		--watch --interval 100ms -- sh -c \
+		'echo "groups $(id -G) egid $(id -g)"; env; ls -l /proc/$$/fd; cat '"$CNF"' && echo READ-THE-CONFIG; exit 3'
+	[ "$status" -eq 3 ] || { echo "$output"; false; }
+	local gid
+	gid=$(getent group "$HM_GROUP" | cut -d: -f3)
+	[[ $output == *"groups "* ]]
+	[[ ! $(grep '^groups ' <<<"$output") =~ (^| )$gid( |$) ]]
+	[[ $output == *DB_URL=host-mode-secret-value* ]]
+	! grep -qE '^(VAULT|VAULTCTL)_' <<<"$output" || false
+	! grep -q 'socket:' <<<"$output" || false
+	[[ $output != *READ-THE-CONFIG* ]]
+}
+
 @test "attack: export -O into a directory only the tools' group may write (4)" {
 	mkdir -p "$HM/grp"
 	chown "root:$HM_GROUP" "$HM/grp"
