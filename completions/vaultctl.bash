@@ -23,7 +23,7 @@ _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --resource-type --since --until --limit --after --before --anchor --at --login --cas
  --fallback --fallback-max-age --interval --signal "
 # One line: a name at the end of a line above is matched as ' NAME ' too.
-_vaultctl_valopts=${_vaultctl_valopts//$'\n'/ }
+_vaultctl_valopts=${_vaultctl_valopts//$'\n '/ }
 
 declare -gA _vaultctl_cmd_cache 2>/dev/null || true
 declare -ga _vaultctl_ctx 2>/dev/null || true
