@@ -201,10 +201,16 @@ t_restore_env_refused() {
 	s_put "$ENV/A" a1
 	vaultctl-org -q user add "$m" --no-password
 	vaultctl-org -q member add "$ORG" "$m" --role member
-	before=$(r_state A)
+	local denied meta
+	denied=$(audit_kinds "$ORG")
+	meta=$(vc_sql "CHECKSUM TABLE secret_metadata EXTENDED")
 	run -4 vaultctl-secret --as "$m" restore-env "$ENV" --at 1h --yes
 	[[ $output == *"permission denied"* ]]
 	run -4 vaultctl-secret --as "$m" restore-env "$ENV" --at 1h --dry-run
+	# Each refusal is audited (one .denied row), and nothing else changed.
+	[ "$(audit_kinds "$ORG")" == "$((${denied% *} + 2)) ${denied#* }" ]
+	[ "$(vc_sql "CHECKSUM TABLE secret_metadata EXTENDED")" == "$meta" ]
+	before=$(r_state A)
 	run -2 vaultctl-secret restore-env "$ENV" --yes
 	[[ $output == *"--at TIME is required"* ]]
 	run -2 vaultctl-secret restore-env "$ENV" --at yesterday --yes
