@@ -17,9 +17,13 @@
 # that value, not an argument.
 _vaultctl_valopts=" -c --config --as -o --output --first-name --last-name
  --role --description --plan --owner --name --from-file --reason --to
- --length --charset --format --only --allow-name -O --concurrency --file
+ --length --charset --format --only --allow-name -O --concurrency --file -i --versions
+ --max-versions
  --price --cycle --secrets-limit --features --start --end --need --org --user --action
- --resource-type --since --until --limit --after --before "
+ --resource-type --since --until --limit --after --before --anchor --at --login --cas
+ --fallback --fallback-max-age --interval --signal "
+# One line: a name at the end of a line above is matched as ' NAME ' too.
+_vaultctl_valopts=${_vaultctl_valopts//$'\n '/ }
 
 declare -gA _vaultctl_cmd_cache 2>/dev/null || true
 declare -ga _vaultctl_ctx 2>/dev/null || true
@@ -86,8 +90,14 @@ _vaultctl_files() {
 _vaultctl_optval() {
 	local tool=$1 cmd=$2 prev=$3 cur=$4
 	case $prev in
-	-o | --output) _vaultctl_words "$cur" table json tsv jsonl csv ;;
-	-c | --config | --from-file | --file | -O) _vaultctl_files "$cur" ;;
+	-o | --output)
+		if [[ $prev == -o && $cmd == inject ]]; then  # inject -o FILE
+			_vaultctl_files "$cur"
+		else
+			_vaultctl_words "$cur" table json tsv jsonl csv
+		fi ;;
+	-c | --config | --from-file | --file | -O | --anchor | -i | --fallback) _vaultctl_files "$cur" ;;
+	--fallback-max-age) _vaultctl_words "$cur" 1h 24h 7d ;;
 	--features) [[ $cur == @* ]] && { _vaultctl_files "${cur#@}"; COMPREPLY=("${COMPREPLY[@]/#/@}"); } ;;
 	--role)
 		if [[ $cmd == user\ * ]]; then
@@ -97,6 +107,8 @@ _vaultctl_optval() {
 		fi ;;
 	--charset) _vaultctl_words "$cur" alnum hex base64 ascii ;;
 	--cycle) _vaultctl_words "$cur" monthly yearly ;;
+	--signal) _vaultctl_words "$cur" TERM HUP INT QUIT USR1 USR2 ;;
+	--interval) _vaultctl_words "$cur" 500ms 10s 1m ;;
 	--secrets-limit) _vaultctl_words "$cur" unlimited ;;
 	--format)
 		if [[ $cmd == import ]]; then
@@ -127,10 +139,11 @@ _vaultctl_argkind() {
 	vaultctl-org:project\ *:0 | vaultctl-org:env\ list:0) echo 2 ;;
 	vaultctl-org:env\ create:0) echo 2/ ;;
 	vaultctl-org:env\ *:0) echo 3 ;;
-	vaultctl-secret:list:0 | vaultctl-secret:export:0 | \
-	vaultctl-secret:import:0 | vaultctl-secret:run:0 | \
-	vaultctl-secret:diff:[01] | vaultctl-secret:copy:[01]) echo 3 ;;
-	vaultctl-secret:rekey:*) ;;
+	vaultctl-secret:list:0 | vaultctl-secret:export:* | \
+	vaultctl-secret:import:0 | vaultctl-secret:run:* | \
+	vaultctl-secret:diff:[01] | vaultctl-secret:copy:[01] | \
+	vaultctl-secret:restore-env:0) echo 3 ;;
+	vaultctl-secret:rekey:* | vaultctl-secret:inject:*) ;;
 	vaultctl-secret:*:0) echo 4 ;;
 	vaultctl-plan:show:0 | vaultctl-plan:set:0 | vaultctl-plan:rm:0 | \
 	vaultctl-plan:subscribe:1) echo plan ;;
@@ -162,14 +175,14 @@ _vaultctl_tool() {
 	local tool=$1
 	shift
 	local -a words=("$@") pos=()
-	local n=$((${#words[@]} - 1)) i=0 w cur prev="" cmd kind opts
+	local n=$((${#words[@]} - 1)) i=0 w cur prev="" cmd kind opts dashed=
 	cur=${words[n]}
 	((n > 0)) && prev=${words[n - 1]}
 	_vaultctl_ctx=()
 	# Positional words before the cursor, and the -c/--as of the line.
 	while ((i < n)); do
 		w=${words[i]}
-		[[ $w == -- ]] && break
+		[[ $w == -- ]] && { dashed=1; break; }
 		if [[ $w == -* ]]; then
 			case $w in
 			-c | --config | --as) _vaultctl_ctx+=("$w" "${words[i + 1]-}") ;;
@@ -205,6 +218,8 @@ _vaultctl_tool() {
 		w=1
 		[[ $cmd == *\ * ]] && w=2
 		kind=$(_vaultctl_argkind "$tool" "$cmd" $((${#pos[@]} - w)))
+		# After run's "--" come the command's words, not environments.
+		[[ -n $dashed ]] && kind=""
 		case $kind in
 		[1-4]) _vaultctl_ref "$cur" "$kind" ;;
 		# A new name under an existing parent: complete the parent.

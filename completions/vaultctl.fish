@@ -36,6 +36,7 @@ end
 function __vaultctl_refs
     # rekey takes no names
     string match -q -- 'rekey*' (__vaultctl_words); and return
+    string match -q -- 'inject*' (__vaultctl_words); and return
     set -l cur (commandline -ct)
     set -l parts (string split / -- $cur)
     switch (count $parts)
@@ -67,4 +68,34 @@ for t in vaultctl-org vaultctl
     complete -c $t -n '__fish_seen_subcommand_from policy' -l role -x -a 'owner admin member viewer' -d 'role the policy is for'
     complete -c $t -n '__fish_seen_subcommand_from policy' -l read-only -d 'read and list only'
 end
+# restore-env ORG/PROJECT/ENV --at TIME [--dry-run] [--yes]
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from restore-env' -l at -x -d 'time: ISO 8601 or an age such as 2h'
+    complete -c $t -n '__fish_seen_subcommand_from restore-env' -l dry-run -d 'print the plan, change nothing'
+    complete -c $t -n '__fish_seen_subcommand_from restore-env' -l yes -d 'no confirmation'
+end
+
+# run/export --fallback FILE [--fallback-max-age D]: a file, a duration.
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from run export' -l fallback -r -F -d 'offline snapshot file'
+    complete -c $t -n '__fish_seen_subcommand_from run export' -l fallback-max-age -x -a '1h 24h 7d' -d 'oldest snapshot used'
+end
+
+# run: several environments, the caller's variables, --watch.
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from run' -l preserve-env -d "the caller's variables win"
+    complete -c $t -n '__fish_seen_subcommand_from run' -l watch -d 'restart COMMAND when a secret changes'
+    complete -c $t -n '__fish_seen_subcommand_from run' -l interval -x -a '500ms 10s 1m' -d 'between two polls'
+    complete -c $t -n '__fish_seen_subcommand_from run' -l signal -x -a 'TERM HUP INT QUIT USR1 USR2' -d 'sent to COMMAND on a change'
+end
 complete -c vaultctl -f -n 'not __fish_is_first_token' -a '(__vaultctl_next_word) (__vaultctl_refs)'
+# inject -i TEMPLATE -o FILE: files (its -o is not the output format).
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from inject' -s i -r -F -d 'template'
+    complete -c $t -n '__fish_seen_subcommand_from inject' -s o -r -F -d 'file written, mode 0600'
+end
+
+# set --cas N: only if the secret is at version N.
+for t in vaultctl-secret vaultctl
+    complete -c $t -n '__fish_seen_subcommand_from set' -l cas -x -d 'only if the version is N (0: new)'
+end

@@ -5,18 +5,21 @@
  * each chain lives in audit_chain_heads; writing that row in the same
  * transaction serialises writers of one chain (on Galera too, where only a
  * written row conflicts across nodes), so the chain never forks.
+ *
+ * Under a key the head carries a MAC, checked before the chain is
+ * extended: a head someone moved without the key (rows cut, the head
+ * wound back) would otherwise be extended and look right ever after.
+ * Such a head, a head under another key (rekey) or none (a key enabled
+ * on an old database) makes the write start a new epoch, whose first row
+ * records why; verify reports the unauthenticated ones.
  */
 #include "audit.h"
 
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-#include "config.h"
 
 /* The hashed bytes go through a buffer: one generichash update per row
  * instead of two per field (an export hashes a row per secret). */
@@ -66,32 +69,6 @@ void vc_audit_hash(unsigned char out[32], const unsigned char prev[32],
 	crypto_generichash_final(&h.st, out, 32);
 }
 
-int vc_audit_key(struct vc_session *s, unsigned char key[32], int *have,
-		 struct vc_err *e)
-{
-	const char *path = s->conf.audit_key_file;
-	ssize_t n;
-	int fd, rc;
-
-	*have = 0;
-	if (!path || !*path)
-		return 0;
-	rc = vc_conf_check_private(path, "audit key file", e);
-	if (rc < 0)
-		return rc;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vc_err_set(e, VC_EFAIL, "cannot read audit key file '%s'",
-				  path);
-	n = read(fd, key, 32);
-	close(fd);
-	if (n != 32)
-		return vc_err_set(e, VC_EUSAGE, "audit key file '%s' must hold "
-				  "32 bytes", path);
-	*have = 1;
-	return 0;
-}
-
 static void utc_now(char out[20])
 {
 	time_t t = time(NULL);
@@ -103,46 +80,132 @@ static void utc_now(char out[20])
 
 static const unsigned char zero_hash[32];
 
-static int read_head(struct vc_db *db, const char *chain,
-		     unsigned char prev[32], int *found, struct vc_err *e)
+/* Why a write starts a new epoch (the epoch row's "reason"). */
+static const char reason_enabled[] = "key enabled";
+static const char reason_changed[] = "key changed";
+static const char reason_unauth[] = "head not authenticated";
+
+/* One chain while it is written: its head as locked and the key the
+ * configuration names. */
+struct chain {
+	const char *org;                /* NULL: the global chain */
+	const char *name;               /* audit_chain_heads.chain */
+	unsigned char hash[32], id[8], mac[32];
+	long long seq, epoch;
+	int found, keyed, has_mac;
+	int have_key;
+	unsigned char key[32], key_id[8];
+	const char *reason;             /* a new epoch starts, or NULL */
+};
+
+static int read_head(struct vc_db *db, struct chain *c, struct vc_err *e)
 {
 	struct vc_res *r;
-	const char *h;
-	size_t len;
+	const char *h, *id, *mac;
+	size_t len, il, ml;
 	int rc;
 
-	rc = vc_db_query(db, &r, e, "SELECT last_hash FROM audit_chain_heads "
-			 "WHERE chain = ? FOR UPDATE", "s", chain);
+	rc = vc_db_query(db, &r, e, "SELECT last_hash, last_seq, epoch, key_id, "
+			 "head_mac FROM audit_chain_heads WHERE chain = ? FOR "
+			 "UPDATE", "s", c->name);
 	if (rc < 0)
 		return rc;
-	*found = vc_res_rows(r) > 0;
+	c->found = vc_res_rows(r) > 0;
 	h = vc_res_get(r, 0, 0, &len);
-	if (*found && (!h || len != 32))
+	id = vc_res_get(r, 0, 3, &il);
+	mac = vc_res_get(r, 0, 4, &ml);
+	if (c->found && (!h || len != 32)) {
 		rc = vc_err_set(e, VC_EFAIL, "audit chain head is damaged");
-	else if (*found)
-		memcpy(prev, h, 32);
+	} else if (c->found) {
+		memcpy(c->hash, h, 32);
+		c->seq = vc_res_int(r, 0, 1);
+		c->epoch = vc_res_int(r, 0, 2);
+		c->keyed = id && il == 8;
+		if (c->keyed)
+			memcpy(c->id, id, 8);
+		c->has_mac = mac && ml == 32;
+		if (c->has_mac)
+			memcpy(c->mac, mac, 32);
+	}
 	vc_res_free(r);
 	return rc;
 }
 
-/* Locks the chain head and returns its hash in prev.  The head row is
- * created on a chain's first write only: one round trip saved per audit
- * write after that. */
-static int lock_head(struct vc_db *db, const char *chain,
-		     unsigned char prev[32], struct vc_err *e)
+/* A chain's first write creates its head, under the key if there is one:
+ * a new chain starts keyed, in epoch 0, without an epoch row, from the
+ * key's genesis hash for the chain. */
+static int new_head(struct vc_db *db, struct chain *c, struct vc_err *e)
 {
-	int found = 0, rc = read_head(db, chain, prev, &found, e);
+	unsigned char mac[32], start[32];
 
-	if (rc < 0 || found)
+	memcpy(start, zero_hash, 32);
+	if (c->have_key) {
+		vc_audit_genesis(start, c->key, c->name);
+		vc_audit_head_mac(mac, c->key, c->name, 0, start, 0, c->key_id);
+	}
+	return vc_db_exec(db, NULL, e, "INSERT IGNORE INTO audit_chain_heads "
+			  "(chain, last_seq, last_hash, epoch, key_id, head_mac, "
+			  "updated_at) VALUES (?, 0, ?, 0, ?, ?, UTC_TIMESTAMP())",
+			  "sbbb", c->name, start, (size_t)32,
+			  c->have_key ? c->key_id : NULL, (size_t)8,
+			  c->have_key ? mac : NULL, (size_t)32);
+}
+
+/* Locks the chain head.  The head row is created on a chain's first
+ * write only: one round trip saved per audit write after that. */
+static int lock_head(struct vc_db *db, struct chain *c, struct vc_err *e)
+{
+	int rc = read_head(db, c, e);
+
+	if (rc < 0 || c->found)
 		return rc;
-	rc = vc_db_exec(db, NULL, e, "INSERT IGNORE INTO audit_chain_heads "
-			"(chain, last_seq, last_hash, updated_at) VALUES "
-			"(?, 0, ?, UTC_TIMESTAMP())", "sb", chain, zero_hash,
-			(size_t)32);
+	rc = new_head(db, c, e);
 	if (rc == 0)
-		rc = read_head(db, chain, prev, &found, e);
-	if (rc == 0 && !found)
+		rc = read_head(db, c, e);
+	if (rc == 0 && !c->found)
 		rc = vc_err_set(e, VC_EFAIL, "audit chain head missing");
+	return rc;
+}
+
+static int epoch_reason(struct chain *c, struct vc_err *e)
+{
+	unsigned char mac[32];
+
+	c->reason = NULL;
+	if (!c->have_key)
+		return !c->keyed ? 0 : vc_err_set(e, VC_EFAIL, "the audit chain "
+			"is keyed, and the configuration names no "
+			"audit_key_file to extend it with");
+	if (!c->keyed) {
+		c->reason = c->epoch == 0 ? reason_enabled : reason_unauth;
+		return 0;
+	}
+	if (memcmp(c->id, c->key_id, 8)) {
+		c->reason = reason_changed;
+		return 0;
+	}
+	vc_audit_head_mac(mac, c->key, c->name, c->seq, c->hash, c->epoch,
+			  c->id);
+	if (!c->has_mac || sodium_memcmp(mac, c->mac, 32))
+		c->reason = reason_unauth;
+	return 0;
+}
+
+static int open_chain(struct vc_session *s, struct vc_db *db,
+		      const char *org, struct chain *c, struct vc_err *e)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->org = org;
+	c->name = org ? org : "";
+	rc = vc_audit_key(s, c->key, &c->have_key, e);
+	if (rc == 0 && c->have_key)
+		vc_audit_key_id(c->key_id, c->key);
+	if (rc == 0)
+		rc = lock_head(db, c, e);
+	if (rc == 0)
+		rc = epoch_reason(c, e);
 	return rc;
 }
 
@@ -218,47 +281,89 @@ static int count_calls(struct vc_db *db, const char *org, size_t n,
 			  "ssl", id, org, (long long)n);
 }
 
-int vc_audit_write(struct vc_session *s, struct vc_db *db,
-		   const struct vc_audit_ev *ev, size_t n, struct vc_err *e)
+/* The first row of a new epoch: which one, under which key, after which
+ * key (null: the head named none) and why. */
+static void epoch_event(const struct chain *c, struct vc_audit_ev *ev,
+			char details[200])
 {
-	const char *chain = ev[0].org_id ? ev[0].org_id : "";
-	unsigned char head[32], key[32];
-	struct row *rows;
-	char (*ids)[37], ts[20];
-	int rc, have_key;
+	char id[17], prev[19] = "null";
 
-	if (n == 0)
-		return 0;
-	rc = vc_audit_key(s, key, &have_key, e);
-	if (rc == 0)
-		rc = lock_head(db, chain, head, e);
+	vc_audit_key_hex(id, c->key_id);
+	if (c->keyed) {
+		vc_audit_key_hex(prev + 1, c->id);
+		prev[0] = prev[17] = '"';
+		prev[18] = '\0';
+	}
+	snprintf(details, 200, "{\"epoch\":%lld,\"key_id\":\"%s\","
+		 "\"previous_key_id\":%s,\"reason\":\"%s\"}", c->epoch + 1, id,
+		 prev, c->reason);
+	*ev = (struct vc_audit_ev){ c->org, "audit.epoch", "audit_chain",
+				    c->name, details };
+}
+
+/* Under a key the new head's MAC needs its seq: the chain's last row,
+ * found through ix_audit_logs_org_seq.  LAST_INSERT_ID() is the first row
+ * of a multi-row insert, and Galera does not allocate seq consecutively. */
+static int update_head(struct vc_db *db, struct chain *c,
+		       const unsigned char hash[32], struct vc_err *e)
+{
+	unsigned char mac[32];
+	struct vc_res *r;
+	long long seq, epoch = c->epoch + (c->reason != NULL);
+	int rc;
+
+	if (!c->have_key)
+		return vc_db_exec(db, NULL, e, "UPDATE audit_chain_heads SET "
+				  "last_hash = ?, last_seq = (SELECT MAX(seq) FROM "
+				  "audit_logs WHERE organization_id <=> ?), "
+				  "updated_at = UTC_TIMESTAMP() WHERE chain = ?",
+				  "bss", hash, (size_t)32, c->org, c->name);
+	rc = vc_db_query(db, &r, e, "SELECT MAX(seq) FROM audit_logs WHERE "
+			 "organization_id <=> ?", "s", c->org);
 	if (rc < 0)
 		return rc;
-	rows = calloc(n, sizeof(*rows));
-	ids = calloc(n, sizeof(*ids));
-	if (!rows || !ids) {
-		free(rows);
-		free(ids);
-		return vc_err_set(e, VC_EFAIL, "out of memory");
+	seq = vc_res_int(r, 0, 0);
+	vc_res_free(r);
+	vc_audit_head_mac(mac, c->key, c->name, seq, hash, epoch, c->key_id);
+	return vc_db_exec(db, NULL, e, "UPDATE audit_chain_heads SET last_hash "
+			  "= ?, last_seq = ?, epoch = ?, key_id = ?, head_mac = ?, "
+			  "updated_at = UTC_TIMESTAMP() WHERE chain = ?", "bllbbs",
+			  hash, (size_t)32, seq, epoch, c->key_id, (size_t)8, mac,
+			  (size_t)32, c->name);
+}
+
+/* Appends the rows (after an epoch row when one starts) and moves the
+ * head past them. */
+static int append(struct vc_session *s, struct vc_db *db, struct chain *c,
+		  const struct vc_audit_ev *ev, size_t n, struct vc_err *e)
+{
+	size_t first = c->reason != NULL, total = n + first;
+	struct vc_audit_ev *all = calloc(total, sizeof(*all));
+	struct row *rows = calloc(total, sizeof(*rows));
+	char (*ids)[37] = calloc(total, sizeof(*ids));
+	char ts[20], details[200];
+	int rc = 0;
+
+	if (!all || !rows || !ids)
+		rc = vc_err_set(e, VC_EFAIL, "out of memory");
+	if (rc == 0) {
+		if (first)
+			epoch_event(c, &all[0], details);
+		if (n)
+			memcpy(all + first, ev, n * sizeof(*ev));
+		vc_uuids(ids, total);   /* one batch: in order, appended */
+		for (size_t i = 0; i < total; i++)
+			rows[i].id = ids[i];
+		utc_now(ts);
+		chain_rows(s, all, total, ts, c->have_key ? c->key : NULL,
+			   c->hash, rows);
+		rc = insert_rows(s, db, all, total, ts, rows, e);
 	}
-	vc_uuids(ids, n);       /* one batch: in order, appended */
-	for (size_t i = 0; i < n; i++)
-		rows[i].id = ids[i];
-	utc_now(ts);
-	chain_rows(s, ev, n, ts, have_key ? key : NULL, head, rows);
-	sodium_memzero(key, sizeof(key));
-	rc = insert_rows(s, db, ev, n, ts, rows, e);
 	if (rc == 0)
-		/* LAST_INSERT_ID() is the first row of a multi-row insert,
-		 * and Galera does not allocate seq consecutively. */
-		rc = vc_db_exec(db, NULL, e, "UPDATE audit_chain_heads SET "
-				"last_hash = ?, last_seq = (SELECT MAX(seq) FROM "
-				"audit_logs WHERE organization_id <=> ?), "
-				"updated_at = UTC_TIMESTAMP() WHERE chain = ?",
-				"bss", rows[n - 1].hash, (size_t)32, ev[0].org_id,
-				chain);
-	if (rc == 0 && ev[0].org_id)
-		rc = count_calls(db, ev[0].org_id, n, e);
+		rc = update_head(db, c, rows[total - 1].hash, e);
+	if (rc == 0 && c->org)
+		rc = count_calls(db, c->org, total, e);
+	free(all);
 	free(rows);
 	free(ids);
 	return rc;
@@ -291,10 +396,48 @@ int vc_audit_scope(struct vc_session *s, const char *org,
 			    rule[act].own ? member_id : NULL, e);
 }
 
-int vc_audit_may_prune(const struct vc_session *s, struct vc_err *e)
+int vc_audit_may_prune(struct vc_session *s, struct vc_err *e)
 {
-	if (vc_session_is_admin(s))
+	return vc_ref_need_admin(s, "pruning the audit log needs the global "
+				 "role admin", e);
+}
+
+int vc_audit_write(struct vc_session *s, struct vc_db *db,
+		   const struct vc_audit_ev *ev, size_t n, struct vc_err *e)
+{
+	struct chain c;
+	int rc;
+
+	if (n == 0)
 		return 0;
-	return vc_err_set(e, VC_EPERM, "permission denied: pruning the audit "
-			  "log needs the global role admin");
+	rc = open_chain(s, db, ev[0].org_id, &c, e);
+	if (rc == 0)
+		rc = append(s, db, &c, ev, n, e);
+	sodium_memzero(c.key, sizeof(c.key));
+	/* Counted with its rows: the command's call is not counted again. */
+	if (rc == 0 && c.org && !strcmp(s->audit.calls_org, c.org))
+		s->audit.calls_org[0] = '\0';
+	return rc;
+}
+
+int vc_audit_epoch(struct vc_session *s, struct vc_db *db, const char *org_id,
+		   const char *reason, int *moved, struct vc_err *e)
+{
+	struct chain c;
+	int rc;
+
+	*moved = 0;
+	rc = open_chain(s, db, org_id, &c, e);
+	if (rc == 0 && !c.have_key)
+		rc = vc_err_set(e, VC_EUSAGE, "no audit_key_file in the "
+				"configuration");
+	if (rc == 0 && c.reason) {
+		/* An unauthenticated head keeps its reason: it is evidence. */
+		if (c.reason != reason_unauth)
+			c.reason = reason;
+		rc = append(s, db, &c, NULL, 0, e);
+		*moved = rc == 0;
+	}
+	sodium_memzero(c.key, sizeof(c.key));
+	return rc;
 }

@@ -1,4 +1,5 @@
-/* audit.h - append-only, hash-chained audit rows (doc/architecture.md, sections 8 and 9). */
+/* audit.h - append-only, hash-chained audit rows (doc/architecture.md,
+ * section 8; vaultctl-audit(1)). */
 #ifndef VC_AUDIT_H
 #define VC_AUDIT_H
 
@@ -17,16 +18,82 @@ struct vc_audit_ev {
 
 /* Appends n events of one chain (all with the same org_id) inside the
  * caller's transaction on db, in one multi-row INSERT.  Also counts them
- * as API calls of the organization in usage_statistics. */
+ * as API calls of the organization in usage_statistics.  Under a key the
+ * chain's head is checked and MACed; a chain whose head is not under this
+ * key (or not authenticated) goes on in a new epoch, begun by an
+ * 'audit.epoch' row. */
 int vc_audit_write(struct vc_session *s, struct vc_db *db,
 		   const struct vc_audit_ev *ev, size_t n, struct vc_err *e);
+/* Moves one chain (org_id NULL: the global one) into a new epoch under
+ * the configured key, unless it is under that key already (*moved 0).
+ * reason goes into the epoch row's details. */
+int vc_audit_epoch(struct vc_session *s, struct vc_db *db, const char *org_id,
+		   const char *reason, int *moved, struct vc_err *e);
 
 /* Hash of one audit row as stored; key may be NULL (unkeyed). */
 void vc_audit_hash(unsigned char out[32], const unsigned char prev[32],
 		   const char *const fields[10], const unsigned char *key);
+
+/* ---- keys (lib/audit_key.c) ---- */
+
 /* Reads the audit key named by audit_key_file (32 bytes), if any. */
 int vc_audit_key(struct vc_session *s, unsigned char key[32], int *have,
 		 struct vc_err *e);
+/* A key's id: 8 bytes of BLAKE2b keyed with it; hex as 16 digits. */
+void vc_audit_key_id(unsigned char id[8], const unsigned char key[32]);
+void vc_audit_key_hex(char out[17], const unsigned char id[8]);
+/* The MAC of a chain's head (chain "" is the global one). */
+void vc_audit_head_mac(unsigned char mac[32], const unsigned char key[32],
+		       const char *chain, long long seq,
+		       const unsigned char hash[32], long long epoch,
+		       const unsigned char id[8]);
+
+/* What the first row of a chain begun under a key follows, instead of 32
+ * zero bytes: a chain that starts so was keyed from its start, and its
+ * head may never be unkeyed (a head stripped of its key would otherwise
+ * pass for one from before keys). */
+void vc_audit_genesis(unsigned char out[32], const unsigned char key[32],
+		      const char *chain);
+
+/* The current key and the ones it replaced (FILE.<key id> beside it). */
+struct vc_audit_keyring {
+	size_t n;
+	struct {
+		unsigned char id[8], key[32];
+	} k[32];
+};
+int vc_audit_keyring_load(struct vc_session *s, struct vc_audit_keyring *kr,
+			  struct vc_err *e);
+const unsigned char *vc_audit_keyring_find(const struct vc_audit_keyring *kr,
+					   const unsigned char id[8]);
+void vc_audit_keyring_wipe(struct vc_audit_keyring *kr);
+/* rekey's file part: a fresh key written beside audit_key_file and renamed
+ * over it, the old one kept as FILE.<its id>.  new_id: the new key's id. */
+int vc_audit_key_rotate(struct vc_session *s, unsigned char new_id[8],
+			struct vc_err *e);
+
+/* ---- what a command leaves for the trail (lib/audit_record.c) ---- */
+
+struct vc_ref;
+
+/* A refusal (VC_EPERM) by a role check: recorded as "<command>.denied"
+ * (vc_session_set_command) for the acting user, in ref's organization
+ * (ref NULL: the global chain).  need names the role that was missing.
+ * Written when the command ends (vc_audit_flush), so that a refusal
+ * inside a transaction that rolls back is kept; the first one only. */
+void vc_audit_denied(struct vc_session *s, const struct vc_ref *ref,
+		     const char *need);
+/* A password that did not match: an 'auth.failed' row in the global
+ * chain, now.  user_id: the user it was checked for, NULL if unknown. */
+void vc_audit_auth_failed(struct vc_session *s, const char *user_id,
+			  const char *email);
+/* A command that may act on org_id: counted as an API call when it ends
+ * well, unless it writes audit rows of that organization (counted with
+ * them). */
+void vc_audit_count_call(struct vc_session *s, const char *org_id);
+/* Writes what the command left (a refusal, an API call to count).  Best
+ * effort: the command's own outcome stands whatever happens here. */
+void vc_audit_flush(struct vc_session *s);
 
 /* The reports and repairs of vaultctl-audit. */
 enum vc_audit_act {
@@ -49,6 +116,6 @@ int vc_audit_scope(struct vc_session *s, const char *org,
 /* VC_EPERM unless the acting user may prune the audit log (global admins,
  * and with the administrative account: the metadata account cannot
  * delete audit rows at all). */
-int vc_audit_may_prune(const struct vc_session *s, struct vc_err *e);
+int vc_audit_may_prune(struct vc_session *s, struct vc_err *e);
 
 #endif

@@ -28,8 +28,12 @@
 	"ON s.organization_id = o.id " \
 	"LEFT JOIN audit_logs a ON a.organization_id = o.id AND " \
 	"a.`timestamp` >= COALESCE(s.since, '1000-01-01 00:00:00') "
+/* Commands that write no audit row (metadata reads) are counted apart as
+ * they happen, in read_calls: added back, since no audit row recounts
+ * them. */
 #define CALLS_TAIL \
-	"GROUP BY o.id ON DUPLICATE KEY UPDATE api_calls = VALUES(api_calls), " \
+	"GROUP BY o.id ON DUPLICATE KEY UPDATE api_calls = " \
+	"LEAST(VALUES(api_calls) + read_calls, 2147483647), " \
 	"last_updated = VALUES(last_updated)"
 
 static const char *const recompute_sql[2][3] = {

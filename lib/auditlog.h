@@ -11,8 +11,8 @@
 #include "vc.h"
 
 /* One file per section below: lib/audit_time.c, audit_log.c,
- * audit_verify.c, audit_lock.c, audit_stats.c, audit_reconcile.c and
- * audit_prune.c. */
+ * audit_verify.c (and audit_anchor.c), audit_lock.c, audit_stats.c,
+ * audit_reconcile.c, audit_prune.c and audit_rekey.c. */
 
 /* ---- time ---- */
 
@@ -65,11 +65,44 @@ struct vc_auditlog_chain {
 };
 
 /* Recomputes the hash chains (one organization's, or all when org_id is
- * NULL) in one consistent snapshot.  Returns 0 having filled *out (free
- * it) even when chains are broken: see each chain's problem. */
+ * NULL) in one consistent snapshot, each epoch with its key (the current
+ * audit key, or an old one kept beside it), and checks each head's MAC.
+ * With anchor (a file name, else NULL), also that each chain still holds
+ * the row the file recorded for it (or lost it to prune only), then
+ * records the intact chains' heads there.  Returns 0 having filled *out
+ * (free it) even when chains are broken: see each chain's problem. */
 int vc_auditlog_verify(struct vc_session *s, struct vc_db *db,
-		       const char *org_id, struct vc_auditlog_chain **out,
-		       size_t *n, struct vc_err *e);
+		       const char *org_id, const char *anchor,
+		       struct vc_auditlog_chain **out, size_t *n,
+		       struct vc_err *e);
+
+/* One line of an anchor file (lib/audit_anchor.c). */
+struct vc_auditlog_anchor {
+	char chain[37];         /* "" for the global chain */
+	long long seq;
+	unsigned char hash[32];
+};
+
+/* A missing file reads as empty.  Writing replaces it atomically, mode
+ * 0600, with the caller's own rights. */
+int vc_auditlog_anchor_read(const char *path, struct vc_auditlog_anchor **out,
+			    size_t *n, struct vc_err *e);
+int vc_auditlog_anchor_write(const char *path,
+			     const struct vc_auditlog_anchor *a, size_t n,
+			     struct vc_err *e);
+
+/* ---- rekey ---- */
+
+/* 0 for a global admin, and for root in host mode; else VC_EPERM, the
+ * refusal audited. */
+int vc_auditlog_rekey_allowed(struct vc_session *s, struct vc_err *e);
+/* A new audit key (the old one kept as FILE.<id>, see lib/audit_key.c),
+ * then every chain moved into a new epoch under it, each in its own
+ * transaction on db (the metadata connection), and the rekey recorded in
+ * the global chain.  key_id: the new key's id in hex; *chains: how many
+ * chains moved. */
+int vc_auditlog_rekey(struct vc_session *s, struct vc_db *db,
+		      char key_id[17], long long *chains, struct vc_err *e);
 
 /* ---- single-instance jobs ---- */
 
@@ -87,7 +120,8 @@ void vc_auditlog_unlock(struct vc_db *db, const char *name,
 /* Recomputes usage_statistics of one organization or all (org_id NULL)
  * with set-based statements: secret_count from live secrets, api_calls
  * from the organization's audit rows since its active subscription's
- * start (all time without one).  *orgs: how many organizations. */
+ * start (all time without one), plus its metadata reads (read_calls).
+ * *orgs: how many organizations. */
 int vc_auditlog_recompute(struct vc_db *db, const char *org_id,
 			  long long *orgs, struct vc_err *e);
 /* organization, secret_count, api_calls, last_updated, organization_id:

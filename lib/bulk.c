@@ -4,6 +4,7 @@
 #include "secret.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +93,10 @@ static size_t *sorted_rows(struct vc_res *r, const char *const *only,
 	return v;
 }
 
+/* check: every name of only must be there. */
 static int load_names(struct vc_db *db, const struct vc_ref *ref,
-		      const char *const *only, struct vc_secret_set *out,
-		      struct vc_err *e)
+		      const char *const *only, int check,
+		      struct vc_secret_set *out, struct vc_err *e)
 {
 	struct vc_res *r;
 	size_t *rows, n = 0;
@@ -124,25 +126,20 @@ static int load_names(struct vc_db *db, const struct vc_ref *ref,
 	out->n = n;
 	free(rows);
 	vc_res_free(r);
-	return check_only(out, only, e);
+	return check ? check_only(out, only, e) : 0;
 }
 
-static int fetch_values(struct vc_session *s, const struct vc_ref *ref,
-			struct vc_secret_set *set, int concurrency,
-			struct vc_err *e)
+/* The store paths of set's secrets, each allocated once, into items and
+ * paths from k on: a thousand formatted paths showed in an export's
+ * profile, so the folder is made once and each name put after it. */
+static int set_paths(const struct vc_ref *ref, const struct vc_secret_set *set,
+		     struct vc_store_item *items, struct vc_buf *paths,
+		     struct vc_err *e)
 {
-	struct vc_store_item *items = calloc(set->n + 1, sizeof(*items));
-	struct vc_buf *paths = calloc(set->n + 1, sizeof(*paths));
 	struct vc_buf folder = VC_BUF_INIT;
-	struct vc_store *st;
-	int rc = items && paths ? vc_session_store(s, &st, e) :
-		 vc_err_set(e, VC_EFAIL, "out of memory");
+	int rc = vc_store_path(&folder, ref->org_id, ref->project_id,
+			       ref->env_id, "");
 
-	/* The folder once, then each name after it, each path allocated
-	 * once: a thousand formatted paths showed in an export's profile. */
-	if (rc == 0)
-		rc = vc_store_path(&folder, ref->org_id, ref->project_id,
-				   ref->env_id, "");
 	for (size_t i = 0; rc == 0 && i < set->n; i++) {
 		size_t len = strlen(set->v[i].name);
 		if (vc_buf_grow(&paths[i], folder.len + len) < 0 ||
@@ -153,25 +150,90 @@ static int fetch_values(struct vc_session *s, const struct vc_ref *ref,
 		vc_buf_init(&items[i].value, 1);
 	}
 	vc_buf_release(&folder);
-	if (rc == 0 && set->n)
-		rc = st->ops->get_many(st, items, set->n, concurrency, e);
-	for (size_t i = 0; rc == 0 && i < set->n; i++) {
-		if (items[i].rc < 0) {
-			rc = vc_err_set(e, items[i].rc, "secret '%s': %s",
-					set->v[i].name, items[i].err.msg);
-			break;
-		}
+	return rc;
+}
+
+/* Moves what the store gave for set (items from the first) into it. */
+static int take_values(struct vc_secret_set *set, struct vc_store_item *items,
+		       struct vc_err *e)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		if (items[i].rc < 0)
+			return vc_err_set(e, items[i].rc, "secret '%s': %s",
+					  set->v[i].name, items[i].err.msg);
 		set->v[i].value = items[i].value;
 		vc_buf_init(&items[i].value, 1);
 		set->v[i].version = items[i].got.version;
 	}
-	for (size_t i = 0; items && paths && i < set->n; i++) {
+	return 0;
+}
+
+/* The local store reads on one connection, nothing to overlap: one range
+ * scan of each environment's folder costs the server less than the rows
+ * of all of them looked up by path.  Vault gets every request in one
+ * flight, concurrency for each environment (64 at most in all), so that
+ * several environments take about as long as one. */
+static int get_sets(struct vc_session *s, struct vc_store *st,
+		    struct vc_store_item *items, const struct vc_secret_set *sets,
+		    size_t n, int concurrency, struct vc_err *e)
+{
+	size_t total = 0, k = 0;
+	int rc = 0;
+
+	if (s->conf_loaded && !strcmp(s->conf.backend, "local")) {
+		for (size_t j = 0; rc == 0 && j < n; k += sets[j++].n)
+			if (sets[j].n)
+				rc = st->ops->get_many(st, items + k, sets[j].n,
+						       concurrency, e);
+		return rc;
+	}
+	for (size_t j = 0; j < n; j++)
+		total += sets[j].n;
+	if ((size_t)concurrency * n > 64)
+		concurrency = 64;
+	else
+		concurrency *= (int)n;
+	return st->ops->get_many(st, items, total, concurrency, e);
+}
+
+/* The values of the n sets (of refs), all asked together. */
+static int fetch_many(struct vc_session *s, const struct vc_ref *refs,
+		      struct vc_secret_set *sets, size_t n, int concurrency,
+		      struct vc_err *e)
+{
+	size_t total = 0, k = 0;
+	struct vc_store_item *items;
+	struct vc_buf *paths;
+	struct vc_store *st;
+	int rc;
+
+	for (size_t j = 0; j < n; j++)
+		total += sets[j].n;
+	items = calloc(total + 1, sizeof(*items));
+	paths = calloc(total + 1, sizeof(*paths));
+	rc = items && paths ? vc_session_store(s, &st, e) :
+	     vc_err_set(e, VC_EFAIL, "out of memory");
+	for (size_t j = 0; rc == 0 && j < n; k += sets[j++].n)
+		rc = set_paths(&refs[j], &sets[j], items + k, paths + k, e);
+	if (rc == 0 && total)
+		rc = get_sets(s, st, items, sets, n, concurrency, e);
+	k = 0;
+	for (size_t j = 0; rc == 0 && j < n; k += sets[j++].n)
+		rc = take_values(&sets[j], items + k, e);
+	for (size_t i = 0; items && paths && i < total; i++) {
 		vc_buf_release(&items[i].value);
 		vc_buf_release(&paths[i]);
 	}
 	free(items);
 	free(paths);
 	return rc;
+}
+
+static int fetch_values(struct vc_session *s, const struct vc_ref *ref,
+			struct vc_secret_set *set, int concurrency,
+			struct vc_err *e)
+{
+	return fetch_many(s, ref, set, 1, concurrency, e);
 }
 
 struct audit_job {
@@ -385,7 +447,7 @@ int vc_secret_read_env(struct vc_session *s, const struct vc_ref *ref,
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	if (rc == 0)
-		rc = load_names(db, ref, only, out, e);
+		rc = load_names(db, ref, only, 1, out, e);
 	if (rc == 0 && values && (how & VC_READ_AUDIT_EARLY) && out->n &&
 	    s->conf_loaded && !strcmp(s->conf.backend, "local"))
 		rc = early_start(s, ref, db, out, e);
@@ -394,4 +456,231 @@ int vc_secret_read_env(struct vc_session *s, const struct vc_ref *ref,
 	if (rc < 0)
 		vc_secret_set_free(out);
 	return rc;
+}
+
+/* ---- several environments ---- */
+
+struct ranked {
+	struct vc_secret_val *v;
+	size_t env;
+};
+
+/* By name, and the same name by environment, the later last. */
+static int by_name_env(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	int c = vc_secret_name_cmp(x->v->name, y->v->name);
+
+	if (c == 0)
+		c = strcmp(x->v->name, y->v->name);
+	if (c == 0)
+		c = x->env < y->env ? -1 : x->env > y->env;
+	return c;
+}
+
+/* Moves into m->merged the value of each name from the last environment
+ * that has it; the others stay in their sets, to be wiped with them.
+ * Names are compared exactly: they become variables and keys, where
+ * case counts. */
+static int merge_sets(struct vc_secret_envs *m, struct vc_err *e)
+{
+	size_t total = 0, k = 0;
+	struct ranked *r;
+
+	for (size_t j = 0; j < m->n; j++)
+		total += m->sets[j].n;
+	r = calloc(total + 1, sizeof(*r));
+	m->merged.v = calloc(total + 1, sizeof(*m->merged.v));
+	if (!r || !m->merged.v) {
+		free(r);
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	}
+	for (size_t j = 0; j < m->n; j++)
+		for (size_t i = 0; i < m->sets[j].n; i++)
+			r[k++] = (struct ranked){ &m->sets[j].v[i], j };
+	qsort(r, total, sizeof(*r), by_name_env);
+	for (size_t i = 0; i < total; i++) {
+		if (i + 1 < total && !strcmp(r[i].v->name, r[i + 1].v->name))
+			continue;
+		m->merged.v[m->merged.n++] = *r[i].v;
+		vc_buf_init(&r[i].v->value, 1);
+	}
+	free(r);
+	return 0;
+}
+
+/* The names of every environment (each one's read right checked), then
+ * every value in one bulk get. */
+static int read_several(struct vc_session *s, const struct vc_ref *refs,
+			size_t n, const char *const *only, int concurrency,
+			struct vc_secret_set *sets, struct vc_err *e)
+{
+	struct vc_db *db;
+	int rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+
+	for (size_t j = 0; rc == 0 && j < n; j++) {
+		rc = vc_secret_may(s, &refs[j], VC_SECRET_READ, e);
+		if (rc == 0)
+			rc = load_names(db, &refs[j], only, 0, &sets[j], e);
+	}
+	if (rc == 0)
+		rc = fetch_many(s, refs, sets, n, concurrency, e);
+	return rc;
+}
+
+int vc_secret_read_envs(struct vc_session *s, const struct vc_ref *refs,
+			size_t n, const char *const *only, int concurrency,
+			struct vc_secret_envs *out, struct vc_err *e)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->refs = refs;
+	out->sets = calloc(n + 1, sizeof(*out->sets));
+	if (!out->sets)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	out->n = n;
+	/* One environment may have its audit rows written while its values
+	 * are read; several cannot: one connection, one transaction. */
+	if (n == 1)
+		rc = vc_secret_read_env(s, refs, only, VC_READ_VALUES |
+					VC_READ_AUDIT_EARLY, concurrency,
+					out->sets, e);
+	else
+		rc = read_several(s, refs, n, only, concurrency, out->sets, e);
+	if (rc == 0)
+		rc = merge_sets(out, e);
+	if (rc == 0 && n > 1)
+		rc = check_only(&out->merged, only, e);
+	if (rc < 0)
+		vc_secret_envs_free(out);
+	return rc;
+}
+
+struct envs_job {
+	struct vc_session *s;
+	struct vc_secret_envs *m;
+	struct vc_audit_ev **ev;
+};
+
+/* One write per environment: each names its own organization's chain. */
+static int envs_audit_txn(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct envs_job *j = arg;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < j->m->n; i++)
+		if (j->m->sets[i].n)
+			rc = vc_audit_write(j->s, db, j->ev[i], j->m->sets[i].n,
+					    e);
+	return rc;
+}
+
+int vc_secret_audit_envs(struct vc_session *s, struct vc_secret_envs *m,
+			 struct vc_err *e)
+{
+	struct vc_audit_ev **ev;
+	char (**det)[48];
+	struct vc_db *db;
+	int rc;
+
+	if (m->n == 1)
+		return vc_secret_audit_reads(s, m->refs, m->sets, e);
+	ev = calloc(m->n, sizeof(*ev));
+	det = calloc(m->n, sizeof(*det));
+	rc = ev && det ? vc_session_db(s, VC_DB_METADATA, &db, e) :
+	     vc_err_set(e, VC_EFAIL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < m->n; i++)
+		if (m->sets[i].n)
+			rc = read_events(&m->refs[i], &m->sets[i], &ev[i],
+					 &det[i], e);
+	if (rc == 0)
+		rc = vc_db_txn(db, envs_audit_txn,
+			       &(struct envs_job){ s, m, ev }, e);
+	for (size_t i = 0; ev && det && i < m->n; i++) {
+		free(ev[i]);
+		free(det[i]);
+	}
+	free(ev);
+	free(det);
+	return rc;
+}
+
+void vc_secret_envs_free(struct vc_secret_envs *m)
+{
+	for (size_t i = 0; m->sets && i < m->n; i++)
+		vc_secret_set_free(&m->sets[i]);
+	free(m->sets);
+	vc_secret_set_free(&m->merged);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- what run --watch polls ---- */
+
+/* "SELECT ... IN (?, ?, ...)" for n environments. */
+static int stamp_sql(struct vc_buf *sql, const struct vc_ref *refs, size_t n,
+		     struct vc_param **p, struct vc_err *e)
+{
+	int rc = vc_buf_addstr(sql, "SELECT environment, name, version FROM "
+			       "secret_metadata WHERE deleted_at IS NULL AND "
+			       "environment IN (");
+
+	*p = calloc(n, sizeof(**p));
+	for (size_t j = 0; rc == 0 && *p && j < n; j++) {
+		rc = vc_buf_addstr(sql, j ? ", ?" : "?");
+		(*p)[j] = (struct vc_param){ .type = 's', .p = refs[j].env_id,
+						.len = strlen(refs[j].env_id) };
+	}
+	if (rc == 0)
+		rc = vc_buf_addstr(sql, ") ORDER BY environment, name");
+	if (rc < 0 || !*p) {
+		free(*p);
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	}
+	return 0;
+}
+
+int vc_secret_envs_stamp(struct vc_session *s, const struct vc_ref *refs,
+			 size_t n, const char *const *only,
+			 unsigned char stamp[VC_SECRET_STAMP_LEN],
+			 struct vc_err *e)
+{
+	crypto_generichash_state st;
+	struct vc_buf sql = VC_BUF_INIT;
+	struct vc_param *p = NULL;
+	struct vc_res *r = NULL;
+	struct vc_db *db;
+	int rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+
+	if (rc == 0)
+		rc = stamp_sql(&sql, refs, n, &p, e);
+	if (rc == 0)
+		rc = vc_db_queryv(db, &r, e, sql.data, p, n);
+	vc_buf_release(&sql);
+	free(p);
+	if (rc < 0)
+		return rc;
+	crypto_generichash_init(&st, NULL, 0, VC_SECRET_STAMP_LEN);
+	for (size_t i = 0; i < vc_res_rows(r); i++) {
+		size_t len;
+		const char *name = vc_res_get(r, i, 1, NULL);
+		long long version = vc_res_int(r, i, 2);
+
+		if (!name || !wanted(name, only))
+			continue;
+		/* Each string ended by its NUL: no two rows hash alike. */
+		for (size_t col = 0; col < 2; col++) {
+			const char *v = vc_res_get(r, i, col, &len);
+			if (v)
+				crypto_generichash_update(&st, (const unsigned
+							  char *)v, len);
+			crypto_generichash_update(&st, (const unsigned char *)"",
+						  1);
+		}
+		crypto_generichash_update(&st, (const unsigned char *)&version,
+					  sizeof(version));
+	}
+	crypto_generichash_final(&st, stamp, VC_SECRET_STAMP_LEN);
+	vc_res_free(r);
+	return 0;
 }

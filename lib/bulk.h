@@ -50,4 +50,40 @@ void vc_secret_set_free(struct vc_secret_set *set);
 int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
 			  struct vc_secret_set *set, struct vc_err *e);
 
+/* Several environments read as one (run and export): each one's names
+ * and versions in sets[i], the values of all of them fetched together
+ * (every store request of every environment in the same flight), then
+ * merged by name into merged, a later environment winning over an
+ * earlier one on the same name.  merged holds the values; sets keep what
+ * was read, for the audit. */
+struct vc_secret_envs {
+	const struct vc_ref *refs;
+	struct vc_secret_set *sets;
+	size_t n;
+	struct vc_secret_set merged;
+};
+
+/* Reads the n environments of refs (depth 3; n >= 1) as above; only and
+ * concurrency as vc_secret_read_env, a name of only having to be in one
+ * of them at least.  The caller audits with vc_secret_audit_envs before a
+ * value leaves the process; refs must outlive out. */
+int vc_secret_read_envs(struct vc_session *s, const struct vc_ref *refs,
+			size_t n, const char *const *only, int concurrency,
+			struct vc_secret_envs *out, struct vc_err *e);
+/* One secret.read audit row per value read, of every environment (the
+ * ones a later environment overrode too: they were read), committed at
+ * once. */
+int vc_secret_audit_envs(struct vc_session *s, struct vc_secret_envs *m,
+			 struct vc_err *e);
+void vc_secret_envs_free(struct vc_secret_envs *m);
+
+/* A digest of the names and versions of the live secrets of the n
+ * environments of refs (those in only), in one query that reads no
+ * value: what changes whenever a value a read of them would give does. */
+#define VC_SECRET_STAMP_LEN 32
+int vc_secret_envs_stamp(struct vc_session *s, const struct vc_ref *refs,
+			 size_t n, const char *const *only,
+			 unsigned char stamp[VC_SECRET_STAMP_LEN],
+			 struct vc_err *e);
+
 #endif

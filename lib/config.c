@@ -246,7 +246,7 @@ static int enter_group(struct vc_conf *c, char *s, int line, int *ours,
 	*ours = !strcmp(name, "vaultctl");
 	if (*ours || strncmp(name, "vaultctl-", 9))
 		return 0;
-	for (size_t i = 0; i < sizeof(accounts) / sizeof(accounts[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(accounts); i++)
 		if (!strcmp(name, accounts[i]))
 			return 0;
 	if (!strcmp(name, "vaultctl-admin"))

@@ -6,6 +6,7 @@
 #include <errmsg.h>
 #include <sodium.h>
 #include <stdarg.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ struct vc_db {
 	MYSQL *m;
 	unsigned last_errno;
 	int guarded;            /* in vc_db_begin's transaction */
+	int causal;             /* enum causal */
 };
 
 struct cell {
@@ -161,8 +163,13 @@ static MYSQL *connect_one(const struct vc_conf *c, enum vc_db_role role,
 	if (probe)
 		mysql_optionsv(m, MYSQL_INIT_COMMAND, "DO 1");
 	if (mysql_real_connect(m, host, NULL, NULL, c->database, port, NULL,
-			       CLIENT_FOUND_ROWS))
+			       CLIENT_FOUND_ROWS)) {
+		/* libmariadb leaves its socket open across exec: the command
+		 * of run --watch, a child, must not get a connection of the
+		 * tools' accounts. */
+		fcntl((int)mysql_get_socket(m), F_SETFD, FD_CLOEXEC);
 		return m;
+	}
 	*no = mysql_errno(m);
 	snprintf(msg, msgn, "%s", mysql_error(m));
 	mysql_close(m);
@@ -192,7 +199,7 @@ int vc_db_open(struct vc_db **out, const struct vc_conf *c,
 	const char *hosts = getenv("VAULTCTL_DB_HOSTS"), *item;
 	char list[1024], host[256], msg[512], note[800], *save = NULL;
 	unsigned no = 0, port, tried = 0;
-	struct vc_db tmp = { NULL, 0, 0 };
+	struct vc_db tmp = { NULL, 0, 0, 0 };
 	MYSQL *m = NULL;
 	int probe;
 
@@ -272,6 +279,45 @@ int vc_db_simple(struct vc_db *db, const char *sql, struct vc_err *e)
 	if (mysql_real_query(db->m, sql, strlen(sql)))
 		return db_fail(db, mysql_errno(db->m), mysql_error(db->m), e);
 	return 0;
+}
+
+enum causal { CAUSAL_NO, CAUSAL_AT_BEGIN, CAUSAL_SET };
+
+/* On a Galera node a read sees only the write sets this node has applied:
+ * a row another node committed a moment ago may still look old.  Waiting
+ * for them (wsrep_sync_wait, bit 1: reads) makes the reads that decide a
+ * write causal.  A session variable, so no privilege is needed; elsewhere
+ * @@wsrep_on is off and nothing changes, and a server without the variable
+ * (MySQL, MariaDB built without Galera) is no cluster node. */
+#define CAUSAL_SQL "wsrep_sync_wait = IF(@@wsrep_on, @@wsrep_sync_wait | 1, " \
+		   "@@wsrep_sync_wait)"
+
+/* sql sets the variable, and maybe more: without the variable, plain runs
+ * instead (NULL: nothing). */
+static int causal_set(struct vc_db *db, const char *sql, const char *plain,
+		      struct vc_err *e)
+{
+	int rc = vc_db_simple(db, sql, e);
+
+	if (rc < 0 && db->last_errno == ER_UNKNOWN_SYSTEM_VARIABLE) {
+		vc_err_clear(e);
+		db->last_errno = 0;
+		rc = plain ? vc_db_simple(db, plain, e) : 0;
+	}
+	if (rc == 0)
+		db->causal = CAUSAL_SET;
+	return rc;
+}
+
+int vc_db_causal(struct vc_db *db, int now, struct vc_err *e)
+{
+	if (db->causal == CAUSAL_SET)
+		return 0;
+	if (!now) {
+		db->causal = CAUSAL_AT_BEGIN;
+		return 0;
+	}
+	return causal_set(db, "SET SESSION " CAUSAL_SQL, NULL, e);
 }
 
 /* Binds an array of parameters; lens/ints keep values alive until the
@@ -748,7 +794,11 @@ int vc_db_begin(struct vc_db *db, struct vc_err *e)
 
 	db->last_errno = 0;
 	db->guarded = 1;
-	rc = vc_db_simple(db, "SET autocommit = 0", e);
+	if (db->causal == CAUSAL_AT_BEGIN)
+		rc = causal_set(db, "SET autocommit = 0, SESSION " CAUSAL_SQL,
+				"SET autocommit = 0", e);
+	else
+		rc = vc_db_simple(db, "SET autocommit = 0", e);
 	if (rc == 0)
 		rc = vc_db_simple(db, "SAVEPOINT vc_txn", e);
 	return rc;

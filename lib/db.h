@@ -83,6 +83,11 @@ int vc_db_txn(struct vc_db *db, int (*fn)(struct vc_db *, void *,
 int vc_db_begin(struct vc_db *db, struct vc_err *e);
 int vc_db_commit(struct vc_db *db, struct vc_err *e);
 void vc_db_rollback(struct vc_db *db);
+/* Reads on this connection wait until a Galera node has applied what the
+ * cluster committed before them (nothing changes on a single server); for
+ * the reads that decide a write.  With now, at once; else from the next
+ * vc_db_begin on, whose first statement carries it (no round trip). */
+int vc_db_causal(struct vc_db *db, int now, struct vc_err *e);
 /* Last server error number seen on this connection (0 = none). */
 unsigned vc_db_errno(const struct vc_db *db);
 

@@ -182,13 +182,13 @@ static int sh_check(const struct vc_kv *kv, struct vc_err *e)
 	return refuse_nul(e, VC_FMT_SH, kv);
 }
 
-static int sh_emit(const struct vc_kv *kv, struct vc_buf *out)
+/* The inside of a single-quoted word (inject's sh filter too). */
+static int sh_inner(const char *v, size_t len, struct vc_buf *out)
 {
-	const char *v = value_of(kv);
 	size_t i, run = 0;
-	int rc = vc_buf_printf(out, "export %s='", kv->name);
+	int rc = 0;
 
-	for (i = 0; rc == 0 && i < kv->len; i++) {
+	for (i = 0; rc == 0 && i < len; i++) {
 		if (v[i] != '\'')
 			continue;
 		rc = vc_buf_add(out, v + run, i - run);
@@ -196,8 +196,15 @@ static int sh_emit(const struct vc_kv *kv, struct vc_buf *out)
 			rc = vc_buf_addstr(out, "'\\''");
 		run = i + 1;
 	}
+	return rc ? rc : vc_buf_add(out, v + run, len - run);
+}
+
+static int sh_emit(const struct vc_kv *kv, struct vc_buf *out)
+{
+	int rc = vc_buf_printf(out, "export %s='", kv->name);
+
 	if (rc == 0)
-		rc = vc_buf_add(out, v + run, kv->len - run);
+		rc = sh_inner(value_of(kv), kv->len, out);
 	return rc ? rc : vc_buf_addstr(out, "'\n");
 }
 
@@ -407,12 +414,15 @@ static int yaml_char(const unsigned char *s, size_t k, uint32_t cp,
 	return vc_buf_add(out, s, k);
 }
 
-static int yaml_emit(const struct vc_kv *kv, struct vc_buf *out)
+/* The inside of a double-quoted scalar.  Every escape it writes is a
+ * JSON escape too, and what it leaves raw is valid in a JSON string: it
+ * is inject's json filter as well. */
+static int yaml_inner(const char *v, size_t len, struct vc_buf *out)
 {
-	const unsigned char *s = (const unsigned char *)kv->value;
-	size_t n = kv->len, k;
+	const unsigned char *s = (const unsigned char *)v;
+	size_t n = len, k;
 	uint32_t cp;
-	int rc = vc_buf_printf(out, "\"%s\": \"", kv->name);
+	int rc = 0;
 
 	/* Checked as valid UTF-8 before, so utf8_seq cannot return 0. */
 	while (rc == 0 && n && (k = utf8_seq(s, n, &cp)) > 0) {
@@ -420,6 +430,15 @@ static int yaml_emit(const struct vc_kv *kv, struct vc_buf *out)
 		s += k;
 		n -= k;
 	}
+	return rc;
+}
+
+static int yaml_emit(const struct vc_kv *kv, struct vc_buf *out)
+{
+	int rc = vc_buf_printf(out, "\"%s\": \"", kv->name);
+
+	if (rc == 0)
+		rc = yaml_inner(value_of(kv), kv->len, out);
 	return rc ? rc : vc_buf_addstr(out, "\"\n");
 }
 
@@ -549,4 +568,58 @@ int vc_format_export(enum vc_format f, const struct vc_kv *kv, size_t n,
 				  format_names[f]);
 	}
 	return 0;
+}
+
+/* ---- inject filters ----
+ *
+ * The inside of a quoted string, the quotes being the template's: raw is
+ * the bytes; json and yaml escape as the yaml export does (NUL as \u0000,
+ * which both readers take), so they refuse only invalid UTF-8; sh is the
+ * inside of a single-quoted word, which no shell can give a NUL. */
+static const char *const filter_names[] = {
+	[VC_FILTER_RAW] = "raw",
+	[VC_FILTER_JSON] = "json",
+	[VC_FILTER_YAML] = "yaml",
+	[VC_FILTER_SH] = "sh",
+};
+
+int vc_filter_parse(const char *name, size_t len, enum vc_filter *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(filter_names); i++)
+		if (strlen(filter_names[i]) == len &&
+		    !memcmp(filter_names[i], name, len)) {
+			*out = (enum vc_filter)i;
+			return 0;
+		}
+	return VC_EUSAGE;
+}
+
+static int filter_refuse(struct vc_err *e, enum vc_filter f, const char *ref,
+			 const char *why)
+{
+	return vc_err_set(e, VC_EUSAGE, "secret '%s': the %s filter cannot "
+			  "carry it: %s; use %s", ref, filter_names[f], why,
+			  f == VC_FILTER_SH ? "the raw filter" :
+			  "the raw or sh filter");
+}
+
+int vc_filter_apply(enum vc_filter f, const char *ref, const char *v,
+		    size_t len, struct vc_buf *out, struct vc_err *e)
+{
+	int rc;
+
+	v = v ? v : "";
+	if ((f == VC_FILTER_JSON || f == VC_FILTER_YAML) &&
+	    !vc_utf8_valid(v, len))
+		return filter_refuse(e, f, ref, "the value is not valid UTF-8");
+	if (f == VC_FILTER_SH && has_byte(v, len, '\0'))
+		return filter_refuse(e, f, ref, "the value contains a NUL byte, "
+				     "which no shell word can hold");
+	switch (f) {
+	case VC_FILTER_JSON:
+	case VC_FILTER_YAML: rc = yaml_inner(v, len, out); break;
+	case VC_FILTER_SH: rc = sh_inner(v, len, out); break;
+	default: rc = vc_buf_add(out, v, len); break;
+	}
+	return rc ? vc_err_set(e, VC_EFAIL, "out of memory") : 0;
 }

@@ -42,4 +42,16 @@ int vc_format_export(enum vc_format f, const struct vc_kv *kv, size_t n,
  * surrogates, nothing above U+10FFFF), else 0.  NUL bytes are well-formed. */
 int vc_utf8_valid(const void *p, size_t n);
 
+/* inject's filters: how a value is written inside a template. */
+enum vc_filter { VC_FILTER_RAW, VC_FILTER_JSON, VC_FILTER_YAML, VC_FILTER_SH };
+
+/* The filter named by len bytes of name; VC_EUSAGE for none. */
+int vc_filter_parse(const char *name, size_t len, enum vc_filter *out);
+/* Appends the value (len bytes) as filter f writes it: raw the bytes, json
+ * the inside of a JSON string, yaml of a double-quoted YAML scalar, sh of
+ * a single-quoted shell word.  A value f cannot carry is VC_EUSAGE naming
+ * ref (json, yaml: invalid UTF-8; sh: a NUL byte), out then unchanged. */
+int vc_filter_apply(enum vc_filter f, const char *ref, const char *v,
+		    size_t len, struct vc_buf *out, struct vc_err *e);
+
 #endif

@@ -1238,6 +1238,46 @@ static int local_delete_all(struct vc_store *st, const char *path,
 	return tx_run(local_of(st), script_tx, &sc, e);
 }
 
+/* ---- max_versions ---- */
+
+struct max_job {
+	const char *path;
+	int max, keep;
+};
+
+static int set_max_tx(struct local *s, void *ctx, struct vc_err *e)
+{
+	static const char upd[] =
+		"UPDATE vc_value_keys SET max_versions = ?, oldest_version ="
+		" GREATEST(oldest_version, current_version - ? + 1),"
+		" updated_at = UTC_TIMESTAMP(6) WHERE path = ?";
+	static const char del[] =
+		"DELETE v FROM vc_values v JOIN vc_value_keys k"
+		" ON k.path = v.path WHERE v.path = ?"
+		" AND v.version < k.oldest_version";
+	struct max_job *j = ctx;
+	MYSQL_BIND par[3];
+	int rc;
+
+	bind_int(&par[0], &j->max, NULL);
+	bind_int(&par[1], &j->keep, NULL);
+	bind_path(&par[2], j->path);
+	rc = stmt_run(s, upd, par, NULL, NULL, e);
+	bind_path(&par[0], j->path);
+	return rc < 0 ? rc : stmt_run(s, del, par, NULL, NULL, e);
+}
+
+/* As put keeps versions: oldest_version moves up, the rows below go.  A
+ * key not written yet has no row: put makes it with max_versions 0, and
+ * the next set_max before a write sets it. */
+static int local_set_max(struct vc_store *st, const char *path, int max,
+			 struct vc_err *e)
+{
+	struct max_job j = { path, max, max > 0 ? max : DEFAULT_MAX_VERSIONS };
+
+	return tx_run(local_of(st), set_max_tx, &j, e);
+}
+
 /* ---- list ---- */
 
 /* '!' rather than the default '\', whose meaning depends on the sql_mode
@@ -1333,6 +1373,7 @@ static const struct vc_store_ops local_ops = {
 	.undelete = local_undelete,
 	.destroy = local_destroy,
 	.delete_all = local_delete_all,
+	.set_max = local_set_max,
 	.list = local_list,
 	.get_many = local_get_many,
 	.put_many = local_put_many,

@@ -80,8 +80,8 @@ static int owner_id(struct vc_session *s, struct vc_db *db, const char *email,
 		return 0;
 	}
 	if (!vc_session_is_admin(s))
-		return vc_err_set(e, VC_EPERM, "permission denied: only global "
-				  "admins create organizations for others");
+		return vc_ref_need_admin(s, "only global admins create "
+					 "organizations for others", e);
 	rc = vc_db_query(db, &r, e, "SELECT id FROM users WHERE email = ?", "s",
 			 email);
 	if (rc < 0)
@@ -337,7 +337,7 @@ static int rm_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	return rc;
 }
 
-int vc_org_may_remove(const struct vc_session *s, const struct vc_ref *ref,
+int vc_org_may_remove(struct vc_session *s, const struct vc_ref *ref,
 		      struct vc_err *e)
 {
 	return vc_ref_need(s, ref, ref->depth == 1 ? VC_ROLE_OWNER :
@@ -482,9 +482,11 @@ static int member_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	if (!a->add && cur == VC_ROLE_NONE)
 		return vc_err_set(e, VC_ENOTFOUND, "'%s' is not a member",
 				  a->email);
-	if (cur == VC_ROLE_OWNER && a->ref->role < VC_ROLE_OWNER)
+	if (cur == VC_ROLE_OWNER && a->ref->role < VC_ROLE_OWNER) {
+		vc_audit_denied(a->s, a->ref, "owner");
 		return vc_err_set(e, VC_EPERM, "permission denied: only owners "
 				  "manage owners");
+	}
 	rc = keeps_owner(db, a, cur, e);
 	if (rc == 0 && a->add)
 		rc = vc_db_exec(db, NULL, e, "INSERT INTO user_organizations "
@@ -511,9 +513,11 @@ static int member_change(struct member *a, struct vc_err *e)
 	struct vc_db *db;
 	int rc = vc_ref_need(a->s, a->ref, VC_ROLE_ADMIN, "managing members", e);
 
-	if (rc == 0 && a->role == VC_ROLE_OWNER && a->ref->role < VC_ROLE_OWNER)
+	if (rc == 0 && a->role == VC_ROLE_OWNER && a->ref->role < VC_ROLE_OWNER) {
+		vc_audit_denied(a->s, a->ref, "owner");
 		rc = vc_err_set(e, VC_EPERM, "permission denied: only owners "
 				"manage owners");
+	}
 	if (rc == 0)
 		rc = vc_session_db(a->s, VC_DB_METADATA, &db, e);
 	return rc < 0 ? rc : vc_db_txn(db, member_txn, a, e);

@@ -20,7 +20,7 @@ int vc_org_remove(struct vc_session *s, const struct vc_ref *ref,
 /* VC_EPERM unless the acting user may remove what ref names (owners an
  * organization, admins projects and environments): vc_org_remove checks
  * it, a command before it asks for a confirmation. */
-int vc_org_may_remove(const struct vc_session *s, const struct vc_ref *ref,
+int vc_org_may_remove(struct vc_session *s, const struct vc_ref *ref,
 		      struct vc_err *e);
 
 int vc_member_add(struct vc_session *s, const struct vc_ref *ref,
@@ -35,6 +35,13 @@ int vc_child_create(struct vc_session *s, const struct vc_ref *parent,
 		    const char *name, const char *desc, struct vc_err *e);
 int vc_project_set(struct vc_session *s, const struct vc_ref *ref,
 		   const char *name, const char *desc, struct vc_err *e);
+/* Renames or describes an environment (ref depth 3; name, desc may be
+ * NULL) and, max_versions >= 0, sets how many versions each of its
+ * secrets keeps in the store (0: the store's default; env_set.c).
+ * Admins only. */
+int vc_env_set(struct vc_session *s, const struct vc_ref *ref,
+	       const char *name, const char *desc, int max_versions,
+	       struct vc_err *e);
 
 /* ---- listings, one row each, for viewers and up unless said ----
  * Times are ISO 8601 UTC text. */

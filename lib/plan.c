@@ -311,10 +311,7 @@ int vc_plan_date_parse(const char *s, char out[20], struct vc_err *e)
 
 static int need_admin(struct vc_session *s, struct vc_err *e)
 {
-	if (vc_session_is_admin(s))
-		return 0;
-	return vc_err_set(e, VC_EPERM, "permission denied: only global admins "
-			  "manage plans");
+	return vc_ref_need_admin(s, "only global admins manage plans", e);
 }
 
 static int metadata(struct vc_session *s, struct vc_db **db,

@@ -136,7 +136,7 @@ int vc_policy_hcl(const struct vc_ref *ref, enum vc_role role, int read_only,
 	if (rc == 0)
 		rc = scope_of(&scope, ref) < 0 ||
 		     header(out, ref, role, read_only) < 0 ? VC_EFAIL : 0;
-	for (size_t k = 0; rc == 0 && k < sizeof(grants) / sizeof(grants[0]); k++)
+	for (size_t k = 0; rc == 0 && k < ARRAY_SIZE(grants); k++)
 		rc = block(out, m.data, k, scope.data, role, read_only);
 	vc_buf_release(&m);
 	vc_buf_release(&scope);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
+
 static const char *const role_names[] = { "none", "viewer", "member",
 					  "admin", "owner", "global admin" };
 
@@ -286,12 +288,14 @@ int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
 	return 0;
 }
 
-int vc_ref_need(const struct vc_session *s, const struct vc_ref *ref,
+int vc_ref_need(struct vc_session *s, const struct vc_ref *ref,
 		enum vc_role min, const char *what, struct vc_err *e)
 {
-	(void)s;
-	if (ref->role >= min)
+	if (ref->role >= min) {
+		vc_audit_count_call(s, ref->org_id);
 		return 0;
+	}
+	vc_audit_denied(s, ref, role_names[min]);
 	if (ref->role == VC_ROLE_NONE)
 		return vc_err_set(e, VC_EPERM, "permission denied: you are not a "
 				  "member of organization '%s'", ref->org);
@@ -316,6 +320,8 @@ int vc_ref_scope(struct vc_session *s, const char *org, enum vc_role min,
 		*member_id = s->user.id;
 		return 0;
 	}
+	if (!org && !vc_ref_need_admin(s, what, e))
+		return 0;
 	if (!org)
 		return vc_err_set(e, VC_EPERM, "permission denied: %s of every "
 				  "organization needs the global role admin "
@@ -382,4 +388,13 @@ int vc_ref_complete(struct vc_session *s, const char *prefix,
 	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	return rc < 0 ? rc : vc_db_queryv(db, out, e, complete_sql[n], p,
 					  (size_t)n + 2);
+}
+
+int vc_ref_need_admin(struct vc_session *s, const char *why,
+		      struct vc_err *e)
+{
+	if (vc_session_is_admin(s))
+		return 0;
+	vc_audit_denied(s, NULL, "global admin");
+	return vc_err_set(e, VC_EPERM, "permission denied: %s", why);
 }

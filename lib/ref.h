@@ -1,5 +1,5 @@
 /* ref.h - names, references ORG[/PROJECT[/ENV[/NAME]]] and roles
- * (vaultctl(7), ADDRESSING and ROLES). */
+ * (vaultctl(7)). */
 #ifndef VC_REF_H
 #define VC_REF_H
 
@@ -44,9 +44,16 @@ struct vc_ref {
  * the part.  The acting user's role is filled in. */
 int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
 		   int depth, struct vc_ref *ref, struct vc_err *e);
-/* VC_EPERM unless the acting user has at least role min in ref's org. */
-int vc_ref_need(const struct vc_session *s, const struct vc_ref *ref,
+/* VC_EPERM unless the acting user has at least role min in ref's org.
+ * A refusal is audited as "<command>.denied" (vc_audit_denied), and a
+ * pass counts the command as an API call of the organization: check
+ * ref->role instead to find out what the user may do without asking. */
+int vc_ref_need(struct vc_session *s, const struct vc_ref *ref,
 		enum vc_role min, const char *what, struct vc_err *e);
+/* VC_EPERM "permission denied: WHY" unless the acting user is a global
+ * admin; a refusal is audited likewise. */
+int vc_ref_need_admin(struct vc_session *s, const char *why,
+		      struct vc_err *e);
 
 /* Which organizations a report or a repair covers, and whether the acting
  * user may have it: org (a name or id) where they need role min, or with

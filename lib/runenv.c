@@ -16,7 +16,6 @@
 
 #include "secret.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The loader's LD_* (LD_PRELOAD, LD_AUDIT, LD_LIBRARY_PATH, ...), glibc's
  * malloc settings, and bash's exported functions (BASH_FUNC_name%%). */
@@ -51,9 +50,9 @@ static int has_prefix(const char *s, const char *const *p, size_t n)
 
 int vc_runenv_refused(const char *name)
 {
-	if (has_prefix(name, refused_prefix, NELEM(refused_prefix)))
+	if (has_prefix(name, refused_prefix, ARRAY_SIZE(refused_prefix)))
 		return 1;
-	for (size_t i = 0; i < NELEM(refused_name); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(refused_name); i++)
 		if (!strcmp(name, refused_name[i]))
 			return 1;
 	return 0;
@@ -96,18 +95,32 @@ static int check_names(const struct vc_secret_set *set,
 }
 
 /* Whether the caller's entry "NAME=..." passes: not the tools' own, not
- * one a secret sets. */
-static int caller_passes(const char *entry, const struct vc_secret_set *set)
+ * one a secret sets unless the caller's win. */
+static int caller_passes(const char *entry, const struct vc_secret_set *set,
+			 int how)
 {
 	size_t len = strcspn(entry, "=");
 
-	if (has_prefix(entry, own_prefix, NELEM(own_prefix)))
+	if (has_prefix(entry, own_prefix, ARRAY_SIZE(own_prefix)))
 		return 0;
+	if (how & VC_RUNENV_PRESERVE)
+		return 1;
 	for (size_t j = 0; j < set->n; j++)
 		if (strlen(set->v[j].name) == len &&
 		    !strncmp(set->v[j].name, entry, len))
 			return 0;
 	return 1;
+}
+
+/* Whether env[0..n) has a variable of this name. */
+static int has_var(char *const *env, size_t n, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(env[i], name, len) && env[i][len] == '=')
+			return 1;
+	return 0;
 }
 
 static char *secret_entry(const struct vc_secret_val *v)
@@ -126,9 +139,10 @@ static char *secret_entry(const struct vc_secret_val *v)
 }
 
 int vc_runenv_build(struct vc_runenv *r, const struct vc_secret_set *set,
-		    char *const *caller, int pristine,
+		    char *const *caller, int how,
 		    const char *const *allow, struct vc_err *e)
 {
+	int pristine = how & VC_RUNENV_PRISTINE;
 	size_t nc = 0;
 	int rc;
 
@@ -142,10 +156,13 @@ int vc_runenv_build(struct vc_runenv *r, const struct vc_secret_set *set,
 	if (!r->env)
 		return vc_err_set(e, VC_EFAIL, "out of memory");
 	for (size_t i = 0; i < nc; i++)
-		if (caller_passes(caller[i], set))
+		if (caller_passes(caller[i], set, how))
 			r->env[r->n++] = caller[i];
 	r->own = r->n;
 	for (size_t i = 0; i < set->n; i++) {
+		if ((how & VC_RUNENV_PRESERVE) &&
+		    has_var(r->env, r->own, set->v[i].name))
+			continue;
 		r->env[r->n] = secret_entry(&set->v[i]);
 		if (!r->env[r->n]) {
 			vc_runenv_release(r);

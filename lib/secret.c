@@ -5,6 +5,8 @@
  * check-and-set on the metadata's version, then updates metadata, audit and
  * usage and commits.  Writing a row, not only SELECT ... FOR UPDATE, is
  * what serialises writers across Galera nodes (doc/architecture.md, section 4).
+ * A writer that loses (a deadlock, a certification, the store's
+ * check-and-set) is rolled back and tried again, unless it gave --cas.
  */
 #include "secret.h"
 
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "plan.h"
@@ -143,8 +146,10 @@ struct wctx {
 	struct vc_session *s;
 	const struct vc_ref *ref;
 	const struct vc_secret_write *w;
+	int cas;                /* the caller's check-and-set, or < 0 */
 	struct meta m;
 	int version, created;
+	int raced;              /* the store's check-and-set refused */
 	int held;               /* SIGINT and SIGTERM deferred, old mask: */
 	sigset_t mask;
 };
@@ -262,6 +267,43 @@ static int undo_create(struct vc_db *db, struct wctx *c, struct vc_err *e)
 	return VC_EQUOTA;
 }
 
+/* The environment's max_versions (env set --max-versions), given to the
+ * key before each write: the store then keeps at most that many versions,
+ * dropping older ones in the write itself. */
+static int env_max_apply(struct vc_db *db, struct vc_store *st,
+			 const struct vc_ref *ref, const char *path,
+			 struct vc_err *e)
+{
+	struct vc_res *r;
+	int max = -1;
+	int rc = vc_db_query(db, &r, e, "SELECT max_versions FROM environments "
+			     "WHERE id = ? AND max_versions IS NOT NULL", "s",
+			     ref->env_id);
+
+	if (rc < 0)
+		return rc;
+	if (vc_res_rows(r))
+		max = (int)vc_res_int(r, 0, 0);
+	vc_res_free(r);
+	return max < 0 ? 0 : st->ops->set_max(st, path, max, e);
+}
+
+/* --cas N: the version the caller last saw, compared with the metadata's
+ * as the store compares it (a removed secret keeps its version). */
+static int check_cas(const struct wctx *c, struct vc_err *e)
+{
+	int at = c->m.exists ? c->m.version : 0;
+
+	if (c->cas < 0 || at == c->cas)
+		return 0;
+	if (!c->m.exists)
+		return vc_err_set(e, VC_ECONFLICT, "--cas %d: the secret does "
+				  "not exist; nothing was written", c->cas);
+	return vc_err_set(e, VC_ECONFLICT, "--cas %d: the secret is at version "
+			  "%d%s; nothing was written", c->cas, at,
+			  c->m.deleted ? " (removed)" : "");
+}
+
 /* First half: locks, quota, and the store write with check-and-set. */
 static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 {
@@ -269,9 +311,12 @@ static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 	struct vc_store *st;
 	int rc;
 
+	c->raced = 0;
 	rc = quota_lock(db, c->ref, e);
 	if (rc == 0)
 		rc = lock_meta(db, c->ref, &c->m, e);
+	if (rc == 0)
+		rc = check_cas(c, e);
 	c->created = !c->m.exists || c->m.deleted;
 	if (rc == 0 && c->created)
 		rc = check_quota(db, c->ref, 1, e);
@@ -280,31 +325,143 @@ static int start_write(struct vc_db *db, struct wctx *c, struct vc_err *e)
 	if (rc == 0)
 		rc = path_of(c->ref, &c->m, &path, e);
 	if (rc == 0)
-		signals_hold(c);
+		rc = env_max_apply(db, st, c->ref, path.data, e);
 	if (rc == 0)
+		signals_hold(c);
+	if (rc == 0) {
 		rc = st->ops->put(st, path.data, c->w->val, c->w->len,
 				  c->m.exists ? c->m.version : 0, &c->version, e);
-	if (rc == VC_ECONFLICT)
-		vc_err_set(e, VC_ECONFLICT, "the value store is not at version "
-			   "%d that the metadata records (a concurrent write, or "
-			   "drift that 'vaultctl-audit reconcile --fix' repairs); "
-			   "try again", c->m.exists ? c->m.version : 0);
+		c->raced = rc == VC_ECONFLICT;
+	}
 	vc_buf_release(&path);
 	return rc;
+}
+
+/* A write outlasts concurrent writers of its secret for this long. */
+#define WRITE_DEADLINE_MS 10000
+/* A writer stands between its store write and its commit for
+ * milliseconds: a store at another version than the metadata that no one
+ * moves for this long is drift (a commit lost after the store's write). */
+#define DRIFT_STILL_MS 1000
+
+/* What the conflicts of one write saw. */
+struct race {
+	int seen, meta, store, tries;
+	long long start, since;         /* ms, monotonic */
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Jittered, so that writers that collided do not collide again in step,
+ * and short: a retry waits for one commit, not for a queue. */
+static void write_pause(int tries)
+{
+	long ms = 2 + (long)randombytes_uniform(10 + 10 * (uint32_t)
+						(tries < 8 ? tries : 8));
+	struct timespec ts = { 0, ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* The store's current version (0: no such key).  Its refusal of a
+ * check-and-set does not say it: Vault answers 400 with a message only. */
+static int store_at(struct wctx *c, int *version, struct vc_err *e)
+{
+	struct vc_buf path = VC_BUF_INIT;
+	struct vc_store_meta sm = { 0, 0, 0, NULL };
+	struct vc_store *st;
+	int rc = vc_session_store(c->s, &st, e);
+
+	if (rc == 0)
+		rc = path_of(c->ref, &c->m, &path, e);
+	if (rc == 0)
+		rc = st->ops->meta(st, path.data, &sm, e);
+	*version = rc == 0 ? sm.current_version : 0;
+	if (rc == VC_ENOTFOUND) {
+		vc_err_clear(e);
+		rc = 0;
+	}
+	vc_store_meta_release(&sm);
+	vc_buf_release(&path);
+	return rc;
+}
+
+/* After the store refused the check-and-set: another writer between its
+ * store write and its commit (or past its commit: the metadata read was
+ * older), whom the next try outlasts; or drift, when metadata and store
+ * stay as they are. */
+static int observe(struct wctx *c, struct race *r, struct vc_err *e)
+{
+	int meta = c->m.exists ? c->m.version : 0, store;
+	long long now = now_ms();
+	int rc = store_at(c, &store, e);
+
+	if (rc < 0)
+		return rc;
+	if (!r->seen || meta != r->meta || store != r->store) {
+		r->seen = 1;
+		r->meta = meta;
+		r->store = store;
+		r->since = now;
+		return 0;
+	}
+	if (store == meta || now - r->since < DRIFT_STILL_MS)
+		return 0;
+	return vc_err_set(e, VC_ECONFLICT, "the value store is at version %d, "
+			  "not at version %d that the metadata records, and no "
+			  "write of it is under way: drift, which 'vaultctl-audit "
+			  "reconcile --fix' repairs", store, meta);
+}
+
+/* After a failed first half, rolled back: 0 to try again (after a
+ * pause), or the error to report.  Lost are a deadlock, a Galera
+ * certification failure (both 1213) or a lock wait (1205), and the
+ * store's check-and-set; --cas and everything else are final. */
+static int write_again(struct vc_db *db, struct wctx *c, struct race *r,
+		       int rc, struct vc_err *e)
+{
+	unsigned no = vc_db_errno(db);
+
+	if (c->raced)
+		rc = observe(c, r, e);
+	else if (no == 1213 || no == 1205)
+		rc = 0;
+	if (rc < 0)
+		return rc;
+	if (now_ms() - r->start >= WRITE_DEADLINE_MS)
+		return vc_err_set(e, VC_ECONFLICT, "concurrent writers kept "
+				  "changing it for %d s: nothing was written; "
+				  "try again", WRITE_DEADLINE_MS / 1000);
+	write_pause(++r->tries);
+	return 0;
 }
 
 static int write_locked(struct wctx *c, int *version, int *created,
 			struct vc_err *e);
 
-int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
-		    const struct vc_secret_write *w, int *version,
-		    int *created, struct vc_err *e)
+int vc_secret_write_cas(struct vc_session *s, const struct vc_ref *ref,
+			const struct vc_secret_write *w, int cas, int *version,
+			int *created, struct vc_err *e)
 {
-	struct wctx c = { s, ref, w, { 0, 0, 0, "", "" }, 0, 0, 0, { { 0 } } };
+	struct wctx c = { s, ref, w, cas, { 0, 0, 0, "", "" }, 0, 0, 0, 0,
+			  { { 0 } } };
 	int rc = write_locked(&c, version, created, e);
 
 	signals_release(&c);
 	return rc;
+}
+
+int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
+		    const struct vc_secret_write *w, int *version,
+		    int *created, struct vc_err *e)
+{
+	return vc_secret_write_cas(s, ref, w, -1, version, created, e);
 }
 
 static int write_locked(struct wctx *c, int *version, int *created,
@@ -313,9 +470,10 @@ static int write_locked(struct wctx *c, int *version, int *created,
 	struct vc_session *s = c->s;
 	const struct vc_ref *ref = c->ref;
 	const struct vc_secret_write *w = c->w;
+	struct race r = { 0, 0, 0, 0, now_ms(), 0 };
 	struct vc_store *st;
 	struct vc_db *db;
-	int rc, attempt;
+	int rc;
 
 	if (w->reason && strlen(w->reason) > VC_SECRET_REASON_MAX)
 		return vc_err_set(e, VC_EUSAGE, "reason is longer than %d bytes",
@@ -327,23 +485,25 @@ static int write_locked(struct wctx *c, int *version, int *created,
 	 * while the organization's writers wait. */
 	if (rc == 0)
 		rc = vc_session_store(s, &st, e);
-	for (attempt = 0; rc == 0 && attempt < 10; attempt++) {
+	/* The metadata's version decides the write: read it causally.  The
+	 * local store's own read of its version need not be: a stale one
+	 * fails its check-and-set or the cluster's certification, and the
+	 * write is tried again. */
+	if (rc == 0)
+		rc = vc_db_causal(db, 0, e);
+	while (rc == 0) {
 		rc = vc_db_begin(db, e);
 		if (rc == 0)
 			rc = start_write(db, c, e);
 		if (rc == 0)
 			break;
 		vc_db_rollback(db);
-		if (vc_db_errno(db) != 1213 && vc_db_errno(db) != 1205)
-			return rc;
-		rc = 0;
+		/* Nothing written: an interrupt may end the wait. */
+		signals_release(c);
+		rc = write_again(db, c, &r, rc, e);
 	}
 	if (rc < 0)
 		return rc;
-	/* Every attempt lost to a concurrent change: nothing was written. */
-	if (attempt == 10)
-		return vc_err_set(e, VC_ECONFLICT, "too many concurrent changes; "
-				  "try again");
 	/* The store holds the new version now: finish it in this
 	 * transaction, or (after a deadlock) in a fresh one. */
 	rc = finish_write(db, c, e);
@@ -410,20 +570,47 @@ static int drift_free(const struct meta *m, int asked, int got)
 	return asked ? got <= m->version : got == m->version;
 }
 
+/* A writer on another Galera node holds no lock here: until its commit
+ * reaches this node, the store is ahead.  Read the metadata again (causal)
+ * until it has caught up with version got, or stayed still as long as
+ * a write never does. */
+static int await_meta(struct vc_db *db, const struct vc_ref *ref,
+		      struct meta *m, int got, struct vc_err *e)
+{
+	long long since = now_ms();
+	int seen = m->version, tries = 0;
+	int rc = vc_db_causal(db, 1, e);
+
+	while (rc == 0 && m->version < got &&
+	       now_ms() - since < DRIFT_STILL_MS) {
+		write_pause(++tries);
+		rc = live_meta(db, ref, m, 0, e);
+		if (rc == 0 && m->version != seen) {
+			seen = m->version;
+			since = now_ms();
+		}
+	}
+	return rc;
+}
+
 /* A value the metadata does not describe is not served as if it did: the
  * store's latest is not the metadata's version (a write whose commit was
  * lost, or a store changed behind the tools' back), or a version asked
  * for is past it.  A write in flight looks the same until it commits: a
- * locking read of the row waits for its writer, then looks again. */
+ * locking read of the row waits for its writer on this server, and one on
+ * another node is waited for; a value read before a commit that followed
+ * it is still one the metadata describes. */
 static int check_drift(struct vc_db *db, const struct vc_ref *ref,
 		       struct meta *m, int asked, int got, struct vc_err *e)
 {
-	int rc;
+	int ahead = got > m->version, rc;
 
 	if (drift_free(m, asked, got))
 		return 0;
 	rc = live_meta(db, ref, m, 1, e);
-	if (rc < 0 || drift_free(m, asked, got))
+	if (rc == 0 && ahead)
+		rc = await_meta(db, ref, m, got, e);
+	if (rc < 0 || drift_free(m, asked, got) || (ahead && got <= m->version))
 		return rc;
 	return vc_err_set(e, VC_EINCONSIST, "the value store holds version %d "
 			  "but the metadata records %d as the latest: nothing "
@@ -580,6 +767,76 @@ int vc_secret_purge(struct vc_session *s, const struct vc_ref *ref,
 	return secret_op(s, ref, OP_PURGE, e);
 }
 
+struct dctx {
+	struct vc_session *s;
+	const struct vc_ref *ref;
+	const int *versions;
+	size_t n;
+};
+
+/* {"versions":[1,3]}: what was destroyed, never a value. */
+static int destroy_details(struct vc_buf *b, const int *v, size_t n,
+			   struct vc_err *e)
+{
+	int rc = vc_buf_addstr(b, "{\"versions\":[");
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = vc_buf_printf(b, "%s%d", i ? "," : "", v[i]);
+	if (rc == 0)
+		rc = vc_buf_addstr(b, "]}");
+	return rc < 0 ? vc_err_set(e, VC_EFAIL, "out of memory") : 0;
+}
+
+/* Every version asked for must exist: the stores skip unknown ones
+ * silently, and an audit row would then record a destroy that did
+ * nothing. */
+static int destroy_txn(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct dctx *c = arg;
+	struct vc_buf path = VC_BUF_INIT, det = VC_BUF_INIT;
+	struct vc_store *st;
+	struct meta m;
+	int rc = lock_meta(db, c->ref, &m, e);
+
+	if (rc == 0 && !m.exists)
+		rc = vc_err_set(e, VC_ENOTFOUND, "not found");
+	for (size_t i = 0; rc == 0 && i < c->n; i++)
+		if (c->versions[i] < 1 || c->versions[i] > m.version)
+			rc = vc_err_set(e, VC_ENOTFOUND, "version %d not found "
+					"(the latest is %d)", c->versions[i],
+					m.version);
+	if (rc == 0)
+		rc = vc_session_store(c->s, &st, e);
+	if (rc == 0)
+		rc = path_of(c->ref, &m, &path, e);
+	if (rc == 0)
+		rc = destroy_details(&det, c->versions, c->n, e);
+	if (rc == 0)
+		rc = st->ops->destroy(st, path.data, c->versions, c->n, e);
+	if (rc == 0)
+		rc = audit(c->s, db, c->ref, "secret.destroy", m.id, det.data, e);
+	vc_buf_release(&path);
+	vc_buf_release(&det);
+	return rc;
+}
+
+int vc_secret_destroy(struct vc_session *s, const struct vc_ref *ref,
+		      const int *versions, size_t n, struct vc_err *e)
+{
+	struct dctx c = { s, ref, versions, n };
+	struct vc_store *st;
+	struct vc_db *db;
+	int rc = vc_secret_may(s, ref, VC_SECRET_DESTROY, e);
+
+	if (rc == 0 && n == 0)
+		rc = vc_err_set(e, VC_EUSAGE, "no version to destroy");
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc == 0)
+		rc = vc_session_store(s, &st, e);
+	return rc < 0 ? rc : vc_db_txn(db, destroy_txn, &c, e);
+}
+
 int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,
 		     struct vc_err *e)
 {
@@ -615,7 +872,7 @@ int vc_secret_random(const char *charset, size_t n, struct vc_buf *out,
 	return 0;
 }
 
-int vc_secret_may(const struct vc_session *s, const struct vc_ref *ref,
+int vc_secret_may(struct vc_session *s, const struct vc_ref *ref,
 		  enum vc_secret_act act, struct vc_err *e)
 {
 	static const struct {
@@ -630,6 +887,7 @@ int vc_secret_may(const struct vc_session *s, const struct vc_ref *ref,
 		[VC_SECRET_DELETE] = { VC_ROLE_ADMIN, "removing secrets" },
 		[VC_SECRET_RESTORE] = { VC_ROLE_ADMIN, "restoring secrets" },
 		[VC_SECRET_PURGE] = { VC_ROLE_ADMIN, "purging secrets" },
+		[VC_SECRET_DESTROY] = { VC_ROLE_ADMIN, "destroying versions" },
 	};
 
 	return vc_ref_need(s, ref, rule[act].role, rule[act].what, e);

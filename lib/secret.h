@@ -21,10 +21,20 @@ struct vc_secret_write {
 };
 
 /* Writes a new version.  *version is the new version, *created whether
- * the secret was new. */
+ * the secret was new.  Concurrent writers of the secret are waited out and
+ * the write tried again (the last one wins); VC_ECONFLICT only when they
+ * keep it changing past a deadline, or when the value store stays at
+ * another version than the metadata records (drift, which reconcile
+ * repairs). */
 int vc_secret_write(struct vc_session *s, const struct vc_ref *ref,
 		    const struct vc_secret_write *w, int *version,
 		    int *created, struct vc_err *e);
+/* The same only if the secret is at version cas (0: there is no such
+ * secret; a removed one keeps its version), as the caller last saw it:
+ * else VC_ECONFLICT and nothing is written.  cas < 0: any version. */
+int vc_secret_write_cas(struct vc_session *s, const struct vc_ref *ref,
+			const struct vc_secret_write *w, int cas, int *version,
+			int *created, struct vc_err *e);
 /* Reads the bytes of a live secret (version 0 = latest) and writes its
  * audit row. */
 int vc_secret_read(struct vc_session *s, const struct vc_ref *ref,
@@ -35,6 +45,10 @@ int vc_secret_restore(struct vc_session *s, const struct vc_ref *ref,
 		      struct vc_err *e);
 int vc_secret_purge(struct vc_session *s, const struct vc_ref *ref,
 		    struct vc_err *e);
+/* Destroys the values of the n versions (each from 1 to the latest) in
+ * the store for good; history shows them destroyed.  Admins only. */
+int vc_secret_destroy(struct vc_session *s, const struct vc_ref *ref,
+		      const int *versions, size_t n, struct vc_err *e);
 
 /* A new master key for the local store, every value re-sealed under it
  * (secret_rekey.c).  Global admins only; the Vault store is VC_EUSAGE.
@@ -50,6 +64,47 @@ struct vc_secret_rekey {
 };
 int vc_secret_rekey(struct vc_session *s, struct vc_secret_rekey *rk,
 		    struct vc_err *e);
+
+/* ---- an environment back to a point in time (secret_restore.c) ---- */
+
+enum vc_restore_kind {
+	VC_RESTORE_UNCHANGED,
+	VC_RESTORE_REVERT,      /* version from's value as a new version */
+	VC_RESTORE_REMOVE,      /* soft-deleted */
+	VC_RESTORE_RESTORE,     /* brought back (undeleted, or from written) */
+	VC_RESTORE_KINDS
+};
+
+struct vc_restore_op {
+	char name[256];         /* as stored */
+	enum vc_restore_kind kind;
+	int from;               /* the version current at TIME, 0 if none */
+	int expect;             /* the current version the plan was made on */
+};
+
+struct vc_restore_plan {
+	char at[20];            /* TIME as UTC 'YYYY-MM-DD HH:MM:SS' */
+	struct vc_restore_op *ops;      /* every secret of the environment */
+	size_t n;
+	size_t count[VC_RESTORE_KINDS];
+};
+
+/* What restore-env would do to the environment env (depth 3) to put it
+ * back as it was at TIME (ISO 8601 or an age such as 2h); nothing is
+ * written.  VC_EUSAGE for a bad or future TIME, VC_ECONFLICT naming a
+ * secret whose state at TIME the store no longer holds (its version was
+ * destroyed or pruned), VC_EQUOTA when the secrets brought back would not
+ * fit (read without the quota lock). */
+int vc_secret_restore_plan(struct vc_session *s, const struct vc_ref *env,
+			   const char *at, struct vc_restore_plan *plan,
+			   struct vc_err *e);
+/* Carries the plan out: the quota for the whole batch first, then every
+ * change with its own audit row; *done counts the changes made (also
+ * when one fails).  VC_ECONFLICT when a secret changed since the plan. */
+int vc_secret_restore_apply(struct vc_session *s, const struct vc_ref *env,
+			    const struct vc_restore_plan *plan, size_t *done,
+			    struct vc_err *e);
+void vc_secret_restore_plan_release(struct vc_restore_plan *plan);
 
 /* Random value of length n from a charset ("alnum", "hex", "base64",
  * "ascii") drawn with libsodium. */
@@ -68,12 +123,13 @@ enum vc_secret_act {
 	VC_SECRET_DELETE,
 	VC_SECRET_RESTORE,
 	VC_SECRET_PURGE,
+	VC_SECRET_DESTROY,
 };
 
 /* VC_EPERM unless the acting user may do act under ref.  Every operation
  * checks it itself; a command asks it first only when it has something to
  * ask the user before (a value, a confirmation). */
-int vc_secret_may(const struct vc_session *s, const struct vc_ref *ref,
+int vc_secret_may(struct vc_session *s, const struct vc_ref *ref,
 		  enum vc_secret_act act, struct vc_err *e);
 
 /* The live secrets of an environment (ref depth 3) by name; columns:

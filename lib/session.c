@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "audit.h"
 #include "localstore.h"
 #include "vault.h"
 #include "user.h"
@@ -66,6 +67,27 @@ void vc_session_init(struct vc_session *s, const char *tool)
 	snprintf(s->user_agent, sizeof(s->user_agent), "%s/%s (%s; os-user %s)",
 		 tool, VC_VERSION, u.sysname, user);
 	client_address(s->ip, sizeof(s->ip));
+}
+
+void vc_session_set_command(struct vc_session *s, const char *prog,
+			    const char *name)
+{
+	const char *noun = strncmp(prog, "vaultctl-", 9) ? prog : prog + 9;
+	char *p;
+
+	vc_audit_flush(s);
+	snprintf(s->audit.command, sizeof(s->audit.command), "%s.%s", noun,
+		 name);
+	for (p = s->audit.command; *p; p++)
+		if (*p == ' ')
+			*p = '.';
+}
+
+void vc_session_end_command(struct vc_session *s, int rc)
+{
+	if (rc < 0)
+		s->audit.calls_org[0] = '\0';
+	vc_audit_flush(s);
 }
 
 int vc_session_load_conf(struct vc_session *s, const char *path,
@@ -177,8 +199,10 @@ void vc_session_preload(struct vc_session *s)
 		vc_vault_preload();
 }
 
-int vc_session_set_user(struct vc_session *s, const char *email,
-			struct vc_err *e)
+/* The user that SQL (one "?" for KEY) selects as id, email, role, made
+ * the acting user: 1, or 0 when no user matches (the session unchanged). */
+static int load_user(struct vc_session *s, const char *sql, const char *key,
+		     struct vc_err *e)
 {
 	struct vc_res *r;
 	struct vc_db *db;
@@ -187,13 +211,12 @@ int vc_session_set_user(struct vc_session *s, const char *email,
 	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	if (rc < 0)
 		return rc;
-	rc = vc_db_query(db, &r, e, "SELECT id, email, role FROM users "
-			 "WHERE email = ?", "s", email);
+	rc = vc_db_query(db, &r, e, sql, "s", key);
 	if (rc < 0)
 		return rc;
 	if (vc_res_rows(r) == 0) {
 		vc_res_free(r);
-		return vc_err_set(e, VC_EPERM, "unknown user '%.80s'", email);
+		return 0;
 	}
 	snprintf(s->user.id, sizeof(s->user.id), "%s", vc_res_get(r, 0, 0, NULL));
 	snprintf(s->user.email, sizeof(s->user.email), "%s",
@@ -202,29 +225,31 @@ int vc_session_set_user(struct vc_session *s, const char *email,
 		 vc_res_get(r, 0, 2, NULL));
 	vc_res_free(r);
 	s->have_user = 1;
-	return 0;
+	return 1;
 }
 
-/* The email of the user bound to the caller's login; "" when none. */
-static int bound_user(struct vc_session *s, char login[65], char email[256],
-		      struct vc_err *e)
+int vc_session_set_user(struct vc_session *s, const char *email,
+			struct vc_err *e)
 {
-	struct vc_res *r;
-	struct vc_db *db;
+	int rc = load_user(s, "SELECT id, email, role FROM users "
+			   "WHERE email = ?", email, e);
+
+	if (rc == 0)
+		return vc_err_set(e, VC_EPERM, "unknown user '%.80s'", email);
+	return rc < 0 ? rc : 0;
+}
+
+/* The user bound to the caller's login made the acting user: 1, or 0
+ * when none is.  One query, not login to email to user: host mode runs it
+ * in every command. */
+static int bound_user(struct vc_session *s, char login[65], struct vc_err *e)
+{
 	int rc = vc_host_login(login, 65, e);
 
-	email[0] = '\0';
-	if (rc == 0)
-		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
-	if (rc == 0)
-		rc = vc_db_query(db, &r, e, "SELECT email FROM users WHERE "
-				 "login = ?", "s", login);
 	if (rc < 0)
 		return rc;
-	if (vc_res_rows(r))
-		snprintf(email, 256, "%s", vc_res_get(r, 0, 0, NULL));
-	vc_res_free(r);
-	return 0;
+	return load_user(s, "SELECT id, email, role FROM users "
+			 "WHERE login = ?", login, e);
 }
 
 /* Audit rows name both: the user acted as, and who acted (user agent). */
@@ -242,23 +267,22 @@ static void record_by(struct vc_session *s, const char *by)
 static int host_actor(struct vc_session *s, const char *asked,
 		      struct vc_err *e)
 {
-	char login[65], email[256], by[256];
-	int rc = bound_user(s, login, email, e);
+	char login[65], by[256];
+	int rc = bound_user(s, login, e);
 
 	if (rc < 0)
 		return rc;
-	if (!email[0])
+	if (rc == 0)
 		return vc_err_set(e, VC_EPERM, "permission denied: login '%s' "
 				  "is bound to no user (a global admin binds "
 				  "it: vaultctl-org user set EMAIL --login %s)",
 				  login, login);
-	rc = vc_session_set_user(s, email, e);
-	if (rc < 0 || !asked || !strcasecmp(asked, email))
-		return rc;
+	if (!asked || !strcasecmp(asked, s->user.email))
+		return 0;
 	if (!vc_session_is_admin(s))
 		return vc_err_set(e, VC_EPERM, "permission denied: only root and "
 				  "global admins may act as another user");
-	snprintf(by, sizeof(by), "%s", email);
+	snprintf(by, sizeof(by), "%s", s->user.email);
 	rc = vc_session_set_user(s, asked, e);
 	if (rc == 0)
 		record_by(s, by);
@@ -269,7 +293,7 @@ int vc_session_actor(struct vc_session *s, const char *as, unsigned flags,
 		     struct vc_err *e)
 {
 	const char *env = getenv("VAULTCTL_USER"), *who;
-	char login[65], email[256] = "";
+	char login[65];
 	long long users = 1;
 	int rc;
 
@@ -290,14 +314,15 @@ int vc_session_actor(struct vc_session *s, const char *as, unsigned flags,
 	if (vc_host_mode() && !vc_host_root())
 		return host_actor(s, as ? as : env, e);
 	who = as ? as : env ? env : s->conf.default_user;
-	if ((!who || !*who) && (rc = bound_user(s, login, email, e)) < 0)
-		return rc;
-	if (!who || !*who)
-		who = email;
-	if (!*who)
-		return vc_err_set(e, VC_EPERM, "no acting user: use --as EMAIL, "
-				  "$VAULTCTL_USER, default_user in %s, or a "
-				  "user bound to your login", s->conf.path);
+	if (!who || !*who) {
+		rc = bound_user(s, login, e);
+		if (rc == 0)
+			return vc_err_set(e, VC_EPERM, "no acting user: use "
+					  "--as EMAIL, $VAULTCTL_USER, "
+					  "default_user in %s, or a user bound "
+					  "to your login", s->conf.path);
+		return rc < 0 ? rc : 0;
+	}
 	rc = vc_session_set_user(s, who, e);
 	if (rc == 0 && vc_host_mode() && (as || env))
 		record_by(s, "root");
@@ -322,6 +347,7 @@ int vc_session_is_admin(const struct vc_session *s)
 
 void vc_session_close(struct vc_session *s)
 {
+	vc_audit_flush(s);
 	vc_vault_preload_end();
 	vc_store_close(s->store);
 	s->store = NULL;
@@ -344,7 +370,7 @@ int vc_session_check_password(struct vc_session *s, const char *email,
 
 	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	if (rc == 0)
-		rc = vc_db_query(db, &r, e, "SELECT hashed_password FROM users "
+		rc = vc_db_query(db, &r, e, "SELECT hashed_password, id FROM users "
 				 "WHERE email = ?", "s", email);
 	if (rc < 0)
 		return rc;
@@ -352,6 +378,8 @@ int vc_session_check_password(struct vc_session *s, const char *email,
 	/* The same answer for an unknown user and a wrong password. */
 	ok = hash && *hash && crypto_pwhash_str_verify(hash, password,
 						       strlen(password)) == 0;
+	if (!ok)
+		vc_audit_auth_failed(s, vc_res_get(r, 0, 1, NULL), email);
 	vc_res_free(r);
 	return ok ? 0 : vc_err_set(e, VC_EPERM, "authentication failed for "
 				   "'%.80s'", email);

@@ -15,6 +15,16 @@ struct vc_user {
 	char role[51];          /* global role: "admin" or "user" */
 };
 
+/* What the running command leaves for the audit trail when it ends
+ * (lib/audit_record.c). */
+struct vc_session_audit {
+	char command[64];       /* "secret.get": the command, audit style */
+	char calls_org[37];     /* an organization acted on, not yet counted */
+	int denied;             /* a refusal waiting to be written */
+	char org_id[37], rtype[32], rid[37];
+	char details[512];
+};
+
 struct vc_session {
 	struct vc_conf conf;
 	int conf_loaded;
@@ -31,9 +41,19 @@ struct vc_session {
 	int verbose;
 	void (*notify)(void *, const char *);
 	void *notify_ctx;
+	struct vc_session_audit audit;
 };
 
 void vc_session_init(struct vc_session *s, const char *tool);
+/* The command about to run ("vaultctl-org", "member add"): names its
+ * refusals in the audit trail.  Writes what the previous command of the
+ * session left (vc_audit_flush). */
+void vc_session_set_command(struct vc_session *s, const char *prog,
+			    const char *name);
+/* The command ended with rc (0 or a VC_E* code): writes what it left
+ * for the audit trail; a command that failed counts no API call beyond
+ * its audit rows. */
+void vc_session_end_command(struct vc_session *s, int rc);
 int vc_session_load_conf(struct vc_session *s, const char *path,
 			 struct vc_err *e);
 /* Returns the connection of that role, opening it on first use. */

@@ -80,6 +80,11 @@ struct vc_store_ops {
 		       const int *versions, size_t n, struct vc_err *e);
 	/* Removes the key with every version and its metadata. */
 	int (*delete_all)(struct vc_store *s, const char *path, struct vc_err *e);
+	/* The key keeps at most max versions from its next write on (0: the
+	 * store's default); the local store also drops the older ones now.
+	 * Works on a key not written yet. */
+	int (*set_max)(struct vc_store *s, const char *path, int max,
+		       struct vc_err *e);
 	/* One level below prefix (which ends with '/'); names of sub-folders
 	 * end with '/'.  Nothing there: 0 with *n = 0.  Free with
 	 * vc_store_list_free. */

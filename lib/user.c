@@ -84,8 +84,7 @@ static int add_txn(struct vc_db *db, void *arg, struct vc_err *e)
 		return vc_err_set(e, VC_EPERM, "no acting user: use --as EMAIL "
 				  "or $VAULTCTL_USER");
 	if (!a->bootstrap && !vc_session_is_admin(a->s))
-		return vc_err_set(e, VC_EPERM, "permission denied: only global "
-				  "admins add users");
+		return vc_ref_need_admin(a->s, "only global admins add users", e);
 	vc_uuid(a->id);
 	rc = vc_db_exec(db, NULL, e, "INSERT INTO users (id, email, login, "
 			"hashed_password, first_name, last_name, role, "
@@ -208,28 +207,27 @@ static int set_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	return rc;
 }
 
-int vc_user_may_change(const struct vc_session *s, const char *email,
-		       int role, struct vc_err *e)
+int vc_user_may_change(struct vc_session *s, const char *email, int role,
+		       struct vc_err *e)
 {
 	if (vc_session_is_admin(s))
 		return 0;
 	if (role)
-		return vc_err_set(e, VC_EPERM, "permission denied: only global "
-				  "admins change roles and login bindings");
+		return vc_ref_need_admin(s, "only global admins change roles and "
+					 "login bindings", e);
 	if (!s->have_user || strcasecmp(email, s->user.email))
-		return vc_err_set(e, VC_EPERM, "permission denied: only global "
-				  "admins change other users");
+		return vc_ref_need_admin(s, "only global admins change other "
+					 "users", e);
 	return 0;
 }
 
-int vc_user_may_check(const struct vc_session *s, const char *email,
+int vc_user_may_check(struct vc_session *s, const char *email,
 		      struct vc_err *e)
 {
-	if (vc_session_is_admin(s) ||
-	    (s->have_user && !strcasecmp(email, s->user.email)))
+	if (s->have_user && !strcasecmp(email, s->user.email))
 		return 0;
-	return vc_err_set(e, VC_EPERM, "permission denied: only global admins "
-			  "and the user themself may check a password");
+	return vc_ref_need_admin(s, "only global admins and the user themself "
+				 "may check a password", e);
 }
 
 int vc_user_check_password(struct vc_session *s, const char *email,
@@ -314,8 +312,7 @@ int vc_user_rm(struct vc_session *s, const char *email, struct vc_err *e)
 {
 	struct rm a = { s, email };
 	struct vc_db *db;
-	int rc = vc_session_is_admin(s) ? 0 : vc_err_set(e, VC_EPERM,
-		"permission denied: only global admins remove users");
+	int rc = vc_ref_need_admin(s, "only global admins remove users", e);
 
 	if (rc == 0)
 		rc = vc_session_db(s, VC_DB_METADATA, &db, e);

@@ -30,13 +30,13 @@ int vc_user_set(struct vc_session *s, const struct vc_user_fields *f,
  * admins anyone, others their own names and password, and only global
  * admins a role or a login binding (role set).  vc_user_set checks it; a command asks it
  * first when it would ask for a password. */
-int vc_user_may_change(const struct vc_session *s, const char *email,
-		       int role, struct vc_err *e);
+int vc_user_may_change(struct vc_session *s, const char *email, int role,
+		       struct vc_err *e);
 /* Whether email's password matches (0, else VC_EPERM "authentication
  * failed", unknown users alike).  Only a global admin or the user
  * themself may ask: anyone else would have a password oracle.
  * vc_user_may_check is that rule alone, for a command to ask first. */
-int vc_user_may_check(const struct vc_session *s, const char *email,
+int vc_user_may_check(struct vc_session *s, const char *email,
 		      struct vc_err *e);
 int vc_user_check_password(struct vc_session *s, const char *email,
 			   const char *password, struct vc_err *e);

@@ -717,6 +717,24 @@ static void vault_close(struct vc_store *s)
 	free(v);
 }
 
+/* POST <mount>/metadata/<path>: Vault applies max_versions at the key's
+ * next write, and creates the metadata of a key not written yet. */
+static int vault_set_max(struct vc_store *s, const char *path, int max,
+			 struct vc_err *e)
+{
+	struct vault *v = vault_of(s);
+	struct vault_req r;
+	int rc;
+
+	if (kv_req(v, &r, "POST", "metadata", path, NULL) < 0 ||
+	    vc_buf_printf(&r.body, "{\"max_versions\":%d}", max) < 0)
+		rc = oom(e);
+	else
+		rc = kv_call(v, &r, e);
+	vault_req_release(&r);
+	return rc;
+}
+
 static const struct vc_store_ops vault_ops = {
 	.name = "vault",
 	.put = vault_put,
@@ -726,6 +744,7 @@ static const struct vc_store_ops vault_ops = {
 	.undelete = vault_undelete,
 	.destroy = vault_destroy,
 	.delete_all = vault_delete_all,
+	.set_max = vault_set_max,
 	.list = vault_list,
 	.get_many = vault_get_many,
 	.put_many = vault_put_many,

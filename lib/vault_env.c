@@ -152,7 +152,7 @@ static int parse_bool(const char *name, int *out, struct vc_err *e)
 	*out = 0;
 	if (!s || !*s)
 		return 0;
-	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (!strcasecmp(s, yes[i]))
 			return *out = 1, 0;
 		if (!strcasecmp(s, no[i]))

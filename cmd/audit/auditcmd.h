@@ -8,7 +8,7 @@
 #include "ref.h"
 
 enum { O_ORG = OPT_FIRST_LONG, O_USER, O_ACTION, O_RTYPE, O_SINCE, O_UNTIL,
-       O_LIMIT, O_AFTER, O_FOLLOW, O_FIX, O_YES, O_BEFORE };
+       O_LIMIT, O_AFTER, O_FOLLOW, O_FIX, O_YES, O_BEFORE, O_ANCHOR };
 
 int cmd_audit_log(struct cli *c);
 int cmd_audit_stats_recompute(struct cli *c);
@@ -16,6 +16,7 @@ int cmd_audit_stats_show(struct cli *c);
 int cmd_audit_verify(struct cli *c);
 int cmd_audit_reconcile(struct cli *c);
 int cmd_audit_prune(struct cli *c);
+int cmd_audit_rekey(struct cli *c);
 
 /* The scope of a report (vc_audit_scope): --org ORG, or without it
  * every organization.  *org_id is NULL for every organization. */

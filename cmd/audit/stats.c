@@ -9,8 +9,9 @@
 #define LOCK_MINUTES 10
 
 /* For cron, so no acting user: whoever holds the configuration's database
- * credentials can write these tables anyway (DESIGN.md section 5), and
- * the statement only brings them back to what the source tables say. */
+ * credentials can write these tables anyway (doc/architecture.md,
+ * section 8), and the statement only brings them back to what the source
+ * tables say. */
 int cmd_audit_stats_recompute(struct cli *c)
 {
 	const char *org_id = NULL;
@@ -49,7 +50,7 @@ static const struct vc_col stats_cols[] = {
 	{ "organization_id", VC_COL_STR },
 };
 
-/* Usage is for every member (CLI.md 4: viewers see usage); without
+/* Usage is for every member (vaultctl(7): viewers see usage); without
  * --org a global admin sees every organization, anyone else their own. */
 int cmd_audit_stats_show(struct cli *c)
 {

@@ -18,6 +18,13 @@ static const struct option log_opts[] = {
 static const struct option org_opts[] = {
 	{ "org", required_argument, NULL, O_ORG }, END,
 };
+static const struct option verify_opts[] = {
+	{ "org", required_argument, NULL, O_ORG },
+	{ "anchor", required_argument, NULL, O_ANCHOR }, END,
+};
+static const struct option yes_opts[] = {
+	{ "yes", no_argument, NULL, O_YES }, END,
+};
 static const struct option reconcile_opts[] = {
 	{ "org", required_argument, NULL, O_ORG },
 	{ "fix", no_argument, NULL, O_FIX },
@@ -47,9 +54,14 @@ static const struct cli_cmd cmds[] = {
 	  .usage = "[--org ORG]", .longopts = org_opts,
 	  .summary = "Usage statistics per organization." },
 	{ .name = "verify", .run = cmd_audit_verify, .needs = REPORT,
-	  .usage = "[--org ORG]", .longopts = org_opts,
+	  .usage = "[--org ORG] [--anchor FILE]", .longopts = verify_opts,
 	  .summary = "Recompute the audit hash chains; exit 8 when one is "
-	             "broken." },
+	             "broken (or, with --anchor, cut back since the last "
+	             "run)." },
+	{ .name = "rekey", .run = cmd_audit_rekey, .needs = NEED_USER,
+	  .usage = "[--yes]", .longopts = yes_opts,
+	  .summary = "New audit key; every chain goes on in a new epoch under "
+	             "it." },
 	{ .name = "reconcile", .run = cmd_audit_reconcile,
 	  .needs = NEED_USER | NEED_STORE,
 	  .usage = "[--org ORG] [--fix [--yes]]", .longopts = reconcile_opts,

@@ -69,7 +69,7 @@ int cmd_audit_verify(struct cli *c)
 	rc = audit_scope(c, VC_AUDIT_VERIFY, &ref, &org_id);
 	if (rc == 0)
 		rc = vc_auditlog_verify(&c->s, c->s.db[VC_DB_MONITORING], org_id,
-					&ch, &n, &c->err);
+					cli_opt(c, O_ANCHOR), &ch, &n, &c->err);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot verify the audit log");
 	for (size_t i = 0; i < n; i++) {

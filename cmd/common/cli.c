@@ -29,7 +29,7 @@ static const struct option global_long[] = {
 #define NGLOBAL ARRAY_SIZE(global_long)
 static const char global_short[] = "hVc:o:qv";
 
-/* Secrets must not end up in a core file (DESIGN.md section 5). */
+/* Secrets must not end up in a core file (doc/architecture.md, section 8). */
 void cli_harden(void)
 {
 	struct rlimit no = { 0, 0 };
@@ -324,12 +324,14 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 	 * before it, except that we restart after each positional below. */
 	optind = 1;
 	opterr = 0;
+	c->ndash = -1;
 	c->args = calloc((size_t)argc + 1, sizeof(char *));
 	c->optv = calloc((size_t)argc + 1, sizeof(*c->optv));
 	if (!c->args || !c->optv)
 		return cli_fail(c, VC_EFAIL, "out of memory");
 	while (optind < argc) {
 		if (!strcmp(argv[optind], "--")) {
+			c->ndash = c->nargs;
 			for (optind++; optind < argc; optind++)
 				c->args[c->nargs++] = argv[optind];
 			break;
@@ -356,7 +358,11 @@ static int parse_opts(struct cli *c, int argc, char **argv)
 			return ch;
 		if (ch == OPT_LIST_COMMANDS)
 			return ch;
-		rc = global_opt(c, ch, optarg);
+		/* A command's own short option wins over a global one of
+		 * the same letter (inject -o FILE). */
+		rc = c->cmd && c->cmd->shortopts && ch > 0 && ch < 0x80 &&
+		     strchr(c->cmd->shortopts, ch) ? 0 :
+		     global_opt(c, ch, optarg);
 		if (rc < 0)
 			return c->err.code;
 		if (rc == 0 && ch >= 0 && ch < MAX_OPT) {
@@ -488,6 +494,7 @@ static int finish(struct cli *c, int rc, int ran)
 			c->tool->prog, strerror(errno));
 		rc = VC_EFAIL;
 	}
+	vc_session_end_command(&c->s, rc);
 	/* In the shell the connections outlive the command. */
 	if (shared)
 		*shared = c->s;
@@ -577,7 +584,12 @@ int cli_run(const struct cli_tool *tool, int argc, char **argv,
 	/* From here on an error is about data or servers, not the command
 	 * line: no usage reminder. */
 	if (rc == 0) {
+		vc_session_set_command(&c.s, tool->prog, c.cmd->name);
 		rc = open_needs(&c);
+		if (rc == VC_EUNAVAIL && (c.cmd->needs & NEED_OFFLINE)) {
+			c.offline = rc;
+			rc = 0;
+		}
 		return finish(&c, rc ? rc : c.cmd->run(&c), 1);
 	}
 	return finish(&c, rc, 0);

@@ -25,6 +25,9 @@ enum {
 	/* with NEED_USER: none while the users table is empty (the first
 	   user is being added) */
 	NEED_FIRST = 1 << 7,
+	/* the handler runs even when the database is unavailable (c->offline
+	   holds the error): it may have a snapshot to serve (--fallback) */
+	NEED_OFFLINE = 1 << 8,
 };
 
 /* Option values beyond ASCII, for long options without a short one. */
@@ -70,11 +73,14 @@ struct cli {
 	int noptv;                      /* every one given, in order */
 	int nargs;
 	char **args;
+	int ndash;              /* arguments before "--"; -1: no "--" */
 	int status;             /* exit status of a success that is not 0
 				   (diff: the environments differ) */
 	struct vc_session *shared;      /* the shell's, kept open */
 	int silent;             /* the exit status says it all (check -q):
 				   no error message */
+	int offline;            /* NEED_OFFLINE: VC_EUNAVAIL opening what the
+				   command needs (c->err says why), or 0 */
 };
 
 int cli_main(const struct cli_tool *tool, int argc, char **argv);

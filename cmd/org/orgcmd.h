@@ -32,13 +32,14 @@ int cmd_project_rm(struct cli *c);
 int cmd_env_create(struct cli *c);
 int cmd_env_list(struct cli *c);
 int cmd_env_rm(struct cli *c);
+int cmd_env_set(struct cli *c);
 int cmd_policy(struct cli *c);
 int org_rm_ref(struct cli *c, int depth, const char *what);
 
 /* Option ids of vaultctl-org, shared by the table and the handlers. */
 enum { O_FIRST = OPT_FIRST_LONG, O_LAST, O_ROLE, O_PW_STDIN, O_NO_PW,
        O_DESC, O_PLAN, O_OWNER, O_NAME, O_YES, O_READ_ONLY, O_LOGIN,
-       O_NO_LOGIN };
+       O_NO_LOGIN, O_MAX_VERSIONS };
 
 /* An argument as echoed before an error's reason: a long one is cut, so
  * that the reason still fits in the fixed-size message.  Two calls may

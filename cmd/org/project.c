@@ -118,3 +118,22 @@ int cmd_policy(struct cli *c)
 				     "'%s'", org_cut(c->args[0]));
 	return 0;
 }
+
+int cmd_env_set(struct cli *c)
+{
+	const char *max = cli_opt(c, O_MAX_VERSIONS);
+	struct vc_ref ref;
+	long n = -1;
+	int rc = max ? cli_uint(c, "--max-versions", max, 1000000, &n) : 0;
+
+	if (rc == 0)
+		rc = vc_ref_resolve(&c->s, c->s.db[VC_DB_METADATA], c->args[0],
+				    3, &ref, &c->err);
+	if (rc == 0)
+		rc = vc_env_set(&c->s, &ref, cli_opt(c, O_NAME),
+				cli_opt(c, O_DESC), (int)n, &c->err);
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot change environment '%s'",
+				     org_cut(c->args[0]));
+	return 0;
+}

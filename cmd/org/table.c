@@ -40,6 +40,12 @@ static const struct option set_opts[] = {
 	{ "description", required_argument, NULL, O_DESC },
 	{ NULL, 0, NULL, 0 },
 };
+static const struct option env_set_opts[] = {
+	{ "name", required_argument, NULL, O_NAME },
+	{ "description", required_argument, NULL, O_DESC },
+	{ "max-versions", required_argument, NULL, O_MAX_VERSIONS },
+	{ NULL, 0, NULL, 0 },
+};
 static const struct option yes_opts[] = {
 	{ "yes", no_argument, NULL, O_YES },
 	{ NULL, 0, NULL, 0 },
@@ -135,6 +141,12 @@ static const struct cli_cmd cmds[] = {
 	{ .name = "env list", .run = cmd_env_list, .needs = NEED_USER,
 	  .usage = "ORG/PROJECT", .nargs = { 1, 1 },
 	  .summary = "List environments." },
+	{ .name = "env set", .run = cmd_env_set, .needs = NEED_USER,
+	  .usage = "ORG/PROJECT/ENV [--name S] [--description S] "
+	           "[--max-versions N]",
+	  .longopts = env_set_opts, .nargs = { 1, 1 },
+	  .summary = "Rename or describe an environment; --max-versions: "
+	             "how many versions each of its secrets keeps." },
 	{ .name = "env rm", .run = cmd_env_rm, .needs = NEED_USER,
 	  .usage = "ORG/PROJECT/ENV [--yes]", .longopts = yes_opts,
 	  .nargs = { 1, 1 },

@@ -17,8 +17,6 @@
 #include "secretcmd.h"
 #include "host.h"
 
-int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
-		    struct vc_secret_set *set);
 int secret_read_values(struct cli *c, const struct vc_ref *ref,
 		       struct vc_secret_set *set, int how);
 int secret_only(struct cli *c, char ***out);

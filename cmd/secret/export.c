@@ -6,13 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bulk.h"
+#include "fallback.h"
 #include "format.h"
 #include "runenv.h"
 #include "secretcmd.h"
 #include "host.h"
+#include "watch.h"
 
 extern char **environ;
 
@@ -91,25 +94,120 @@ int secret_read_values(struct cli *c, const struct vc_ref *ref,
 	return rc;
 }
 
-/* Reads an environment's values (the reference in c->args[i]).  The
- * options are checked before the reference is resolved. */
-int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
-		    struct vc_secret_set *set)
+/* The references c->args[0..n), --only and --concurrency; the options
+ * are checked before any reference is resolved.  *refs and *only are the
+ * caller's to free (secret_only_free). */
+static int resolve_envs(struct cli *c, int n, struct vc_ref **refs,
+			char ***only, int *conc)
+{
+	int rc;
+
+	*refs = NULL;
+	*only = NULL;
+	rc = secret_concurrency(c, conc);
+	if (rc == 0)
+		rc = secret_only(c, only);
+	if (rc == 0 && !(*refs = calloc((size_t)n, sizeof(**refs))))
+		rc = cli_fail(c, VC_EFAIL, "out of memory");
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = secret_ref(c, i, 3, &(*refs)[i]);
+	return rc;
+}
+
+/* Reads the environments c->args[0..n), merged; *refs is the caller's to
+ * free. */
+static int read_envs(struct cli *c, int n, struct vc_ref **refs,
+		     struct vc_secret_envs *m)
 {
 	char **only = NULL;
 	int conc = 8, rc;
 
-	rc = secret_concurrency(c, &conc);
+	memset(m, 0, sizeof(*m));
+	rc = resolve_envs(c, n, refs, &only, &conc);
+	/* export and run use nothing else of the database until they audit
+	 * or drop the sets: the rows may be written while the values are
+	 * read. */
 	if (rc == 0)
-		rc = secret_only(c, &only);
+		rc = vc_secret_read_envs(&c->s, *refs, (size_t)n,
+					 (const char *const *)only, conc, m,
+					 &c->err);
+	secret_only_free(only);
+	return rc;
+}
+
+/* --fallback FILE [--fallback-max-age D], checked before anything is
+ * read. */
+static int fallback_opts(struct cli *c, struct vc_fallback *fb)
+{
+	const char *age = cli_opt(c, O_FALLBACK_MAX_AGE);
+
+	*fb = (struct vc_fallback){ cli_opt(c, O_FALLBACK), -1, c->as, 0, 0 };
+	if (fb->path && vc_fallback_check_path(fb->path, &c->err) < 0)
+		return c->err.code;
+	if (age && !fb->path)
+		return cli_fail(c, VC_EUSAGE, "--fallback-max-age goes with "
+				"--fallback FILE");
+	if (age && vc_fallback_age_parse(age, &fb->max_age, &c->err) < 0)
+		return c->err.code;
+	return 0;
+}
+
+/* The environments' values: from the backends, or with --fallback (one
+ * environment) from the snapshot when they are unavailable (also before
+ * the command ran: c->offline), said on stderr.  *fref is the snapshot's
+ * environment when it served. */
+static int read_or_fallback(struct cli *c, int n, struct vc_fallback *fb,
+			    struct vc_ref **refs, struct vc_ref *fref,
+			    struct vc_secret_envs *m)
+{
+	char **only = NULL;
+	int rc = fallback_opts(c, fb);
+
+	memset(m, 0, sizeof(*m));
+	if (rc == 0 && fb->path && n != 1)
+		return cli_fail(c, VC_EUSAGE, "--fallback keeps the snapshot of "
+				"one environment; give one");
+	if (rc == 0)
+		rc = c->offline ? c->offline : read_envs(c, n, refs, m);
+	if (rc != VC_EUNAVAIL || !fb->path)
+		return rc;
+	rc = secret_only(c, &only);
+	if (rc == 0)
+		rc = vc_fallback_serve(&c->s, fb, c->args[0],
+				       (const char *const *)only, VC_EUNAVAIL,
+				       fref, &m->merged, &c->err);
 	secret_only_free(only);
 	if (rc == 0)
-		rc = secret_ref(c, i, 3, ref);
-	/* export and run use nothing else of the database until they audit
-	 * or drop the set: the rows may be written while the values are read. */
+		cli_note(c, "%s; using snapshot '%s' taken %llds ago",
+			 c->err.msg, fb->path, fb->age);
+	return rc;
+}
+
+/* Audits the reads (or records them in the snapshot) and refreshes it.
+ * Online, the values are in m->merged and the rows written while they
+ * were read in the environment's own set. */
+static int commit_reads(struct cli *c, struct vc_fallback *fb,
+			const struct vc_ref *fref, struct vc_secret_envs *m)
+{
+	struct vc_secret_set view = m->merged;
+	const struct vc_ref *ref = fref;
+	char **only = NULL;
+	int rc;
+
+	if (!fb->path)
+		return vc_secret_audit_envs(&c->s, m, &c->err);
+	if (!fb->offline) {
+		view.early = m->sets[0].early;
+		ref = &m->refs[0];
+	}
+	rc = secret_only(c, &only);
 	if (rc == 0)
-		rc = secret_read_values(c, ref, set, VC_READ_VALUES |
-					VC_READ_AUDIT_EARLY);
+		rc = vc_fallback_commit(&c->s, fb, ref,
+					(const char *const *)only, &view,
+					&c->err);
+	if (!fb->offline)
+		m->sets[0].early = view.early;
+	secret_only_free(only);
 	return rc;
 }
 
@@ -118,11 +216,6 @@ int secret_read_env(struct cli *c, int i, struct vc_ref *ref,
  * The temporary file is made before any value is read: a directory that
  * is missing or not writable fails the export before it reads (and
  * audits) anything. */
-struct atomic_out {
-	char tmp[4096];
-	int fd;
-};
-
 /* The file is the caller's: made and renamed with the caller's own rights
  * (lib/host.h), never with the tools' group's. */
 static int make_tmp(void *arg)
@@ -143,31 +236,34 @@ static int move_tmp(void *arg)
 	return rename(m->from, m->to);
 }
 
-static int atomic_open(struct cli *c, const char *path, struct atomic_out *a)
+int atomic_open(struct cli *c, const char *opt, const char *path,
+		struct atomic_out *a)
 {
 	a->fd = -1;
+	a->opt = opt;
 	if (snprintf(a->tmp, sizeof(a->tmp), "%s.XXXXXX", path) >=
 	    (int)sizeof(a->tmp))
-		return cli_fail(c, VC_EUSAGE, "-O: path too long: '%s'", path);
+		return cli_fail(c, VC_EUSAGE, "%s: path too long: '%s'", opt,
+				path);
 	if (vc_host_as_user(make_tmp, a) < 0)
 		return cli_fail(c, errno == ENOENT || errno == ENOTDIR ?
 				VC_EUSAGE : errno == EACCES || errno == EPERM ?
-				VC_EPERM : VC_EFAIL, "-O: cannot create a file "
+				VC_EPERM : VC_EFAIL, "%s: cannot create a file "
 				"beside '%s': %s; nothing was read or written",
-				path, strerror(errno));
+				opt, path, strerror(errno));
 	if (fchmod(a->fd, 0600) < 0) {
 		int err = errno;
 		close(a->fd);
 		unlink(a->tmp);
 		a->fd = -1;
-		return cli_fail(c, VC_EFAIL, "-O: cannot make '%s' private: %s",
-				a->tmp, strerror(err));
+		return cli_fail(c, VC_EFAIL, "%s: cannot make '%s' private: %s",
+				opt, a->tmp, strerror(err));
 	}
 	return 0;
 }
 
 /* Drops the temporary file of an export that failed before writing. */
-static void atomic_abort(struct atomic_out *a)
+void atomic_abort(struct atomic_out *a)
 {
 	if (a->fd >= 0) {
 		close(a->fd);
@@ -176,12 +272,12 @@ static void atomic_abort(struct atomic_out *a)
 	}
 }
 
-static int atomic_commit(struct cli *c, const char *path,
-			 struct atomic_out *a, const char *data, size_t len)
+int atomic_commit(struct cli *c, const char *path, struct atomic_out *a,
+		  const char *data, size_t len)
 {
 	size_t off = 0;
 	ssize_t n = 0;
-	int err = 0, fd = a->fd;
+	int err = 0, fd = a->fd, full;
 
 	a->fd = -1;
 	while (off < len && (n = write(fd, data + off, len - off)) > 0)
@@ -197,38 +293,42 @@ static int atomic_commit(struct cli *c, const char *path,
 	if (!err)
 		return 0;
 	unlink(a->tmp);
+	full = err == ENOSPC || err == EDQUOT;
 	return cli_fail(c, VC_EFAIL, "cannot write '%s': %s; nothing was "
-			"written there%s", path, strerror(err),
-			err == ENOSPC || err == EDQUOT ? " (free some space, or "
-			"choose another -O FILE)" : "");
+			"written there%s%s%s", path, strerror(err),
+			full ? " (free some space, or choose another " : "",
+			full ? a->opt : "", full ? " FILE)" : "");
 }
 
 int cmd_export(struct cli *c)
 {
 	const char *fmt = cli_opt(c, O_FORMAT), *file = cli_opt(c, 'O');
-	struct vc_secret_set set = { NULL, 0, NULL };
+	struct vc_secret_envs m;
+	struct vc_secret_set *set = &m.merged;
 	struct vc_buf out = VC_BUF_INIT;
 	enum vc_format f = VC_FMT_SH;
 	struct vc_kv *kv = NULL;
-	struct vc_ref ref;
-	struct atomic_out a = { "", -1 };
+	struct vc_ref *refs = NULL, fref;
+	struct vc_fallback fb;
+	struct atomic_out a = { "", -1, "-O" };
 	int rc = vc_format_parse(fmt ? fmt : "sh", &f, &c->err);
 
+	memset(&m, 0, sizeof(m));
 	out.secret = 1;
 	if (rc == 0 && file)
-		rc = atomic_open(c, file, &a);
+		rc = atomic_open(c, "-O", file, &a);
 	if (rc == 0)
-		rc = secret_read_env(c, 0, &ref, &set);
-	if (rc == 0 && !(kv = calloc(set.n + 1, sizeof(*kv))))
+		rc = read_or_fallback(c, c->nargs, &fb, &refs, &fref, &m);
+	if (rc == 0 && !(kv = calloc(set->n + 1, sizeof(*kv))))
 		rc = cli_fail(c, VC_EFAIL, "out of memory");
-	for (size_t i = 0; rc == 0 && i < set.n; i++)
-		kv[i] = (struct vc_kv){ set.v[i].name, set.v[i].value.data ?
-			set.v[i].value.data : "", set.v[i].value.len };
+	for (size_t i = 0; rc == 0 && i < set->n; i++)
+		kv[i] = (struct vc_kv){ set->v[i].name, set->v[i].value.data ?
+			set->v[i].value.data : "", set->v[i].value.len };
 	if (rc == 0)
-		rc = vc_format_export(f, kv, set.n, &out, &c->err);
+		rc = vc_format_export(f, kv, set->n, &out, &c->err);
 	/* Audited once the export will leave: a refused one read nothing out. */
 	if (rc == 0)
-		rc = vc_secret_audit_reads(&c->s, &ref, &set, &c->err);
+		rc = commit_reads(c, &fb, &fref, &m);
 	if (rc == 0 && file)
 		rc = atomic_commit(c, file, &a, out.data ? out.data : "", out.len);
 	else if (rc == 0 && out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
@@ -237,7 +337,8 @@ int cmd_export(struct cli *c)
 	atomic_abort(&a);
 	free(kv);
 	vc_buf_release(&out);
-	vc_secret_set_free(&set);
+	vc_secret_envs_free(&m);
+	free(refs);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot export '%s'", c->args[0]);
 	return 0;
@@ -255,27 +356,129 @@ static int allow_names(struct cli *c, const char ***out)
 	return 0;
 }
 
+/* How run's command gets the caller's variables. */
+static int caller_how(struct cli *c, int *how)
+{
+	int pristine = cli_opt(c, O_PRISTINE) != NULL;
+	int preserve = cli_opt(c, O_PRESERVE_ENV) != NULL;
+
+	if (pristine && preserve)
+		return cli_fail(c, VC_EUSAGE, "--pristine and --preserve-env "
+				"exclude each other");
+	*how = (pristine ? VC_RUNENV_PRISTINE : 0) |
+	       (preserve ? VC_RUNENV_PRESERVE : 0);
+	return 0;
+}
+
+/* The environments are the arguments before "--" (without it, the
+ * first); the command is the rest. */
+static int run_envs(struct cli *c, int *nenv)
+{
+	*nenv = c->ndash >= 0 ? c->ndash : 1;
+	if (*nenv == 0)
+		return cli_fail(c, VC_EUSAGE, "run needs an environment before "
+				"'--'");
+	if (c->nargs <= *nenv)
+		return cli_fail(c, VC_EUSAGE, "run needs a command after '--'");
+	return 0;
+}
+
+/* --interval and --signal, which need --watch. */
+static int watch_opts(struct cli *c, struct vc_watch *w)
+{
+	const char *iv = cli_opt(c, O_INTERVAL), *sig = cli_opt(c, O_SIGNAL);
+
+	w->interval_ms = 10000;
+	w->signal = SIGTERM;
+	if (!cli_opt(c, O_WATCH) && (iv || sig))
+		return cli_fail(c, VC_EUSAGE, "%s needs --watch",
+				iv ? "--interval" : "--signal");
+	if (iv && vc_watch_interval(iv, &w->interval_ms, &c->err) < 0)
+		return c->err.code;
+	if (sig && vc_watch_signal(sig, &w->signal, &c->err) < 0)
+		return c->err.code;
+	return 0;
+}
+
+/* The command's end as the watcher's: its exit status, or the signal
+ * that killed it raised again, as if run had exec'd it. */
+static int watch_status(struct cli *c, int st)
+{
+	if (WIFSIGNALED(st)) {
+		vc_session_close(&c->s);
+		fflush(NULL);
+		signal(WTERMSIG(st), SIG_DFL);
+		raise(WTERMSIG(st));
+		c->status = 128 + WTERMSIG(st);
+		return 0;
+	}
+	c->status = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+	return 0;
+}
+
+static int run_watch(struct cli *c, struct vc_watch *w, int nenv)
+{
+	struct vc_ref *refs = NULL;
+	char **only = NULL;
+	int rc, st = 0;
+
+	w->n = (size_t)nenv;
+	w->argv = &c->args[nenv];
+	rc = resolve_envs(c, nenv, &refs, &only, &w->concurrency);
+	w->refs = refs;
+	w->only = (const char *const *)only;
+	if (rc == 0)
+		rc = vc_watch_run(&c->s, w, &st, &c->err);
+	secret_only_free(only);
+	free(refs);
+	if (rc < 0 && w->exec_errno) {
+		fprintf(stderr, "%s: %s\n", c->tool->prog, c->err.msg);
+		exit(w->exec_errno == ENOENT ? 127 : 126);
+	}
+	if (rc < 0)
+		return vc_err_prefix(&c->err, "cannot run with '%s'", c->args[0]);
+	return watch_status(c, st);
+}
+
 int cmd_run(struct cli *c)
 {
-	struct vc_secret_set set = { NULL, 0, NULL };
 	struct vc_runenv env = { NULL, 0, 0 };
+	struct vc_secret_envs m;
+	struct vc_watch w = { .concurrency = 8 };
+	struct vc_ref *refs = NULL;
 	const char **allow = NULL;
-	struct vc_ref ref;
-	int rc;
+	struct vc_fallback fb;
+	struct vc_ref fref;
+	int rc, nenv = 1, how = 0;
+	char **argv;
 
-	if (c->nargs < 2)
-		return cli_fail(c, VC_EUSAGE, "run needs a command after '--'");
-	rc = allow_names(c, &allow);
+	memset(&m, 0, sizeof(m));
+	rc = run_envs(c, &nenv);
 	if (rc == 0)
-		rc = secret_read_env(c, 0, &ref, &set);
+		rc = caller_how(c, &how);
 	if (rc == 0)
-		rc = vc_runenv_build(&env, &set, vc_host_caller_env(),
-				     cli_opt(c, O_PRISTINE)
-				     != NULL, allow, &c->err);
+		rc = watch_opts(c, &w);
+	if (rc == 0)
+		rc = allow_names(c, &allow);
+	if (rc == 0 && cli_opt(c, O_WATCH) && cli_opt(c, O_FALLBACK))
+		rc = cli_fail(c, VC_EUSAGE, "--fallback does not go with --watch");
+	if (rc == 0 && cli_opt(c, O_WATCH)) {
+		w.how = how;
+		w.allow = allow;
+		rc = run_watch(c, &w, nenv);
+		free(allow);
+		return rc;
+	}
+	if (rc == 0)
+		rc = read_or_fallback(c, nenv, &fb, &refs, &fref, &m);
+	if (rc == 0)
+		rc = vc_runenv_build(&env, &m.merged, vc_host_caller_env(), how,
+				     allow, &c->err);
 	free(allow);
 	if (rc == 0)
-		rc = vc_secret_audit_reads(&c->s, &ref, &set, &c->err);
-	vc_secret_set_free(&set);
+		rc = commit_reads(c, &fb, &fref, &m);
+	vc_secret_envs_free(&m);
+	free(refs);
 	if (rc < 0) {
 		vc_runenv_release(&env);
 		return vc_err_prefix(&c->err, "cannot run with '%s'", c->args[0]);
@@ -290,10 +493,11 @@ int cmd_run(struct cli *c)
 	}
 	signal(SIGPIPE, SIG_DFL);
 	fflush(NULL);
-	execvpe(c->args[1], &c->args[1], env.env);
+	argv = &c->args[nenv];
+	execvpe(argv[0], argv, env.env);
 	rc = errno;
 	vc_runenv_release(&env);
-	fprintf(stderr, "%s: cannot run '%s': %s\n", c->tool->prog, c->args[1],
+	fprintf(stderr, "%s: cannot run '%s': %s\n", c->tool->prog, argv[0],
 		strerror(rc));
 	exit(rc == ENOENT ? 127 : 126);
 }

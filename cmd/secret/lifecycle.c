@@ -14,10 +14,11 @@ int secret_ref(struct cli *c, int i, int depth, struct vc_ref *ref)
 }
 
 static int write_value(struct cli *c, const struct vc_ref *ref,
-		       struct vc_secret_write *w, const char *verb)
+		       struct vc_secret_write *w, int cas, const char *verb)
 {
 	int version = 0, created = 0;
-	int rc = vc_secret_write(&c->s, ref, w, &version, &created, &c->err);
+	int rc = vc_secret_write_cas(&c->s, ref, w, cas, &version, &created,
+				     &c->err);
 
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot %s secret '%s'", verb,
@@ -41,16 +42,34 @@ static int check_desc(struct cli *c)
 	return 0;
 }
 
+/* --cas N: N from 0 (a new secret); -1 without it. */
+static int parse_cas(struct cli *c, int *cas)
+{
+	const char *v = cli_opt(c, O_CAS);
+	long n = 0;
+	int rc;
+
+	*cas = -1;
+	if (!v)
+		return 0;
+	rc = cli_uint(c, "--cas", v, 2147483647L, &n);
+	if (rc == 0)
+		*cas = (int)n;
+	return rc;
+}
+
 int cmd_set(struct cli *c)
 {
 	struct vc_buf val = VC_BUF_INIT;
 	struct vc_secret_write w = { NULL, 0, cli_opt(c, O_DESC),
 				     cli_opt(c, O_REASON), NULL, 0 };
 	struct vc_ref ref;
-	int rc;
+	int rc, cas = -1;
 
 	val.secret = 1;
 	rc = check_desc(c);
+	if (rc == 0)
+		rc = parse_cas(c, &cas);
 	if (rc == 0)
 		rc = secret_ref(c, 0, 4, &ref);
 	if (rc == 0)
@@ -64,7 +83,7 @@ int cmd_set(struct cli *c)
 	}
 	w.val = val.data ? val.data : "";
 	w.len = val.len;
-	rc = write_value(c, &ref, &w, "set");
+	rc = write_value(c, &ref, &w, cas, "set");
 	vc_buf_release(&val);
 	return rc;
 }
@@ -168,7 +187,7 @@ int cmd_rollback(struct cli *c)
 	w.len = val.len;
 	w.from_version = to;
 	if (rc == 0)
-		rc = write_value(c, &ref, &w, "roll back");
+		rc = write_value(c, &ref, &w, -1, "roll back");
 	else
 		vc_err_prefix(&c->err, "cannot roll back secret '%s'", c->args[0]);
 	vc_buf_release(&val);
@@ -196,7 +215,7 @@ int cmd_rotate(struct cli *c)
 	w.val = val.data;
 	w.len = val.len;
 	if (rc == 0)
-		rc = write_value(c, &ref, &w, "rotate");
+		rc = write_value(c, &ref, &w, -1, "rotate");
 	else
 		vc_err_prefix(&c->err, "cannot rotate secret '%s'", c->args[0]);
 	if (rc == 0 && cli_opt(c, O_SHOW))

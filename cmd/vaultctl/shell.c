@@ -104,7 +104,7 @@ static int writes_value(int argc, char **argv)
 					    "rollback", "passwd" };
 
 	for (int i = 1; i < argc && i < 3; i++)
-		for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
+		for (size_t k = 0; k < ARRAY_SIZE(cmds); k++)
 			if (!strcmp(argv[i], cmds[k]))
 				return 1;
 	return 0;
@@ -260,7 +260,7 @@ static void add_options(const struct cli_tool *t, int argc, char **argv,
 			add_match(opt, prefix);
 		}
 	}
-	for (size_t i = 0; i < sizeof(global) / sizeof(global[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(global); i++)
 		add_match(global[i], prefix);
 }
 
@@ -276,8 +276,12 @@ static void add_names(const char *prefix)
 		vc_session_init(&shared, "vaultctl-shell");
 		session_open = 1;
 	}
-	/* Completion is quiet: nobody to act as, no names. */
+	/* Completion is quiet: nobody to act as, no names.  The same acting
+	 * user as every command (lib/session.c); where a password must prove
+	 * it, completion has none to check and offers no names at all. */
 	if (!shared.have_user && vc_session_actor(&shared, NULL, 0, &e) < 0)
+		return;
+	if (vc_session_wants_password(&shared))
 		return;
 	if (vc_ref_complete(&shared, prefix, &r, &depth, &e) < 0)
 		return;

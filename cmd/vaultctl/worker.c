@@ -36,7 +36,7 @@
 /* The signals the shell handles itself, and how it found them: what the
  * commands get back.  SIGINT first. */
 static const int sigs[] = { SIGINT, SIGPIPE, SIGWINCH, SIGTSTP };
-#define NSIGS (sizeof(sigs) / sizeof(sigs[0]))
+#define NSIGS (ARRAY_SIZE(sigs))
 static struct sigaction orig[NSIGS];
 static sigset_t orig_mask;
 

@@ -151,6 +151,7 @@ groups() {
 			vault_storage_lock current_leader varbinary(512) YES
 			users id varchar(36) NO
 			users email varchar(255) NO
+			users login varchar(64) YES
 			users hashed_password varchar(255) NO
 			users first_name varchar(255) YES
 			users last_name varchar(255) YES
@@ -186,6 +187,7 @@ groups() {
 			environments project_id varchar(36) NO
 			environments created_at datetime NO
 			environments updated_at datetime NO
+			environments max_versions int(10) unsigned YES
 			user_organizations user_id varchar(36) NO
 			user_organizations organization_id varchar(36) NO
 			user_organizations role varchar(50) NO
@@ -235,6 +237,10 @@ groups() {
 			audit_chain_heads last_hash binary(32) NO
 			audit_chain_heads anchor_hash binary(32) YES
 			audit_chain_heads updated_at datetime NO
+			audit_chain_heads epoch int(11) NO
+			audit_chain_heads key_id binary(8) YES
+			audit_chain_heads head_mac binary(32) YES
+			usage_statistics read_calls int(11) NO
 			vc_value_keys path varbinary(3000) NO
 			vc_value_keys current_version int(11) NO
 			vc_value_keys oldest_version int(11) NO
@@ -313,6 +319,7 @@ groups() {
 	expected=$(
 		cat <<-'EOF'
 			users uq_users_email 0 email
+			users uq_users_login 0 login
 			plans uq_plans_name 0 name
 			organizations uq_organizations_name 0 name
 			projects uq_projects_org_name 0 organization_id,name
@@ -356,7 +363,7 @@ groups() {
 }
 
 @test "names compare case-insensitively; removing an organization removes what it holds" {
-	vc_sql "INSERT INTO users VALUES ('u-ci', 'ci@example.com', '', NULL, NULL, 'user', NOW(), NOW());
+	vc_sql "INSERT INTO users (id, email, hashed_password, first_name, last_name, role, created_at, updated_at) VALUES ('u-ci', 'ci@example.com', '', NULL, NULL, 'user', NOW(), NOW());
 		INSERT INTO organizations (id, name, created_at, updated_at, owner_id)
 		  VALUES ('o-ci', 'Acme', NOW(), NOW(), 'u-ci');
 		INSERT INTO projects (id, name, organization_id, created_at, updated_at, created_by)
@@ -376,7 +383,7 @@ groups() {
 		VALUES ('s-ci2', 'db_url', 'o-ci', 'p-ci', 'e-ci', 'u-ci', NOW(), NOW())"
 	[ "$status" -ne 0 ]
 	[[ $output == *"Duplicate entry"* ]]
-	run vc_sql "INSERT INTO users VALUES ('u-ci2', 'CI@Example.COM', '', NULL, NULL,
+	run vc_sql "INSERT INTO users (id, email, hashed_password, first_name, last_name, role, created_at, updated_at) VALUES ('u-ci2', 'CI@Example.COM', '', NULL, NULL,
 		'user', NOW(), NOW())"
 	[ "$status" -ne 0 ]
 
@@ -501,7 +508,7 @@ max_value_size = 1048576" ]
 		ORDER BY CAST(COLUMN_NAME AS BINARY)) FROM information_schema.COLUMN_PRIVILEGES
 		WHERE GRANTEE = \"'monitoring_user'@'localhost'\"
 		GROUP BY TABLE_NAME, PRIVILEGE_TYPE" | tr '\t' ' ')" = \
-		"users SELECT created_at,email,first_name,id,last_name,role,updated_at" ]
+		"users SELECT created_at,email,first_name,id,last_name,login,role,updated_at" ]
 	[ -z "$(vc_sql "SELECT GRANTEE FROM information_schema.COLUMN_PRIVILEGES
 		WHERE GRANTEE <> \"'monitoring_user'@'localhost'\"")" ]
 	[ -z "$(privs vault_mysql_user)" ]
@@ -519,7 +526,7 @@ max_value_size = 1048576" ]
 	run vc_sql_as secrets_api_user "SELECT COUNT(*) FROM vc_value_keys"
 	refused
 
-	run vc_sql_as secrets_api_user "INSERT INTO users VALUES ('u-api', 'api@example.com',
+	run vc_sql_as secrets_api_user "INSERT INTO users (id, email, hashed_password, first_name, last_name, role, created_at, updated_at) VALUES ('u-api', 'api@example.com',
 		'', NULL, NULL, 'user', NOW(), NOW());
 		UPDATE users SET role = 'admin' WHERE id = 'u-api';
 		SELECT role FROM users WHERE id = 'u-api';

@@ -177,7 +177,7 @@ long() {   # long N: a name of N characters
 		"user check-password" "user rm" create list show set rm "member add" \
 		"member list" "member set" "member rm" "project create" "project list" \
 		"project show" "project set" "project rm" "env create" "env list" \
-		"env rm" policy; do
+		"env rm" "env set" policy; do
 		grep -qE "^  vaultctl-org $cmd( |\$)" <<<"$output" || { echo "--help lacks '$cmd'"; false; }
 	done
 	run vaultctl-org -h
@@ -626,8 +626,23 @@ caps() {
 		2|refusing without --yes|vaultctl-org rm bad
 		2|refusing without --yes|vaultctl-org project rm bad/api
 		2|refusing without --yes|vaultctl-org env rm bad/api/prod
+		# env set
+		2|nothing to change (use --name, --description or --max-versions)|vaultctl-org env set bad/api/prod
+		2|missing argument|vaultctl-org env set --max-versions 2
+		2|is not a reference of the form ORG/PROJECT/ENV|vaultctl-org env set bad/api --max-versions 2
+		2|invalid environment name|vaultctl-org env set bad/api/prod --name 'a b'
+		2|environment name is longer than 63|vaultctl-org env set bad/api/prod --name "$(long 64)"
+		2|description is longer than 65535|vaultctl-org env set bad/api/prod --description "$(long 65536)"
+		2|--max-versions|vaultctl-org env set bad/api/prod --max-versions x
+		2|--max-versions|vaultctl-org env set bad/api/prod --max-versions -1
+		2|--max-versions|vaultctl-org env set bad/api/prod --max-versions 1000001
+		2|--max-versions|vaultctl-org env set bad/api/prod --max-versions "x'; DROP TABLE environments; --"
+		2|missing value for option '--max-versions'|vaultctl-org env set bad/api/prod --max-versions
+		2|invalid environment name|vaultctl-org env set bad/api/prod --name "x'; DROP TABLE environments; --"
+		3|environment 'nosuch' not found|vaultctl-org env set bad/api/nosuch --max-versions 2
+		4|not a member of organization 'bad'|vaultctl-org --as frank@example.com env set bad/api/prod --max-versions 2
 	EOF
-	[ "$n" -eq 71 ]
+	[ "$n" -eq 85 ]
 }
 
 @test "SQL metacharacters in descriptions and names are data, stored as given" {

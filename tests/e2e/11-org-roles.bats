@@ -2,8 +2,9 @@
 # The role matrix of vaultctl(7), ROLES: each of owner, admin, member, viewer,
 # non-member and global admin tried against every action of vaultctl-org
 # and the lifecycle actions of vaultctl-secret.  Allowed: exit 0.  Refused:
-# exit 4, "permission denied" (or "not a member") on stderr, and not one
-# row changed anywhere.
+# exit 4, "permission denied" (or "not a member") on stderr, not one row
+# changed anywhere but the audit log, which records the refusal as one
+# ACTION.denied row (and counts it as the organization's API call).
 
 bats_require_minimum_version 1.5.0
 load helper
@@ -42,6 +43,16 @@ checksum() {
 	vc_sql "CHECKSUM TABLE users, organizations, user_organizations, projects,
 		environments, secret_metadata, subscriptions, usage_statistics,
 		audit_logs, vc_value_keys, vc_values"
+}
+
+# What a refusal leaves as it was: all of the above but the audit trail.
+checksum_data() {
+	vc_sql "CHECKSUM TABLE users, organizations, user_organizations, projects,
+		environments, secret_metadata, subscriptions, vc_value_keys, vc_values"
+}
+
+denials() {
+	vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action LIKE '%.denied'"
 }
 
 as_root() {
@@ -168,12 +179,14 @@ do_eval() {
 # try_role ROLE EMAIL: every action of the matrix as EMAIL, whose role in
 # acme (and doomed) is ROLE.  Reports every mismatch, not only the first.
 try_role() {
-	local role=$1 AS=$2 least prep cmd want before after fails=0 n=0
+	local role=$1 AS=$2 least prep cmd want before after data denied fails=0 n=0
 	while IFS='|' read -r least prep cmd <&3; do
 		eval "$prep" >/dev/null 2>&1 </dev/null
 		want=0
 		(($(rank "$role") >= $(rank "$least"))) || want=4
 		before=$(checksum)
+		data=$(checksum_data)
+		denied=$(denials)
 		run --separate-stderr do_eval "$cmd" </dev/null
 		after=$(checksum)
 		n=$((n + 1))
@@ -183,8 +196,11 @@ try_role() {
 		elif [ "$want" -eq 4 ] && [[ $stderr != *"permission denied"* ]]; then
 			echo "$role: '$cmd': refused without saying so: $stderr"
 			fails=$((fails + 1))
-		elif [ "$want" -eq 4 ] && [ "$before" != "$after" ]; then
+		elif [ "$want" -eq 4 ] && [ "$data" != "$(checksum_data)" ]; then
 			echo "$role: '$cmd': refused, but the tables changed"
+			fails=$((fails + 1))
+		elif [ "$want" -eq 4 ] && [ "$(denials)" -ne $((denied + 1)) ]; then
+			echo "$role: '$cmd': refused, but not audited as one ACTION.denied"
 			fails=$((fails + 1))
 		elif [ "$want" -eq 0 ] && [[ $cmd != *" list "* && $cmd != *" show "* &&
 			$cmd != *" get "* && $cmd != *" policy "* ]] && [ "$before" = "$after" ]; then

@@ -93,6 +93,21 @@ acme/web" ]
 acme/web/" ]
 }
 
+@test "export and run take several environments; nothing of ours after run's --" {
+	run complete_line vaultctl-secret export acme/api/prod acme/api/s
+	[ "$output" = "acme/api/staging" ]
+	run complete_line vaultctl-secret run acme/api/prod --only DB_URL acme/api/s
+	[ "$output" = "acme/api/staging" ]
+	run complete_line vaultctl-secret run acme/api/prod -- acme/api/s
+	[ -z "$output" ]
+	run complete_line vaultctl-secret run acme/api/prod --watch --signal H
+	[ "$output" = HUP ]
+	run complete_line vaultctl-secret run acme/api/prod --watch --interval 5
+	[ "$output" = 500ms ]
+	run complete_line vaultctl-secret run acme/api/prod --pres
+	[ "$output" = --preserve-env ]
+}
+
 @test "names are those the acting user of the line may see" {
 	run complete_line vaultctl-secret --as eve@example.com get ""
 	[ "$output" = eves/ ]
@@ -127,6 +142,17 @@ acme/web/" ]
 	[ "$output" = "$(printf '%s\n' admin user)" ]
 	run complete_line vaultctl-org member add acme e
 	[ "$output" = eve@example.com ]
+	# set --cas N: the option, then a number, never a name.
+	run complete_line vaultctl-secret set acme/api/prod/DB_URL --ca
+	[ "$output" = --cas ]
+	run complete_line vaultctl-secret set acme/api/prod/DB_URL --cas ""
+	[ -z "$output" ]
+	run complete_line vaultctl-secret set --cas 1 acme/api/prod/D
+	[ "$output" = acme/api/prod/DB_URL ]
+	run complete_line vaultctl-secret run acme/api/prod --fallb
+	[ "$output" = "$(printf '%s\n' --fallback --fallback-max-age)" ]
+	run complete_line vaultctl-secret export acme/api/prod --fallback x --fallback-max-age ""
+	[ "$output" = "$(printf '%s\n' 1h 24h 7d)" ]
 }
 
 @test "policy: an organization, project or environment, --role and --read-only" {
@@ -156,4 +182,29 @@ acme/web/" ]
 	VAULTCTL_CONFIG=/nonexistent run --separate-stderr complete_line vaultctl-secret get ""
 	[ -z "$output" ]
 	[ -z "$stderr" ]
+}
+
+@test "restore-env: an environment, its options, nothing offered for --at's time" {
+	run complete_line vaultctl-secret restore-env acme/api/
+	[ "$output" = "acme/api/prod
+acme/api/staging" ]
+	run complete_line vaultctl-secret restore-env acme/api/prod --
+	[[ $output == *--at*--dry-run*--yes* ]]
+	run complete_line vaultctl-secret restore-env acme/api/prod --at ""
+	[ -z "$output" ]
+}
+
+@test "inject: -i and -o complete files, no names; -o elsewhere is the output format" {
+	local d=$BATS_TEST_TMPDIR
+	touch "$d/tmpl.yaml"
+	run complete_line vaultctl-secret inject -i "$d/tmpl"
+	[ "$output" = "$d/tmpl.yaml" ]
+	run complete_line vaultctl-secret inject -o "$d/tm"
+	[ "$output" = "$d/tmpl.yaml" ]
+	run complete_line vaultctl-secret inject a
+	[ -z "$output" ]
+	run complete_line vaultctl-secret list acme/api/prod -o j
+	[ "$output" = "$(printf '%s\n' json jsonl)" ]
+	run complete_line vaultctl-secret inj
+	[ "$output" = inject ]
 }

@@ -46,11 +46,14 @@ teardown() {
 @test "rm hides from list and get; restore brings the same bytes back" { t_rm_restore; }
 @test "restore checks the quota again (exit 5)" { t_restore_quota; }
 @test "purge destroys every version and the metadata, frees the quota" { t_purge; }
+@test "destroy --versions: values gone for good, history says destroyed, get --version exits 3; admins only" { t_destroy; }
+@test "env set: --max-versions keeps at most N versions of each secret, --name, --description; admins only" { t_max_versions; }
 @test "a create at the plan limit exits 5; updates and deleted secrets do not count" { t_quota; }
 @test "no active subscription: a create exits 5" { t_no_subscription; }
 @test "every operation writes its audit row and counts in usage" { t_audit_usage; }
 @test "roles: viewer lists, member writes, admin removes" { t_roles; }
 @test "store ahead of the metadata: exit 6 naming reconcile, nothing changed" { t_drift; }
+@test "set --cas N: 0 creates, a stale N exits 6 and changes nothing, bad N exits 2" { t_cas; }
 @test "the prompt asks twice without echo; the value is in no argv" { t_prompt; }
 @test "the value is in no table, message or file but the value store's" { t_hygiene; }
 

@@ -163,11 +163,13 @@ no_waiting_writer() {
 	[ "$(checksums)" == "$before" ]
 }
 
-@test "Ctrl-C during a slow Vault answer: the write stops, its locks go at once, the next write works" {
+@test "Ctrl-C during a slow Vault write: the signal waits for the commit, the stores agree, the next write works" {
 	printf 'value' >"$BATS_TEST_TMPDIR/value"
-	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/.*/SLOW$", "count": 1, "delay_ms": 120000}'
-	# The next write needs the quota lock the interrupted one held: were
-	# its transaction still open, the wait would outlast ptydrive's 15 s.
+	# From the store write through the commit the signal is deferred
+	# (doc/architecture.md, section 4): interrupted there, Vault would be a
+	# version ahead of the metadata.  So the write ends, consistently, and
+	# only then does the command stop.
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/.*/SLOW$", "count": 1, "delay_ms": 3000}'
 	drive <<-EOF
 	wait vaultctl>\x20
 	type secret set acme/api/prod/SLOW --from-file $BATS_TEST_TMPDIR/value\r
@@ -181,7 +183,7 @@ no_waiting_writer() {
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 	line 'vaultctl-secret: interrupted'
 	line 'exit 0'
-	[ "$(meta_version acme/api/prod/SLOW)" == "" ]
+	same_version acme/api/prod/SLOW 1
 	same_version acme/api/prod/AFTER 1
 }
 
@@ -212,4 +214,21 @@ no_waiting_writer() {
 	EOF
 	[[ $output == *"iexten echo "* ]] || { echo "$output"; false; }
 	line 'exit 0'
+}
+
+@test "with authenticate = password, Tab offers no names: there is no password to check them with" {
+	local cnf=$BATS_TEST_TMPDIR/auth.cnf
+	sed '/^\[vaultctl\]/a authenticate = password' "$VAULTCTL_CONFIG" >"$cnf"
+	chmod 600 "$cnf"
+	VAULTCTL_CONFIG=$cnf drive <<-'EOF2'
+	wait vaultctl>\x20
+	type secret list acme/api/pr\t
+	sleep 1
+	type \x03
+	wait vaultctl>\x20
+	type \x04
+	EOF2
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	line 'vaultctl> secret list acme/api/pr^C'
+	[[ $output != *"acme/api/prod/"* ]]
 }

@@ -102,6 +102,10 @@ matrix_secret() {
 	set|missing|2|missing value for option '--description'|vaultctl-secret set $E/N --description
 	set|missing|2|missing value for option '--from-file'|vaultctl-secret set $E/N --from-file
 	set|missing|2|missing value for option '--reason'|vaultctl-secret set $E/N --reason
+	set|missing|2|missing value for option '--cas'|vaultctl-secret set $E/N --cas
+	set|option|2|--cas must be a whole number from 0 to 2147483647, not 'x'|vaultctl-secret set $E/N --cas x
+	set|option|2|--cas must be a whole number from 0 to 2147483647, not '-1'|vaultctl-secret set $E/N --cas -1
+	set|option|2|--cas must be a whole number from 0 to 2147483647, not '2147483648'|vaultctl-secret set $E/N --cas 2147483648
 	set|args|2|too many arguments|vaultctl-secret set $E/N a-value-typed-here
 	set|args|2|not a reference of the form ORG/PROJECT/ENV/NAME|vaultctl-secret set $E
 	set|args|2|too many parts|vaultctl-secret set $E/N/x
@@ -228,6 +232,28 @@ matrix_secret() {
 	purge|sql|2|invalid secret name|vaultctl-secret purge "$E/%" --yes
 	purge|notfound|3|not found|vaultctl-secret purge $E/NOSUCH --yes
 
+	destroy|missing|2|missing argument|vaultctl-secret destroy --versions 1 --yes
+	destroy|missing|2|--versions N[,N...] is required|vaultctl-secret destroy $E/A --yes
+	destroy|missing|2|missing value for option '--versions'|vaultctl-secret destroy $E/A --versions
+	destroy|missing|2|refusing without --yes|vaultctl-secret destroy $E/A --versions 1
+	destroy|args|2|too many arguments|vaultctl-secret destroy $E/A 1 --versions 1 --yes
+	destroy|args|2|not a reference of the form ORG/PROJECT/ENV/NAME|vaultctl-secret destroy $E --versions 1 --yes
+	destroy|option|2|unknown option '--force'|vaultctl-secret destroy $E/A --versions 1 --force
+	destroy|option|2|option '--yes' takes no value|vaultctl-secret destroy $E/A --versions 1 --yes=1
+	destroy|option|2|--versions: a version is a whole number from 1, not '0'|vaultctl-secret destroy $E/A --versions 0 --yes
+	destroy|option|2|--versions: a list of version numbers, not '1,,2'|vaultctl-secret destroy $E/A --versions 1,,2 --yes
+	destroy|option|2|--versions: 1 given twice|vaultctl-secret destroy $E/A --versions 1,2,1 --yes
+	destroy|option|2|--versions: a version is a whole number from 1, not '-1'|vaultctl-secret destroy $E/A --versions -1 --yes
+	destroy|name|2|invalid secret name|vaultctl-secret destroy "$E/A-B" --versions 1 --yes
+	destroy|long|2|secret name is longer than 255|vaultctl-secret destroy "$E/$(longname 256)" --versions 1 --yes
+	destroy|long|2|--versions: a list of version numbers|vaultctl-secret destroy $E/A --versions "$(long 300)" --yes
+	destroy|long|2|--versions: at most 100 versions at once|vaultctl-secret destroy $E/A --versions "$(seq -s, 101)" --yes
+	destroy|sql|2|invalid secret name|vaultctl-secret destroy "$E/$T" --versions 1 --yes
+	destroy|sql|2|--versions: a list of version numbers|vaultctl-secret destroy $E/A --versions "$T" --yes
+	destroy|sql|2|--versions: a version is a whole number from 1, not '%'|vaultctl-secret destroy $E/A --versions % --yes
+	destroy|notfound|3|not found|vaultctl-secret destroy $E/NOSUCH --versions 1 --yes
+	destroy|notfound|3|version 3 not found (the latest is 2)|vaultctl-secret destroy $E/A --versions 1,3 --yes
+
 	history|missing|2|missing argument|vaultctl-secret history
 	history|args|2|too many arguments|vaultctl-secret history $E/A B
 	history|args|2|not a reference of the form ORG/PROJECT/ENV/NAME|vaultctl-secret history $E
@@ -277,7 +303,8 @@ matrix_secret() {
 	export|missing|2|missing value for option '-O'|vaultctl-secret export $E -O
 	export|missing|2|missing value for option '--format'|vaultctl-secret export $E --format
 	export|missing|2|missing value for option '--only'|vaultctl-secret export $E --only
-	export|args|2|too many arguments|vaultctl-secret export $E $E2
+	export|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret export $E $E2/A
+	export|notfound|3|environment 'nosuch' not found|vaultctl-secret export $E bad/api/nosuch
 	export|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret export $E/A
 	export|option|2|unknown option '--output-file'|vaultctl-secret export $E --output-file x
 	export|option|2|unknown export format 'xml'|vaultctl-secret export $E --format xml
@@ -295,6 +322,16 @@ matrix_secret() {
 	export|sql|2|-O: cannot create a file beside|vaultctl-secret export $E -O "/nonexistent/$T"
 	export|notfound|3|secret 'NOSUCH' not found|vaultctl-secret export $E --only A,NOSUCH
 	export|notfound|3|project 'nosuch' not found|vaultctl-secret export bad/nosuch/prod
+	export|missing|2|missing value for option '--fallback'|vaultctl-secret export $E --fallback
+	export|missing|2|missing value for option '--fallback-max-age'|vaultctl-secret export $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age
+	export|option|2|--fallback-max-age goes with --fallback FILE|vaultctl-secret export $E --fallback-max-age 1h
+	export|option|2|--fallback-max-age: '0' is not a duration|vaultctl-secret export $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age 0
+	export|option|2|--fallback-max-age: '1y' is not a duration|vaultctl-secret export $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age 1y
+	export|option|2|--fallback needs a file name|vaultctl-secret export $E --fallback ''
+	export|option|2|--fallback: no directory '/nonexistent/dir'|vaultctl-secret export $E --fallback /nonexistent/dir/snap
+	export|long|2|is not a duration|vaultctl-secret export $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age "$(long 300)"
+	export|sql|2|is not a duration|vaultctl-secret export $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age "$T"
+	export|sql|2|--fallback: no directory|vaultctl-secret export $E --fallback "/nonexistent/$T/x"
 
 	import|missing|2|missing argument|vaultctl-secret import
 	import|missing|2|missing value for option '--file'|vaultctl-secret import $E --file
@@ -332,9 +369,49 @@ matrix_secret() {
 	run|name|2|--only: invalid secret name|vaultctl-secret run $E --only 'A B' -- echo ran
 	run|long|2|--only: secret name is longer than 255|vaultctl-secret run $E --only "$(longname 256)" -- echo ran
 	run|sql|2|--only: invalid secret name|vaultctl-secret run $E --only "$T" -- echo ran
+	run|missing|2|missing value for option '--allow-name'|vaultctl-secret run $E --allow-name
+	run|name|2|--allow-name: invalid secret name|vaultctl-secret run $E --allow-name 'A B' -- echo ran
 	run|sql|3|secret '_' not found|vaultctl-secret run $E --only _ -- echo ran
 	run|sql|2|invalid organization name|vaultctl-secret run "$T/api/prod" -- echo ran
 	run|notfound|3|secret 'NOSUCH' not found|vaultctl-secret run $E --only NOSUCH -- echo ran
+	run|name|2|--allow-name: invalid secret name|vaultctl-secret run $E --allow-name 'A B' -- echo ran
+	run|missing|2|missing value for option '--fallback'|vaultctl-secret run $E --fallback
+	run|missing|2|missing value for option '--fallback-max-age'|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age
+	run|option|2|--fallback-max-age goes with --fallback FILE|vaultctl-secret run $E --fallback-max-age 1h -- echo ran
+	run|option|2|--fallback-max-age: '0' is not a duration|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age 0 -- echo ran
+	run|option|2|--fallback-max-age: '1y' is not a duration|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age 1y -- echo ran
+	run|option|2|--fallback needs a file name|vaultctl-secret run $E --fallback '' -- echo ran
+	run|option|2|--fallback: no directory '/nonexistent/dir'|vaultctl-secret run $E --fallback /nonexistent/dir/snap -- echo ran
+	run|long|2|is not a duration|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age "$(long 300)" -- echo ran
+	run|sql|2|is not a duration|vaultctl-secret run $E --fallback $BATS_FILE_TMPDIR/fb --fallback-max-age "$T" -- echo ran
+	run|sql|2|--fallback: no directory|vaultctl-secret run $E --fallback "/nonexistent/$T/x" -- echo ran
+	run|args|2|run needs an environment before '--'|vaultctl-secret run -- echo ran
+	run|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret run $E $E2/A -- echo ran
+	run|notfound|3|environment 'nosuch' not found|vaultctl-secret run $E bad/api/nosuch -- echo ran
+	run|notfound|3|secret 'NOSUCH' not found|vaultctl-secret run $E $E2 --only A,NOSUCH -- echo ran
+	run|option|2|option '--preserve-env' takes no value|vaultctl-secret run $E --preserve-env=1 -- echo ran
+	run|option|2|--pristine and --preserve-env exclude each other|vaultctl-secret run $E --pristine --preserve-env -- echo ran
+	run|option|2|--fallback keeps the snapshot of one environment|vaultctl-secret run $E $E2 --fallback $BATS_FILE_TMPDIR/fb -- echo ran
+	run|option|2|--fallback does not go with --watch|vaultctl-secret run $E --watch --fallback $BATS_FILE_TMPDIR/fb -- echo ran
+	export|option|2|--fallback keeps the snapshot of one environment|vaultctl-secret export $E $E2 --fallback $BATS_FILE_TMPDIR/fb
+	run|name|2|--allow-name: invalid secret name|vaultctl-secret run $E --allow-name 'LD-PRELOAD' -- echo ran
+	run|option|2|option '--watch' takes no value|vaultctl-secret run $E --watch=1 -- echo ran
+	run|missing|2|missing value for option '--interval'|vaultctl-secret run $E --watch --interval
+	run|missing|2|missing value for option '--signal'|vaultctl-secret run $E --watch --signal
+	run|option|2|--interval: not a duration from 100ms to 24h: '10x'|vaultctl-secret run $E --watch --interval 10x -- echo ran
+	run|option|2|--interval: not a duration from 100ms to 24h: '10'|vaultctl-secret run $E --watch --interval 10 -- echo ran
+	run|option|2|--interval: not a duration from 100ms to 24h: '0s'|vaultctl-secret run $E --watch --interval 0s -- echo ran
+	run|option|2|--interval: not a duration from 100ms to 24h: '99ms'|vaultctl-secret run $E --watch --interval 99ms -- echo ran
+	run|option|2|--interval: not a duration from 100ms to 24h: '25h'|vaultctl-secret run $E --watch --interval 25h -- echo ran
+	run|option|2|--interval: not a duration from 100ms to 24h: '-1s'|vaultctl-secret run $E --watch --interval -1s -- echo ran
+	run|option|2|--signal: not a signal: 'FOO'|vaultctl-secret run $E --watch --signal FOO -- echo ran
+	run|option|2|--signal: not a signal: '0'|vaultctl-secret run $E --watch --signal 0 -- echo ran
+	run|option|2|--signal: not a signal: '999'|vaultctl-secret run $E --watch --signal 999 -- echo ran
+	run|option|2|--interval needs --watch|vaultctl-secret run $E --interval 1s -- echo ran
+	run|option|2|--signal needs --watch|vaultctl-secret run $E --signal HUP -- echo ran
+	run|long|2|--interval: not a duration|vaultctl-secret run $E --watch --interval "$(long 300)" -- echo ran
+	run|sql|2|--signal: not a signal|vaultctl-secret run $E --watch --signal "$T" -- echo ran
+	run|sql|2|--interval: not a duration|vaultctl-secret run $E --watch --interval "$T" -- echo ran
 
 	diff|missing|2|missing argument|vaultctl-secret diff $E
 	diff|args|2|too many arguments|vaultctl-secret diff $E $E2 $E
@@ -364,6 +441,48 @@ matrix_secret() {
 	copy|sql|2|invalid environment name|vaultctl-secret copy $E "bad/api/$T"
 	copy|notfound|3|secret 'NOSUCH' not found|vaultctl-secret copy $E $E2 --only NOSUCH
 	copy|notfound|3|environment 'nosuch' not found|vaultctl-secret copy $E bad/api/nosuch
+
+	restore-env|missing|2|missing argument|vaultctl-secret restore-env
+	restore-env|missing|2|--at TIME is required|vaultctl-secret restore-env $E --yes
+	restore-env|missing|2|missing value for option '--at'|vaultctl-secret restore-env $E --at
+	restore-env|args|2|too many arguments|vaultctl-secret restore-env $E $E2 --at 1h --yes
+	restore-env|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret restore-env $E/A --at 1h --yes
+	restore-env|args|2|not a reference of the form ORG/PROJECT/ENV|vaultctl-secret restore-env bad/api --at 1h --yes
+	restore-env|option|2|unknown option '--force'|vaultctl-secret restore-env $E --at 1h --force
+	restore-env|option|2|invalid time 'yesterday'|vaultctl-secret restore-env $E --at yesterday --yes
+	restore-env|option|2|invalid time '2024-02-30'|vaultctl-secret restore-env $E --at 2024-02-30 --yes
+	restore-env|option|2|invalid time '-2h'|vaultctl-secret restore-env $E --at=-2h --yes
+	restore-env|option|2|is in the future|vaultctl-secret restore-env $E --at 2999-01-01T00:00:00Z --dry-run
+	restore-env|option|2|option '--dry-run' takes no value|vaultctl-secret restore-env $E --at 1h --dry-run=1
+	restore-env|option|2|option '--yes' takes no value|vaultctl-secret restore-env $E --at 1h --yes=1
+	restore-env|option|2|refusing without --yes (not on a terminal)|vaultctl-secret restore-env $E --at 1h
+	restore-env|name|2|invalid environment name|vaultctl-secret restore-env 'bad/api/d v' --at 1h --yes
+	restore-env|long|2|environment name is longer than 63|vaultctl-secret restore-env "bad/api/$(long 64)" --at 1h --yes
+	restore-env|long|2|invalid time|vaultctl-secret restore-env $E --at "$(long 300)" --yes
+	restore-env|sql|2|invalid environment name|vaultctl-secret restore-env "bad/api/$T" --at 1h --yes
+	restore-env|sql|2|invalid time|vaultctl-secret restore-env $E --at "$T" --dry-run
+	restore-env|notfound|3|environment 'nosuch' not found|vaultctl-secret restore-env bad/api/nosuch --at 1h --yes
+	inject|missing|2|missing value for option '-i'|vaultctl-secret inject -i
+	inject|missing|2|missing value for option '-o'|vaultctl-secret inject -o
+	inject|args|2|too many arguments|vaultctl-secret inject $E
+	inject|args|2|line 2: reference 'bad/api/prod/A' not closed by '}}'|printf 'x\n{{ vaultctl://bad/api/prod/A }\n' | vaultctl-secret inject
+	inject|args|2|a reference is ORG/PROJECT/ENV/NAME|printf '{{ vaultctl://bad/api/prod }}' | vaultctl-secret inject
+	inject|args|2|line 1: an empty reference|printf '{{vaultctl://}}' | vaultctl-secret inject -o $BATS_FILE_TMPDIR/inject.out
+	inject|option|2|unknown option '--output-file'|vaultctl-secret inject --output-file x
+	inject|option|2|unknown filter 'toml' (raw, json, yaml or sh)|printf '{{ vaultctl://bad/api/prod/A | toml }}' | vaultctl-secret inject
+	inject|option|2|-o: cannot create a file beside '/nonexistent/dir/out'|vaultctl-secret inject -o /nonexistent/dir/out
+	inject|option|3|-i: cannot read '/nonexistent'|vaultctl-secret inject -i /nonexistent
+	inject|option|2|cannot read -i: Is a directory|vaultctl-secret inject -i /
+	inject|name|2|invalid secret name|printf '{{ vaultctl://bad/api/prod/A-B }}' | vaultctl-secret inject
+	inject|name|2|invalid environment name|printf '{{ vaultctl://bad/api/a!b/A }}' | vaultctl-secret inject
+	inject|long|2|secret name is longer than 255|printf '{{ vaultctl://bad/api/prod/%s }}' "$(longname 256)" | vaultctl-secret inject
+	inject|long|2|an overlong reference|printf '{{ vaultctl://bad/api/prod/%s }}' "$(longname 500)" | vaultctl-secret inject
+	inject|sql|2|invalid secret name|printf '{{ vaultctl://bad/api/prod/%%%% }}' | vaultctl-secret inject
+	inject|sql|2|reference 'x';' not closed by '}}'|printf '{{ vaultctl://%s/api/prod/A }}' "$T" | vaultctl-secret inject
+	inject|sql|3|organization 'ba_' not found|printf '{{ vaultctl://ba_/api/prod/A }}' | vaultctl-secret inject
+	inject|sql|2|-o: cannot create a file beside|vaultctl-secret inject -o "/nonexistent/$T"
+	inject|notfound|3|secret 'NOSUCH' not found|printf 'A={{ vaultctl://bad/api/prod/A }} {{ vaultctl://bad/api/prod/NOSUCH }}' | vaultctl-secret inject -o $BATS_FILE_TMPDIR/inject.out
+	inject|notfound|3|environment 'nosuch' not found|printf '{{ vaultctl://bad/api/nosuch/A }}' | vaultctl-secret inject
 
 	rekey|missing|2|missing value for option '-c'|vaultctl-secret rekey -c
 	rekey|args|2|too many arguments|vaultctl-secret rekey --yes now
@@ -611,6 +730,18 @@ matrix_audit() {
 	verify|sql|2|invalid organization name|vaultctl-audit verify --org "$T"
 	verify|sql|3|organization 'ba_' not found|vaultctl-audit verify --org ba_
 	verify|notfound|3|organization 'nosuch' not found|vaultctl-audit verify --org nosuch
+	verify|missing|2|missing value for option '--anchor'|vaultctl-audit verify --anchor
+	verify|option|1|anchor file '/etc/passwd', line 1: not 'chain seq hash'|vaultctl-audit verify --anchor /etc/passwd
+	verify|option|1|cannot write anchor file '/nonexistent/a'|vaultctl-audit verify --anchor /nonexistent/a
+
+	rekey|args|2|too many arguments|vaultctl-audit rekey now
+	rekey|missing|2|refusing without --yes|vaultctl-audit rekey
+	rekey|option|2|option '--yes' takes no value|vaultctl-audit rekey --yes=1
+	rekey|option|2|unknown option '--org'|vaultctl-audit rekey --org acme --yes
+	rekey|name|-|takes no name|
+	rekey|long|-|takes no value|
+	rekey|sql|-|takes no value|
+	rekey|notfound|4|unknown user 'nobody@example.com'|vaultctl-audit --as nobody@example.com rekey --yes
 
 	reconcile|missing|2|missing value for option '--org'|vaultctl-audit reconcile --org
 	reconcile|args|2|too many arguments|vaultctl-audit reconcile bad

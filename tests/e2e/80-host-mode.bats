@@ -130,6 +130,17 @@ checksum() {
 		WHERE a.action = 'secret.read' ORDER BY a.seq DESC LIMIT 1")" == member@example.com ]
 }
 
+@test "a bound login's user is looked up in one statement (every command runs it)" {
+	vc_sql "SET GLOBAL general_log = OFF; TRUNCATE mysql.general_log;
+		SET GLOBAL log_output = 'TABLE'; SET GLOBAL general_log = ON"
+	run as "$MEMBER_LOGIN" vaultctl-secret get acme/api/prod/DB_URL
+	vc_sql "SET GLOBAL general_log = OFF"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run vc_sql "SELECT COUNT(*) FROM mysql.general_log
+		WHERE command_type = 'Execute' AND argument LIKE '%FROM users WHERE%'"
+	[ "$output" == 1 ] || { echo "user lookups: $output"; false; }
+}
+
 @test "attack: reading the configuration, its keys and the admin file" {
 	for f in "$CNF" "$CNF.key" "$CNF.audit.key" "$CNF.admin"; do
 		run as "$MEMBER_LOGIN" cat "$f"
@@ -193,6 +204,21 @@ checksum() {
 	[[ ! $(grep '^groups ' <<<"$output") =~ (^| )$gid( |$) ]]
 	[[ $output == *DB_URL=host-mode-secret-value* ]]
 	! grep -qE '^(VAULT|VAULTCTL)_' <<<"$output" || false
+	[[ $output != *READ-THE-CONFIG* ]]
+}
+
+@test "attack: run --watch's child has neither the group, nor a connection, nor VAULT*; the watcher keeps polling" {
+	run as "$MEMBER_LOGIN" VAULT_TOKEN=t vaultctl-secret run acme/api/prod \
+		--watch --interval 100ms -- sh -c \
+		'echo "groups $(id -G) egid $(id -g)"; env; ls -l /proc/$$/fd; cat '"$CNF"' && echo READ-THE-CONFIG; exit 3'
+	[ "$status" -eq 3 ] || { echo "$output"; false; }
+	local gid
+	gid=$(getent group "$HM_GROUP" | cut -d: -f3)
+	[[ $output == *"groups "* ]]
+	[[ ! $(grep '^groups ' <<<"$output") =~ (^| )$gid( |$) ]]
+	[[ $output == *DB_URL=host-mode-secret-value* ]]
+	! grep -qE '^(VAULT|VAULTCTL)_' <<<"$output" || false
+	! grep -q 'socket:' <<<"$output" || false
 	[[ $output != *READ-THE-CONFIG* ]]
 }
 

@@ -148,7 +148,19 @@ usage() {
 # checksums: every metadata table a failed write must leave as it was.
 checksums() {
 	vc_sql "CHECKSUM TABLE secret_metadata, audit_logs, audit_chain_heads,
-		usage_statistics, subscriptions EXTENDED"
+		subscriptions EXTENDED"
+	# Usage but for the API-call counters, which every command against
+	# an organization bumps, metadata reads included (vaultctl-audit(1)).
+	vc_sql "SELECT organization_id, secret_count FROM usage_statistics
+		WHERE secret_count <> 0 ORDER BY organization_id"
+}
+
+# audit_kinds ORG: "refusals others": the organization's ACTION.denied
+# audit rows, and all its other rows.
+audit_kinds() {
+	vc_sql "SELECT CONCAT_WS(' ', SUM(a.action LIKE '%.denied'),
+		SUM(a.action NOT LIKE '%.denied')) FROM audit_logs a JOIN
+		organizations o ON o.id = a.organization_id WHERE o.name = '$1'"
 }
 
 # --- the value store, seen from outside the tools -------------------------
@@ -617,7 +629,7 @@ t_audit_usage() {
 
 # Roles of vaultctl(7), ROLES.
 t_roles() {
-	local n=$BATS_TEST_NUMBER before
+	local n=$BATS_TEST_NUMBER before kinds
 	s_here 10
 	for r in viewer member admin; do
 		vaultctl-org -q user add "$r$n@example.com" --no-password
@@ -625,7 +637,10 @@ t_roles() {
 	done
 	vaultctl-org -q user add "outsider$n@example.com" --no-password
 	s_put "$ENV/A" a
-	before=$(checksums)
+	# Refusals change nothing but the audit trail, where each is one
+	# ACTION.denied row (and the usage counters, which count them).
+	before=$(vc_sql "CHECKSUM TABLE secret_metadata, subscriptions EXTENDED")
+	kinds=$(audit_kinds "$ORG")
 	export VAULTCTL_USER=viewer$n@example.com
 	run -0 vaultctl-secret list "$ENV" -o tsv
 	[[ $output == A$'\t'* ]]
@@ -638,7 +653,8 @@ t_roles() {
 	export VAULTCTL_USER=outsider$n@example.com
 	run -4 vaultctl-secret list "$ENV"
 	run -4 vaultctl-secret get "$ENV/A"
-	[ "$(checksums)" == "$before" ]
+	[ "$(vc_sql "CHECKSUM TABLE secret_metadata, subscriptions EXTENDED")" == "$before" ]
+	[ "$(audit_kinds "$ORG")" == "$((${kinds% *} + 8)) ${kinds#* }" ]
 	export VAULTCTL_USER=member$n@example.com
 	s_put "$ENV/A" by-member
 	vaultctl-secret get "$ENV/A" >/dev/null
@@ -698,6 +714,48 @@ t_drift() {
 	[ "$(checksums)" == "$before" ]
 	run -0 vaultctl-secret get "$ENV/G" --version 1
 	[ "$output" == g1 ]
+}
+
+# set --cas N: only if the secret is at version N (0: there is none), as
+# the store's check-and-set; else exit 6 and nothing changes.
+t_cas() {
+	local before bad
+	s_here 10
+	before=$(checksums)
+	for bad in -1 x 1.5 '' 2147483648; do
+		run -2 vaultctl-secret set "$ENV/C" --cas "$bad" <<<v
+		[[ $output == *"--cas must be a whole number from 0"* ]]
+	done
+	run -6 vaultctl-secret set "$ENV/C" --cas 1 <<<v
+	[[ $output == *"--cas 1: the secret does not exist; nothing was written"* ]]
+	[ "$(checksums)" == "$before" ]
+	store_gone "$ENV/C"
+	run -0 vaultctl-secret set "$ENV/C" --cas 0 <<<v1
+	[[ $output == *"created $ENV/C version 1"* ]]
+	same_version "$ENV/C" 1
+	# Stale: exit 6, neither metadata, audit, usage nor the store move,
+	# and no drift to repair is suggested.
+	before=$(checksums)
+	for bad in 0 2 7; do
+		run -6 vaultctl-secret set "$ENV/C" --cas "$bad" <<<stale
+		[[ $output == *"--cas $bad: the secret is at version 1; nothing was written"* ]]
+		[[ $output != *reconcile* ]]
+	done
+	[ "$(checksums)" == "$before" ]
+	same_version "$ENV/C" 1
+	run -0 vaultctl-secret set "$ENV/C" --cas 1 <<<v2
+	same_version "$ENV/C" 2
+	[ "$(vaultctl-secret get "$ENV/C")" == v2 ]
+	run -6 vaultctl-secret set "$ENV/C" --cas 1 <<<stale
+	[ "$(vaultctl-secret get "$ENV/C")" == v2 ]
+	# A removed secret keeps its version, as the store does.
+	vaultctl-secret -q rm "$ENV/C"
+	run -6 vaultctl-secret set "$ENV/C" --cas 0 <<<v3
+	[[ $output == *"is at version 2 (removed)"* ]]
+	run -0 vaultctl-secret set "$ENV/C" --cas 2 <<<v3
+	same_version "$ENV/C" 3
+	[ "$(audit_count "$ORG" secret.update)" == 1 ]
+	[ "$(audit_count "$ORG" secret.create)" == 2 ]
 }
 
 # --- secret hygiene ---------------------------------------------------------
@@ -912,4 +970,106 @@ t_hygiene() {
 	grep -q "secret.rollback" "$d/dump"
 	run -1 grep -F -f "$d/pattern" "$d/dump"
 	run -1 grep -r -l -F -f "$d/pattern" "$VC_TEST_DIR"
+}
+
+# destroy --versions: those versions' values gone for good, history shows
+# them destroyed, get --version of one exits 3; admins only, --yes off a
+# terminal; audited; bad lists and unknown versions change nothing.
+t_destroy() {
+	local h v
+	s_here 10
+	for v in one two three; do printf '%s' "$v" | vaultctl-secret -q set "$ENV/D"; done
+	vaultctl-org -q user add "m$BATS_TEST_NUMBER@example.com" --no-password
+	vaultctl-org -q member add "$ORG" "m$BATS_TEST_NUMBER@example.com" --role member
+	run -2 vaultctl-secret destroy "$ENV/D" --versions 1 </dev/null
+	[[ $output == *"--yes"* ]]
+	run -4 vaultctl-secret --as "m$BATS_TEST_NUMBER@example.com" destroy "$ENV/D" --versions 1 --yes
+	for v in 0 x 1,,2 1,1 -1 ,; do
+		run -2 vaultctl-secret destroy "$ENV/D" --versions "$v" --yes
+	done
+	run -2 vaultctl-secret destroy "$ENV/D" --yes
+	run -3 vaultctl-secret destroy "$ENV/D" --versions 2,4 --yes
+	[[ $output == *"version 4 not found (the latest is 3)"* ]]
+	run -3 vaultctl-secret destroy "$ENV/NOPE" --versions 1 --yes
+	# Nothing was destroyed so far.
+	s_get_is "$ENV/D" one --version 1
+	s_get_is "$ENV/D" two --version 2
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.destroy'
+		AND organization_id = (SELECT id FROM organizations WHERE name = '$ORG')")" -eq 0 ]
+	run -0 vaultctl-secret destroy "$ENV/D" --versions 2,1 --yes
+	h=$(vaultctl-secret history "$ENV/D" -o json)
+	[ "$(jq -c '[.[] | "\(.version) \(.state)"]' <<<"$h")" == \
+		'["3 live","2 destroyed","1 destroyed"]' ]
+	run -3 vaultctl-secret get "$ENV/D" --version 1
+	[[ $output == *"version 1 is destroyed"* ]]
+	run -3 vaultctl-secret get "$ENV/D" --version 2
+	s_get_is "$ENV/D" three
+	[ "$(vc_sql "SELECT details FROM audit_logs WHERE action = 'secret.destroy'
+		AND organization_id = (SELECT id FROM organizations WHERE name = '$ORG')")" == \
+		'{"versions":[2,1]}' ]
+	# Again: nothing left to destroy, still fine; the chain intact.
+	run -0 vaultctl-secret destroy "$ENV/D" --versions 1 --yes
+	run -0 vaultctl-audit verify
+}
+
+# s_get_is REF TEXT [get options]: get writes exactly TEXT.
+s_get_is() {
+	local ref=$1 want=$BATS_TEST_TMPDIR/want
+	printf '%s' "$2" >"$want"
+	shift 2
+	got_bytes "$ref" "$want" "$@"
+}
+
+# env set: --max-versions N keeps at most N versions of each secret of the
+# environment in the store (set on every write, and on existing secrets);
+# --name and --description; admins only; bad values change nothing.
+t_max_versions() {
+	local v h
+	s_here 10
+	for v in a b c; do printf '%s' "$v" | vaultctl-secret -q set "$ENV/OLD"; done
+	vaultctl-org -q user add "m$BATS_TEST_NUMBER@example.com" --no-password
+	vaultctl-org -q member add "$ORG" "m$BATS_TEST_NUMBER@example.com" --role member
+	run -4 vaultctl-org --as "m$BATS_TEST_NUMBER@example.com" env set "$ENV" --max-versions 2
+	for v in x -1 1000001 ''; do
+		run -2 vaultctl-org env set "$ENV" --max-versions "$v"
+	done
+	run -2 vaultctl-org env set "$ENV"
+	run -2 vaultctl-org env set "$ENV" --name 'a b'
+	run -3 vaultctl-org env set "$ORG/api/nope" --max-versions 2
+	# None of those changed the environment.
+	[ "$(vc_sql "SELECT IFNULL(max_versions, 'none') FROM environments
+		WHERE name = 'prod' AND project_id = (SELECT p.id FROM projects p
+		JOIN organizations o ON o.id = p.organization_id
+		WHERE o.name = '$ORG')")" == none ]
+	run -0 vaultctl-org env set "$ENV" --max-versions 2
+	for v in one two three four; do printf '%s' "$v" | vaultctl-secret -q set "$ENV/NEW"; done
+	h=$(vaultctl-secret history "$ENV/NEW" -o json)
+	[ "$(jq -c '[.[].version]' <<<"$h")" == '[4,3]' ]
+	s_get_is "$ENV/NEW" four
+	s_get_is "$ENV/NEW" three --version 3
+	run -3 vaultctl-secret get "$ENV/NEW" --version 2
+	# A secret written before: at most 2 once written again (the local
+	# store drops the older ones at once).
+	if [[ $VC_STORE == local ]]; then
+		h=$(vaultctl-secret history "$ENV/OLD" -o json)
+		[ "$(jq -c '[.[].version]' <<<"$h")" == '[3,2]' ]
+	fi
+	printf d | vaultctl-secret -q set "$ENV/OLD"
+	h=$(vaultctl-secret history "$ENV/OLD" -o json)
+	[ "$(jq -c '[.[].version]' <<<"$h")" == '[4,3]' ]
+	# Lowered to 1, then renamed and described: the limit stays.
+	run -0 vaultctl-org env set "$ENV" --max-versions 1
+	run -0 vaultctl-org env set "$ENV" --name live --description 'the live one'
+	ENV=$ORG/api/live
+	printf five | vaultctl-secret -q set "$ENV/NEW"
+	h=$(vaultctl-secret history "$ENV/NEW" -o json)
+	[ "$(jq -c '[.[].version]' <<<"$h")" == '[5]' ]
+	run -0 vaultctl-org env list "$ORG/api" -o tsv
+	[[ $output == live*"the live one"* ]]
+	run -3 vaultctl-secret list "$ORG/api/prod"
+	vaultctl-org -q env create "$ORG/api/prod"
+	run -6 vaultctl-org env set "$ENV" --name prod
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'env.update'
+		AND organization_id = (SELECT id FROM organizations WHERE name = '$ORG')")" -eq 3 ]
+	run -0 vaultctl-audit verify
 }

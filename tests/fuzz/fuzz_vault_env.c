@@ -23,7 +23,7 @@
 static const char *const vars[] = { "VAULT_ADDR", "VAULT_CLIENT_TIMEOUT",
 	"VAULT_MAX_RETRIES", "VAULT_RATE_LIMIT", "VAULT_SKIP_VERIFY",
 	"VAULT_TLS_SERVER_NAME", "VAULT_NAMESPACE" };
-#define NVARS (sizeof(vars) / sizeof(vars[0]))
+#define NVARS (ARRAY_SIZE(vars))
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

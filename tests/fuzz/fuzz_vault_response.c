@@ -90,7 +90,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	for (size_t i = 0; i < sizeof(unset) / sizeof(unset[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(unset); i++)
 		unsetenv(unset[i]);
 	if (!mkdtemp(dir))
 		abort();

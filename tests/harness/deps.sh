@@ -8,6 +8,9 @@ busybox dash wrk hyperfine fish bc galera-4 rsync libclang-rt-14-dev"
 # The image ships Node.js and npm outside Debian; take Debian's only
 # where there is none (the two conflict).
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+# The docker client (the export round trip has it parse --env-file against
+# a fake daemon): Debian's where the machine has none of its own.
+command -v docker >/dev/null 2>&1 || PKGS="$PKGS docker.io"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

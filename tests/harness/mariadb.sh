@@ -65,14 +65,21 @@ cmd_start() {
 	[[ -e $dir/mariadbd.pid ]] && pid_alive "$(cat "$dir/mariadbd.pid")" &&
 		die "a server already runs in $dir"
 
-	if [[ ! -d $data/mysql ]]; then
-		if ! mariadb-install-db --no-defaults --user=root --datadir="$data" \
+	# mariadb-install-db bootstraps a server of its own, which now and
+	# then fails on a loaded machine ("Installation of system tables
+	# failed"); a fresh data directory and another try, as a person would.
+	local try
+	for try in 1 2 3; do
+		[[ ! -d $data/mysql ]] || break
+		rm -rf "$data"
+		mariadb-install-db --no-defaults --user=root --datadir="$data" \
 			--auth-root-authentication-method=normal \
-			>"$dir/install-db.log" 2>&1; then
-			log_tail "$dir/install-db.log"
-			die "mariadb-install-db failed"
-		fi
-	fi
+			>"$dir/install-db.log" 2>&1 && break
+		log_tail "$dir/install-db.log"
+		((try < 3)) || die "mariadb-install-db failed 3 times"
+		rm -rf "$data"
+		sleep 1
+	done
 
 	[[ ${VC_GENERAL_LOG:-} != 1 ]] ||
 		general=(--general-log --general-log-file="$dir/general.log")

@@ -329,6 +329,59 @@ static void test_null_empty_value(void **state)
 	vc_buf_release(&out);
 }
 
+/* inject's filters: the inside of the quotes, refusals by reference, out
+ * left as it was. */
+static void check_filter(enum vc_filter f, const char *v, size_t len,
+			 const char *want, size_t wlen)
+{
+	struct vc_buf out;
+	struct vc_err e = { 0, "" };
+
+	vc_buf_init(&out, 1);
+	assert_int_equal(vc_filter_apply(f, "o/p/e/K", v, len, &out, &e), 0);
+	if (out.len != wlen || (wlen && memcmp(out.data, want, wlen) != 0))
+		fail_msg("got [%.*s] want [%.*s]", (int)out.len, out.data,
+			 (int)wlen, want);
+	vc_buf_release(&out);
+}
+
+#define FILTER(f, lit, want) \
+	check_filter(f, lit, sizeof(lit) - 1, want, sizeof(want) - 1)
+
+static void test_filters(void **state)
+{
+	struct vc_buf out;
+	struct vc_err e = { 0, "" };
+	enum vc_filter f;
+
+	(void)state;
+	assert_int_equal(vc_filter_parse("yaml", 4, &f), 0);
+	assert_int_equal(f, VC_FILTER_YAML);
+	assert_int_equal(vc_filter_parse("shell", 5, &f), VC_EUSAGE);
+	assert_int_equal(vc_filter_parse("", 0, &f), VC_EUSAGE);
+	assert_int_equal(vc_filter_parse("jsonx", 4, &f), 0);
+	assert_int_equal(f, VC_FILTER_JSON);
+	FILTER(VC_FILTER_RAW, "a\0b\xff'\"", "a\0b\xff'\"");
+	FILTER(VC_FILTER_SH, "it's", "it'\\''s");
+	FILTER(VC_FILTER_SH, "$x\n`y`\\", "$x\n`y`\\");
+	FILTER(VC_FILTER_JSON, "a\"b\\c\nd\0e", "a\\\"b\\\\c\\nd\\u0000e");
+	FILTER(VC_FILTER_YAML, "\xc3\xa9\xe2\x80\xa8\x7f",
+	       "\xc3\xa9\\u2028\\u007F");
+	FILTER(VC_FILTER_JSON, "", "");
+	vc_buf_init(&out, 1);
+	vc_buf_addstr(&out, "kept");
+	assert_int_equal(vc_filter_apply(VC_FILTER_JSON, "o/p/e/K", "\xff", 1,
+					 &out, &e), VC_EUSAGE);
+	assert_non_null(strstr(e.msg, "'o/p/e/K'"));
+	assert_non_null(strstr(e.msg, "not valid UTF-8"));
+	assert_int_equal(vc_filter_apply(VC_FILTER_SH, "o/p/e/K", "a\0", 2,
+					 &out, &e), VC_EUSAGE);
+	assert_non_null(strstr(e.msg, "NUL"));
+	assert_int_equal(out.len, 4);
+	assert_memory_equal(out.data, "kept", 4);
+	vc_buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_env0),
 		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_null_empty_value),
+		cmocka_unit_test(test_filters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -165,7 +165,7 @@ static void mounts(void **state)
 	render(3, VC_ROLE_MEMBER, 0, NULL, &b);
 	assert_string_equal(caps(&b, "secret/data/" ENV_SCOPE),
 			    "[\"create\", \"read\", \"update\"]");
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		vc_buf_reset(&c);
 		if (vc_policy_hcl(&r, VC_ROLE_MEMBER, 0, bad[i], &c, &e) !=
 		    VC_EUSAGE)

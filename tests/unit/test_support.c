@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "ref.h"
 #include "bulk.h"
 #include "runenv.h"
+#include "watch.h"
 #include "secret.h"
 #include "vc.h"
 
@@ -363,7 +365,7 @@ static void test_config_strict(void **state)
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		write_file(path, bad[i].text, 0600);
 		assert_int_equal(vc_conf_load(&c, path, &e), VC_EUSAGE);
 		assert_non_null(strstr(e.msg, path));
@@ -396,9 +398,9 @@ static void test_runenv(void **state)
 	struct vc_err e;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
 		assert_true(vc_runenv_refused(refused[i]));
-	for (size_t i = 0; i < sizeof(passed) / sizeof(passed[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(passed); i++)
 		assert_false(vc_runenv_refused(passed[i]));
 	vc_buf_init(&v[0].value, 1);
 	vc_buf_init(&v[1].value, 1);
@@ -425,6 +427,73 @@ static void test_runenv(void **state)
 	assert_non_null(strstr(e.msg, "NUL"));
 	vc_buf_release(&v[0].value);
 	vc_buf_release(&v[1].value);
+}
+
+/* --preserve-env: the caller's variables win over secrets of the same
+ * name, but the caller's VAULT_* still never pass (a secret so named
+ * does); the secrets the caller lacks are added. */
+static void test_runenv_preserve(void **state)
+{
+	char *caller[] = { "HOME=/h", "DB_URL=caller", "VAULT_TOKEN=t", NULL };
+	struct vc_secret_val v[3] = { { .name = "DB_URL" }, { .name = "NEW" },
+				      { .name = "VAULT_TOKEN" } };
+	struct vc_secret_set set = { v, 3, NULL };
+	struct vc_runenv r;
+	struct vc_err e;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		vc_buf_init(&v[i].value, 1);
+		vc_buf_addstr(&v[i].value, "s");
+	}
+	assert_int_equal(vc_runenv_build(&r, &set, caller, VC_RUNENV_PRESERVE,
+					 NULL, &e), 0);
+	assert_int_equal(r.n, 4);
+	assert_string_equal(r.env[0], "HOME=/h");
+	assert_string_equal(r.env[1], "DB_URL=caller");
+	assert_string_equal(r.env[2], "NEW=s");
+	assert_string_equal(r.env[3], "VAULT_TOKEN=s");
+	assert_null(r.env[4]);
+	vc_runenv_release(&r);
+	assert_int_equal(vc_runenv_build(&r, &set, caller, 0, NULL, &e), 0);
+	assert_string_equal(r.env[1], "DB_URL=s");
+	vc_runenv_release(&r);
+	for (size_t i = 0; i < 3; i++)
+		vc_buf_release(&v[i].value);
+}
+
+/* run --watch's --interval and --signal. */
+static void test_watch_args(void **state)
+{
+	static const char *const bad_d[] = { "", "10", "10x", "0s", "99ms",
+		"25h", "-1s", "1.5s", "s", "100000000000000000000ms", "10 s" };
+	static const char *const bad_sig[] = { "", "0", "FOO", "SIG", "65",
+		"-1", "TERMX", "1x" };
+	struct vc_err e;
+	long ms;
+	int sig;
+
+	(void)state;
+	assert_int_equal(vc_watch_interval("500ms", &ms, &e), 0);
+	assert_int_equal(ms, 500);
+	assert_int_equal(vc_watch_interval("10s", &ms, &e), 0);
+	assert_int_equal(ms, 10000);
+	assert_int_equal(vc_watch_interval("2m", &ms, &e), 0);
+	assert_int_equal(ms, 120000);
+	assert_int_equal(vc_watch_interval("24h", &ms, &e), 0);
+	assert_int_equal(ms, 86400000);
+	for (size_t i = 0; i < sizeof(bad_d) / sizeof(bad_d[0]); i++)
+		assert_int_equal(vc_watch_interval(bad_d[i], &ms, &e), VC_EUSAGE);
+	assert_int_equal(vc_watch_signal("TERM", &sig, &e), 0);
+	assert_int_equal(sig, SIGTERM);
+	assert_int_equal(vc_watch_signal("sighup", &sig, &e), 0);
+	assert_int_equal(sig, SIGHUP);
+	assert_int_equal(vc_watch_signal("USR1", &sig, &e), 0);
+	assert_int_equal(sig, SIGUSR1);
+	assert_int_equal(vc_watch_signal("9", &sig, &e), 0);
+	assert_int_equal(sig, 9);
+	for (size_t i = 0; i < sizeof(bad_sig) / sizeof(bad_sig[0]); i++)
+		assert_int_equal(vc_watch_signal(bad_sig[i], &sig, &e), VC_EUSAGE);
 }
 
 static void test_conf_find(void **state)
@@ -461,6 +530,8 @@ int main(void)
 		cmocka_unit_test(test_config_strict),
 		cmocka_unit_test(test_conf_find),
 		cmocka_unit_test(test_runenv),
+		cmocka_unit_test(test_runenv_preserve),
+		cmocka_unit_test(test_watch_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -216,7 +216,7 @@ static void test_round_trip(void **state)
 	int v;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(vals); i++) {
 		snprintf(path, sizeof(path), P("V%zu"), i);
 		assert_int_equal(s->ops->put(s, path, vals[i].bytes,
 					     vals[i].len, 0, &v, &e), 0);
@@ -786,7 +786,7 @@ static void test_h1_strict(void **state)
 	struct vault_req r;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		if (h1_answer(bad[i].raw, &r) != -1 ||
 		    r.cc != CURLE_WEIRD_SERVER_REPLY ||
 		    !strstr(r.curl_msg, bad[i].why))
@@ -794,7 +794,7 @@ static void test_h1_strict(void **state)
 				 (int)r.cc, r.curl_msg, bad[i].why);
 		vault_req_release(&r);
 	}
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
 		if (h1_answer(good[i].raw, &r) != 0)
 			fail_msg("answer %zu refused: %s", i, r.curl_msg);
 		assert_int_equal(r.resp.len, strlen(good[i].body));
@@ -885,14 +885,14 @@ static void test_transport_warnings(void **state)
 	struct vc_store *s;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(local); i++) {
 		setenv("VAULT_ADDR", local[i], 1);
 		vc_buf_reset(&said);
 		vc_store_close(open_store());
 		if (said.len)
 			fail_msg("%s: said '%s'", local[i], said.data);
 	}
-	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(remote); i++) {
 		setenv("VAULT_ADDR", remote[i], 1);
 		vc_buf_reset(&said);
 		vc_store_close(open_store());

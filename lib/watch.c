@@ -1,0 +1,275 @@
+/* watch.c - run --watch.
+ *
+ * The watcher waits in sigtimedwait() for the end of the interval, the
+ * command's end (SIGCHLD) or a signal to stop (SIGTERM, SIGINT, SIGHUP),
+ * all of them blocked so that none is lost between two waits and none
+ * needs a handler that could run in the middle of a query.  A poll is one
+ * query of names and versions (vc_secret_envs_stamp), never a value.
+ */
+#include "watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bulk.h"
+#include "host.h"
+#include "runenv.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+	{ "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CONT", SIGCONT },
+	{ "STOP", SIGSTOP }, { "WINCH", SIGWINCH },
+};
+
+int vc_watch_signal(const char *text, int *sig, struct vc_err *e)
+{
+	const char *name = text;
+	char *end;
+	long n;
+
+	if (!strncasecmp(name, "SIG", 3))
+		name += 3;
+	for (size_t i = 0; i < NELEM(signals); i++)
+		if (!strcasecmp(name, signals[i].name)) {
+			*sig = signals[i].sig;
+			return 0;
+		}
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (text[0] >= '0' && text[0] <= '9' && !*end && !errno && n >= 1 &&
+	    n <= SIGRTMAX) {
+		*sig = (int)n;
+		return 0;
+	}
+	return vc_err_set(e, VC_EUSAGE, "--signal: not a signal: '%.40s' "
+			  "(a name such as TERM, HUP, INT, USR1, or a number)",
+			  text);
+}
+
+int vc_watch_interval(const char *text, long *ms, struct vc_err *e)
+{
+	static const struct {
+		const char *unit;
+		long ms;
+	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		      { "h", 3600000 } };
+	const char *p = text;
+	long n = 0;
+
+	while (*p >= '0' && *p <= '9' && n <= 86400000)
+		n = n * 10 + (*p++ - '0');
+	for (size_t i = 0; p != text && i < NELEM(units); i++)
+		if (!strcmp(p, units[i].unit) && n <= 86400000 / units[i].ms) {
+			*ms = n * units[i].ms;
+			if (*ms >= 100)
+				return 0;
+		}
+	return vc_err_set(e, VC_EUSAGE, "--interval: not a duration from "
+			  "100ms to 24h: '%.40s' (a whole number and ms, s, m "
+			  "or h: 500ms, 10s, 2m)", text);
+}
+
+/* ---- the command's process ---- */
+
+/* In the child: the caller's signal mask and SIGPIPE back, the group
+ * given up, exec; on failure its errno goes up the pipe. */
+static void child(const struct vc_watch *w, char **env, const sigset_t *old,
+		  int fd)
+{
+	struct vc_err e;
+	int err;
+
+	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, old, NULL);
+	if (vc_host_drop(&e) < 0)
+		err = EPERM;
+	else {
+		execvpe(w->argv[0], w->argv, env);
+		err = errno;
+	}
+	if (write(fd, &err, sizeof(err)) < 0)
+		err = EIO;
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+/* Forks the command with env; an exec that fails is an error here. */
+static int spawn(struct vc_watch *w, char **env, const sigset_t *old,
+		 pid_t *pid, struct vc_err *e)
+{
+	int fd[2], err = 0;
+	ssize_t got;
+
+	if (pipe2(fd, O_CLOEXEC) < 0)
+		return vc_err_set(e, VC_EFAIL, "cannot make a pipe: %s",
+				  strerror(errno));
+	*pid = fork();
+	if (*pid == 0)
+		child(w, env, old, fd[1]);
+	err = errno;
+	close(fd[1]);
+	if (*pid < 0) {
+		close(fd[0]);
+		return vc_err_set(e, VC_EFAIL, "cannot fork: %s", strerror(err));
+	}
+	/* Closed on a successful exec: nothing to read. */
+	while ((got = read(fd[0], &err, sizeof(err))) < 0 && errno == EINTR)
+		;
+	close(fd[0]);
+	if (got != (ssize_t)sizeof(err))
+		return 0;
+	waitpid(*pid, NULL, 0);
+	*pid = -1;
+	w->exec_errno = err;
+	return vc_err_set(e, VC_EFAIL, "cannot run '%s': %s", w->argv[0],
+			  strerror(err));
+}
+
+/* Reads, audits and starts one round of the command. */
+static int start(struct vc_session *s, struct vc_watch *w, const sigset_t *old,
+		 pid_t *pid, struct vc_err *e)
+{
+	struct vc_runenv env = { NULL, 0, 0 };
+	struct vc_secret_envs m;
+	int rc = vc_secret_read_envs(s, w->refs, w->n, w->only, w->concurrency,
+				     &m, e);
+
+	if (rc == 0)
+		rc = vc_runenv_build(&env, &m.merged, vc_host_caller_env(),
+				     w->how, w->allow, e);
+	if (rc == 0)
+		rc = vc_secret_audit_envs(s, &m, e);
+	vc_secret_envs_free(&m);
+	if (rc == 0)
+		rc = spawn(w, env.env, old, pid, e);
+	vc_runenv_release(&env);
+	return rc;
+}
+
+/* ---- the watcher ---- */
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Waits for a signal of set until deadline: the signal, or 0 at the
+ * deadline. */
+static int wait_signal(const sigset_t *set, long long deadline)
+{
+	for (;;) {
+		long long left = deadline - now_ms();
+		struct timespec ts;
+		int sig;
+
+		if (left <= 0)
+			return 0;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000;
+		sig = sigtimedwait(set, NULL, &ts);
+		if (sig > 0)
+			return sig;
+		if (errno == EAGAIN)
+			return 0;
+	}
+}
+
+/* Stops the command with sig and waits for its end. */
+static int stop(pid_t pid, int sig)
+{
+	int st = 0;
+
+	kill(pid, sig);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return st;
+}
+
+/* The rounds: returns 0 with the last command's wait status, or the error
+ * of a round that did not start. */
+static int watch_loop(struct vc_session *s, struct vc_watch *w,
+		      const sigset_t *set, const sigset_t *old, int *wstatus,
+		      struct vc_err *e)
+{
+	unsigned char seen[VC_SECRET_STAMP_LEN], now[VC_SECRET_STAMP_LEN];
+	long long deadline;
+	pid_t pid = -1;
+	int rc, sig;
+
+	/* The stamp before the values: a change in between shows at the
+	 * first poll (one restart too many, never one missed). */
+	rc = vc_secret_envs_stamp(s, w->refs, w->n, w->only, seen, e);
+	if (rc == 0)
+		rc = start(s, w, old, &pid, e);
+	deadline = now_ms() + w->interval_ms;
+	while (rc == 0) {
+		sig = wait_signal(set, deadline);
+		if (sig == SIGCHLD) {
+			if (waitpid(pid, wstatus, WNOHANG) == pid)
+				return 0;
+			continue;
+		}
+		if (sig != 0) {
+			*wstatus = stop(pid, sig);
+			return 0;
+		}
+		deadline = now_ms() + w->interval_ms;
+		if (vc_secret_envs_stamp(s, w->refs, w->n, w->only, now, e) < 0 ||
+		    !memcmp(seen, now, sizeof(seen)))
+			continue;
+		memcpy(seen, now, sizeof(seen));
+		/* One that ended by itself meanwhile is not run again. */
+		if (waitpid(pid, wstatus, WNOHANG) == pid)
+			return 0;
+		*wstatus = stop(pid, w->signal);
+		rc = start(s, w, old, &pid, e);
+	}
+	return rc;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;
+}
+
+int vc_watch_run(struct vc_session *s, struct vc_watch *w, int *wstatus,
+		 struct vc_err *e)
+{
+	struct sigaction sa, was;
+	sigset_t set, old;
+	int rc;
+
+	w->exec_errno = 0;
+	*wstatus = 0;
+	/* SIGCHLD ignored by default may be dropped rather than queued. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, &was);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	rc = watch_loop(s, w, &set, &old, wstatus, e);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigaction(SIGCHLD, &was, NULL);
+	return rc;
+}
