@@ -111,21 +111,30 @@ int read_fd_all(struct cli *c, int fd, const char *what, size_t max,
 	return 0;
 }
 
-int read_value(struct cli *c, const char *what, const char *from_file,
-	       size_t max, struct vc_buf *out)
+int read_file(struct cli *c, const char *opt, const char *path, size_t max,
+	      struct vc_buf *out)
 {
 	int fd, rc;
 
-	if (from_file) {
-		fd = vc_host_open(from_file, O_RDONLY, 0);
-		if (fd < 0)
-			return cli_fail(c, errno == ENOENT ? VC_ENOTFOUND :
-					VC_EUSAGE, "--from-file: cannot read '%s': "
-					"%s", from_file, strerror(errno));
-		rc = read_fd_all(c, fd, "--from-file", max, out);
-		close(fd);
-		return rc;
-	}
+	if (!path)
+		return read_fd_all(c, STDIN_FILENO, "standard input", max, out);
+	fd = vc_host_open(path, O_RDONLY, 0);
+	if (fd < 0)
+		return cli_fail(c, errno == ENOENT ? VC_ENOTFOUND : VC_EUSAGE,
+				"%s: cannot read '%s': %s", opt, path,
+				strerror(errno));
+	rc = read_fd_all(c, fd, opt, max, out);
+	close(fd);
+	return rc;
+}
+
+int read_value(struct cli *c, const char *what, const char *from_file,
+	       size_t max, struct vc_buf *out)
+{
+	int rc;
+
+	if (from_file)
+		return read_file(c, "--from-file", from_file, max, out);
 	/* The shell's standard input holds its next commands, not a value. */
 	if (!isatty(STDIN_FILENO) && c->shared)
 		return cli_fail(c, VC_EUSAGE, "in the shell a value comes from "

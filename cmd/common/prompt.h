@@ -18,6 +18,10 @@ int prompt_password_for(struct cli *c, const char *who, struct vc_buf *out);
 int read_value(struct cli *c, const char *what, const char *from_file,
 	       size_t max, struct vc_buf *out);
 /* Reads a whole stream (fd) into out, refusing more than max bytes. */
+/* PATH's bytes (standard input for NULL), opened with the
+ * caller's own rights (lib/host.h); errors name OPT. */
+int read_file(struct cli *c, const char *opt, const char *path, size_t max,
+	      struct vc_buf *out);
 int read_fd_all(struct cli *c, int fd, const char *what, size_t max,
 		struct vc_buf *out);
 

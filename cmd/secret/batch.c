@@ -251,19 +251,9 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 static int read_input(struct cli *c, struct vc_buf *text)
 {
 	const char *file = cli_opt(c, O_FILE);
-	size_t max = 64 * 1024 * 1024;
-	int fd, rc;
 
-	if (!file || !strcmp(file, "-"))
-		return read_fd_all(c, STDIN_FILENO, "standard input", max, text);
-	fd = vc_host_open(file, O_RDONLY, 0);
-	if (fd < 0)
-		return cli_fail(c, errno == ENOENT ? VC_ENOTFOUND : VC_EUSAGE,
-				"--file: cannot read '%s': %s", file,
-				strerror(errno));
-	rc = read_fd_all(c, fd, "--file", max, text);
-	close(fd);
-	return rc;
+	return read_file(c, "--file", file && strcmp(file, "-") ? file : NULL,
+			 64 * 1024 * 1024, text);
 }
 
 int cmd_import(struct cli *c)

@@ -14,19 +14,8 @@
  * buffer like the output. */
 static int read_template(struct cli *c, const char *file, struct vc_buf *text)
 {
-	size_t max = 64 * 1024 * 1024;
-	int fd, rc;
-
-	if (!file || !strcmp(file, "-"))
-		return read_fd_all(c, STDIN_FILENO, "standard input", max, text);
-	fd = vc_host_open(file, O_RDONLY, 0);
-	if (fd < 0)
-		return cli_fail(c, errno == ENOENT ? VC_ENOTFOUND : VC_EUSAGE,
-				"-i: cannot read '%s': %s", file,
-				strerror(errno));
-	rc = read_fd_all(c, fd, "-i", max, text);
-	close(fd);
-	return rc;
+	return read_file(c, "-i", file && strcmp(file, "-") ? file : NULL,
+			 64 * 1024 * 1024, text);
 }
 
 int cmd_inject(struct cli *c)
