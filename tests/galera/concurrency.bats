@@ -215,7 +215,7 @@ org_id() {
 	grep -qx 'w[1-6]-9' <(cat "$d/got"; echo)
 	# The chain, from outside the tools and by them.
 	rows=$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE organization_id = '$(org_id upd)'")
-	run -0 python3 "$REPO/tests/galera/audit_chain.py" --key "$VAULTCTL_CONFIG.audit.key" \
+	run -0 python3 "$REPO/tests/galera/audit_chain.py" --config "$VAULTCTL_CONFIG" \
 		"$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" "$(org_id upd)"
 	[[ $output == *"$rows rows intact"* ]]
 	run -0 on 1 vaultctl-audit verify --org upd
