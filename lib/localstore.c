@@ -550,6 +550,241 @@ static int local_put(struct vc_store *st, const char *path, const void *val,
 	return rc;
 }
 
+/* ---- put_many: a batch in one transaction ---- */
+
+struct many_item {
+	struct key_row k;
+	int keep, slot;
+	unsigned char nonce[NONCE_BYTES];
+	unsigned char *ct;      /* len + TAG_BYTES */
+};
+
+struct many_job {
+	struct vc_store_put *items;
+	struct many_item *m;
+	size_t n;
+};
+
+/* head, then n times row joined by commas, then tail. */
+static int rows_sql(struct vc_buf *sql, const char *head, const char *row,
+		    size_t n, const char *tail)
+{
+	int rc = vc_buf_addstr(sql, head);
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = vc_buf_printf(sql, i ? ",%s" : "%s", row);
+	return rc == 0 ? vc_buf_addstr(sql, tail) : rc;
+}
+
+/* Locks the key rows of items [i0, i0 + n) and reads them. */
+static int many_lock(struct local *s, struct many_job *j, size_t i0, size_t n,
+		     struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	MYSQL_BIND *par = calloc(n, sizeof(*par)), res[4];
+	struct key_row k;
+	MYSQL_STMT *st = NULL;
+	int rc, i = 0;
+
+	rc = !par || vc_buf_addstr(&sql, "SELECT r.i, k.current_version,"
+		" k.oldest_version, k.max_versions FROM (") < 0 ? oom(e) : 0;
+	for (size_t x = 0; x < n && rc == 0; x++) {
+		if (vc_buf_printf(&sql, "%sSELECT %zu AS i, CAST(? AS BINARY)"
+				  " AS p", x ? " UNION ALL " : "", i0 + x) < 0)
+			rc = oom(e);
+		bind_path(&par[x], j->items[i0 + x].path);
+	}
+	if (rc == 0 && vc_buf_addstr(&sql, ") r JOIN vc_value_keys k ON"
+				     " k.path = r.p FOR UPDATE") < 0)
+		rc = oom(e);
+	memset(&k, 0, sizeof(k));
+	bind_int(&res[0], &i, NULL);
+	bind_int(&res[1], &k.current, NULL);
+	bind_int(&res[2], &k.oldest, NULL);
+	bind_int(&res[3], &k.max, NULL);
+	if (rc == 0)
+		rc = stmt_run(s, sql.data, par, res, &st, e);
+	while (rc == 0 && (rc = stmt_next(s, st, e)) == 1) {
+		rc = 0;
+		if (i >= 0 && (size_t)i < j->n) {
+			j->m[i].k = k;
+			j->m[i].k.exists = 1;
+		}
+	}
+	if (st)
+		mysql_stmt_close(st);
+	free(par);
+	vc_buf_release(&sql);
+	return rc < 0 ? rc : 0;
+}
+
+/* Every key row of the chunk written in one statement. */
+static int many_keys(struct local *s, struct many_job *j, size_t i0, size_t n,
+		     struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	MYSQL_BIND *par = calloc(3 * n, sizeof(*par));
+	int rc;
+
+	rc = !par || rows_sql(&sql, "INSERT INTO vc_value_keys"
+		" (current_version, oldest_version, path, max_versions,"
+		" created_at, updated_at) VALUES ",
+		"(?, ?, ?, 0, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", n,
+		" ON DUPLICATE KEY UPDATE current_version ="
+		" VALUES(current_version), oldest_version ="
+		" VALUES(oldest_version), updated_at = VALUES(updated_at)") < 0 ?
+		oom(e) : 0;
+	for (size_t x = 0; x < n && rc == 0; x++) {
+		bind_int(&par[3 * x], &j->items[i0 + x].version, NULL);
+		bind_int(&par[3 * x + 1], &j->m[i0 + x].keep, NULL);
+		bind_path(&par[3 * x + 2], j->items[i0 + x].path);
+	}
+	if (rc == 0)
+		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+	free(par);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+/* Seals and inserts the chunk's values in one statement. */
+static int many_values(struct local *s, struct many_job *j, size_t i0,
+		       size_t n, struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	MYSQL_BIND *par = calloc(5 * n, sizeof(*par));
+	int slot = vc_local_keys_sealer(&s->keys), rc;
+
+	rc = !par || rows_sql(&sql, "INSERT INTO vc_values (path, version,"
+		" nonce, key_id, ciphertext, created_at) VALUES ",
+		"(?, ?, ?, ?, ?, UTC_TIMESTAMP(6))", n, "") < 0 ? oom(e) : 0;
+	for (size_t x = 0; x < n && rc == 0; x++) {
+		struct vc_store_put *it = &j->items[i0 + x];
+		struct many_item *m = &j->m[i0 + x];
+		static const unsigned char none[1];
+
+		rc = seal(s, slot, it->path, it->version, it->val ? it->val :
+			  none, it->len, m->nonce, m->ct, e);
+		bind_path(&par[5 * x], it->path);
+		bind_int(&par[5 * x + 1], &it->version, NULL);
+		bind_bytes(&par[5 * x + 2], m->nonce, NONCE_BYTES, NULL);
+		bind_bytes(&par[5 * x + 3], s->keys.id[slot],
+			   VC_LOCAL_KEY_ID_BYTES, NULL);
+		bind_bytes(&par[5 * x + 4], m->ct, it->len + TAG_BYTES, NULL);
+	}
+	if (rc == 0)
+		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+	free(par);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+/* Versions past max_versions, of every key of the chunk, in one DELETE. */
+static int many_prune(struct local *s, struct many_job *j, size_t i0,
+		      size_t n, struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	MYSQL_BIND *par = calloc(2 * n, sizeof(*par));
+	size_t k = 0;
+	int rc = par ? vc_buf_addstr(&sql, "DELETE FROM vc_values WHERE") : -1;
+
+	for (size_t x = 0; x < n && rc == 0; x++) {
+		struct many_item *m = &j->m[i0 + x];
+
+		if (m->keep <= m->k.oldest)
+			continue;
+		rc = vc_buf_addstr(&sql, k ? " OR (path = ? AND version < ?)" :
+				   " (path = ? AND version < ?)");
+		bind_path(&par[2 * k], j->items[i0 + x].path);
+		bind_int(&par[2 * k + 1], &m->keep, NULL);
+		k++;
+	}
+	if (rc < 0)
+		rc = oom(e);
+	else if (k)
+		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+	free(par);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+/* Check-and-set of every item against the key rows just locked. */
+static int many_cas(struct many_job *j, size_t i0, size_t n, struct vc_err *e)
+{
+	for (size_t x = i0; x < i0 + n; x++) {
+		struct vc_store_put *it = &j->items[x];
+		struct many_item *m = &j->m[x];
+
+		if (!m->k.exists)
+			m->k.oldest = 1;
+		if (it->cas >= 0 && it->cas != m->k.current)
+			return vc_err_set(e, VC_ECONFLICT, "check-and-set"
+					  " parameter did not match the current"
+					  " version of '%s'", it->path);
+		it->version = m->k.current + 1;
+		m->keep = keep_from(&m->k, it->version);
+	}
+	return 0;
+}
+
+static int many_tx(struct local *s, void *ctx, struct vc_err *e)
+{
+	struct many_job *j = ctx;
+	size_t i0, n;
+	int rc = 0;
+
+	for (size_t x = 0; x < j->n; x++) {
+		memset(&j->m[x].k, 0, sizeof(j->m[x].k));
+		j->items[x].version = 0;
+	}
+	/* Every key row locked (or inserted) first, as put does, so that
+	 * the key files read next are at least as new as a rekey's. */
+	for (i0 = 0; i0 < j->n && rc == 0; i0 += n) {
+		n = j->n - i0 < BATCH_MAX ? j->n - i0 : BATCH_MAX;
+		rc = many_lock(s, j, i0, n, e);
+		if (rc == 0)
+			rc = many_cas(j, i0, n, e);
+		if (rc == 0)
+			rc = many_keys(s, j, i0, n, e);
+	}
+	if (rc == 0)
+		rc = keys_fresh(s, e);
+	for (i0 = 0; i0 < j->n && rc == 0; i0 += n) {
+		n = j->n - i0 < BATCH_MAX ? j->n - i0 : BATCH_MAX;
+		rc = many_values(s, j, i0, n, e);
+		if (rc == 0)
+			rc = many_prune(s, j, i0, n, e);
+	}
+	if (rc < 0)
+		for (size_t x = 0; x < j->n; x++)
+			j->items[x].version = 0;
+	return rc;
+}
+
+/* All or nothing: one transaction, a few statements per BATCH_MAX items. */
+static int local_put_many(struct vc_store *st, struct vc_store_put *items,
+			  size_t n, int concurrency, struct vc_err *e)
+{
+	struct many_job j = { items, calloc(n ? n : 1, sizeof(*j.m)), n };
+	int rc = j.m ? 0 : oom(e);
+
+	(void)concurrency;      /* one connection, one transaction */
+	for (size_t x = 0; x < n && rc == 0; x++) {
+		if (items[x].len > CIPHERTEXT_MAX - TAG_BYTES)
+			rc = vc_err_set(e, VC_EUSAGE, "value of %zu bytes is"
+					" too large for the local store (at most"
+					" %lu)", items[x].len,
+					CIPHERTEXT_MAX - TAG_BYTES);
+		else if (!(j.m[x].ct = malloc(items[x].len + TAG_BYTES)))
+			rc = oom(e);
+	}
+	if (rc == 0)
+		rc = tx_run(local_of(st), many_tx, &j, e);
+	for (size_t x = 0; j.m && x < n; x++)
+		free(j.m[x].ct);
+	free(j.m);
+	return rc;
+}
+
 /* ---- get, get_many ---- */
 
 /* One row per item: r.i is the item's index, v.* NULL when the key or the
@@ -1141,6 +1376,7 @@ static const struct vc_store_ops local_ops = {
 	.set_max = local_set_max,
 	.list = local_list,
 	.get_many = local_get_many,
+	.put_many = local_put_many,
 	.close = local_close,
 };
 

@@ -918,3 +918,15 @@ int vc_secret_quota_check(struct vc_session *s, const struct vc_ref *ref,
 	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	return rc < 0 ? rc : vc_db_txn(db, quota_txn, &q, e);
 }
+
+int vc_secret_details(struct vc_buf *b, int version, int from,
+		      const char *reason)
+{
+	return write_details(b, version, from, reason);
+}
+
+int vc_secret_count(struct vc_db *db, const char *org_id, int delta,
+		    struct vc_err *e)
+{
+	return count_secrets(db, org_id, delta, e);
+}

@@ -146,4 +146,13 @@ int vc_secret_history(struct vc_session *s, const struct vc_ref *ref,
 int vc_secret_quota_check(struct vc_session *s, const struct vc_ref *ref,
 			  long need, struct vc_err *e);
 
+/* For batches (lib/batch.c), the single write's rules: the details of a
+ * write's audit row (never the value), and the count of live secrets in
+ * usage_statistics moved by delta, inside the caller's transaction. */
+int vc_secret_details(struct vc_buf *b, int version, int from,
+		      const char *reason);
+struct vc_db;
+int vc_secret_count(struct vc_db *db, const char *org_id, int delta,
+		    struct vc_err *e);
+
 #endif

@@ -50,6 +50,16 @@ struct vc_store_item {
 	struct vc_err err;
 };
 
+/* One item of a bulk put: cas as put's.  On return version is the one
+ * written, 0 when the item was not written. */
+struct vc_store_put {
+	const char *path;
+	const void *val;
+	size_t len;
+	int cas;
+	int version;
+};
+
 struct vc_store_ops {
 	const char *name;       /* "vault" or "local" */
 	/* cas < 0: no check-and-set.  new_version may be NULL. */
@@ -83,6 +93,12 @@ struct vc_store_ops {
 	/* Fills every item; returns 0 when the batch ran (items carry their own
 	 * rc), or a VC_E* code when the store failed as a whole. */
 	int (*get_many)(struct vc_store *s, struct vc_store_item *items,
+			size_t n, int concurrency, struct vc_err *e);
+	/* Writes every item, up to concurrency at a time.  The local store
+	 * writes all of them in one transaction or none; Vault writes them
+	 * one request each: after a failure, the items with a version were
+	 * written and are the caller's to take back. */
+	int (*put_many)(struct vc_store *s, struct vc_store_put *items,
 			size_t n, int concurrency, struct vc_err *e);
 	void (*close)(struct vc_store *s);
 };

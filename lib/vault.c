@@ -464,6 +464,78 @@ static int vault_get_many(struct vc_store *s, struct vc_store_item *items,
 	return rc;
 }
 
+/* The outcome of one write of a put_many: the version it made, or why
+ * not (a lost answer that vault had taken counts as made). */
+static int put_outcome(struct vault *v, struct vault_req *r,
+		       struct vc_store_put *it, struct vc_err *e)
+{
+	int rc = r->rc < 0 ? r->rc : vault_status_err(v, r, e);
+	cJSON *j;
+
+	if (r->rc < 0)
+		*e = r->err;
+	if (it->cas >= 0 && ((rc == VC_ECONFLICT && r->attempts > 1) ||
+			     (rc == VC_EUNAVAIL && r->lost)) &&
+	    put_landed(v, it->path, it->val, it->len, it->cas)) {
+		vault_notify(v, "vault had taken the write whose answer was "
+			     "lost: version %d", it->cas + 1);
+		vc_err_clear(e);
+		it->version = it->cas + 1;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	j = cJSON_ParseWithLength(r->resp.data, r->resp.len);
+	it->version = json_int(json_at(j, "data", NULL), "version");
+	cJSON_Delete(j);
+	if (it->version <= 0) {
+		it->version = 0;
+		return vc_err_set(e, VC_EFAIL, "vault's answer to the write of"
+				  " '%s' has no version", it->path);
+	}
+	return 0;
+}
+
+/* concurrency writes in flight over the kept-alive connections; the
+ * first failure is returned, every item says whether it was written. */
+static int vault_put_many(struct vc_store *s, struct vc_store_put *items,
+			  size_t n, int concurrency, struct vc_err *e)
+{
+	struct vault *v = vault_of(s);
+	struct vault_req *reqs = calloc(n ? n : 1, sizeof(*reqs));
+	struct vc_err e1;
+	int rc = reqs ? 0 : oom(e), rc1, prepared;
+
+	if (concurrency <= 0)
+		concurrency = DEFAULT_CONCURRENCY;
+	if (concurrency > MAX_CONCURRENCY)
+		concurrency = MAX_CONCURRENCY;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		items[i].version = 0;
+		if (kv_req(v, &reqs[i], "POST", "data", items[i].path, NULL) < 0 ||
+		    put_body(&reqs[i].body, items[i].val, items[i].len,
+			     items[i].cas) < 0)
+			rc = oom(e);
+	}
+	prepared = rc == 0;
+	if (prepared)
+		(void)vault_exec(v, reqs, n, concurrency, e);
+	/* Every outcome is read, also after a failure: the writes that
+	 * succeeded are the caller's to take back. */
+	for (size_t i = 0; reqs && i < n; i++) {
+		rc1 = prepared ? put_outcome(v, &reqs[i], &items[i], &e1) : 0;
+		if (rc == 0 && rc1 < 0) {
+			rc = rc1;
+			vc_err_set(e, rc1, "'%s': %s", strrchr(items[i].path,
+				   '/') ? strrchr(items[i].path, '/') + 1 :
+				   items[i].path, e1.msg);
+		}
+		vault_req_release(&reqs[i]);
+	}
+	free(reqs);
+	return rc;
+}
+
 static int meta_versions(const cJSON *vs, struct vc_store_meta *out)
 {
 	const cJSON *it;
@@ -675,6 +747,7 @@ static const struct vc_store_ops vault_ops = {
 	.set_max = vault_set_max,
 	.list = vault_list,
 	.get_many = vault_get_many,
+	.put_many = vault_put_many,
 	.close = vault_close,
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "bulk.h"
 #include "dotenv.h"
 #include "format.h"
@@ -19,6 +20,7 @@
 int secret_read_values(struct cli *c, const struct vc_ref *ref,
 		       struct vc_secret_set *set, int how);
 int secret_only(struct cli *c, char ***out);
+int secret_concurrency(struct cli *c, int *out);
 void secret_only_free(char **only);
 
 enum change { CH_ADD, CH_CHANGE, CH_SAME };
@@ -43,6 +45,7 @@ static enum change classify(const struct vc_secret_set *cur,
 		!memcmp(v->value.data, kv->value, kv->len)) ? CH_SAME : CH_CHANGE;
 }
 
+/* One batch is one change: the bar goes from nothing to all at once. */
 static void progress(struct cli *c, size_t done, size_t total)
 {
 	int width = 30, fill;
@@ -115,9 +118,10 @@ static void print_plan(struct cli *c, const struct vc_kv *kv, size_t n,
 	}
 }
 
-/* SIGINT or SIGTERM during a batch: the secret being written is finished
- * (value, metadata and audit row go together), then the batch stops.  A
- * second signal kills as usual (SA_RESETHAND). */
+/* SIGINT or SIGTERM during a batch: before the values go to the store,
+ * the batch stops and nothing is written; from there to the commit they
+ * wait (lib/batch.c), and the batch is written whole.  A second signal
+ * kills as usual (SA_RESETHAND). */
 static volatile sig_atomic_t interrupted;
 
 static void on_interrupt(int sig)
@@ -151,41 +155,47 @@ static void release_interrupts(const struct sigaction old[2])
 	sigaction(SIGTERM, &old[1], NULL);
 }
 
+/* The secrets to add or change, as one batch of the library's. */
 static int write_batch(struct cli *c, const struct vc_ref *env,
 		       const struct vc_kv *kv, size_t n,
 		       const struct vc_secret_set *cur, const char *reason,
 		       size_t todo)
 {
-	size_t written = 0;
-	int rc = 0;
+	struct vc_batch_item *it = calloc(todo + 1, sizeof(*it));
+	struct vc_batch_opts o = { reason, 0, &interrupted };
+	size_t k = 0;
+	int rc;
 
+	if (!it)
+		return cli_fail(c, VC_EFAIL, "out of memory");
+	rc = secret_concurrency(c, &o.concurrency);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		struct vc_secret_write w = { kv[i].value, kv[i].len, NULL, reason,
-					     NULL, 0 };
 		enum change ch = classify(cur, &kv[i]);
-		struct vc_ref ref = *env;
-		int version, created;
+
 		if (ch == CH_SAME || (ch == CH_CHANGE && !cli_opt(c, O_OVERWRITE)))
 			continue;
-		if (interrupted) {
-			if (isatty(STDERR_FILENO) && !c->quiet && todo > 1)
-				fputc('\n', stderr);
-			return cli_fail(c, VC_EINTR, "interrupted after %zu of %zu "
-					"secrets (each written whole: value, metadata, "
-					"audit; the rest not at all); run the same "
-					"command again to finish", written, todo);
-		}
-		snprintf(ref.name, sizeof(ref.name), "%s", kv[i].name);
-		rc = vc_secret_write(&c->s, &ref, &w, &version, &created, &c->err);
-		if (rc < 0)
-			return vc_err_prefix(&c->err, "after writing %zu of %zu "
-					     "secrets, '%s' failed", written, todo,
-					     kv[i].name);
-		progress(c, ++written, todo);
+		it[k++] = (struct vc_batch_item){ kv[i].name, VC_BATCH_PUT,
+			kv[i].value, kv[i].len, -1, 0, 0 };
 	}
+	if (rc == 0) {
+		progress(c, 0, k);
+		rc = vc_secret_write_batch(&c->s, env, it, k, &o, &c->err);
+	}
+	if (rc == 0)
+		progress(c, k, k);
+	else if (isatty(STDERR_FILENO) && !c->quiet && k > 1)
+		fputc('\n', stderr);
+	free(it);
+	if (rc == VC_EINTR)
+		return cli_fail(c, VC_EINTR, "interrupted before the %zu "
+				"secret%s went to the store: nothing was written; "
+				"run the same command again", todo,
+				todo == 1 ? "" : "s");
+	if (rc < 0)
+		return rc;
 	if (!c->quiet)
 		fprintf(stderr, "%s: wrote %zu secret%s to %s\n", c->tool->prog,
-			written, written == 1 ? "" : "s", env->text);
+			k, k == 1 ? "" : "s", env->text);
 	return 0;
 }
 
@@ -193,17 +203,12 @@ static int apply_batch(struct cli *c, const struct vc_ref *env,
 		       const struct vc_kv *kv, size_t n,
 		       const struct vc_secret_set *cur, const char *reason)
 {
-	struct sigaction old[2];
 	size_t todo = 0;
-	int rc;
 
 	for (size_t i = 0; i < n; i++)
 		todo += classify(cur, &kv[i]) == CH_ADD ||
 			(classify(cur, &kv[i]) == CH_CHANGE && cli_opt(c, O_OVERWRITE));
-	catch_interrupts(old);
-	rc = write_batch(c, env, kv, n, cur, reason, todo);
-	release_interrupts(old);
-	return rc;
+	return write_batch(c, env, kv, n, cur, reason, todo);
 }
 
 /* Checks, plans and writes a batch: the common body of import and copy. */
@@ -214,8 +219,14 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 	struct vc_buf conflicts = VC_BUF_INIT;
 	size_t add = 0, chg = 0;
 	struct vc_plan_usage u;
+	struct sigaction old[2];
+	int dry = cli_opt(c, O_DRY_RUN) != NULL;
 	int rc = vc_secret_may(&c->s, env, VC_SECRET_WRITE, &c->err);
 
+	/* From here: a signal while the batch is read and checked stops it
+	 * before anything is written, with a message. */
+	if (!dry)
+		catch_interrupts(old);
 	if (rc == 0)
 		rc = check_entries(c, kv, n);
 	if (rc == 0)
@@ -239,10 +250,12 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 		vc_err_set(&c->err, VC_EQUOTA, "%.180s; this batch adds %zu; "
 			   "nothing was written", msg, add);
 	}
-	if (rc == 0 && cli_opt(c, O_DRY_RUN))
+	if (rc == 0 && dry)
 		print_plan(c, kv, n, &cur);
 	else if (rc == 0)
 		rc = apply_batch(c, env, kv, n, &cur, reason);
+	if (!dry)
+		release_interrupts(old);
 	vc_buf_release(&conflicts);
 	vc_secret_set_free(&cur);
 	return rc;

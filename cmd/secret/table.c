@@ -41,7 +41,8 @@ static const struct option import_opts[] = {
 	{ "file", required_argument, NULL, O_FILE },
 	{ "overwrite", no_argument, NULL, O_OVERWRITE },
 	{ "skip-existing", no_argument, NULL, O_SKIP },
-	{ "dry-run", no_argument, NULL, O_DRY_RUN }, END,
+	{ "dry-run", no_argument, NULL, O_DRY_RUN },
+	{ "concurrency", required_argument, NULL, O_CONCURRENCY }, END,
 };
 static const struct option run_opts[] = {
 	{ "only", required_argument, NULL, O_ONLY },
@@ -121,9 +122,10 @@ static const struct cli_cmd cmds[] = {
 	  .shortopts = "O:", .longopts = export_opts, .nargs = { 1, -1 },
 	  .summary = "Print the environment's secrets for a shell, dotenv, "
 	             "JSON, YAML, docker or env -0." },
-	{ .name = "import", .run = cmd_import, .needs = U,
+	{ .name = "import", .run = cmd_import, .needs = UB,
 	  .usage = "ORG/PROJECT/ENV [--format dotenv|json] [--file F] "
-	           "[--overwrite | --skip-existing] [--dry-run]",
+	           "[--overwrite | --skip-existing] [--dry-run] "
+	           "[--concurrency N]",
 	  .longopts = import_opts, .nargs = { 1, 1 },
 	  .summary = "Write many secrets at once, all or nothing." },
 	{ .name = "run", .run = cmd_run, .needs = UB | NEED_OFFLINE,

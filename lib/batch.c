@@ -1,0 +1,581 @@
+/* batch.c - many secrets of one environment as one change.
+ *
+ * The order of a single write (lib/secret.c), taken once for the batch:
+ * the quota lock, every metadata row of the batch locked, the quota
+ * checked for all the creates together, the values written (the local
+ * store in one transaction of its own, Vault several requests in flight),
+ * then the metadata, one audit row per secret in one statement and the
+ * usage, and one commit.  Statements work on up to CHUNK rows each.
+ */
+#include "batch.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "audit.h"
+#include "db.h"
+#include "plan.h"
+#include "secret.h"
+#include "store.h"
+
+#define CHUNK 200               /* rows per statement built at run time */
+
+struct bmeta {
+	int exists, deleted, version;
+	char id[37];
+	char name[256];         /* as stored */
+};
+
+struct bctx {
+	struct vc_session *s;
+	const struct vc_ref *env;
+	struct vc_batch_item *items;
+	size_t n;
+	const struct vc_batch_opts *o;
+	struct vc_store *st;
+	struct bmeta *m;
+	size_t *order;          /* item indices by name, case-insensitive */
+	struct vc_store_put *put;
+	struct vc_buf *path;
+	long creates;
+	int held;               /* SIGINT and SIGTERM deferred, old mask: */
+	sigset_t mask;
+};
+
+static int oom(struct vc_err *e)
+{
+	return vc_err_set(e, VC_EFAIL, "out of memory");
+}
+
+/* ---- names ---- */
+
+static int by_name(const void *a, const void *b, void *arg)
+{
+	const struct vc_batch_item *it = arg;
+
+	return strcasecmp(it[*(const size_t *)a].name,
+			  it[*(const size_t *)b].name);
+}
+
+/* Sorts the names once: the metadata's rows are matched to items by a
+ * binary search, and a name given twice is refused. */
+static int names_sort(struct bctx *c, struct vc_err *e)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		c->order[i] = i;
+		if (vc_secret_name_check(c->items[i].name, e) < 0)
+			return vc_err_prefix(e, "entry '%.64s'", c->items[i].name);
+		if (c->items[i].op != VC_BATCH_PUT)
+			return vc_err_set(e, VC_EUSAGE, "unknown batch operation");
+	}
+	qsort_r(c->order, c->n, sizeof(*c->order), by_name, c->items);
+	for (size_t i = 1; i < c->n; i++)
+		if (!strcasecmp(c->items[c->order[i - 1]].name,
+				c->items[c->order[i]].name))
+			return vc_err_set(e, VC_EUSAGE, "'%.64s' is twice in the "
+					  "batch", c->items[c->order[i]].name);
+	return 0;
+}
+
+static long name_find(const struct bctx *c, const char *name)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcasecmp(c->items[c->order[mid]].name, name);
+
+		if (!cmp)
+			return (long)c->order[mid];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* ---- the metadata transaction ---- */
+
+/* Locks the metadata rows of items i0 .. i0+k (in name order). */
+static int lock_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
+		      struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	struct vc_param *p = calloc(k + 2, sizeof(*p));
+	struct vc_res *r = NULL;
+	int rc = p ? vc_buf_addstr(&sql, "SELECT id, version, deleted_at IS "
+			"NOT NULL, name FROM secret_metadata WHERE project_id = "
+			"? AND environment = ? AND name IN (") : -1;
+
+	for (size_t x = 0; rc == 0 && x < k; x++) {
+		const char *name = c->items[c->order[i0 + x]].name;
+
+		p[x + 2] = (struct vc_param){ 's', name, strlen(name), 0 };
+		rc = vc_buf_addstr(&sql, x ? ", ?" : "?");
+	}
+	if (rc == 0)
+		rc = vc_buf_addstr(&sql, ") FOR UPDATE");
+	if (rc < 0) {
+		free(p);
+		vc_buf_release(&sql);
+		return oom(e);
+	}
+	p[0] = (struct vc_param){ 's', c->env->project_id,
+				  strlen(c->env->project_id), 0 };
+	p[1] = (struct vc_param){ 's', c->env->env_id, strlen(c->env->env_id), 0 };
+	rc = vc_db_queryv(db, &r, e, sql.data, p, k + 2);
+	for (size_t row = 0; rc == 0 && row < vc_res_rows(r); row++) {
+		long i = name_find(c, vc_res_get(r, row, 3, NULL));
+		struct bmeta *m = i < 0 ? NULL : &c->m[i];
+
+		if (!m)
+			continue;
+		m->exists = 1;
+		snprintf(m->id, sizeof(m->id), "%s", vc_res_get(r, row, 0, NULL));
+		m->version = (int)vc_res_int(r, row, 1);
+		m->deleted = vc_res_int(r, row, 2) != 0;
+		snprintf(m->name, sizeof(m->name), "%s",
+			 vc_res_get(r, row, 3, NULL));
+	}
+	vc_res_free(r);
+	free(p);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+/* What each item asks of the store: its path (the name as stored when
+ * the secret exists) and the check-and-set on the metadata's version. */
+static int plan_items(struct bctx *c, struct vc_err *e)
+{
+	const struct vc_ref *env = c->env;
+
+	c->creates = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		struct vc_batch_item *it = &c->items[i];
+		struct bmeta *m = &c->m[i];
+
+		if (it->expect >= 0 && it->expect != (m->exists ? m->version : 0))
+			return vc_err_set(e, VC_ECONFLICT, "'%s' is at version "
+					  "%d, not %d", it->name, m->exists ?
+					  m->version : 0, it->expect);
+		it->created = !m->exists || m->deleted;
+		c->creates += it->created;
+		vc_buf_reset(&c->path[i]);
+		if (vc_store_path(&c->path[i], env->org_id, env->project_id,
+				  env->env_id, m->exists ? m->name : it->name) < 0)
+			return oom(e);
+		c->put[i] = (struct vc_store_put){ c->path[i].data, it->val,
+			it->len, m->exists ? m->version : 0, 0 };
+	}
+	return 0;
+}
+
+static int quota(struct vc_db *db, struct bctx *c, struct vc_err *e)
+{
+	struct vc_plan_usage u;
+
+	return c->creates ? vc_plan_quota(db, c->env, c->creates, &u, e) : 0;
+}
+
+/* Locks and checks; nothing is written yet. */
+static int start(struct vc_db *db, struct bctx *c, struct vc_err *e)
+{
+	int rc = vc_plan_quota_lock(db, c->env->org_id, e);
+
+	memset(c->m, 0, c->n * sizeof(*c->m));
+	for (size_t i0 = 0; rc == 0 && i0 < c->n; i0 += CHUNK)
+		rc = lock_chunk(db, c, i0, c->n - i0 < CHUNK ? c->n - i0 : CHUNK, e);
+	if (rc == 0)
+		rc = plan_items(c, e);
+	if (rc == 0)
+		rc = quota(db, c, e);
+	return rc;
+}
+
+/* The rows of the secrets that are new, in one statement. */
+static int meta_insert(struct vc_db *db, struct bctx *c, size_t fresh,
+		       struct vc_err *e)
+{
+	const struct vc_ref *env = c->env;
+	struct vc_param *p = calloc(7 * fresh + 1, sizeof(*p));
+	char (*id)[37] = calloc(fresh + 1, sizeof(*id));
+	size_t k = 0;
+	int rc;
+
+	if (!p || !id) {
+		free(p);
+		free(id);
+		return oom(e);
+	}
+	vc_uuids(id, fresh);
+	for (size_t i = 0; i < c->n; i++) {
+		struct vc_param *q = &p[7 * k];
+
+		if (c->m[i].exists)
+			continue;
+		snprintf(c->m[i].id, sizeof(c->m[i].id), "%s", id[k]);
+		q[0] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
+		q[1] = (struct vc_param){ 's', c->items[i].name,
+					  strlen(c->items[i].name), 0 };
+		q[2] = (struct vc_param){ 's', env->org_id, strlen(env->org_id), 0 };
+		q[3] = (struct vc_param){ 's', env->project_id,
+					  strlen(env->project_id), 0 };
+		q[4] = (struct vc_param){ 's', env->env_id, strlen(env->env_id), 0 };
+		q[5] = (struct vc_param){ 's', c->s->user.id,
+					  strlen(c->s->user.id), 0 };
+		q[6] = (struct vc_param){ 'i', NULL, 0, c->put[i].version };
+		k++;
+	}
+	rc = vc_db_insert_rows(db, e, "INSERT INTO secret_metadata (id, name, "
+			       "organization_id, project_id, environment, "
+			       "created_by, version, created_at, updated_at) "
+			       "VALUES ", "(?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(), "
+			       "UTC_TIMESTAMP())", p, 7, k);
+	free(p);
+	free(id);
+	return rc;
+}
+
+/* The existing rows of items i0 .. i0+k, in one UPDATE. */
+static int update_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
+			struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	struct vc_param *p = calloc(3 * k + 1, sizeof(*p));
+	size_t np = 0, nid = 0;
+	int rc = p ? vc_buf_addstr(&sql, "UPDATE secret_metadata SET "
+				   "deleted_at = NULL, updated_at = "
+				   "UTC_TIMESTAMP(), version = CASE id") : -1;
+
+	for (size_t i = i0; rc == 0 && i < i0 + k; i++)
+		if (c->m[i].exists) {
+			p[np++] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
+			p[np++] = (struct vc_param){ 'i', NULL, 0, c->put[i].version };
+			rc = vc_buf_addstr(&sql, " WHEN ? THEN ?");
+		}
+	if (rc == 0)
+		rc = vc_buf_addstr(&sql, " END WHERE id IN (");
+	for (size_t i = i0; rc == 0 && i < i0 + k; i++)
+		if (c->m[i].exists) {
+			p[np++] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
+			rc = vc_buf_addstr(&sql, nid++ ? ", ?" : "?");
+		}
+	if (rc == 0)
+		rc = vc_buf_addch(&sql, ')');
+	if (rc < 0)
+		rc = oom(e);
+	else if (nid)
+		rc = vc_db_execv(db, NULL, e, sql.data, p, np);
+	free(p);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+static int audit_rows(struct vc_db *db, struct bctx *c, struct vc_err *e)
+{
+	struct vc_audit_ev *ev = calloc(c->n + 1, sizeof(*ev));
+	struct vc_buf *d = calloc(c->n + 1, sizeof(*d));
+	int rc = ev && d ? 0 : oom(e);
+
+	for (size_t i = 0; rc == 0 && i < c->n; i++) {
+		int was_live = c->m[i].exists && !c->m[i].deleted;
+
+		if (vc_secret_details(&d[i], c->put[i].version, 0,
+				      c->o ? c->o->reason : NULL) < 0)
+			rc = oom(e);
+		ev[i] = (struct vc_audit_ev){ c->env->org_id, was_live ?
+			"secret.update" : "secret.create", "secret", c->m[i].id,
+			d[i].data };
+	}
+	if (rc == 0)
+		rc = vc_audit_write(c->s, db, ev, c->n, e);
+	for (size_t i = 0; d && i < c->n; i++)
+		vc_buf_release(&d[i]);
+	free(d);
+	free(ev);
+	return rc;
+}
+
+/* After the store took the values: metadata, audit and usage.  Safe to
+ * repeat: the store's check-and-set already decided. */
+static int finish(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct bctx *c = arg;
+	size_t fresh = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		fresh += !c->m[i].exists;
+	if (fresh)
+		rc = meta_insert(db, c, fresh, e);
+	for (size_t i0 = 0; rc == 0 && i0 < c->n; i0 += CHUNK)
+		rc = update_chunk(db, c, i0, c->n - i0 < CHUNK ? c->n - i0 : CHUNK, e);
+	if (rc == 0)
+		rc = audit_rows(db, c, e);
+	/* After the audit rows: usage is locked last, as by every reader. */
+	if (rc == 0 && c->creates)
+		rc = vc_secret_count(db, c->env->org_id, (int)c->creates, e);
+	return rc;
+}
+
+/* finish again after its commit was lost: the creates take the quota
+ * again (on Galera, a lost commit is how a concurrent create on another
+ * node that won the quota shows itself). */
+static int refinish(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct bctx *c = arg;
+	int rc = 0;
+
+	if (c->creates) {
+		rc = vc_plan_quota_lock(db, c->env->org_id, e);
+		if (rc == 0)
+			rc = quota(db, c, e);
+	}
+	return rc < 0 ? rc : finish(db, arg, e);
+}
+
+/* ---- signals ---- */
+
+/* From the store's writes to the commit, SIGINT and SIGTERM wait, as in
+ * a single write: their default action there would leave the store ahead
+ * of the metadata. */
+static void signals_hold(struct bctx *c)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	c->held = pthread_sigmask(SIG_BLOCK, &set, &c->mask) == 0;
+}
+
+static void signals_release(struct bctx *c)
+{
+	if (c->held)
+		pthread_sigmask(SIG_SETMASK, &c->mask, NULL);
+	c->held = 0;
+}
+
+/* ---- taking back what Vault took ---- */
+
+/* One item written to the store: a new secret is removed whole; one that
+ * existed at version V gets V's value again as the next version, and the
+ * version written by the batch is destroyed.  *back is that version. */
+static int undo_item(struct bctx *c, size_t i, int *back, struct vc_err *e)
+{
+	const struct vc_store_put *p = &c->put[i];
+	struct vc_store_got got;
+	struct vc_buf old;
+	int rc;
+
+	*back = 0;
+	if (!c->m[i].exists)
+		return c->st->ops->delete_all(c->st, p->path, e);
+	vc_buf_init(&old, 1);
+	rc = c->st->ops->get(c->st, p->path, p->cas, &old, &got, e);
+	if (rc == 0)
+		rc = c->st->ops->put(c->st, p->path, old.data, old.len,
+				     p->version, back, e);
+	if (rc == 0)
+		rc = c->st->ops->destroy(c->st, p->path, &p->version, 1, e);
+	vc_buf_release(&old);
+	return rc;
+}
+
+struct undo {
+	struct bctx *c;
+	size_t removed, setback;
+};
+
+/* The metadata follows the versions set back, with their audit rows. */
+static int undo_meta(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct undo *u = arg;
+	struct bctx *c = u->c;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < c->n; i++) {
+		struct vc_audit_ev ev = { c->env->org_id, "secret.update",
+					  "secret", c->m[i].id, NULL };
+		struct vc_buf d = VC_BUF_INIT;
+
+		if (!c->m[i].exists || !c->put[i].version)
+			continue;
+		rc = vc_db_exec(db, NULL, e, "UPDATE secret_metadata SET "
+				"version = ?, updated_at = UTC_TIMESTAMP() WHERE "
+				"id = ?", "is", c->items[i].version, c->m[i].id);
+		if (rc == 0 && vc_secret_details(&d, c->items[i].version,
+						 c->put[i].cas, "batch taken "
+						 "back") < 0)
+			rc = oom(e);
+		ev.details = d.data;
+		if (rc == 0)
+			rc = vc_audit_write(c->s, db, &ev, 1, e);
+		vc_buf_release(&d);
+	}
+	return rc;
+}
+
+/* After a store failure with Vault: takes back each value written and
+ * says so in e, after the failure's own message. */
+static int undo(struct vc_db *db, struct bctx *c, int rc, struct vc_err *e)
+{
+	struct undo u = { c, 0, 0 };
+	char why[sizeof(e->msg)];
+	struct vc_err e2;
+	int rc2 = 0, back;
+	size_t left = 0;
+
+	snprintf(why, sizeof(why), "%s", e->msg);
+	for (size_t i = 0; i < c->n; i++) {
+		c->items[i].version = 0;
+		if (!c->put[i].version)
+			continue;
+		if (undo_item(c, i, &back, &e2) < 0) {
+			left++;
+			rc2 = -1;
+			c->put[i].version = 0;  /* the metadata stays */
+			continue;
+		}
+		c->items[i].version = back;
+		if (c->m[i].exists)
+			u.setback++;
+		else
+			u.removed++;
+	}
+	if (u.setback && vc_db_txn(db, undo_meta, &u, &e2) < 0)
+		rc2 = -1, left += u.setback;
+	if (rc2 < 0)
+		return vc_err_set(e, rc, "%.120s; %zu value%s written by the batch"
+				  " could not be taken back (%.60s): run "
+				  "'vaultctl-audit reconcile --fix'", why, left,
+				  left == 1 ? "" : "s", e2.msg);
+	return vc_err_set(e, rc, "%.150s; nothing was written: %zu new "
+			  "secret%s removed, %zu set back to the previous value",
+			  why, u.removed, u.removed == 1 ? "" : "s", u.setback);
+}
+
+/* ---- the batch ---- */
+
+/* Locks, checks and the store's writes, retried whole on a deadlock
+ * before anything reached the store. */
+static int write_values(struct vc_db *db, struct bctx *c, struct vc_err *e)
+{
+	int conc = c->o && c->o->concurrency > 0 ? c->o->concurrency :
+		   VC_BATCH_CONCURRENCY;
+	int rc = 0, attempt;
+
+	for (attempt = 0; attempt < 10; attempt++) {
+		rc = vc_db_begin(db, e);
+		if (rc == 0)
+			rc = start(db, c, e);
+		if (rc == 0)
+			break;
+		vc_db_rollback(db);
+		if (vc_db_errno(db) != 1213 && vc_db_errno(db) != 1205)
+			return rc;
+	}
+	if (rc < 0)
+		return vc_err_set(e, VC_ECONFLICT, "too many concurrent changes; "
+				  "try again");
+	/* Held first: a signal that came before stops the batch, one that
+	 * comes now waits for the commit. */
+	signals_hold(c);
+	if (c->o && c->o->stop && *c->o->stop) {
+		vc_db_rollback(db);
+		return vc_err_set(e, VC_EINTR, "interrupted; nothing was written");
+	}
+	rc = c->st->ops->put_many(c->st, c->put, c->n, conc, e);
+	if (rc == VC_ECONFLICT)
+		vc_err_prefix(e, "the value store is not at the version that "
+			      "the metadata records (a concurrent write, or drift "
+			      "that 'vaultctl-audit reconcile --fix' repairs)");
+	if (rc < 0) {
+		vc_db_rollback(db);
+		for (size_t i = 0; i < c->n; i++)
+			if (c->put[i].version)
+				return undo(db, c, rc, e);
+	}
+	return rc;
+}
+
+static int write_all(struct vc_db *db, struct bctx *c, struct vc_err *e)
+{
+	int rc = write_values(db, c, e);
+
+	if (rc < 0)
+		return rc;
+	rc = finish(db, c, e);
+	if (rc == 0)
+		rc = vc_db_commit(db, e);
+	if (rc < 0) {
+		vc_db_rollback(db);
+		rc = vc_db_txn(db, refinish, c, e);
+	}
+	if (rc < 0)
+		return vc_err_prefix(e, "the value store took the %zu values but "
+				     "the metadata was not updated: run "
+				     "'vaultctl-audit reconcile --fix' (writes of "
+				     "them fail until then)", c->n);
+	for (size_t i = 0; i < c->n; i++)
+		c->items[i].version = c->put[i].version;
+	return 0;
+}
+
+static int ctx_alloc(struct bctx *c)
+{
+	size_t n = c->n ? c->n : 1;
+
+	c->m = calloc(n, sizeof(*c->m));
+	c->order = calloc(n, sizeof(*c->order));
+	c->put = calloc(n, sizeof(*c->put));
+	c->path = calloc(n, sizeof(*c->path));
+	return c->m && c->order && c->put && c->path ? 0 : -1;
+}
+
+static void ctx_free(struct bctx *c)
+{
+	for (size_t i = 0; c->path && i < c->n; i++)
+		vc_buf_release(&c->path[i]);
+	free(c->path);
+	free(c->put);
+	free(c->order);
+	free(c->m);
+}
+
+int vc_secret_write_batch(struct vc_session *s, const struct vc_ref *env,
+			  struct vc_batch_item *items, size_t n,
+			  const struct vc_batch_opts *o, struct vc_err *e)
+{
+	struct bctx c = { .s = s, .env = env, .items = items, .n = n, .o = o };
+	struct vc_db *db;
+	int rc;
+
+	if (o && o->reason && strlen(o->reason) > VC_SECRET_REASON_MAX)
+		return vc_err_set(e, VC_EUSAGE, "reason is longer than %d bytes",
+				  VC_SECRET_REASON_MAX);
+	if (o && (o->concurrency < 0 ||
+		  o->concurrency > VC_BATCH_CONCURRENCY_MAX))
+		return vc_err_set(e, VC_EUSAGE, "concurrency must be from 1 to "
+				  "%d", VC_BATCH_CONCURRENCY_MAX);
+	rc = vc_secret_may(s, env, VC_SECRET_WRITE, e);
+	if (rc < 0 || n == 0)
+		return rc;
+	rc = ctx_alloc(&c) < 0 ? oom(e) : names_sort(&c, e);
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	/* Before the quota lock: no Vault login or key file read while the
+	 * organization's writers wait. */
+	if (rc == 0)
+		rc = vc_session_store(s, &c.st, e);
+	if (rc == 0)
+		rc = write_all(db, &c, e);
+	signals_release(&c);
+	ctx_free(&c);
+	return rc;
+}
