@@ -119,7 +119,7 @@ e2e() {
 	export VC_HYGIENE_DIR="$LOG/hygiene"
 	mkdir -p "$VC_HYGIENE_DIR"
 	for f in "${files[@]}"; do
-		run_tap "e2e/${f##*/}" bats --tap "$f"
+		run_tap "e2e/${f##*/}" bats --tap ${BATS_FILTER:+--filter "$BATS_FILTER"} "$f"
 	done
 	if [ -z "$(ls -A "$VC_HYGIENE_DIR")" ]; then
 		# Only files without a server ran (51-docs, say).
