@@ -751,6 +751,72 @@ cut_next() {    # cut_next N REGEX: cut the next N answers to matching requests
 
 # --- the disk -----------------------------------------------------------------
 
+@test "Vault: the client killed (SIGKILL) in the middle of an import: no metadata; reconcile --fix removes what Vault took; the import again writes it whole" {
+	vault_mode
+	local pid n=0
+	new_env vlt/api/vkilled
+	head -100 "$BATS_FILE_TMPDIR/many.env" >"$BATS_TEST_TMPDIR/100.env"
+	# One write held for long: the others of the batch go on, in flight
+	# 8 at a time, and the client dies with part of them in Vault.
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/.*/secrets/S0050$", "count": 1, "delay_ms": 20000}'
+	vaultctl-secret import vlt/api/vkilled --file "$BATS_TEST_TMPDIR/100.env" \
+		2>/dev/null 3>&- &
+	pid=$!
+	for _ in $(seq 200); do
+		n=$(store_keys vlt/api/vkilled)
+		((n >= 20)) && break
+		sleep 0.05
+	done
+	kill -9 "$pid"
+	reap "$pid"
+	[ "$status" -eq 137 ]
+	emu_clear_faults
+	((n >= 20))
+	# The metadata's transaction died with the client: nothing of it.
+	[ "$(env_count vlt/vkilled)" -eq 0 ]
+	[ "$(creates_in vlt/vkilled)" -eq 0 ]
+	# What Vault took has no metadata: reconcile names each, --fix
+	# removes them all.
+	run --separate-stderr vaultctl-audit reconcile --org vlt -o tsv
+	[ "$status" -eq 8 ]
+	[ "${#lines[@]}" -eq "$(store_keys vlt/api/vkilled)" ]
+	[[ -z $(printf '%s\n' "${lines[@]}" | grep -v $'^value-without-metadata\tvlt/api/vkilled/S') ]]
+	run -0 vaultctl-audit reconcile --org vlt --fix --yes
+	reconciled vlt
+	[ "$(store_keys vlt/api/vkilled)" -eq 0 ]
+	run -0 vaultctl-secret import vlt/api/vkilled --file "$BATS_TEST_TMPDIR/100.env"
+	[ "$(env_count vlt/vkilled)" -eq 100 ]
+	[ "$(store_keys vlt/api/vkilled)" -eq 100 ]
+	[ "$(vaultctl-secret get vlt/api/vkilled/S0050)" == value-50 ]
+	reconciled vlt
+	run -0 vaultctl-audit verify --org vlt
+}
+
+@test "Vault: a batch larger than the plan allows is refused whole before any value goes to Vault (exit 5)" {
+	vault_mode
+	s_org vq 30
+	head -40 "$BATS_FILE_TMPDIR/many.env" >"$BATS_TEST_TMPDIR/40.env"
+	head -25 "$BATS_FILE_TMPDIR/many.env" | vaultctl-secret -q import vq/api/prod
+	[ "$(store_keys vq/api/prod)" -eq 25 ]
+	# No write of the batch is recorded (the values it compared are read,
+	# and audited as reads).
+	local meta writes="SELECT COUNT(*) FROM audit_logs a JOIN organizations o
+		ON o.id = a.organization_id WHERE o.name = 'vq'
+		AND a.action IN ('secret.create', 'secret.update')"
+	meta="$(vc_sql "CHECKSUM TABLE secret_metadata EXTENDED") $(vc_sql "$writes")"
+	run --separate-stderr vaultctl-secret import vq/api/prod --file "$BATS_TEST_TMPDIR/40.env"
+	[ "$status" -eq 5 ]
+	says quota "this batch adds 15; nothing was written"
+	[ "$(vc_sql "CHECKSUM TABLE secret_metadata EXTENDED") $(vc_sql "$writes")" == "$meta" ]
+	[[ $meta == *" 25" ]]
+	[ "$(store_keys vq/api/prod)" -eq 25 ]
+	[ "$(vaultctl-secret get vq/api/prod/S0026 2>&1)" != value-26 ]
+	# Five more fit exactly.
+	head -30 "$BATS_FILE_TMPDIR/many.env" | vaultctl-secret -q import vq/api/prod
+	[ "$(store_keys vq/api/prod)" -eq 30 ]
+	reconciled vq
+}
+
 @test "disk full under export -O FILE: exit 1 saying so; FILE as it was, no temporary file left" {
 	local dir=$BATS_FILE_TMPDIR/full
 	head -c 100000 /dev/urandom | base64 -w0 | head -c 100000 >"$BATS_TEST_TMPDIR/big"
