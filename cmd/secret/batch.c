@@ -220,8 +220,13 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 	size_t add = 0, chg = 0;
 	struct vc_plan_usage u;
 	struct sigaction old[2];
-	int dry = cli_opt(c, O_DRY_RUN) != NULL;
-	int rc = vc_secret_may(&c->s, env, VC_SECRET_WRITE, &c->err);
+	int dry = cli_opt(c, O_DRY_RUN) != NULL, conc;
+	/* A bad --concurrency is bad input: refused before anything is read
+	 * (and audited) or locked. */
+	int rc = secret_concurrency(c, &conc);
+
+	if (rc == 0)
+		rc = vc_secret_may(&c->s, env, VC_SECRET_WRITE, &c->err);
 
 	/* From here: a signal while the batch is read and checked stops it
 	 * before anything is written, with a message. */

@@ -56,6 +56,7 @@ setup_file() {
 	printf '[1]' >"$d/array.json"
 	printf '{"A": 1}' >"$d/number.json"
 	printf 'A=1\na=2\n' >"$d/twice.env"
+	printf 'ONE=1\n' >"$d/one.env"
 	printf '%s=1\n' "$(longname 256)" >"$d/longname.env"
 	printf '{"%s": "v"}' "$(longname 256)" >"$d/longname.json"
 	{ printf 'BIG='; head -c 1048577 /dev/zero | tr '\0' b; printf '\n'; } >"$d/big.env"
@@ -350,6 +351,8 @@ matrix_secret() {
 	import|name|2|line 1: invalid name (letters, digits and '_'|vaultctl-secret import $E --file $BATS_FILE_TMPDIR/dash.env
 	import|name|2|invalid secret name '1X'|vaultctl-secret import $E --format json --file $BATS_FILE_TMPDIR/digit.json
 	import|name|2|line 1: invalid name (letters, digits and '_'|printf 'bad-name=1\n' | vaultctl-secret import $E
+	import|option|2|--concurrency must be from 1 to 64|vaultctl-secret import $E --file $BATS_FILE_TMPDIR/one.env --concurrency 0
+	import|option|2|--concurrency must be a whole number|vaultctl-secret import $E --file $BATS_FILE_TMPDIR/one.env --concurrency 8x
 	import|long|2|is longer than 255 characters|vaultctl-secret import $E --file $BATS_FILE_TMPDIR/longname.env
 	import|long|2|is longer than 255 characters|vaultctl-secret import $E --format json --file $BATS_FILE_TMPDIR/longname.json
 	import|long|2|value of 'BIG' is larger than 1048576 bytes|vaultctl-secret import $E --file $BATS_FILE_TMPDIR/big.env --overwrite
