@@ -276,6 +276,32 @@ static int update_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
 	return rc;
 }
 
+/* The existing rows, one UPDATE by key run as one bulk execute: a CASE
+ * over 200 ids costs the server ten times more per row.  1 when the
+ * server cannot (update_chunk then). */
+static int update_bulk(struct vc_db *db, struct bctx *c, size_t fresh,
+		       struct vc_err *e)
+{
+	struct vc_param *p = calloc(2 * (c->n - fresh) + 1, sizeof(*p));
+	size_t k = 0;
+	int rc;
+
+	if (!p)
+		return oom(e);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->m[i].exists) {
+			p[2 * k] = (struct vc_param){ 'i', NULL, 0, c->put[i].version };
+			p[2 * k + 1] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
+			k++;
+		}
+	rc = k < 2 ? 1 : vc_db_exec_rows(db, e, "UPDATE secret_metadata SET "
+					  "deleted_at = NULL, updated_at = "
+					  "UTC_TIMESTAMP(), version = ? WHERE "
+					  "id = ?", p, 2, k);
+	free(p);
+	return rc;
+}
+
 static int audit_rows(struct vc_db *db, struct bctx *c, struct vc_err *e)
 {
 	struct vc_audit_ev *ev = calloc(c->n + 1, sizeof(*ev));
@@ -313,7 +339,9 @@ static int finish(struct vc_db *db, void *arg, struct vc_err *e)
 		fresh += !c->m[i].exists;
 	if (fresh)
 		rc = meta_insert(db, c, fresh, e);
-	for (size_t i0 = 0; rc == 0 && i0 < c->n; i0 += CHUNK)
+	if (rc == 0)
+		rc = update_bulk(db, c, fresh, e);
+	for (size_t i0 = 0; rc == 1 && i0 < c->n; i0 += CHUNK)
 		rc = update_chunk(db, c, i0, c->n - i0 < CHUNK ? c->n - i0 : CHUNK, e);
 	if (rc == 0)
 		rc = audit_rows(db, c, e);

@@ -566,6 +566,17 @@ int vc_db_insert_rows(struct vc_db *db, struct vc_err *e, const char *head,
 	return rc;
 }
 
+int vc_db_exec_rows(struct vc_db *db, struct vc_err *e, const char *sql,
+		    const struct vc_param *p, size_t cols, size_t rows)
+{
+	if (!rows)
+		return 0;
+	if (rows > 1 && !bulk_supported(db))
+		return 1;
+	return rows > 1 ? bulk_run(db, e, sql, p, cols, rows) :
+	       vc_db_execv(db, NULL, e, sql, p, cols);
+}
+
 int vc_db_exec(struct vc_db *db, unsigned long long *affected,
 	       struct vc_err *e, const char *sql, const char *types, ...)
 {

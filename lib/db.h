@@ -60,6 +60,12 @@ int vc_db_queryv(struct vc_db *db, struct vc_res **res, struct vc_err *e,
 int vc_db_insert_rows(struct vc_db *db, struct vc_err *e, const char *head,
 		      const char *row, const struct vc_param *p, size_t cols,
 		      size_t rows);
+/* One statement run for each of rows rows of cols parameters, in one
+ * bulk execute (MariaDB): an UPDATE of 1000 rows by their keys costs the
+ * server about what their INSERT would.  1 (nothing done) where
+ * the server has no bulk execute: the caller has its own way. */
+int vc_db_exec_rows(struct vc_db *db, struct vc_err *e, const char *sql,
+		    const struct vc_param *p, size_t cols, size_t rows);
 /* Plain text statement without parameters (DDL, START TRANSACTION ...). */
 int vc_db_simple(struct vc_db *db, const char *sql, struct vc_err *e);
 
