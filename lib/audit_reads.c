@@ -1,0 +1,131 @@
+/* audit_reads.c - the values a bulk read read, listed in audit_reads
+ * under the one audit row that stands for them (sql/012-audit-reads.sql).
+ *
+ * That row's details carry the number of reads and a digest of the list,
+ * and its hash covers the details: the list cannot change, lose or gain
+ * a read without the digest showing it, whatever key the chain has.
+ */
+#include "audit.h"
+
+#include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int vc_audit_is_list(const char *action, const char *rtype)
+{
+	return action && rtype && !strcmp(action, "secret.read") &&
+	       !strcmp(rtype, "environment");
+}
+
+/* A read's bytes gather in a buffer: one generichash update per read
+ * would show in an export of a thousand. */
+struct dbuf {
+	crypto_generichash_state st;
+	size_t n;
+	unsigned char b[1024];
+};
+
+static void d_le64(struct dbuf *d, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		d->b[d->n++] = (unsigned char)(v >> (8 * i));
+}
+
+/* An id longer than a UUID is hashed as it is, on its own. */
+static void d_read(struct dbuf *d, const char *id, long long version)
+{
+	size_t len = strlen(id);
+
+	if (d->n + len + 16 > sizeof(d->b)) {
+		crypto_generichash_update(&d->st, d->b, d->n);
+		d->n = 0;
+	}
+	d_le64(d, len);
+	if (len + 8 > sizeof(d->b) - d->n) {
+		crypto_generichash_update(&d->st, d->b, d->n);
+		crypto_generichash_update(&d->st, (const unsigned char *)id, len);
+		d->n = 0;
+	} else {
+		memcpy(d->b + d->n, id, len);
+		d->n += len;
+	}
+	d_le64(d, (uint64_t)version);
+}
+
+void vc_audit_digest_init(struct vc_audit_digest *g, size_t n)
+{
+	static const char what[] = "vaultctl audit reads v1";
+	struct dbuf *d = malloc(sizeof(*d));
+
+	g->p = d;
+	if (!d)
+		return;
+	crypto_generichash_init(&d->st, NULL, 0, 32);
+	crypto_generichash_update(&d->st, (const unsigned char *)what,
+				  sizeof(what) - 1);
+	d->n = 0;
+	d_le64(d, n);
+}
+
+void vc_audit_digest_add(struct vc_audit_digest *g, const char *secret_id,
+			 long long version)
+{
+	if (g->p)
+		d_read(g->p, secret_id ? secret_id : "", version);
+}
+
+int vc_audit_digest_final(struct vc_audit_digest *g, char hex[65])
+{
+	struct dbuf *d = g->p;
+	unsigned char out[32];
+
+	if (!d)
+		return -1;
+	crypto_generichash_update(&d->st, d->b, d->n);
+	crypto_generichash_final(&d->st, out, sizeof(out));
+	sodium_bin2hex(hex, 65, out, sizeof(out));
+	free(d);
+	g->p = NULL;
+	return 0;
+}
+
+int vc_audit_reads_details(const struct vc_audit_read *r, size_t n,
+			   char details[128])
+{
+	struct vc_audit_digest g;
+	char hex[65];
+
+	vc_audit_digest_init(&g, n);
+	for (size_t i = 0; i < n; i++)
+		vc_audit_digest_add(&g, r[i].secret_id, r[i].version);
+	if (vc_audit_digest_final(&g, hex) < 0)
+		return -1;
+	snprintf(details, 128, "{\"reads\":%zu,\"digest\":\"%s\"}", n, hex);
+	return 0;
+}
+
+int vc_audit_reads_put(struct vc_db *db, long long seq,
+		       const struct vc_audit_read *r, size_t n,
+		       struct vc_err *e)
+{
+	struct vc_param *p = calloc(n * 4, sizeof(*p));
+	int rc;
+
+	if (!p)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct vc_param *q = p + i * 4;
+		q[0] = (struct vc_param){ 'l', NULL, 0, seq };
+		q[1] = (struct vc_param){ 'i', NULL, 0, (long long)i };
+		q[2] = (struct vc_param){ 's', r[i].secret_id,
+					  strlen(r[i].secret_id), 0 };
+		q[3] = (struct vc_param){ 'i', NULL, 0, r[i].version };
+	}
+	rc = vc_db_insert_rows(db, e, "INSERT INTO audit_reads (seq, pos, "
+			       "secret_id, version) VALUES ", "(?,?,?,?)", p, 4,
+			       n);
+	free(p);
+	return rc;
+}
