@@ -52,16 +52,17 @@ int vc_audit_reads(struct vc_session *s, struct vc_db *db, const char *org_id,
 int vc_audit_is_list(const char *action, const char *rtype);
 
 /* The digest of a list of reads, in order, as the details carry it:
- * BLAKE2b-256 of "vaultctl audit reads v1", the number of reads, then
- * per read its id's length and bytes and its version, each number as 8
- * bytes little-endian.  final returns -1 when init ran out of memory. */
+ * BLAKE2b-256 of "vaultctl audit reads v1", per read its id's length and
+ * bytes and its version, then the number of reads, each number 8 bytes
+ * little-endian (the number last: verify learns it at the end).  final
+ * returns -1 when init ran out of memory. */
 struct vc_audit_digest {
 	void *p;
 };
-void vc_audit_digest_init(struct vc_audit_digest *g, size_t n);
+void vc_audit_digest_init(struct vc_audit_digest *g);
 void vc_audit_digest_add(struct vc_audit_digest *g, const char *secret_id,
 			 long long version);
-int vc_audit_digest_final(struct vc_audit_digest *g, char hex[65]);
+int vc_audit_digest_final(struct vc_audit_digest *g, size_t n, char hex[65]);
 /* The details of a row listing r: -1 when out of memory. */
 int vc_audit_reads_details(const struct vc_audit_read *r, size_t n,
 			   char details[128]);
@@ -69,6 +70,21 @@ int vc_audit_reads_details(const struct vc_audit_read *r, size_t n,
 int vc_audit_reads_put(struct vc_db *db, long long seq,
 		       const struct vc_audit_read *r, size_t n,
 		       struct vc_err *e);
+
+/* The reads of audit_reads in (seq, pos) order, of every chain (org_id
+ * NULL) or of org_id's rows, taken beside the rows as verify reads them. */
+struct vc_audit_rcur;
+int vc_audit_rcur_open(struct vc_db *db, const char *org_id,
+		       struct vc_audit_rcur **out, struct vc_err *e);
+void vc_audit_rcur_close(struct vc_audit_rcur *c);
+/* Takes every read up to the row seq: *n of them under seq itself, their
+ * digest into hex when list; *stray is the first seq below it that has
+ * reads (a row verify did not find; 0: none). */
+int vc_audit_rcur_take(struct vc_audit_rcur *c, long long seq, int list,
+		       long long *stray, size_t *n, char hex[65],
+		       struct vc_err *e);
+/* Whether a list row's details say n reads of that digest. */
+int vc_audit_reads_match(const char *details, size_t n, const char hex[65]);
 
 /* Hash of one audit row as stored; key may be NULL (unkeyed). */
 void vc_audit_hash(unsigned char out[32], const unsigned char prev[32],

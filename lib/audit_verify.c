@@ -14,6 +14,7 @@
 #include "auditlog.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@ struct verify {
 	struct vchain *c;
 	size_t n, cap;
 	struct vc_audit_keyring kr;
+	struct vc_audit_rcur *reads;    /* audit_reads beside the rows */
 };
 
 static const unsigned char zero32[32];
@@ -334,20 +336,61 @@ static void genesis(struct verify *v, struct vchain *c, const char *prev,
 	}
 }
 
-static void check_row(struct verify *v, struct vchain *c,
-		      const struct vc_res *r, size_t i)
+/* Reads in audit_reads under no row of the log: the row was removed (its
+ * chain shows that too), or they were inserted.  They are nobody's chain
+ * but the log's as a whole: the global chain's problem. */
+static void stray_reads(struct verify *v, long long seq)
+{
+	struct vchain *c = vchain_find(v, "", seq);
+
+	if (c && !c->pub.bad_seq)
+		broken(c, seq, "audit_reads holds reads under seq %lld, which is "
+		       "no row of the audit log: the row was removed, or the "
+		       "reads were inserted", seq);
+}
+
+/* The reads under a row: a list row's must be those its hash covers
+ * (the digest in its details), any other row has none. */
+static void check_reads(struct vchain *c, long long seq, const char *details,
+			int list, size_t n, const char hex[65])
+{
+	if (!list && n)
+		broken(c, seq, "seq %lld lists no reads, and audit_reads holds %zu "
+		       "under it: they were inserted", seq, n);
+	else if (list && !vc_audit_reads_match(details, n, hex))
+		broken(c, seq, "seq %lld lists reads that audit_reads no longer "
+		       "holds as they were (%zu now): reads were changed, "
+		       "removed or inserted", seq, n);
+}
+
+static int check_row(struct verify *v, const struct vc_res *r, size_t i,
+		     struct vc_err *e)
 {
 	const char *f[10];
-	long long seq = vc_res_int(r, i, 0);
-	size_t pl, hl;
+	long long seq = vc_res_int(r, i, 0), stray;
+	size_t pl, hl, nreads;
 	const char *prev = vc_res_get(r, i, 11, &pl);
 	const char *hash = vc_res_get(r, i, 12, &hl);
+	struct vchain *c;
+	char hex[65] = "";
+	int list, rc;
 
-	c->pub.rows++;
-	if (c->pub.bad_seq)
-		return;
 	for (int k = 0; k < 10; k++)
 		f[k] = vc_res_get(r, i, (size_t)k + 1, NULL);
+	list = vc_audit_is_list(f[3], f[4]);
+	/* Taken whatever the chain's state: the reads go along with the rows. */
+	rc = vc_audit_rcur_take(v->reads, seq, list, &stray, &nreads, hex, e);
+	if (rc < 0)
+		return rc;
+	if (stray)
+		stray_reads(v, stray);
+	/* After stray_reads, which may add the global chain. */
+	c = vchain_find(v, f[2] ? f[2] : "", seq);
+	if (!c)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	c->pub.rows++;
+	if (c->pub.bad_seq)
+		return 0;
 	genesis(v, c, prev, pl);
 	if (!prev || pl != 32 || memcmp(prev, c->run, 32)) {
 		if (c->last_seq)
@@ -360,21 +403,24 @@ static void check_row(struct verify *v, struct vchain *c,
 			       "was inserted%s", seq, seq, c->pruned ? "" :
 			       ", or the chain was begun under an audit key "
 			       "this configuration lacks");
-		return;
+		return 0;
 	}
 	if (!hash || hl != 32) {
 		broken(c, seq, "seq %lld has a damaged hash", seq);
-		return;
+		return 0;
 	}
 	if (f[3] && !strcmp(f[3], "audit.epoch") ?
 	    !epoch_row(v, c, seq, f, (const unsigned char *)hash) :
 	    !row_ok(v, c, seq, f, (const unsigned char *)hash))
-		return;
+		return 0;
+	check_reads(c, seq, f[9], list, nreads, hex);
+	if (c->pub.bad_seq)
+		return 0;
 	if (c->anchored && seq == c->anchor_seq) {
 		if (memcmp(hash, c->anchor_hash, 32)) {
 			broken(c, seq, "seq %lld is not the row the anchor file "
 			       "recorded: the chain was rewritten from there", seq);
-			return;
+			return 0;
 		}
 		c->anchor_found = 1;
 	}
@@ -382,6 +428,7 @@ static void check_row(struct verify *v, struct vchain *c,
 	c->last_seq = seq;
 	if (!c->first_seq)
 		c->first_seq = seq;
+	return 0;
 }
 
 static int verify_rows(struct vc_db *db, const char *org_id,
@@ -400,21 +447,28 @@ static int verify_rows(struct vc_db *db, const char *org_id,
 		if (rc < 0)
 			return rc;
 		got = vc_res_rows(r);
-		for (size_t i = 0; i < got; i++) {
-			const char *org = vc_res_get(r, i, 3, NULL);
-			struct vchain *c = vchain_find(v, org ? org : "",
-						       vc_res_int(r, i, 0));
-			if (!c) {
-				vc_res_free(r);
-				return vc_err_set(e, VC_EFAIL, "out of memory");
-			}
-			check_row(v, c, r, i);
-		}
+		for (size_t i = 0; rc == 0 && i < got; i++)
+			rc = check_row(v, r, i, e);
 		if (got)
 			after = vc_res_int(r, got - 1, 0);
 		vc_res_free(r);
+		if (rc < 0)
+			return rc;
 	} while (got == VERIFY_BATCH);
 	return 0;
+}
+
+/* Reads left after the last row belong to none. */
+static int stray_tail(struct verify *v, struct vc_err *e)
+{
+	long long stray;
+	size_t n;
+	char hex[65];
+	int rc = vc_audit_rcur_take(v->reads, LLONG_MAX, 0, &stray, &n, hex, e);
+
+	if (rc == 0 && stray)
+		stray_reads(v, stray);
+	return rc;
 }
 
 /* ---- the head, and the anchor ---- */
@@ -584,7 +638,13 @@ static int verify_snapshot(struct vc_db *db, const char *org_id,
 	if (rc == 0)
 		rc = attach_anchor(v, org_id, a, na, e);
 	if (rc == 0)
+		rc = vc_audit_rcur_open(db, org_id, &v->reads, e);
+	if (rc == 0)
 		rc = verify_rows(db, org_id, v, e);
+	if (rc == 0)
+		rc = stray_tail(v, e);
+	vc_audit_rcur_close(v->reads);
+	v->reads = NULL;
 	vc_db_rollback(db);
 	return rc;
 }
@@ -594,7 +654,7 @@ int vc_auditlog_verify(struct vc_session *s, struct vc_db *db,
 		       struct vc_auditlog_chain **out, size_t *n,
 		       struct vc_err *e)
 {
-	struct verify v = { NULL, 0, 0, { 0 } };
+	struct verify v = { NULL, 0, 0, { 0 }, NULL };
 	struct vc_auditlog_anchor *a = NULL;
 	size_t na = 0;
 	int rc;
