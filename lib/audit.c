@@ -22,7 +22,7 @@
 #include <time.h>
 
 /* The hashed bytes go through a buffer: one generichash update per row
- * instead of two per field (an export hashes a row per secret). */
+ * instead of two per field (an import hashes a row per secret). */
 struct hbuf {
 	crypto_generichash_state st;
 	size_t n;
@@ -344,14 +344,33 @@ struct list {
 	size_t n;
 };
 
-/* Appends the rows (after an epoch row when one starts) and moves the
- * head past them. */
+/* After the rows: the reads the last one lists, the head moved past
+ * them, the calls counted (each read listed one, as when each had its
+ * own row). */
+static int finish(struct vc_db *db, struct chain *c, size_t rows,
+		  const unsigned char hash[32], const struct list *reads,
+		  struct vc_err *e)
+{
+	long long seq = 0;
+	int rc = last_seq(db, c, &seq, e);
+
+	if (rc == 0 && reads)
+		rc = vc_audit_reads_put(db, seq, reads->r, reads->n, e);
+	if (rc == 0)
+		rc = update_head(db, c, seq, hash, e);
+	if (rc == 0 && c->org)
+		rc = count_calls(db, c->org, reads ? rows - 1 + reads->n : rows,
+				 e);
+	return rc;
+}
+
+/* Appends the rows (after an epoch row when one starts), the last one's
+ * reads, and moves the head past them. */
 static int append(struct vc_session *s, struct vc_db *db, struct chain *c,
 		  const struct vc_audit_ev *ev, size_t n,
 		  const struct list *reads, struct vc_err *e)
 {
 	size_t first = c->reason != NULL, total = n + first;
-	long long seq = 0;
 	struct vc_audit_ev *all = calloc(total, sizeof(*all));
 	struct row *rows = calloc(total, sizeof(*rows));
 	char (*ids)[37] = calloc(total, sizeof(*ids));
@@ -374,15 +393,7 @@ static int append(struct vc_session *s, struct vc_db *db, struct chain *c,
 		rc = insert_rows(s, db, all, total, ts, rows, e);
 	}
 	if (rc == 0)
-		rc = last_seq(db, c, &seq, e);
-	if (rc == 0 && reads)
-		rc = vc_audit_reads_put(db, seq, reads->r, reads->n, e);
-	if (rc == 0)
-		rc = update_head(db, c, seq, rows[total - 1].hash, e);
-	/* Each read listed is a call, as when each had its own row. */
-	if (rc == 0 && c->org)
-		rc = count_calls(db, c->org, reads ? total - 1 + reads->n : total,
-				 e);
+		rc = finish(db, c, total, rows[total - 1].hash, reads, e);
 	free(all);
 	free(rows);
 	free(ids);

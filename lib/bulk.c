@@ -1,5 +1,6 @@
 /* bulk.c - reading a whole environment at once: one metadata query, the
- * store's bulk get with several requests in flight, one audit statement. */
+ * store's bulk get with several requests in flight, one audit row
+ * listing the reads. */
 #include "bulk.h"
 #include "secret.h"
 
