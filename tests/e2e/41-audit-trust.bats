@@ -449,8 +449,6 @@ for r in rows:
 	# stats recompute recounts the audit rows (a listing row each read it
 	# lists) and adds the metadata reads back.
 	[ "$(read_calls acme)" -eq $((r + 6)) ]
-	local live
-	live=$(api_calls acme)
 	vc_sql "UPDATE usage_statistics SET api_calls = 0"
 	ok vaultctl-audit stats recompute
 	id=$(org_id acme)
@@ -459,5 +457,4 @@ for r in rows:
 		'$id' AND a.\`timestamp\` >= COALESCE((SELECT MAX(start_date) FROM
 		subscriptions WHERE organization_id = '$id' AND status = 'active'),
 		'1000-01-01')") + r + 6)) ]
-	[ "$(api_calls acme)" -eq "$live" ]
 }
