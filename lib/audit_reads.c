@@ -34,7 +34,7 @@ static void d_le64(struct dbuf *d, uint64_t v)
 		d->b[d->n++] = (unsigned char)(v >> (8 * i));
 }
 
-/* An id longer than a UUID is hashed as it is, on its own. */
+/* An id too long for the buffer goes to the hash on its own. */
 static void d_read(struct dbuf *d, const char *id, long long version)
 {
 	size_t len = strlen(id);
@@ -91,7 +91,6 @@ int vc_audit_digest_final(struct vc_audit_digest *g, size_t n, char hex[65])
 	crypto_generichash_update(&d->st, d->b, d->n);
 	crypto_generichash_final(&d->st, out, sizeof(out));
 	sodium_bin2hex(hex, 65, out, sizeof(out));
-	sodium_memzero(d, sizeof(*d));
 	free(d);
 	g->p = NULL;
 	return 0;
@@ -143,7 +142,9 @@ int vc_audit_reads_put(struct vc_db *db, long long seq,
 	"audit_reads r "
 #define RCUR_AFTER "(r.seq > ? OR (r.seq = ? AND r.pos > ?)) ORDER BY " \
 	"r.seq, r.pos LIMIT ?"
-/* Along the primary key; one chain's through its rows' primary key. */
+/* Along the primary key of audit_reads; for one chain, each read's row
+ * looked up by seq to keep the chain's (no index leads from a chain to
+ * its reads, and the writes are what must stay cheap). */
 static const char rcur_all_sql[] = RCUR_SELECT "WHERE " RCUR_AFTER;
 static const char rcur_org_sql[] = RCUR_SELECT "JOIN audit_logs a ON "
 	"a.seq = r.seq WHERE a.organization_id = ? AND " RCUR_AFTER;

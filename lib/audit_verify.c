@@ -363,34 +363,27 @@ static void check_reads(struct vchain *c, long long seq, const char *details,
 		       "removed or inserted", seq, n);
 }
 
-static int check_row(struct verify *v, const struct vc_res *r, size_t i,
-		     struct vc_err *e)
+/* The reads audit_reads holds under a row, as taken beside it. */
+struct taken {
+	int list;               /* the row lists reads */
+	size_t n;
+	char hex[65];           /* their digest, when it does */
+};
+
+static void check_row(struct verify *v, struct vchain *c,
+		      const struct vc_res *r, size_t i, const struct taken *t)
 {
 	const char *f[10];
-	long long seq = vc_res_int(r, i, 0), stray;
-	size_t pl, hl, nreads;
+	long long seq = vc_res_int(r, i, 0);
+	size_t pl, hl;
 	const char *prev = vc_res_get(r, i, 11, &pl);
 	const char *hash = vc_res_get(r, i, 12, &hl);
-	struct vchain *c;
-	char hex[65] = "";
-	int list, rc;
 
-	for (int k = 0; k < 10; k++)
-		f[k] = vc_res_get(r, i, (size_t)k + 1, NULL);
-	list = vc_audit_is_list(f[3], f[4]);
-	/* Taken whatever the chain's state: the reads go along with the rows. */
-	rc = vc_audit_rcur_take(v->reads, seq, list, &stray, &nreads, hex, e);
-	if (rc < 0)
-		return rc;
-	if (stray)
-		stray_reads(v, stray);
-	/* After stray_reads, which may add the global chain. */
-	c = vchain_find(v, f[2] ? f[2] : "", seq);
-	if (!c)
-		return vc_err_set(e, VC_EFAIL, "out of memory");
 	c->pub.rows++;
 	if (c->pub.bad_seq)
-		return 0;
+		return;
+	for (int k = 0; k < 10; k++)
+		f[k] = vc_res_get(r, i, (size_t)k + 1, NULL);
 	genesis(v, c, prev, pl);
 	if (!prev || pl != 32 || memcmp(prev, c->run, 32)) {
 		if (c->last_seq)
@@ -403,24 +396,24 @@ static int check_row(struct verify *v, const struct vc_res *r, size_t i,
 			       "was inserted%s", seq, seq, c->pruned ? "" :
 			       ", or the chain was begun under an audit key "
 			       "this configuration lacks");
-		return 0;
+		return;
 	}
 	if (!hash || hl != 32) {
 		broken(c, seq, "seq %lld has a damaged hash", seq);
-		return 0;
+		return;
 	}
 	if (f[3] && !strcmp(f[3], "audit.epoch") ?
 	    !epoch_row(v, c, seq, f, (const unsigned char *)hash) :
 	    !row_ok(v, c, seq, f, (const unsigned char *)hash))
-		return 0;
-	check_reads(c, seq, f[9], list, nreads, hex);
+		return;
+	check_reads(c, seq, f[9], t->list, t->n, t->hex);
 	if (c->pub.bad_seq)
-		return 0;
+		return;
 	if (c->anchored && seq == c->anchor_seq) {
 		if (memcmp(hash, c->anchor_hash, 32)) {
 			broken(c, seq, "seq %lld is not the row the anchor file "
 			       "recorded: the chain was rewritten from there", seq);
-			return 0;
+			return;
 		}
 		c->anchor_found = 1;
 	}
@@ -428,6 +421,30 @@ static int check_row(struct verify *v, const struct vc_res *r, size_t i,
 	c->last_seq = seq;
 	if (!c->first_seq)
 		c->first_seq = seq;
+}
+
+/* Takes the reads up to row i (whatever its chain's state: they go along
+ * with the rows), then checks the row in its chain. */
+static int take_row(struct verify *v, const struct vc_res *r, size_t i,
+		    struct vc_err *e)
+{
+	const char *org = vc_res_get(r, i, 3, NULL);
+	long long seq = vc_res_int(r, i, 0), stray;
+	struct taken t = { vc_audit_is_list(vc_res_get(r, i, 4, NULL),
+					    vc_res_get(r, i, 5, NULL)), 0, "" };
+	struct vchain *c;
+	int rc = vc_audit_rcur_take(v->reads, seq, t.list, &stray, &t.n, t.hex,
+				    e);
+
+	if (rc < 0)
+		return rc;
+	if (stray)
+		stray_reads(v, stray);
+	/* Found after stray_reads, which may add the global chain. */
+	c = vchain_find(v, org ? org : "", seq);
+	if (!c)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	check_row(v, c, r, i, &t);
 	return 0;
 }
 
@@ -448,7 +465,7 @@ static int verify_rows(struct vc_db *db, const char *org_id,
 			return rc;
 		got = vc_res_rows(r);
 		for (size_t i = 0; rc == 0 && i < got; i++)
-			rc = check_row(v, r, i, e);
+			rc = take_row(v, r, i, e);
 		if (got)
 			after = vc_res_int(r, got - 1, 0);
 		vc_res_free(r);
