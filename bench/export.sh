@@ -5,7 +5,9 @@
 #
 #   1. local store: the export (`--format json`, to /dev/null) against the
 #      mariadb client selecting the same N rows of vc_values as root.
-#      Goal: time ratio <= 2.
+#      Goal: time ratio <= 1.5.  Also reported: the ratio of each round's
+#      medians (how far the machine's drift moved it), and what one export
+#      adds to the audit trail (chained rows, and reads they list).
 #   2. Vault store (tests/vault/emulator.py): the export's rate (N / time)
 #      against wrk -t2 -cCONC fetching the same N GET URLs over kept-alive
 #      connections.  The Python emulator is the bottleneck of both; the
@@ -158,17 +160,33 @@ per=$(((RUNS + ROUNDS - 1) / ROUNDS))
 for ((r = 0; r < ROUNDS; r++)); do
 	for who in $((r % 2)) $((1 - r % 2)); do
 		if ((who == 0)); then
-			run_times local-export "$per" 1 vaultctl-secret export \
+			run_times local-export.$r "$per" 1 vaultctl-secret export \
 				bench/api/prod --format json
 		else
-			run_times local-mariadb "$per" 1 mariadb \
+			run_times local-mariadb.$r "$per" 1 mariadb \
 				--defaults-file="$L/admin.cnf" docksky_vault -N -B \
 				-e "$select"
 		fi
 	done
+	cat "$tmp/local-export.$r.times" >>"$tmp/local-export.times"
+	cat "$tmp/local-mariadb.$r.times" >>"$tmp/local-mariadb.times"
+	awk -v e="$(median "$tmp/local-export.$r.times")" \
+		-v m="$(median "$tmp/local-mariadb.$r.times")" \
+		'BEGIN { printf "%.2f\n", e / m }' >>"$tmp/local-rounds"
 done
 t_export=$(median "$tmp/local-export.times")
 t_mariadb=$(median "$tmp/local-mariadb.times")
+round_lo=$(sort -g "$tmp/local-rounds" | head -1)
+round_hi=$(sort -g "$tmp/local-rounds" | tail -1)
+# What one export adds to the audit trail.
+audit_counts() {
+	sql "$L" "SELECT (SELECT COUNT(*) FROM audit_logs),
+		(SELECT COUNT(*) FROM audit_reads)"
+}
+read -r rows0 reads0 < <(audit_counts)
+vaultctl-secret export bench/api/prod --format json >/dev/null
+read -r rows1 reads1 < <(audit_counts)
+audit_rows=$((rows1 - rows0)) audit_reads=$((reads1 - reads0))
 "$top/tests/harness/mariadb.sh" stop "$L" >/dev/null 2>&1
 servers=()
 
@@ -230,6 +248,7 @@ command -v hyperfine >/dev/null || tool="date +%s%N loop"
 awk -v n="$N" -v runs="$((per * ROUNDS))" -v vruns="$((vper * ROUNDS))" \
 	-v rounds="$ROUNDS" -v conc="$CONC" -v d="$wsec" \
 	-v te="$t_export" -v tm="$t_mariadb" -v li="$local_import" \
+	-v lo="$round_lo" -v hi="$round_hi" -v ar="$audit_rows" -v ad="$audit_reads" \
 	-v tv="$t_vexport" -v w="$wrk_rate" -v vi="$vault_import" \
 	-v tool="$tool" -v strict="${STRICT:-}" '
 BEGIN {
@@ -241,13 +260,15 @@ BEGIN {
 	printf "  import of the dotenv file     %8.3f s\n", li
 	printf "  vaultctl-secret export json   %8.1f ms\n", te * 1000
 	printf "  mariadb SELECT of the rows    %8.1f ms\n", tm * 1000
-	printf "  ratio                         %8.2f (goal <= 2: %s)\n", r1,
-		r1 <= 2 ? "met" : "MISSED"
+	printf "  ratio                         %8.2f (goal <= 1.5: %s)\n", r1,
+		r1 <= 1.5 ? "met" : "MISSED"
+	printf "  ratio of each round           %8s (lowest to highest)\n", lo "-" hi
+	printf "  audit of one export           %8d chained rows, %d reads listed\n", ar, ad
 	printf "Vault emulator (%d runs, concurrency %d, %d rounds with wrk)\n", vruns, conc, rounds
 	printf "  import of the dotenv file     %8.3f s\n", vi
 	printf "  vaultctl-secret export json   %8.1f ms = %.0f secrets/s\n", tv * 1000, rate
 	printf "  wrk -t2 -c%d, %d x %ds         %8.0f req/s (median)\n", conc, rounds, d, w
 	printf "  ratio                         %8.2f (goal >= 0.8: %s)\n", r2,
 		r2 >= 0.8 ? "met" : "MISSED"
-	exit (strict != "" && (r1 > 2 || r2 < 0.8)) ? 1 : 0
+	exit (strict != "" && (r1 > 1.5 || r2 < 0.8)) ? 1 : 0
 }'

@@ -22,7 +22,7 @@
 #include <time.h>
 
 /* The hashed bytes go through a buffer: one generichash update per row
- * instead of two per field (an export hashes a row per secret). */
+ * instead of two per field (an import hashes a row per secret). */
 struct hbuf {
 	crypto_generichash_state st;
 	size_t n;
@@ -301,29 +301,35 @@ static void epoch_event(const struct chain *c, struct vc_audit_ev *ev,
 				    c->name, details };
 }
 
-/* Under a key the new head's MAC needs its seq: the chain's last row,
- * found through ix_audit_logs_org_seq.  LAST_INSERT_ID() is the first row
- * of a multi-row insert, and Galera does not allocate seq consecutively. */
-static int update_head(struct vc_db *db, struct chain *c,
+/* The chain's last row, found through ix_audit_logs_org_seq: the head's
+ * MAC and a list's reads need its seq.  LAST_INSERT_ID() is the first row
+ * of a multi-row insert, and Galera does not allocate seq consecutively.
+ * The head is locked: no other writer of the chain is in between. */
+static int last_seq(struct vc_db *db, const struct chain *c, long long *seq,
+		    struct vc_err *e)
+{
+	struct vc_res *r;
+	int rc = vc_db_query(db, &r, e, "SELECT MAX(seq) FROM audit_logs WHERE "
+			     "organization_id <=> ?", "s", c->org);
+
+	if (rc < 0)
+		return rc;
+	*seq = vc_res_int(r, 0, 0);
+	vc_res_free(r);
+	return 0;
+}
+
+static int update_head(struct vc_db *db, struct chain *c, long long seq,
 		       const unsigned char hash[32], struct vc_err *e)
 {
 	unsigned char mac[32];
-	struct vc_res *r;
-	long long seq, epoch = c->epoch + (c->reason != NULL);
-	int rc;
+	long long epoch = c->epoch + (c->reason != NULL);
 
 	if (!c->have_key)
 		return vc_db_exec(db, NULL, e, "UPDATE audit_chain_heads SET "
-				  "last_hash = ?, last_seq = (SELECT MAX(seq) FROM "
-				  "audit_logs WHERE organization_id <=> ?), "
-				  "updated_at = UTC_TIMESTAMP() WHERE chain = ?",
-				  "bss", hash, (size_t)32, c->org, c->name);
-	rc = vc_db_query(db, &r, e, "SELECT MAX(seq) FROM audit_logs WHERE "
-			 "organization_id <=> ?", "s", c->org);
-	if (rc < 0)
-		return rc;
-	seq = vc_res_int(r, 0, 0);
-	vc_res_free(r);
+				  "last_hash = ?, last_seq = ?, updated_at = "
+				  "UTC_TIMESTAMP() WHERE chain = ?", "bls", hash,
+				  (size_t)32, seq, c->name);
 	vc_audit_head_mac(mac, c->key, c->name, seq, hash, epoch, c->key_id);
 	return vc_db_exec(db, NULL, e, "UPDATE audit_chain_heads SET last_hash "
 			  "= ?, last_seq = ?, epoch = ?, key_id = ?, head_mac = ?, "
@@ -332,10 +338,37 @@ static int update_head(struct vc_db *db, struct chain *c,
 			  (size_t)32, c->name);
 }
 
-/* Appends the rows (after an epoch row when one starts) and moves the
- * head past them. */
+/* The reads the last row lists (vc_audit_reads), or none. */
+struct list {
+	const struct vc_audit_read *r;
+	size_t n;
+};
+
+/* After the rows: the reads the last one lists, the head moved past
+ * them, the calls counted (each read listed one, as when each had its
+ * own row). */
+static int finish(struct vc_db *db, struct chain *c, size_t rows,
+		  const unsigned char hash[32], const struct list *reads,
+		  struct vc_err *e)
+{
+	long long seq = 0;
+	int rc = last_seq(db, c, &seq, e);
+
+	if (rc == 0 && reads)
+		rc = vc_audit_reads_put(db, seq, reads->r, reads->n, e);
+	if (rc == 0)
+		rc = update_head(db, c, seq, hash, e);
+	if (rc == 0 && c->org)
+		rc = count_calls(db, c->org, reads ? rows - 1 + reads->n : rows,
+				 e);
+	return rc;
+}
+
+/* Appends the rows (after an epoch row when one starts), the last one's
+ * reads, and moves the head past them. */
 static int append(struct vc_session *s, struct vc_db *db, struct chain *c,
-		  const struct vc_audit_ev *ev, size_t n, struct vc_err *e)
+		  const struct vc_audit_ev *ev, size_t n,
+		  const struct list *reads, struct vc_err *e)
 {
 	size_t first = c->reason != NULL, total = n + first;
 	struct vc_audit_ev *all = calloc(total, sizeof(*all));
@@ -360,9 +393,7 @@ static int append(struct vc_session *s, struct vc_db *db, struct chain *c,
 		rc = insert_rows(s, db, all, total, ts, rows, e);
 	}
 	if (rc == 0)
-		rc = update_head(db, c, rows[total - 1].hash, e);
-	if (rc == 0 && c->org)
-		rc = count_calls(db, c->org, total, e);
+		rc = finish(db, c, total, rows[total - 1].hash, reads, e);
 	free(all);
 	free(rows);
 	free(ids);
@@ -402,22 +433,49 @@ int vc_audit_may_prune(struct vc_session *s, struct vc_err *e)
 				 "role admin", e);
 }
 
-int vc_audit_write(struct vc_session *s, struct vc_db *db,
-		   const struct vc_audit_ev *ev, size_t n, struct vc_err *e)
+static int write_chain(struct vc_session *s, struct vc_db *db,
+		       const struct vc_audit_ev *ev, size_t n,
+		       const struct list *reads, struct vc_err *e)
 {
 	struct chain c;
 	int rc;
 
-	if (n == 0)
-		return 0;
 	rc = open_chain(s, db, ev[0].org_id, &c, e);
 	if (rc == 0)
-		rc = append(s, db, &c, ev, n, e);
+		rc = append(s, db, &c, ev, n, reads, e);
 	sodium_memzero(c.key, sizeof(c.key));
 	/* Counted with its rows: the command's call is not counted again. */
 	if (rc == 0 && c.org && !strcmp(s->audit.calls_org, c.org))
 		s->audit.calls_org[0] = '\0';
 	return rc;
+}
+
+int vc_audit_write(struct vc_session *s, struct vc_db *db,
+		   const struct vc_audit_ev *ev, size_t n, struct vc_err *e)
+{
+	return n ? write_chain(s, db, ev, n, NULL, e) : 0;
+}
+
+int vc_audit_reads(struct vc_session *s, struct vc_db *db, const char *org_id,
+		   const char *env_id, const struct vc_audit_read *r, size_t n,
+		   struct vc_err *e)
+{
+	char details[128];
+	struct vc_audit_ev ev = { org_id, "secret.read", "environment", env_id,
+				  details };
+
+	if (n == 1) {
+		snprintf(details, sizeof(details), "{\"version\":%d}",
+			 r->version);
+		ev.rtype = "secret";
+		ev.rid = r->secret_id;
+		return vc_audit_write(s, db, &ev, 1, e);
+	}
+	if (n == 0)
+		return 0;
+	if (vc_audit_reads_details(r, n, details) < 0)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	return write_chain(s, db, &ev, 1, &(struct list){ r, n }, e);
 }
 
 int vc_audit_epoch(struct vc_session *s, struct vc_db *db, const char *org_id,
@@ -435,7 +493,7 @@ int vc_audit_epoch(struct vc_session *s, struct vc_db *db, const char *org_id,
 		/* An unauthenticated head keeps its reason: it is evidence. */
 		if (c.reason != reason_unauth)
 			c.reason = reason;
-		rc = append(s, db, &c, NULL, 0, e);
+		rc = append(s, db, &c, NULL, 0, NULL, e);
 		*moved = rc == 0;
 	}
 	sodium_memzero(c.key, sizeof(c.key));

@@ -30,6 +30,62 @@ int vc_audit_write(struct vc_session *s, struct vc_db *db,
 int vc_audit_epoch(struct vc_session *s, struct vc_db *db, const char *org_id,
 		   const char *reason, int *moved, struct vc_err *e);
 
+/* ---- reads (lib/audit_reads.c) ---- */
+
+/* One value read: the secret and the version read. */
+struct vc_audit_read {
+	const char *secret_id;
+	int version;
+};
+
+/* The reads of one command in the environment env_id of org_id, inside
+ * the caller's transaction on db.  One read is one 'secret.read' row
+ * about the secret, as a get writes.  Several are one 'secret.read' row
+ * about the environment, details {"reads": n, "digest": hex}, and the
+ * reads in audit_reads under its seq, in one bulk insert: an export of a
+ * thousand secrets costs one chained row, not a thousand.  Each read
+ * counts as an API call either way. */
+int vc_audit_reads(struct vc_session *s, struct vc_db *db, const char *org_id,
+		   const char *env_id, const struct vc_audit_read *r, size_t n,
+		   struct vc_err *e);
+/* Whether a row of these fields lists reads in audit_reads. */
+int vc_audit_is_list(const char *action, const char *rtype);
+
+/* The digest of a list of reads, in order, as the details carry it:
+ * BLAKE2b-256 of "vaultctl audit reads v1", per read its id's length and
+ * bytes and its version, then the number of reads, each number 8 bytes
+ * little-endian (the number last: verify learns it at the end).  final
+ * returns -1 when init ran out of memory. */
+struct vc_audit_digest {
+	void *p;
+};
+void vc_audit_digest_init(struct vc_audit_digest *g);
+void vc_audit_digest_add(struct vc_audit_digest *g, const char *secret_id,
+			 long long version);
+int vc_audit_digest_final(struct vc_audit_digest *g, size_t n, char hex[65]);
+/* The details of a row listing r: -1 when out of memory. */
+int vc_audit_reads_details(const struct vc_audit_read *r, size_t n,
+			   char details[128]);
+/* The reads' rows under the audit row seq, one bulk insert. */
+int vc_audit_reads_put(struct vc_db *db, long long seq,
+		       const struct vc_audit_read *r, size_t n,
+		       struct vc_err *e);
+
+/* The reads of audit_reads in (seq, pos) order, of every chain (org_id
+ * NULL) or of org_id's rows, taken beside the rows as verify reads them. */
+struct vc_audit_rcur;
+int vc_audit_rcur_open(struct vc_db *db, const char *org_id,
+		       struct vc_audit_rcur **out, struct vc_err *e);
+void vc_audit_rcur_close(struct vc_audit_rcur *c);
+/* Takes every read up to the row seq: *n of them under seq itself, their
+ * digest into hex when list; *stray is the first seq below it that has
+ * reads (a row verify did not find; 0: none). */
+int vc_audit_rcur_take(struct vc_audit_rcur *c, long long seq, int list,
+		       long long *stray, size_t *n, char hex[65],
+		       struct vc_err *e);
+/* Whether a list row's details say n reads of that digest. */
+int vc_audit_reads_match(const char *details, size_t n, const char hex[65]);
+
 /* Hash of one audit row as stored; key may be NULL (unkeyed). */
 void vc_audit_hash(unsigned char out[32], const unsigned char prev[32],
 		   const char *const fields[10], const unsigned char *key);

@@ -70,6 +70,21 @@ static int prune_prefix(struct vc_db *db, struct prune *a, long long *last,
 	return rc;
 }
 
+/* The reads the rows to go list go with them, in the same transaction:
+ * none is left under no row (verify would call it inserted). */
+static int prune_reads(struct vc_db *db, const char *chain, long long last,
+		       struct vc_err *e)
+{
+	if (chain[0])
+		return vc_db_exec(db, NULL, e, "DELETE r FROM audit_logs a JOIN "
+				  "audit_reads r ON r.seq = a.seq WHERE "
+				  "a.organization_id = ? AND a.seq <= ?", "sl",
+				  chain, last);
+	return vc_db_exec(db, NULL, e, "DELETE r FROM audit_logs a JOIN "
+			  "audit_reads r ON r.seq = a.seq WHERE a.organization_id "
+			  "IS NULL AND a.seq <= ?", "l", last);
+}
+
 static int prune_txn(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct prune *a = arg;
@@ -93,11 +108,12 @@ static int prune_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	rc = prune_prefix(db, a, &last, hash, e);
 	if (rc < 0 || last == 0)
 		return rc;
-	if (a->chain[0])
+	rc = prune_reads(db, a->chain, last, e);
+	if (rc == 0 && a->chain[0])
 		rc = vc_db_exec(db, &n, e, "DELETE FROM audit_logs WHERE "
 				"organization_id = ? AND seq <= ?", "sl", a->chain,
 				last);
-	else
+	else if (rc == 0)
 		rc = vc_db_exec(db, &n, e, "DELETE FROM audit_logs WHERE "
 				"organization_id IS NULL AND seq <= ?", "l", last);
 	if (rc == 0)

@@ -36,11 +36,29 @@
 	"LEAST(VALUES(api_calls) + read_calls, 2147483647), " \
 	"last_updated = VALUES(last_updated)"
 
-static const char *const recompute_sql[2][3] = {
+/* A row that lists n reads (lib/audit_reads.c) stands for n calls, as
+ * the n rows it replaced did: n - 1 more than COUNT counted.  Read from
+ * audit_reads, one group per listing row, and only those rows of
+ * audit_logs looked up: the cost follows the reads, not the log. */
+#define LISTS_HEAD \
+	"UPDATE usage_statistics us JOIN (SELECT a.organization_id AS org, " \
+	"SUM(x.n - 1) AS extra FROM (SELECT seq, COUNT(*) AS n FROM " \
+	"audit_reads GROUP BY seq) x JOIN audit_logs a ON a.seq = x.seq " \
+	"LEFT JOIN (SELECT organization_id, MAX(start_date) AS since FROM " \
+	"subscriptions WHERE status = 'active' GROUP BY organization_id) s " \
+	"ON s.organization_id = a.organization_id WHERE a.action = " \
+	"'secret.read' AND a.resource_type = 'environment' AND " \
+	"a.`timestamp` >= COALESCE(s.since, '1000-01-01 00:00:00') "
+#define LISTS_TAIL \
+	"GROUP BY a.organization_id) r ON r.org = us.organization_id SET " \
+	"us.api_calls = LEAST(us.api_calls + r.extra, 2147483647)"
+
+static const char *const recompute_sql[2][4] = {
 	{ SECRETS_HEAD SECRETS_TAIL, CALLS_HEAD CALLS_TAIL,
-	  "SELECT COUNT(*) FROM organizations" },
+	  LISTS_HEAD LISTS_TAIL, "SELECT COUNT(*) FROM organizations" },
 	{ SECRETS_HEAD "WHERE o.id = ? " SECRETS_TAIL,
 	  CALLS_HEAD "WHERE o.id = ? " CALLS_TAIL,
+	  LISTS_HEAD "AND a.organization_id = ? " LISTS_TAIL,
 	  "SELECT COUNT(*) FROM organizations WHERE id = ?" },
 };
 
@@ -61,7 +79,9 @@ static int recompute_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	if (rc == 0)
 		rc = vc_db_exec(db, NULL, e, sql[1], types, a->org);
 	if (rc == 0)
-		rc = vc_db_query(db, &r, e, sql[2], types, a->org);
+		rc = vc_db_exec(db, NULL, e, sql[2], types, a->org);
+	if (rc == 0)
+		rc = vc_db_query(db, &r, e, sql[3], types, a->org);
 	if (rc == 0) {
 		a->orgs = vc_res_int(r, 0, 0);
 		vc_res_free(r);

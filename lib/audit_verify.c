@@ -14,6 +14,7 @@
 #include "auditlog.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@ struct verify {
 	struct vchain *c;
 	size_t n, cap;
 	struct vc_audit_keyring kr;
+	struct vc_audit_rcur *reads;    /* audit_reads beside the rows */
 };
 
 static const unsigned char zero32[32];
@@ -334,8 +336,42 @@ static void genesis(struct verify *v, struct vchain *c, const char *prev,
 	}
 }
 
+/* Reads in audit_reads under no row of the log: the row was removed (its
+ * chain shows that too), or they were inserted.  They are nobody's chain
+ * but the log's as a whole: the global chain's problem. */
+static void stray_reads(struct verify *v, long long seq)
+{
+	struct vchain *c = vchain_find(v, "", seq);
+
+	if (c && !c->pub.bad_seq)
+		broken(c, seq, "audit_reads holds reads under seq %lld, which is "
+		       "no row of the audit log: the row was removed, or the "
+		       "reads were inserted", seq);
+}
+
+/* The reads under a row: a list row's must be those its hash covers
+ * (the digest in its details), any other row has none. */
+static void check_reads(struct vchain *c, long long seq, const char *details,
+			int list, size_t n, const char hex[65])
+{
+	if (!list && n)
+		broken(c, seq, "seq %lld lists no reads, and audit_reads holds %zu "
+		       "under it: they were inserted", seq, n);
+	else if (list && !vc_audit_reads_match(details, n, hex))
+		broken(c, seq, "seq %lld lists reads that audit_reads no longer "
+		       "holds as they were (%zu now): reads were changed, "
+		       "removed or inserted", seq, n);
+}
+
+/* The reads audit_reads holds under a row, as taken beside it. */
+struct taken {
+	int list;               /* the row lists reads */
+	size_t n;
+	char hex[65];           /* their digest, when it does */
+};
+
 static void check_row(struct verify *v, struct vchain *c,
-		      const struct vc_res *r, size_t i)
+		      const struct vc_res *r, size_t i, const struct taken *t)
 {
 	const char *f[10];
 	long long seq = vc_res_int(r, i, 0);
@@ -370,6 +406,9 @@ static void check_row(struct verify *v, struct vchain *c,
 	    !epoch_row(v, c, seq, f, (const unsigned char *)hash) :
 	    !row_ok(v, c, seq, f, (const unsigned char *)hash))
 		return;
+	check_reads(c, seq, f[9], t->list, t->n, t->hex);
+	if (c->pub.bad_seq)
+		return;
 	if (c->anchored && seq == c->anchor_seq) {
 		if (memcmp(hash, c->anchor_hash, 32)) {
 			broken(c, seq, "seq %lld is not the row the anchor file "
@@ -382,6 +421,31 @@ static void check_row(struct verify *v, struct vchain *c,
 	c->last_seq = seq;
 	if (!c->first_seq)
 		c->first_seq = seq;
+}
+
+/* Takes the reads up to row i (whatever its chain's state: they go along
+ * with the rows), then checks the row in its chain. */
+static int take_row(struct verify *v, const struct vc_res *r, size_t i,
+		    struct vc_err *e)
+{
+	const char *org = vc_res_get(r, i, 3, NULL);
+	long long seq = vc_res_int(r, i, 0), stray;
+	struct taken t = { vc_audit_is_list(vc_res_get(r, i, 4, NULL),
+					    vc_res_get(r, i, 5, NULL)), 0, "" };
+	struct vchain *c;
+	int rc = vc_audit_rcur_take(v->reads, seq, t.list, &stray, &t.n, t.hex,
+				    e);
+
+	if (rc < 0)
+		return rc;
+	if (stray)
+		stray_reads(v, stray);
+	/* Found after stray_reads, which may add the global chain. */
+	c = vchain_find(v, org ? org : "", seq);
+	if (!c)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	check_row(v, c, r, i, &t);
+	return 0;
 }
 
 static int verify_rows(struct vc_db *db, const char *org_id,
@@ -400,21 +464,28 @@ static int verify_rows(struct vc_db *db, const char *org_id,
 		if (rc < 0)
 			return rc;
 		got = vc_res_rows(r);
-		for (size_t i = 0; i < got; i++) {
-			const char *org = vc_res_get(r, i, 3, NULL);
-			struct vchain *c = vchain_find(v, org ? org : "",
-						       vc_res_int(r, i, 0));
-			if (!c) {
-				vc_res_free(r);
-				return vc_err_set(e, VC_EFAIL, "out of memory");
-			}
-			check_row(v, c, r, i);
-		}
+		for (size_t i = 0; rc == 0 && i < got; i++)
+			rc = take_row(v, r, i, e);
 		if (got)
 			after = vc_res_int(r, got - 1, 0);
 		vc_res_free(r);
+		if (rc < 0)
+			return rc;
 	} while (got == VERIFY_BATCH);
 	return 0;
+}
+
+/* Reads left after the last row belong to none. */
+static int stray_tail(struct verify *v, struct vc_err *e)
+{
+	long long stray;
+	size_t n;
+	char hex[65];
+	int rc = vc_audit_rcur_take(v->reads, LLONG_MAX, 0, &stray, &n, hex, e);
+
+	if (rc == 0 && stray)
+		stray_reads(v, stray);
+	return rc;
 }
 
 /* ---- the head, and the anchor ---- */
@@ -584,7 +655,13 @@ static int verify_snapshot(struct vc_db *db, const char *org_id,
 	if (rc == 0)
 		rc = attach_anchor(v, org_id, a, na, e);
 	if (rc == 0)
+		rc = vc_audit_rcur_open(db, org_id, &v->reads, e);
+	if (rc == 0)
 		rc = verify_rows(db, org_id, v, e);
+	if (rc == 0)
+		rc = stray_tail(v, e);
+	vc_audit_rcur_close(v->reads);
+	v->reads = NULL;
 	vc_db_rollback(db);
 	return rc;
 }
@@ -594,7 +671,7 @@ int vc_auditlog_verify(struct vc_session *s, struct vc_db *db,
 		       struct vc_auditlog_chain **out, size_t *n,
 		       struct vc_err *e)
 {
-	struct verify v = { NULL, 0, 0, { 0 } };
+	struct verify v = { NULL, 0, 0, { 0 }, NULL };
 	struct vc_auditlog_anchor *a = NULL;
 	size_t na = 0;
 	int rc;

@@ -1,5 +1,6 @@
 /* bulk.c - reading a whole environment at once: one metadata query, the
- * store's bulk get with several requests in flight, one audit statement. */
+ * store's bulk get with several requests in flight, one audit row
+ * listing the reads. */
 #include "bulk.h"
 #include "secret.h"
 
@@ -238,7 +239,8 @@ static int fetch_values(struct vc_session *s, const struct vc_ref *ref,
 
 struct audit_job {
 	struct vc_session *s;
-	const struct vc_audit_ev *ev;
+	const struct vc_ref *ref;
+	const struct vc_audit_read *r;
 	size_t n;
 };
 
@@ -248,29 +250,21 @@ static int audit_txn(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct audit_job *j = arg;
 
-	return vc_audit_write(j->s, db, j->ev, j->n, e);
+	return vc_audit_reads(j->s, db, j->ref->org_id, j->ref->env_id, j->r,
+			      j->n, e);
 }
 
-/* The secret.read events of set: ev[i] and its details det[i]. */
-static int read_events(const struct vc_ref *ref,
-		       const struct vc_secret_set *set,
-		       struct vc_audit_ev **ev, char (**det)[48],
-		       struct vc_err *e)
+/* What set read, for the audit: each secret and its version now (the
+ * versions of a set being read may still change). */
+static int read_list(const struct vc_secret_set *set,
+		     struct vc_audit_read **r, struct vc_err *e)
 {
-	*ev = calloc(set->n, sizeof(**ev));
-	*det = calloc(set->n, sizeof(**det));
-	if (!*ev || !*det) {
-		free(*ev);
-		free(*det);
+	*r = calloc(set->n + 1, sizeof(**r));
+	if (!*r)
 		return vc_err_set(e, VC_EFAIL, "out of memory");
-	}
-	for (size_t i = 0; i < set->n; i++) {
-		snprintf((*det)[i], sizeof((*det)[i]), "{\"version\":%d}",
-			 set->v[i].version);
-		(*ev)[i] = (struct vc_audit_ev){ ref->org_id, "secret.read",
-						 "secret", set->v[i].id,
-						 (*det)[i] };
-	}
+	for (size_t i = 0; i < set->n; i++)
+		(*r)[i] = (struct vc_audit_read){ set->v[i].id,
+						  set->v[i].version };
 	return 0;
 }
 
@@ -296,16 +290,14 @@ struct vc_audit_early {
 	int rc;                 /* the writer's, once joined */
 	struct vc_err err;
 	struct audit_job job;
-	struct vc_audit_ev *ev;
-	char (*det)[48];
-	int *versions;          /* as audited */
+	struct vc_audit_read *reads;    /* with the versions audited */
 	struct vc_db *db;
 };
 
 static int early_txn(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct vc_audit_early *a = arg;
-	int rc = vc_audit_write(a->job.s, db, a->job.ev, a->job.n, e), v;
+	int rc = audit_txn(db, &a->job, e), v;
 
 	if (rc < 0)
 		return rc;      /* rolled back; retried if it may be */
@@ -329,9 +321,7 @@ static void early_free(struct vc_audit_early *a)
 {
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv);
-	free(a->ev);
-	free(a->det);
-	free(a->versions);
+	free(a->reads);
 	free(a);
 }
 
@@ -341,21 +331,14 @@ static int early_start(struct vc_session *s, const struct vc_ref *ref,
 		       struct vc_err *e)
 {
 	struct vc_audit_early *a = calloc(1, sizeof(*a));
-	int rc = a ? 0 : vc_err_set(e, VC_EFAIL, "out of memory");
+	int rc = a ? read_list(set, &a->reads, e) :
+		 vc_err_set(e, VC_EFAIL, "out of memory");
 
-	if (rc == 0 && !(a->versions = calloc(set->n, sizeof(int))))
-		rc = vc_err_set(e, VC_EFAIL, "out of memory");
-	if (rc == 0)
-		rc = read_events(ref, set, &a->ev, &a->det, e);
 	if (rc < 0) {
-		if (a)
-			free(a->versions);
 		free(a);
 		return rc;
 	}
-	for (size_t i = 0; i < set->n; i++)
-		a->versions[i] = set->v[i].version;
-	a->job = (struct audit_job){ s, a->ev, set->n };
+	a->job = (struct audit_job){ s, ref, a->reads, set->n };
 	a->db = db;
 	vc_err_clear(&a->err);
 	pthread_mutex_init(&a->mu, NULL);
@@ -394,22 +377,21 @@ static int early_matches(const struct vc_audit_early *a,
 	if (a->job.n != set->n)
 		return 0;
 	for (size_t i = 0; i < set->n; i++)
-		if (a->versions[i] != set->v[i].version)
+		if (a->reads[i].version != set->v[i].version)
 			return 0;
 	return 1;
 }
 
-/* One audit row per value read, all in one INSERT, committed.  Called by
- * the command once it knows the values will be used (an export refused
- * by its format reads nothing out and audits nothing).  Rows written
- * early are committed if they name the versions read; otherwise, and
- * without early rows, they are written now: no lock is held while Vault
- * is read (doc/architecture.md, section 5). */
+/* The reads audited (vc_audit_reads), committed.  Called by the command
+ * once it knows the values will be used (an export refused by its format
+ * reads nothing out and audits nothing).  Rows written early are
+ * committed if they name the versions read; otherwise, and without early
+ * rows, they are written now: no lock is held while Vault is read
+ * (doc/architecture.md, section 5). */
 int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
 			  struct vc_secret_set *set, struct vc_err *e)
 {
-	struct vc_audit_ev *ev;
-	char (*det)[48];
+	struct vc_audit_read *r;
 	struct vc_db *db;
 	int rc;
 
@@ -425,12 +407,12 @@ int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
 		return 0;
 	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	if (rc == 0)
-		rc = read_events(ref, set, &ev, &det, e);
+		rc = read_list(set, &r, e);
 	if (rc < 0)
 		return rc;
-	rc = vc_db_txn(db, audit_txn, &(struct audit_job){ s, ev, set->n }, e);
-	free(ev);
-	free(det);
+	rc = vc_db_txn(db, audit_txn, &(struct audit_job){ s, ref, r, set->n },
+		       e);
+	free(r);
 	return rc;
 }
 
@@ -560,7 +542,7 @@ int vc_secret_read_envs(struct vc_session *s, const struct vc_ref *refs,
 struct envs_job {
 	struct vc_session *s;
 	struct vc_secret_envs *m;
-	struct vc_audit_ev **ev;
+	struct vc_audit_read **r;
 };
 
 /* One write per environment: each names its own organization's chain. */
@@ -570,39 +552,31 @@ static int envs_audit_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < j->m->n; i++)
-		if (j->m->sets[i].n)
-			rc = vc_audit_write(j->s, db, j->ev[i], j->m->sets[i].n,
-					    e);
+		rc = audit_txn(db, &(struct audit_job){ j->s, &j->m->refs[i],
+			       j->r[i], j->m->sets[i].n }, e);
 	return rc;
 }
 
 int vc_secret_audit_envs(struct vc_session *s, struct vc_secret_envs *m,
 			 struct vc_err *e)
 {
-	struct vc_audit_ev **ev;
-	char (**det)[48];
+	struct vc_audit_read **r;
 	struct vc_db *db;
 	int rc;
 
 	if (m->n == 1)
 		return vc_secret_audit_reads(s, m->refs, m->sets, e);
-	ev = calloc(m->n, sizeof(*ev));
-	det = calloc(m->n, sizeof(*det));
-	rc = ev && det ? vc_session_db(s, VC_DB_METADATA, &db, e) :
+	r = calloc(m->n, sizeof(*r));
+	rc = r ? vc_session_db(s, VC_DB_METADATA, &db, e) :
 	     vc_err_set(e, VC_EFAIL, "out of memory");
 	for (size_t i = 0; rc == 0 && i < m->n; i++)
-		if (m->sets[i].n)
-			rc = read_events(&m->refs[i], &m->sets[i], &ev[i],
-					 &det[i], e);
+		rc = read_list(&m->sets[i], &r[i], e);
 	if (rc == 0)
 		rc = vc_db_txn(db, envs_audit_txn,
-			       &(struct envs_job){ s, m, ev }, e);
-	for (size_t i = 0; ev && det && i < m->n; i++) {
-		free(ev[i]);
-		free(det[i]);
-	}
-	free(ev);
-	free(det);
+			       &(struct envs_job){ s, m, r }, e);
+	for (size_t i = 0; r && i < m->n; i++)
+		free(r[i]);
+	free(r);
 	return rc;
 }
 

@@ -1,6 +1,6 @@
 /* bulk.h - bulk reads of secrets (export, run, diff, copy, import): a
  * whole environment at once, its values fetched with several store
- * requests in flight and audited in one statement (bulk.c). */
+ * requests in flight and audited as one chained row (bulk.c). */
 #ifndef VC_BULK_H
 #define VC_BULK_H
 
@@ -46,7 +46,8 @@ int vc_secret_read_env(struct vc_session *s, const struct vc_ref *ref,
 		       struct vc_secret_set *out, struct vc_err *e);
 /* Frees the values (wiped); rows written early are rolled back. */
 void vc_secret_set_free(struct vc_secret_set *set);
-/* One secret.read audit row per value of set, in one statement. */
+/* The values of set audited as read (vc_audit_reads: one chained row
+ * listing them), committed. */
 int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
 			  struct vc_secret_set *set, struct vc_err *e);
 
@@ -70,7 +71,7 @@ struct vc_secret_envs {
 int vc_secret_read_envs(struct vc_session *s, const struct vc_ref *refs,
 			size_t n, const char *const *only, int concurrency,
 			struct vc_secret_envs *out, struct vc_err *e);
-/* One secret.read audit row per value read, of every environment (the
+/* The values read audited (vc_audit_reads), of every environment (the
  * ones a later environment overrode too: they were read), committed at
  * once. */
 int vc_secret_audit_envs(struct vc_session *s, struct vc_secret_envs *m,

@@ -704,7 +704,9 @@ grants_for() {
 			printf 'GRANT SELECT, INSERT, UPDATE, DELETE ON %s.%s %s\n' "$db_q" "$(sql_ident "$t")" "$to"
 		done
 		# Append-only audit: no UPDATE, no DELETE.
-		printf 'GRANT SELECT, INSERT ON %s.%s %s\n' "$db_q" '`audit_logs`' "$to"
+		for t in audit_logs audit_reads; do
+			printf 'GRANT SELECT, INSERT ON %s.%s %s\n' "$db_q" "$(sql_ident "$t")" "$to"
+		done
 		;;
 	monitoring_user)
 		# Per table, because a database-wide grant cannot have exceptions;

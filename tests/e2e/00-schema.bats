@@ -241,6 +241,10 @@ groups() {
 			audit_chain_heads key_id binary(8) YES
 			audit_chain_heads head_mac binary(32) YES
 			usage_statistics read_calls int(11) NO
+			audit_reads seq bigint(20) NO
+			audit_reads pos int(11) NO
+			audit_reads secret_id varchar(36) NO
+			audit_reads version int(11) NO
 			vc_value_keys path varbinary(3000) NO
 			vc_value_keys current_version int(11) NO
 			vc_value_keys oldest_version int(11) NO
@@ -342,6 +346,7 @@ groups() {
 			vc_values PRIMARY 0 path,version
 			vc_values ix_vc_values_key_id 1 key_id
 			audit_chain_heads PRIMARY 0 chain
+			audit_reads PRIMARY 0 seq,pos
 			maintenance_locks PRIMARY 0 name
 		EOF
 	)
@@ -355,7 +360,7 @@ groups() {
 	# History outlives what it names: no foreign key from the audit tables.
 	[ "$(vc_sql "SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS
 		WHERE CONSTRAINT_SCHEMA = DATABASE()
-		AND TABLE_NAME IN ('audit_logs', 'audit_chain_heads')")" -eq 0 ]
+		AND TABLE_NAME IN ('audit_logs', 'audit_chain_heads', 'audit_reads')")" -eq 0 ]
 	# secret_metadata.environment holds an environment's id.
 	[ "$(vc_sql "SELECT REFERENCED_TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS
 		WHERE CONSTRAINT_SCHEMA = DATABASE()
@@ -500,9 +505,9 @@ max_value_size = 1048576" ]
 	[ "$(privs vault_storage_user)" = \
 		"vault_storage:$rw vault_storage_lock:$rw vc_value_keys:$rw vc_values:$rw " ]
 	[ "$(privs secrets_api_user)" = \
-		"audit_chain_heads:$rw audit_logs:INSERT,SELECT environments:$rw maintenance_locks:$rw organizations:$rw plans:$rw projects:$rw secret_metadata:$rw subscriptions:$rw usage_statistics:$rw user_organizations:$rw users:$rw " ]
+		"audit_chain_heads:$rw audit_logs:INSERT,SELECT audit_reads:INSERT,SELECT environments:$rw maintenance_locks:$rw organizations:$rw plans:$rw projects:$rw secret_metadata:$rw subscriptions:$rw usage_statistics:$rw user_organizations:$rw users:$rw " ]
 	[ "$(privs monitoring_user)" = \
-		"audit_chain_heads:SELECT audit_logs:SELECT environments:SELECT maintenance_locks:SELECT organizations:SELECT plans:SELECT projects:SELECT schema_migrations:SELECT secret_metadata:SELECT subscriptions:SELECT usage_statistics:SELECT user_organizations:SELECT " ]
+		"audit_chain_heads:SELECT audit_logs:SELECT audit_reads:SELECT environments:SELECT maintenance_locks:SELECT organizations:SELECT plans:SELECT projects:SELECT schema_migrations:SELECT secret_metadata:SELECT subscriptions:SELECT usage_statistics:SELECT user_organizations:SELECT " ]
 	# users column by column: every one but hashed_password.
 	[ "$(vc_sql "SELECT TABLE_NAME, PRIVILEGE_TYPE, GROUP_CONCAT(COLUMN_NAME
 		ORDER BY CAST(COLUMN_NAME AS BINARY)) FROM information_schema.COLUMN_PRIVILEGES

@@ -325,19 +325,19 @@ refused_at() {
 	printf 'a\0b' | vaultctl-secret -q set "$ENV/NUL"
 	x_put "$ENV/OK" fine
 	local reads
-	reads=$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")
+	reads=$(vc_reads)
 	run --separate-stderr vaultctl-secret run "$ENV" -- sh -c 'echo ran'
 	status_is 2
 	[[ $stderr == *"'NUL'"* ]]
 	[ -z "$output" ]
 	# Nothing was given out, so nothing is audited: the rows written
 	# while the values were read were rolled back, the chain is whole.
-	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" \
+	[ "$(vc_reads)" \
 		== "$reads" ]
 	run -0 vaultctl-audit verify
 	run -0 vaultctl-secret run "$ENV" --only OK -- sh -c 'echo "$OK"'
 	[ "$output" == fine ]
-	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" \
+	[ "$(vc_reads)" \
 		== $((reads + 1)) ]
 }
 
@@ -347,7 +347,7 @@ refused_at() {
 	x_put "$ENV/LD_PRELOAD" libvc-no-such-preload.so
 	x_put "$ENV/BASH_ENV" "$BATS_TEST_TMPDIR/startup.sh"
 	x_put "$ENV/OK" fine
-	reads=$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")
+	reads=$(vc_reads)
 	run --separate-stderr vaultctl-secret run "$ENV" -- sh -c "touch '$ran'"
 	status_is 2
 	[[ $stderr == *"'BASH_ENV', 'LD_PRELOAD'"*"--allow-name"* ]]
@@ -359,14 +359,14 @@ refused_at() {
 	status_is 2
 	[[ $stderr == *"secret 'BASH_ENV':"* && $stderr != *"'LD_PRELOAD'"* ]]
 	[ ! -e "$ran" ]
-	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" \
+	[ "$(vc_reads)" \
 		== "$reads" ]
 	run -2 vaultctl-secret run "$ENV" --allow-name 'LD-PRELOAD' -- true
 	# Allowed, both reach the command as they are.
 	run --separate-stderr -0 vaultctl-secret run "$ENV" --allow-name LD_PRELOAD \
 		--allow-name BASH_ENV -- sh -c 'printf "%s|%s|%s" "$LD_PRELOAD" "$BASH_ENV" "$OK"'
 	[ "$output" == "libvc-no-such-preload.so|$BATS_TEST_TMPDIR/startup.sh|fine" ]
-	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'")" \
+	[ "$(vc_reads)" \
 		== $((reads + 3)) ]
 	# Left out by --only, they need no allowing.
 	run -0 vaultctl-secret run "$ENV" --only OK -- sh -c 'echo "$OK"'

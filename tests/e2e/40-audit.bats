@@ -71,16 +71,30 @@ org_id() {
 
 # The audit trail as root sees it, to tamper with and to put back.
 audit_save() {
-	vc_sql "DROP TABLE IF EXISTS t_audit, t_heads;
+	vc_sql "DROP TABLE IF EXISTS t_audit, t_heads, t_reads;
 		CREATE TABLE t_audit AS SELECT * FROM audit_logs;
-		CREATE TABLE t_heads AS SELECT * FROM audit_chain_heads"
+		CREATE TABLE t_heads AS SELECT * FROM audit_chain_heads;
+		CREATE TABLE t_reads AS SELECT * FROM audit_reads"
 }
 
 audit_restore() {
 	vc_sql "DELETE FROM audit_logs; INSERT INTO audit_logs SELECT * FROM t_audit;
 		DELETE FROM audit_chain_heads;
 		INSERT INTO audit_chain_heads SELECT * FROM t_heads;
-		DROP TABLE t_audit, t_heads"
+		DELETE FROM audit_reads; INSERT INTO audit_reads SELECT * FROM t_reads;
+		DROP TABLE t_audit, t_heads, t_reads"
+}
+
+# The newest row that lists reads (an export's).
+list_seq() {
+	vc_sql "SELECT MAX(seq) FROM audit_logs WHERE action = 'secret.read'
+		AND resource_type = 'environment'"
+}
+
+# chain_py [ORG_ID...]: the chains checked from outside the tools.
+chain_py() {
+	python3 "$REPO/tests/galera/audit_chain.py" --config "$VAULTCTL_CONFIG" \
+		"$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" "$@"
 }
 
 # A seq in the middle of acme's chain.
@@ -288,6 +302,154 @@ assert all(r["organization"] == "acme" for r in rows)
 ' "$out.out"
 }
 
+# --- reads -----------------------------------------------------------------
+
+@test "reads: an export of several secrets is one row, each read in the log per secret" {
+	local acme env rows reads
+	acme=$(org_id acme)
+	env=$(vc_sql "SELECT e.id FROM environments e JOIN projects p ON p.id =
+		e.project_id WHERE p.organization_id = '$acme' AND e.name = 'prod'")
+	rows=$(vc_sql "SELECT COUNT(*) FROM audit_logs")
+	reads=$(vc_reads)
+	ok vaultctl-secret export acme/api/prod --format json
+	[ "$(jq length <<<"$output")" -eq 3 ]
+	# One chained row about the environment, three reads listed.
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs")" -eq $((rows + 1)) ]
+	[ "$(vc_reads)" -eq $((reads + 3)) ]
+	[ "$(vc_sql "SELECT CONCAT_WS(' ', action, resource_type, resource_id,
+		JSON_VALUE(details, '$.reads')) FROM audit_logs WHERE seq =
+		$(list_seq)")" = "secret.read environment $env 3" ]
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_reads WHERE seq = $(list_seq)")" -eq 3 ]
+	# A second export, by the member: two reads of API_KEY by then.
+	VAULTCTL_USER=$MEMBER ok vaultctl-secret export acme/api/prod --only \
+		API_KEY,DB_URL
+	# The log lists each secret's reads, old rows (get) and new alike,
+	# filtered as before: --action, --resource-type secret, --user.
+	ok vaultctl-audit log --org acme --action secret.read --resource-type \
+		secret --limit 1000 -o jsonl
+	python3 -c '
+import json, subprocess, sys
+rows = [json.loads(l) for l in sys.argv[1].splitlines()]
+meta = dict(l.split("\t") for l in sys.argv[2].splitlines())
+reads = {}
+for r in rows:
+    assert r["action"] == "secret.read", r
+    if r["resource_type"] == "secret":
+        reads.setdefault(r["resource_id"], []).append(
+            (r["seq"], r["user"], r["details"]["version"]))
+        continue
+    d = r["details"]
+    assert r["resource_type"] == "environment", r
+    assert d["reads"] == len(d["secrets"]) and len(d["digest"]) == 64, d
+    for s in d["secrets"]:
+        reads.setdefault(s["id"], []).append((r["seq"], r["user"], s["version"]))
+name = {v: k for k, v in meta.items()}
+got = {name[i]: len(v) for i, v in reads.items()}
+# setup: 12 gets of DB_URL and one of API_KEY; the two exports.
+assert got == {"DB_URL": 14, "API_KEY": 3, "FOLLOWED": 1}, got
+last = reads[meta["API_KEY"]][0]
+assert last[1] == sys.argv[3] and last[2] == 2, last
+' "$output" "$(vc_sql "SELECT name, id FROM secret_metadata WHERE
+		organization_id = '$acme'")" "$MEMBER"
+	ok vaultctl-audit log --org acme --user "$MEMBER" --limit 1 -o json
+	[ "$(jq -r '.rows[0].details.secrets | map(.version) | join(" ")' \
+		<<<"$output")" = "2 1" ]
+	ok vaultctl-audit verify
+	run -0 chain_py
+}
+
+@test "reads: verify catches a listed read changed, removed or inserted, and reads under no list" {
+	local list acme seq n
+	acme=$(org_id acme)
+	list=$(list_seq)
+	seq=$(middle_seq)
+	n=$(vc_sql "SELECT COUNT(*) FROM audit_reads WHERE seq = $list")
+	[ "$n" -ge 2 ]
+	audit_save
+	# A version changed: the digest the row's hash covers no longer holds.
+	vc_sql "UPDATE audit_reads SET version = version + 1 WHERE seq = $list
+		AND pos = 0"
+	fails 8 "audit chain broken in 1 of 3 chains" vaultctl-audit verify
+	[[ $output == *acme*"seq $list lists reads that audit_reads no longer holds"* ]]
+	fails 8 "broken" vaultctl-audit verify --org acme
+	run -1 chain_py
+	[[ $output == *"seq $list: its reads do not match its digest"* ]]
+	audit_restore
+	ok vaultctl-audit verify
+	# The same read given to another secret.
+	audit_save
+	vc_sql "UPDATE audit_reads SET secret_id = (SELECT id FROM secret_metadata
+		WHERE name = 'DB_URL') WHERE seq = $list AND pos = 0"
+	fails 8 "broken" vaultctl-audit verify --org acme
+	[[ $output == *"seq $list lists reads"* ]]
+	audit_restore
+	# A read removed, and one added to the list.
+	audit_save
+	vc_sql "DELETE FROM audit_reads WHERE seq = $list AND pos = $((n - 1))"
+	fails 8 "broken" vaultctl-audit verify --org acme
+	[[ $output == *"seq $list lists reads"*"($((n - 1)) now)"* ]]
+	vc_sql "INSERT INTO audit_reads SELECT seq, $n, secret_id, version FROM
+		t_reads WHERE seq = $list AND pos = 0"
+	fails 8 "broken" vaultctl-audit verify --org acme
+	vc_sql "INSERT INTO audit_reads SELECT seq, $((n - 1)), secret_id, version
+		FROM t_reads WHERE seq = $list AND pos = $((n - 1))"
+	fails 8 "broken" vaultctl-audit verify --org acme
+	[[ $output == *"($((n + 1)) now)"* ]]
+	run -1 chain_py
+	audit_restore
+	ok vaultctl-audit verify
+	# A read slipped under a row that lists none (a set, say).
+	audit_save
+	vc_sql "INSERT INTO audit_reads SELECT $seq, 0, secret_id, version FROM
+		t_reads WHERE seq = $list AND pos = 0"
+	fails 8 "broken" vaultctl-audit verify --org acme
+	[[ $output == *"seq $seq lists no reads, and audit_reads holds 1 under it"* ]]
+	run -1 chain_py
+	[[ $output == *"seq $seq: reads under a row that lists none"* ]]
+	audit_restore
+	# Reads under no row at all: the global chain says so.
+	audit_save
+	vc_sql "INSERT INTO audit_reads SELECT 999999999, 0, secret_id, version
+		FROM t_reads WHERE seq = $list AND pos = 0"
+	fails 8 "broken" vaultctl-audit verify
+	[[ $output == *"(global)"*"seq 999999999, which is no row of the audit log"* ]]
+	run -1 chain_py
+	audit_restore
+	# The row that lists them removed: its chain breaks, its reads stray.
+	audit_save
+	vc_sql "DELETE FROM audit_logs WHERE seq = $list"
+	fails 8 "broken" vaultctl-audit verify
+	[[ $output == *"(global)"*"seq $list, which is no row"* ]]
+	[[ $output == *acme*"chain head does not match"* || $output == *acme*"does not follow"* ]]
+	audit_restore
+	ok vaultctl-audit verify
+	run -0 chain_py
+	# The metadata account may add reads, never change or remove them.
+	run vc_sql_as secrets_api_user "DELETE FROM audit_reads"
+	[ "$status" -ne 0 ] && [[ $output == *"command denied"* ]]
+	run vc_sql_as secrets_api_user "UPDATE audit_reads SET version = 1"
+	[ "$status" -ne 0 ] && [[ $output == *"command denied"* ]]
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_reads WHERE seq = $list")" -eq "$n" ]
+}
+
+@test "reads: each read listed counts as an API call, live and recomputed" {
+	local before
+	ok vaultctl-audit stats recompute
+	before=$(stats acme | cut -d' ' -f2)
+	[ "$(stats acme)" = "$(truth acme)" ]
+	ok vaultctl-secret export acme/api/prod --format json
+	# Three values read: three calls, as three rows counted before.
+	[ "$(stats acme | cut -d' ' -f2)" -eq $((before + 3)) ]
+	[ "$(stats acme)" = "$(truth acme)" ]
+	vc_sql "UPDATE usage_statistics SET api_calls = 0"
+	ok vaultctl-audit stats recompute
+	[ "$(stats acme | cut -d' ' -f2)" -eq $((before + 3)) ]
+	[ "$(stats acme)" = "$(truth acme)" ]
+	vc_sql "UPDATE usage_statistics SET api_calls = 0"
+	ok vaultctl-audit stats recompute --org acme
+	[ "$(stats acme)" = "$(truth acme)" ]
+}
+
 # --- verify ----------------------------------------------------------------
 
 @test "verify: intact chains exit 0" {
@@ -406,16 +568,21 @@ assert len(c) == 1 and not c[0]["intact"] and c[0]["seq"] == int(sys.argv[2]), c
 # --- stats -----------------------------------------------------------------
 
 # truth ORG: secret_count api_calls from the source tables: the audit rows
-# since the subscription's start, and the metadata reads counted apart.
+# since the subscription's start (a row that lists reads counting each of
+# them), and the metadata reads counted apart.
 truth() {
-	local id
+	local id since
 	id=$(org_id "$1")
+	since="a.organization_id = '$id' AND a.\`timestamp\` >= (SELECT
+		MAX(start_date) FROM subscriptions WHERE organization_id = '$id' AND
+		status = 'active')"
 	vc_sql "SELECT (SELECT COUNT(*) FROM secret_metadata WHERE
 		organization_id = '$id' AND deleted_at IS NULL), (SELECT COUNT(*)
-		FROM audit_logs WHERE organization_id = '$id' AND \`timestamp\` >=
-		(SELECT MAX(start_date) FROM subscriptions WHERE organization_id =
-		'$id' AND status = 'active')) + (SELECT COALESCE(MAX(read_calls), 0)
-		FROM usage_statistics WHERE organization_id = '$id')" | tr '\t' ' '
+		FROM audit_logs a WHERE $since AND NOT (a.action = 'secret.read' AND
+		a.resource_type = 'environment')) + (SELECT COUNT(*) FROM audit_logs a
+		JOIN audit_reads r ON r.seq = a.seq WHERE $since) + (SELECT
+		COALESCE(MAX(read_calls), 0) FROM usage_statistics WHERE
+		organization_id = '$id')" | tr '\t' ' '
 }
 
 stats() {
@@ -612,17 +779,21 @@ assert d["metadata-without-value"]["store_version"] is None
 	[ "$output" = "no audit rows older than 2000-01-01 00:00:00 UTC" ]
 
 	sleep 1
-	local cut sqlcut kept total
+	local cut sqlcut kept total n
 	cut=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	sqlcut=${cut/T/ }
 	sqlcut=${sqlcut%Z}
 	sleep 1
 	printf 'n' | vaultctl-secret -q set acme/api/prod/AFTER
+	n=$(vaultctl-secret export acme/api/prod --format json | jq length)
+	[ "$n" -ge 2 ]
 	vaultctl-org -q user add after@example.com --no-password
 	total=$(vc_sql "SELECT COUNT(*) FROM audit_logs")
 	kept=$(vc_sql "SELECT COUNT(*) FROM audit_logs WHERE \`timestamp\` >=
 		'$sqlcut'")
-	[ "$kept" -eq 2 ]
+	[ "$kept" -eq 3 ]
+	# Exports before the cut listed reads, which go with their rows.
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_reads")" -gt "$n" ]
 
 	# Off a terminal without --yes: refused, nothing deleted.
 	fails 2 "--yes" vaultctl-audit prune --before "$cut"
@@ -630,13 +801,18 @@ assert d["metadata-without-value"]["store_version"] is None
 
 	ok vaultctl-audit prune --before "$cut" --yes
 	[ "$output" = "pruned $((total - kept)) audit rows older than $sqlcut UTC" ]
-	# The two new rows and the prune's own row in the global chain.
-	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs")" -eq 3 ]
+	# The three new rows and the prune's own row in the global chain; the
+	# reads of the export after the cut only.
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_logs")" -eq 4 ]
 	[ "$(vc_sql "SELECT action FROM audit_logs ORDER BY seq DESC LIMIT 1")" = audit.prune ]
 	[ "$(vc_sql "SELECT COUNT(*) FROM audit_chain_heads WHERE anchor_hash
 		IS NOT NULL")" -eq 3 ]
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_reads")" -eq "$n" ]
+	[ "$(vc_sql "SELECT COUNT(DISTINCT r.seq) FROM audit_reads r JOIN
+		audit_logs a ON a.seq = r.seq")" -eq 1 ]
 	ok vaultctl-audit verify
-	[ "$output" = "audit chains intact (3 rows, 3 chains)" ]
+	[ "$output" = "audit chains intact (4 rows, 3 chains)" ]
+	run -0 chain_py
 
 	# The chains go on from their anchors, and tampering still shows.
 	printf 'm' | vaultctl-secret -q set acme/api/prod/AFTER
@@ -653,4 +829,96 @@ assert d["metadata-without-value"]["store_version"] is None
 	run vc_sql_as secrets_api_user "DELETE FROM audit_logs"
 	[ "$status" -ne 0 ]
 	[[ $output == *"command denied"* ]]
+}
+
+# --- a database from before audit_reads --------------------------------------
+
+teardown() {
+	[ ! -e "$BATS_TEST_TMPDIR/old/admin.cnf" ] ||
+		"$REPO/tests/harness/mariadb.sh" stop "$BATS_TEST_TMPDIR/old" \
+			>/dev/null 2>&1 || true
+}
+
+@test "reads: a database from before migration 012 verifies after it, its rows and the new ones" {
+	local dir=$BATS_TEST_TMPDIR/old sql=$BATS_TEST_TMPDIR/sql-011 f
+	old_sql() {
+		mariadb --defaults-file="$dir/admin.cnf" docksky_vault -N -B -e "$1"
+	}
+	# The installer and the migrations before 012: a database as it was
+	# (the installer granted audit_logs alone then).
+	mkdir "$sql"
+	sed 's/for t in audit_logs audit_reads; do/for t in audit_logs; do/' \
+		"$REPO/sql/install.sh" >"$sql/install.sh"
+	chmod +x "$sql/install.sh"
+	grep -q 'for t in audit_logs; do' "$sql/install.sh"
+	for f in "$REPO"/sql/[0-9]*.sql; do
+		[[ ${f##*/} < 012 ]] && cp "$f" "$sql/"
+	done
+	"$REPO/tests/harness/mariadb.sh" start "$dir" >/dev/null
+	"$sql/install.sh" -q --defaults-file "$dir/admin.cnf" \
+		--config-out "$dir/vaultctl.cnf"
+	export VAULTCTL_CONFIG=$dir/vaultctl.cnf
+	[ -z "$(old_sql "SHOW TABLES LIKE 'audit_reads'")" ]
+	env -u VAULTCTL_USER vaultctl-org user add "$ADMIN" --no-password \
+		>/dev/null 2>&1
+	vaultctl-plan create free --price 0 --cycle monthly --secrets-limit 100 \
+		>/dev/null
+	vaultctl-org -q create old
+	vaultctl-org -q project create old/api
+	vaultctl-org -q env create old/api/prod
+	vaultctl-org -q env create old/api/one
+	printf 'a' | vaultctl-secret -q set old/api/prod/A
+	printf 'b' | vaultctl-secret -q set old/api/prod/B
+	printf 'c' | vaultctl-secret -q set old/api/one/C
+	# Reads in the shape they had then: a row per value read.
+	vaultctl-secret get old/api/prod/A >/dev/null
+	vaultctl-secret get old/api/prod/B >/dev/null
+	vaultctl-secret export old/api/one >/dev/null
+	[ "$(old_sql "SELECT COUNT(*) FROM audit_logs WHERE action =
+		'secret.read' AND resource_type = 'secret'")" -eq 3 ]
+	local before
+	before=$(old_sql "SELECT seq, HEX(row_hash) FROM audit_logs ORDER BY seq")
+
+	# The migration: the old rows stay as they were and verify as before.
+	"$REPO/sql/install.sh" -q --defaults-file "$dir/admin.cnf" \
+		--config-out "$dir/vaultctl.cnf"
+	[ "$(old_sql "SELECT name FROM schema_migrations WHERE version = 12")" = \
+		012-audit-reads.sql ]
+	[ "$(old_sql "SELECT seq, HEX(row_hash) FROM audit_logs ORDER BY seq")" = \
+		"$before" ]
+	ok vaultctl-audit verify
+	# New reads take the new shape, and every one verifies.
+	ok vaultctl-secret export old/api/prod
+	[ "$(old_sql "SELECT COUNT(*) FROM audit_reads")" -eq 2 ]
+	ok vaultctl-audit verify
+	[[ $output == "audit chains intact ("*" rows, 2 chains)" ]]
+	run -0 python3 "$REPO/tests/galera/audit_chain.py" --config \
+		"$VAULTCTL_CONFIG" "$dir/admin.cnf" docksky_vault
+	# The log lists both: A read by a get, then by the export.
+	ok vaultctl-audit log --org old --action secret.read -o jsonl
+	python3 -c '
+import json, sys
+rows = [json.loads(l) for l in sys.argv[1].splitlines()]
+ids = []
+for r in rows:
+    d = r["details"]
+    ids += [s["id"] for s in d["secrets"]] if "secrets" in d else [r["resource_id"]]
+a = sys.argv[2]
+assert ids.count(a) == 2 and len(ids) == 5, ids
+' "$output" "$(old_sql "SELECT id FROM secret_metadata WHERE name = 'A'")"
+	# A tampered read of the new shape shows; the old rows still verify.
+	old_sql "UPDATE audit_reads SET version = 5 WHERE pos = 1"
+	fails 8 "broken" vaultctl-audit verify
+	[[ $output == *"lists reads that audit_reads no longer holds"* ]]
+	old_sql "UPDATE audit_reads SET version = 1 WHERE pos = 1"
+	ok vaultctl-audit verify
+	# Usage: each read one call, whichever shape.
+	local calls
+	calls=$(old_sql "SELECT api_calls FROM usage_statistics u JOIN
+		organizations o ON o.id = u.organization_id WHERE o.name = 'old'")
+	old_sql "UPDATE usage_statistics SET api_calls = 0"
+	ok vaultctl-audit stats recompute
+	[ "$(old_sql "SELECT api_calls FROM usage_statistics u JOIN
+		organizations o ON o.id = u.organization_id WHERE o.name = 'old'")" \
+		-eq "$calls" ]
 }

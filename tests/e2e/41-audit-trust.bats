@@ -90,16 +90,18 @@ org_id() {
 
 # The audit trail as the administrator sees it, to tamper with and put back.
 audit_save() {
-	vc_sql "DROP TABLE IF EXISTS t_audit, t_heads;
+	vc_sql "DROP TABLE IF EXISTS t_audit, t_heads, t_reads;
 		CREATE TABLE t_audit AS SELECT * FROM audit_logs;
-		CREATE TABLE t_heads AS SELECT * FROM audit_chain_heads"
+		CREATE TABLE t_heads AS SELECT * FROM audit_chain_heads;
+		CREATE TABLE t_reads AS SELECT * FROM audit_reads"
 }
 
 audit_restore() {
 	vc_sql "DELETE FROM audit_logs; INSERT INTO audit_logs SELECT * FROM t_audit;
 		DELETE FROM audit_chain_heads;
 		INSERT INTO audit_chain_heads SELECT * FROM t_heads;
-		DROP TABLE t_audit, t_heads"
+		DELETE FROM audit_reads; INSERT INTO audit_reads SELECT * FROM t_reads;
+		DROP TABLE t_audit, t_heads, t_reads"
 }
 
 # newest ORG [OFFSET]: the seq of acme's newest row (or the one OFFSET
@@ -311,6 +313,47 @@ read_calls() {
 		'$MEMBER' AND a.organization_id IS NULL")" -eq 1 ]
 }
 
+@test "reads listed under keyed rows: a rekey keeps them checkable, a list rewritten with its digest shows" {
+	local list n digest
+	ok vaultctl-secret export acme/api/prod
+	list=$(vc_sql "SELECT MAX(seq) FROM audit_logs WHERE action = 'secret.read'
+		AND resource_type = 'environment'")
+	n=$(vc_sql "SELECT COUNT(*) FROM audit_reads WHERE seq = $list")
+	[ "$n" -ge 2 ]
+	# Under the key of its epoch, which a rekey replaces and keeps.
+	ok vaultctl-audit rekey --yes
+	ok vaultctl-secret export acme/api/prod
+	ok vaultctl-audit verify --anchor "$ANCHOR"
+	run -0 python3 "$REPO/tests/galera/audit_chain.py" --config "$KEYED" \
+		"$VC_TEST_DIR/admin.cnf" "$VC_DATABASE"
+	# The administrator changes a read, and the digest in the row's
+	# details to match: the row's keyed hash gives that away.
+	audit_save
+	vc_sql "UPDATE audit_reads SET version = version + 1 WHERE seq = $list
+		AND pos = 0"
+	fails 8 "broken" vaultctl-audit verify --org acme
+	[[ $output == *"seq $list lists reads that audit_reads no longer holds"* ]]
+	digest=$(vc_sql "SELECT HEX(secret_id), version FROM audit_reads WHERE
+		seq = $list ORDER BY pos" | python3 -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+from audit_chain import reads_digest
+rows = [l.split("\t") for l in sys.stdin.read().splitlines()]
+print(reads_digest([(bytes.fromhex(h), int(v)) for h, v in rows]))
+' "$REPO/tests/galera")
+	vc_sql "UPDATE audit_logs SET details = JSON_SET(details, '$.digest',
+		'$digest') WHERE seq = $list"
+	fails 8 "broken" vaultctl-audit verify --org acme
+	[[ $output == *"seq $list was edited"* ]]
+	run -1 python3 "$REPO/tests/galera/audit_chain.py" --config "$KEYED" \
+		"$VC_TEST_DIR/admin.cnf" "$VC_DATABASE"
+	audit_restore
+	ok vaultctl-audit verify --anchor "$ANCHOR"
+	# Nothing of the values in the reads either.
+	[ "$(vc_sql "SELECT COUNT(*) FROM audit_reads WHERE secret_id LIKE
+		'%trust-value%'")" -eq 0 ]
+}
+
 @test "refused attempts are audited as ACTION.denied, without values" {
 	local acme seq
 	acme=$(org_id acme)
@@ -392,21 +435,26 @@ for r in rows:
 	# A read of a value writes its audit row, and counts once.
 	ok vaultctl-secret get acme/api/prod/API_KEY
 	[ "$(api_calls acme)" -eq $((n + 5)) ]
+	# An export counts each value it read, as a row each did.
+	ok vaultctl-secret export acme/api/prod
+	[ "$(api_calls acme)" -eq $((n + 7)) ]
 	# Refused, it counts too (with its audit row).
 	VAULTCTL_USER=$VIEWER fails 4 "permission denied" \
 		vaultctl-secret get acme/api/prod/API_KEY
-	[ "$(api_calls acme)" -eq $((n + 6)) ]
+	[ "$(api_calls acme)" -eq $((n + 8)) ]
 	# Through the shell, each command when it ends.
 	printf 'secret list acme/api/prod\nsecret list acme/api/prod\n' |
 		vaultctl shell >/dev/null
-	[ "$(api_calls acme)" -eq $((n + 8)) ]
-	# stats recompute recounts the audit rows and adds the reads back.
+	[ "$(api_calls acme)" -eq $((n + 10)) ]
+	# stats recompute recounts the audit rows (a listing row each read it
+	# lists) and adds the metadata reads back.
 	[ "$(read_calls acme)" -eq $((r + 6)) ]
 	vc_sql "UPDATE usage_statistics SET api_calls = 0"
 	ok vaultctl-audit stats recompute
 	id=$(org_id acme)
 	[ "$(api_calls acme)" -eq $(($(vc_sql "SELECT COUNT(*) FROM audit_logs
-		WHERE organization_id = '$id' AND \`timestamp\` >= COALESCE((SELECT
-		MAX(start_date) FROM subscriptions WHERE organization_id = '$id' AND
-		status = 'active'), '1000-01-01')") + r + 6)) ]
+		a LEFT JOIN audit_reads r ON r.seq = a.seq WHERE a.organization_id =
+		'$id' AND a.\`timestamp\` >= COALESCE((SELECT MAX(start_date) FROM
+		subscriptions WHERE organization_id = '$id' AND status = 'active'),
+		'1000-01-01')") + r + 6)) ]
 }

@@ -108,7 +108,7 @@ as() {
 checksum() {
 	vc_sql "SELECT GROUP_CONCAT(table_name ORDER BY table_name)
 		FROM information_schema.tables WHERE table_schema = DATABASE()
-		AND table_name NOT IN ('audit_logs', 'audit_heads', 'api_calls',
+		AND table_name NOT IN ('audit_logs', 'audit_reads', 'audit_heads', 'api_calls',
 			'usage_statistics', 'maintenance_locks')" | tr ',' '\n' |
 		while read -r t; do vc_sql "CHECKSUM TABLE \`$t\`" | tr '\t' ' '; done
 }

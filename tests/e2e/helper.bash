@@ -52,6 +52,24 @@ vc_sql() {
 	mariadb --defaults-file="$VC_TEST_DIR/admin.cnf" "$VC_DATABASE" -N -B -e "$1"
 }
 
+# VC_READS: every read of a value the audit holds, one row each, for
+# "SELECT ... FROM $VC_READS r": seq (of the audit row), organization_id,
+# user_id, secret_id, version, details (the audit row's).  A get writes
+# a row about the secret; a bulk read one row about the environment and
+# its reads in audit_reads (vaultctl-audit(1), Reads).
+VC_READS="(SELECT a.seq, a.organization_id, a.user_id, a.resource_id AS
+	secret_id, CAST(JSON_VALUE(a.details, '$.version') AS INT) AS version,
+	a.details FROM audit_logs a WHERE a.action = 'secret.read' AND
+	a.resource_type = 'secret' UNION ALL SELECT a.seq, a.organization_id,
+	a.user_id, r.secret_id, r.version, a.details FROM audit_logs a JOIN
+	audit_reads r ON r.seq = a.seq WHERE a.action = 'secret.read' AND
+	a.resource_type = 'environment')"
+
+# vc_reads: how many reads of values the audit holds.
+vc_reads() {
+	vc_sql "SELECT COUNT(*) FROM $VC_READS r"
+}
+
 # vc_cnf_group FILE GROUP: the lines of one group of an option file.
 vc_cnf_group() {
 	awk -v g="$2" '

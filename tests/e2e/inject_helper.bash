@@ -45,9 +45,9 @@ i_accepted() {
 	done
 }
 
-# i_reads: the number of secret.read audit rows.
+# i_reads: the number of reads of values audited.
 i_reads() {
-	vc_sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'"
+	vc_reads
 }
 
 # i_check_dir DIR: every file of DIR holds exactly the corpus value of its

@@ -130,8 +130,14 @@ meta_count() {
 		${2:+AND sm.deleted_at IS NULL}"
 }
 
-# audit_count ORG ACTION: audit rows of one action in an organization.
+# audit_count ORG ACTION: audit rows of one action in an organization;
+# for secret.read, the reads of values (VC_READS).
 audit_count() {
+	if [ "$2" = secret.read ]; then
+		vc_sql "SELECT COUNT(*) FROM $VC_READS r JOIN organizations o
+			ON o.id = r.organization_id WHERE o.name = '$1'"
+		return
+	fi
 	vc_sql "SELECT COUNT(*) FROM audit_logs a JOIN organizations o
 		ON o.id = a.organization_id WHERE o.name = '$1'
 		AND a.action = '$2'"

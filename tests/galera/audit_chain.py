@@ -15,6 +15,10 @@ ones kept beside it (FILE.<key id>, lib/audit_key.c).  An 'audit.epoch'
 row and the rows after it are keyed with the key its details name; the
 rows before a chain's first epoch row with no key or one of those keys,
 as the first of them shows.  A keyed head's MAC is checked too.
+A row that lists reads (action 'secret.read' about an environment) must
+find its reads in audit_reads, in pos order, with the count and digest
+its details carry (lib/audit_reads.c); every read must be under such a
+row.
 Prints one line per chain; exits 1 on the first broken link, 0 if all hold.
 """
 import glob
@@ -104,6 +108,37 @@ def load_keys(cnf):
     return keys
 
 
+def reads_digest(reads):
+    h = hashlib.blake2b(digest_size=32)
+    h.update(b"vaultctl audit reads v1")
+    for secret_id, version in reads:
+        h.update(len(secret_id).to_bytes(8, "little"))
+        h.update(secret_id)
+        h.update(version.to_bytes(8, "little", signed=True))
+    h.update(len(reads).to_bytes(8, "little"))
+    return h.hexdigest()
+
+
+def is_list(fields):
+    return fields[3] == b"secret.read" and fields[4] == b"environment"
+
+
+def check_reads(rs, reads):
+    """None when every list row's reads match its details and every read
+    is under a list row, else what is wrong."""
+    for r in rs:
+        seq, fields = int(r[1]), r[2:12]
+        got = reads.pop(seq, [])
+        if not is_list(fields):
+            if got:
+                return "seq %d: reads under a row that lists none" % seq
+            continue
+        d = json.loads(fields[9])
+        if d.get("reads") != len(got) or d.get("digest") != reads_digest(got):
+            return "seq %d: its reads do not match its digest" % seq
+    return None
+
+
 def check_chain(chain, rs, head, keys):
     """None when the chain holds, else what is wrong."""
     prev = head["anchor"] or bytes(32)
@@ -168,6 +203,11 @@ def main():
         heads[r[0].decode()] = {"last": r[1], "anchor": r[2],
                                 "seq": int(r[3]), "epoch": int(r[4]),
                                 "key_id": r[5], "mac": r[6]}
+    reads = {}
+    for r in query(cnf, db, "SELECT HEX(CAST(seq AS CHAR)), HEX(secret_id), "
+                   "HEX(CAST(version AS CHAR)) FROM audit_reads ORDER BY "
+                   "seq, pos"):
+        reads.setdefault(int(r[0]), []).append((r[1], int(r[2])))
     chains = {}
     for r in rows:
         chains.setdefault(r[0].decode(), []).append(r)
@@ -176,11 +216,14 @@ def main():
         if head is None:
             print("chain '%s': no audit_chain_heads row" % chain)
             return 1
-        problem = check_chain(chain, rs, head, keys)
+        problem = check_chain(chain, rs, head, keys) or check_reads(rs, reads)
         if problem:
             print("chain '%s': %s" % (chain, problem))
             return 1
         print("chain '%s': %d rows intact" % (chain, len(rs)))
+    if not orgs and reads:
+        print("audit_reads: reads under seq %d, which is no row" % min(reads))
+        return 1
     if orgs and not all(o in chains for o in orgs):
         print("no audit rows for: %s" % " ".join(o for o in orgs if o not in chains))
         return 1

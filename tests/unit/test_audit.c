@@ -1,5 +1,5 @@
-/* Unit tests of the audit keys, head MACs and anchor files
- * (lib/audit_key.c, lib/audit_anchor.c).  Known answers computed outside
+/* Unit tests of the audit keys, head MACs, anchor files and the digest of
+ * a list of reads (lib/audit_key.c, lib/audit_anchor.c, audit_reads.c).  Known answers computed outside
  * the code (Python hashlib.blake2b, as tests/galera/audit_chain.py does):
  * every keyed chain head depends on them. */
 #include <setjmp.h>
@@ -67,6 +67,59 @@ static void test_key_id_head_mac_genesis(void **state)
 	sodium_bin2hex(hex, sizeof(hex), mac, 32);
 	assert_string_equal(hex, "134c958c79715239d48cd357cf62def2"
 			    "3bfbda534b375d879351d6fcacbdf5df");
+}
+
+/* The digest of a list of reads (lib/audit_reads.c), as verify and
+ * tests/galera/audit_chain.py recompute it: short ids, an id longer than
+ * the buffer, and a thousand reads that fill it many times. */
+static void test_reads_digest(void **state)
+{
+	static const struct vc_audit_read two[] = {
+		{ "01a214d1-5bca-7230-a7cb-442d19e108b8", 3 },
+		{ "01a214d1-5bca-7230-a7cb-442d19e108b9", 1 },
+	};
+	struct vc_audit_read odd[2], *many = calloc(1000, sizeof(*many));
+	char (*ids)[37] = calloc(1000, sizeof(*ids)), details[128], hex[65];
+	char *longid = malloc(2001), digest[65];
+	struct vc_audit_digest g;
+
+	(void)state;
+	assert_non_null(many);
+	assert_non_null(ids);
+	assert_non_null(longid);
+	assert_int_equal(vc_audit_reads_details(two, 2, details), 0);
+	assert_string_equal(details, "{\"reads\":2,\"digest\":\"716deb1c5c4105"
+			    "485429f36e5f9f1b995598ef80154579fcb9303b59a9e469b1\"}");
+	vc_audit_digest_init(&g);
+	assert_int_equal(vc_audit_digest_final(&g, 0, hex), 0);
+	assert_string_equal(hex, "ae5ef8c7ee28ba16e5eecfe7e0e75f1e"
+			    "7f062f9ac7c60b5145ac126c6a14aaca");
+	memset(longid, 'x', 2000);
+	longid[2000] = '\0';
+	odd[0] = (struct vc_audit_read){ longid, -1 };
+	odd[1] = (struct vc_audit_read){ "y", 7 };
+	assert_int_equal(vc_audit_reads_details(odd, 2, details), 0);
+	assert_non_null(strstr(details, "544a62fbfe8684585a527c5fdf01888c"
+			       "6f6e4fb5e96354bc88ec4adfe0e66901"));
+	for (int i = 0; i < 1000; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%036d", i);
+		many[i] = (struct vc_audit_read){ ids[i], i };
+	}
+	assert_int_equal(vc_audit_reads_details(many, 1000, details), 0);
+	assert_string_equal(details, "{\"reads\":1000,\"digest\":\"2c8ce806b5e7"
+			    "6cfb0aad70719bf716e378c74012ad80d2f17f940cd7f2972174\"}");
+	/* What verify compares: the count and the digest, both. */
+	snprintf(digest, sizeof(digest), "%s", strstr(details, "2c8c"));
+	assert_true(vc_audit_reads_match(details, 1000, digest));
+	assert_false(vc_audit_reads_match(details, 999, digest));
+	assert_false(vc_audit_reads_match("{\"version\":3}", 1000, digest));
+	digest[0] = '3';
+	assert_false(vc_audit_reads_match(details, 1000, digest));
+	assert_true(vc_audit_is_list("secret.read", "environment"));
+	assert_false(vc_audit_is_list("secret.read", "secret"));
+	free(many);
+	free(ids);
+	free(longid);
 }
 
 static void write_key(const char *path, unsigned char fill)
@@ -171,6 +224,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key_id_head_mac_genesis),
+		cmocka_unit_test(test_reads_digest),
 		cmocka_unit_test(test_keyring_and_rotate),
 		cmocka_unit_test(test_anchor_round_trip),
 	};
