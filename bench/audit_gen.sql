@@ -14,8 +14,9 @@ SET @now = UTC_TIMESTAMP();
 SET @user = '00000000-0000-4000-8000-000000000001';
 SET @plan = '00000000-0000-4000-8000-000000000002';
 
-INSERT INTO users VALUES (@user, 'bench@example.com', '', NULL, NULL, 'admin',
-	@now, @now);
+INSERT INTO users (id, email, hashed_password, first_name, last_name, role,
+	created_at, updated_at) VALUES (@user, 'bench@example.com', '', NULL,
+	NULL, 'admin', @now, @now);
 INSERT INTO plans VALUES (@plan, 'bench', NULL, 0, 'monthly', NULL, NULL,
 	@now, @now);
 
