@@ -160,10 +160,8 @@ static int item_check(const struct vc_batch_item *it, const struct bmeta *m,
 	if (it->expect >= 0 && (wrong || it->expect != (m->exists ?
 							m->version : 0)))
 		return vc_err_set(e, VC_ECONFLICT, "secret '%s' changed since the "
-				  "plan was made (%s at version %d now); nothing "
-				  "was changed; try again", it->name, !m->exists ?
-				  "gone," : m->deleted ? "removed," : "live,",
-				  m->exists ? m->version : 0);
+				  "plan was made; nothing was changed; try again",
+				  it->name);
 	if (!m->exists && it->op != VC_BATCH_PUT)
 		return vc_err_set(e, VC_ENOTFOUND, "secret '%s' not found",
 				  it->name);
