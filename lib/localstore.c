@@ -635,13 +635,12 @@ static int many_keys(struct local *s, struct many_job *j, size_t i0, size_t n,
 {
 	size_t w = many_count(j, i0, n, VC_STORE_WRITE), k = 0;
 	struct vc_buf sql = VC_BUF_INIT;
-	MYSQL_BIND *par = calloc(3 * w + 1, sizeof(*par));
+	MYSQL_BIND *par;
 	int rc;
 
-	if (w == 0) {
-		free(par);
+	if (w == 0)
 		return 0;
-	}
+	par = calloc(3 * w, sizeof(*par));
 	rc = !par || rows_sql(&sql, "INSERT INTO vc_value_keys"
 		" (current_version, oldest_version, path, max_versions,"
 		" created_at, updated_at) VALUES ",
@@ -671,13 +670,12 @@ static int many_values(struct local *s, struct many_job *j, size_t i0,
 {
 	size_t w = many_count(j, i0, n, VC_STORE_WRITE), k = 0;
 	struct vc_buf sql = VC_BUF_INIT;
-	MYSQL_BIND *par = calloc(5 * w + 1, sizeof(*par));
+	MYSQL_BIND *par;
 	int slot = vc_local_keys_sealer(&s->keys), rc;
 
-	if (w == 0) {
-		free(par);
+	if (w == 0)
 		return 0;
-	}
+	par = calloc(5 * w, sizeof(*par));
 	rc = !par || rows_sql(&sql, "INSERT INTO vc_values (path, version,"
 		" nonce, key_id, ciphertext, created_at) VALUES ",
 		"(?, ?, ?, ?, ?, UTC_TIMESTAMP(6))", w, "") < 0 ? oom(e) : 0;
@@ -712,13 +710,12 @@ static int many_marks(struct local *s, struct many_job *j, size_t i0,
 {
 	size_t w = many_count(j, i0, n, op), k = 0;
 	struct vc_buf sql = VC_BUF_INIT;
-	MYSQL_BIND *par = calloc(2 * w + 1, sizeof(*par));
+	MYSQL_BIND *par;
 	int rc;
 
-	if (w == 0) {
-		free(par);
+	if (w == 0)
 		return 0;
-	}
+	par = calloc(2 * w, sizeof(*par));
 	rc = !par || vc_buf_addstr(&sql, op == VC_STORE_DELETE ?
 		"UPDATE vc_values SET deleted_at = UTC_TIMESTAMP(6) WHERE"
 		" deleted_at IS NULL AND destroyed = 0 AND (" :
