@@ -2,10 +2,11 @@
  *
  * The order of a single write (lib/secret.c), taken once for the batch:
  * the quota lock, every metadata row of the batch locked, the quota
- * checked for all the creates together, the values written (the local
- * store in one transaction of its own, Vault several requests in flight),
- * then the metadata, one audit row per secret in one statement and the
- * usage, and one commit.  Statements work on up to CHUNK rows each.
+ * checked for all the creates together (less the removals), the values
+ * written and the deletes and undeletes made (the local store in one
+ * transaction of its own, Vault several requests in flight), then the
+ * metadata, one audit row per secret in one statement and the usage, and
+ * one commit.  Statements work on up to CHUNK rows each.
  */
 #include "batch.h"
 
@@ -41,7 +42,7 @@ struct bctx {
 	size_t *order;          /* item indices by name, case-insensitive */
 	struct vc_store_put *put;
 	struct vc_buf *path;
-	long creates;
+	long creates, removes;  /* secrets made live, and removed */
 	int held;               /* SIGINT and SIGTERM deferred, old mask: */
 	sigset_t mask;
 };
@@ -69,7 +70,7 @@ static int names_sort(struct bctx *c, struct vc_err *e)
 		c->order[i] = i;
 		if (vc_secret_name_check(c->items[i].name, e) < 0)
 			return vc_err_prefix(e, "entry '%.64s'", c->items[i].name);
-		if (c->items[i].op != VC_BATCH_PUT)
+		if (c->items[i].op > VC_BATCH_UNDELETE)
 			return vc_err_set(e, VC_EUSAGE, "unknown batch operation");
 	}
 	qsort_r(c->order, c->n, sizeof(*c->order), by_name, c->items);
@@ -148,38 +149,70 @@ static int lock_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
 	return rc;
 }
 
+/* An item against its locked metadata row: the version it expects, and
+ * a delete of a live secret, an undelete of a removed one. */
+static int item_check(const struct vc_batch_item *it, const struct bmeta *m,
+		      struct vc_err *e)
+{
+	int wrong = it->op != VC_BATCH_PUT && (!m->exists ||
+		    m->deleted != (it->op == VC_BATCH_UNDELETE));
+
+	if (it->expect >= 0 && (wrong || it->expect != (m->exists ?
+							m->version : 0)))
+		return vc_err_set(e, VC_ECONFLICT, "secret '%s' changed since the "
+				  "plan was made; nothing was changed; try again",
+				  it->name);
+	if (!m->exists && it->op != VC_BATCH_PUT)
+		return vc_err_set(e, VC_ENOTFOUND, "secret '%s' not found",
+				  it->name);
+	if (wrong)
+		return vc_err_set(e, VC_ECONFLICT, "secret '%s' is %s", it->name,
+				  m->deleted ? "removed already" : "not removed");
+	return 0;
+}
+
+static const enum vc_store_put_op store_op[] = {
+	[VC_BATCH_PUT] = VC_STORE_WRITE, [VC_BATCH_DELETE] = VC_STORE_DELETE,
+	[VC_BATCH_UNDELETE] = VC_STORE_UNDELETE,
+};
+
 /* What each item asks of the store: its path (the name as stored when
  * the secret exists) and the check-and-set on the metadata's version. */
 static int plan_items(struct bctx *c, struct vc_err *e)
 {
 	const struct vc_ref *env = c->env;
 
-	c->creates = 0;
+	c->creates = c->removes = 0;
 	for (size_t i = 0; i < c->n; i++) {
 		struct vc_batch_item *it = &c->items[i];
 		struct bmeta *m = &c->m[i];
+		int rc = item_check(it, m, e);
 
-		if (it->expect >= 0 && it->expect != (m->exists ? m->version : 0))
-			return vc_err_set(e, VC_ECONFLICT, "'%s' is at version "
-					  "%d, not %d", it->name, m->exists ?
-					  m->version : 0, it->expect);
-		it->created = !m->exists || m->deleted;
+		if (rc < 0)
+			return rc;
+		it->created = it->op != VC_BATCH_DELETE &&
+			      (!m->exists || m->deleted);
 		c->creates += it->created;
+		c->removes += it->op == VC_BATCH_DELETE;
 		vc_buf_reset(&c->path[i]);
 		if (vc_store_path(&c->path[i], env->org_id, env->project_id,
 				  env->env_id, m->exists ? m->name : it->name) < 0)
 			return oom(e);
-		c->put[i] = (struct vc_store_put){ c->path[i].data, it->val,
-			it->len, m->exists ? m->version : 0, 0 };
+		c->put[i] = (struct vc_store_put){ .path = c->path[i].data,
+			.val = it->val, .len = it->len, .op = store_op[it->op],
+			.cas = m->exists ? m->version : 0 };
 	}
 	return 0;
 }
 
+/* The secrets the batch makes live less those it removes must fit: the
+ * removals make room first, as the transaction commits them together. */
 static int quota(struct vc_db *db, struct bctx *c, struct vc_err *e)
 {
 	struct vc_plan_usage u;
+	long need = c->creates - c->removes;
 
-	return c->creates ? vc_plan_quota(db, c->env, c->creates, &u, e) : 0;
+	return need > 0 ? vc_plan_quota(db, c->env, need, &u, e) : 0;
 }
 
 /* Locks and checks; nothing is written yet. */
@@ -241,7 +274,13 @@ static int meta_insert(struct vc_db *db, struct bctx *c, size_t fresh,
 	return rc;
 }
 
-/* The existing rows of items i0 .. i0+k, in one UPDATE. */
+/* Item i names an existing secret that the batch leaves live. */
+static int live_after(const struct bctx *c, size_t i)
+{
+	return c->m[i].exists && c->items[i].op != VC_BATCH_DELETE;
+}
+
+/* The existing rows of items i0 .. i0+k left live, in one UPDATE. */
 static int update_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
 			struct vc_err *e)
 {
@@ -253,7 +292,7 @@ static int update_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
 				   "UTC_TIMESTAMP(), version = CASE id") : -1;
 
 	for (size_t i = i0; rc == 0 && i < i0 + k; i++)
-		if (c->m[i].exists) {
+		if (live_after(c, i)) {
 			p[np++] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
 			p[np++] = (struct vc_param){ 'i', NULL, 0, c->put[i].version };
 			rc = vc_buf_addstr(&sql, " WHEN ? THEN ?");
@@ -261,7 +300,7 @@ static int update_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
 	if (rc == 0)
 		rc = vc_buf_addstr(&sql, " END WHERE id IN (");
 	for (size_t i = i0; rc == 0 && i < i0 + k; i++)
-		if (c->m[i].exists) {
+		if (live_after(c, i)) {
 			p[np++] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
 			rc = vc_buf_addstr(&sql, nid++ ? ", ?" : "?");
 		}
@@ -279,17 +318,16 @@ static int update_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
 /* The existing rows, one UPDATE by key run as one bulk execute: a CASE
  * over 200 ids costs the server ten times more per row.  1 when the
  * server cannot (update_chunk then). */
-static int update_bulk(struct vc_db *db, struct bctx *c, size_t fresh,
-		       struct vc_err *e)
+static int update_bulk(struct vc_db *db, struct bctx *c, struct vc_err *e)
 {
-	struct vc_param *p = calloc(2 * (c->n - fresh) + 1, sizeof(*p));
+	struct vc_param *p = calloc(2 * c->n + 1, sizeof(*p));
 	size_t k = 0;
 	int rc;
 
 	if (!p)
 		return oom(e);
 	for (size_t i = 0; i < c->n; i++)
-		if (c->m[i].exists) {
+		if (live_after(c, i)) {
 			p[2 * k] = (struct vc_param){ 'i', NULL, 0, c->put[i].version };
 			p[2 * k + 1] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
 			k++;
@@ -302,6 +340,48 @@ static int update_bulk(struct vc_db *db, struct bctx *c, size_t fresh,
 	return rc;
 }
 
+/* The rows of the items that the batch removes, in one UPDATE. */
+static int delete_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
+			struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	struct vc_param *p = calloc(k + 1, sizeof(*p));
+	size_t np = 0;
+	int rc = p ? vc_buf_addstr(&sql, "UPDATE secret_metadata SET deleted_at "
+				   "= UTC_TIMESTAMP(), updated_at = "
+				   "UTC_TIMESTAMP() WHERE id IN (") : -1;
+
+	for (size_t i = i0; rc == 0 && i < i0 + k; i++)
+		if (c->items[i].op == VC_BATCH_DELETE) {
+			p[np] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
+			rc = vc_buf_addstr(&sql, np++ ? ", ?" : "?");
+		}
+	if (rc == 0)
+		rc = vc_buf_addch(&sql, ')');
+	if (rc < 0)
+		rc = oom(e);
+	else if (np)
+		rc = vc_db_execv(db, NULL, e, sql.data, p, np);
+	free(p);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+/* The action of item i's audit row, as the single operations name it. */
+static const char *item_action(const struct bctx *c, size_t i)
+{
+	const struct vc_batch_item *it = &c->items[i];
+
+	if (it->op == VC_BATCH_DELETE)
+		return "secret.delete";
+	if (it->op == VC_BATCH_UNDELETE)
+		return "secret.restore";
+	if (it->action)
+		return it->action;
+	return c->m[i].exists && !c->m[i].deleted ? "secret.update" :
+	       "secret.create";
+}
+
 static int audit_rows(struct vc_db *db, struct bctx *c, struct vc_err *e)
 {
 	struct vc_audit_ev *ev = calloc(c->n + 1, sizeof(*ev));
@@ -309,14 +389,13 @@ static int audit_rows(struct vc_db *db, struct bctx *c, struct vc_err *e)
 	int rc = ev && d ? 0 : oom(e);
 
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
-		int was_live = c->m[i].exists && !c->m[i].deleted;
-
-		if (vc_secret_details(&d[i], c->put[i].version, 0,
+		if (vc_secret_details(&d[i], c->put[i].version,
+				      c->items[i].op == VC_BATCH_PUT ?
+				      c->items[i].from : 0,
 				      c->o ? c->o->reason : NULL) < 0)
 			rc = oom(e);
-		ev[i] = (struct vc_audit_ev){ c->env->org_id, was_live ?
-			"secret.update" : "secret.create", "secret", c->m[i].id,
-			d[i].data };
+		ev[i] = (struct vc_audit_ev){ c->env->org_id, item_action(c, i),
+			"secret", c->m[i].id, d[i].data };
 	}
 	if (rc == 0)
 		rc = vc_audit_write(c->s, db, ev, c->n, e);
@@ -333,21 +412,30 @@ static int finish(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct bctx *c = arg;
 	size_t fresh = 0;
-	int rc = 0;
+	int rc = 0, bulk;
 
 	for (size_t i = 0; i < c->n; i++)
 		fresh += !c->m[i].exists;
 	if (fresh)
 		rc = meta_insert(db, c, fresh, e);
-	if (rc == 0)
-		rc = update_bulk(db, c, fresh, e);
-	for (size_t i0 = 0; rc == 1 && i0 < c->n; i0 += CHUNK)
-		rc = update_chunk(db, c, i0, c->n - i0 < CHUNK ? c->n - i0 : CHUNK, e);
+	/* 0: the live rows updated in one bulk execute; 1: not (no bulk
+	 * execute, or too few rows for one), update_chunk does it. */
+	bulk = rc == 0 ? update_bulk(db, c, e) : rc;
+	rc = bulk < 0 ? bulk : 0;
+	for (size_t i0 = 0; rc == 0 && i0 < c->n; i0 += CHUNK) {
+		size_t k = c->n - i0 < CHUNK ? c->n - i0 : CHUNK;
+
+		if (bulk == 1)
+			rc = update_chunk(db, c, i0, k, e);
+		if (rc == 0 && c->removes)
+			rc = delete_chunk(db, c, i0, k, e);
+	}
 	if (rc == 0)
 		rc = audit_rows(db, c, e);
 	/* After the audit rows: usage is locked last, as by every reader. */
-	if (rc == 0 && c->creates)
-		rc = vc_secret_count(db, c->env->org_id, (int)c->creates, e);
+	if (rc == 0 && c->creates != c->removes)
+		rc = vc_secret_count(db, c->env->org_id,
+				     (int)(c->creates - c->removes), e);
 	return rc;
 }
 
@@ -359,7 +447,7 @@ static int refinish(struct vc_db *db, void *arg, struct vc_err *e)
 	struct bctx *c = arg;
 	int rc = 0;
 
-	if (c->creates) {
+	if (c->creates > c->removes) {
 		rc = vc_plan_quota_lock(db, c->env->org_id, e);
 		if (rc == 0)
 			rc = quota(db, c, e);
@@ -391,36 +479,62 @@ static void signals_release(struct bctx *c)
 
 /* ---- taking back what Vault took ---- */
 
-/* One item written to the store: a new secret is removed whole; one that
- * existed at version V gets V's value again as the next version, and the
- * version written by the batch is destroyed.  *back is that version. */
-static int undo_item(struct bctx *c, size_t i, int *back, struct vc_err *e)
+/* Version cas's value, which a removed secret's store holds deleted:
+ * undeleted to be read, then deleted again. */
+static int old_value(struct bctx *c, size_t i, struct vc_buf *old,
+		     struct vc_err *e)
 {
 	const struct vc_store_put *p = &c->put[i];
 	struct vc_store_got got;
+	int removed = c->m[i].deleted, rc = 0;
+
+	if (removed)
+		rc = c->st->ops->undelete(c->st, p->path, &p->cas, 1, e);
+	if (rc == 0)
+		rc = c->st->ops->get(c->st, p->path, p->cas, old, &got, e);
+	if (removed && rc == 0)
+		rc = c->st->ops->del(c->st, p->path, &p->cas, 1, e);
+	return rc;
+}
+
+/* One item done in the store: a new secret is removed whole; a delete or
+ * an undelete is undone; a secret that existed at version V gets V's
+ * value again as the next version (deleted again when the secret was
+ * removed), and the version written by the batch is destroyed.  *back is
+ * that next version. */
+static int undo_item(struct bctx *c, size_t i, int *back, struct vc_err *e)
+{
+	const struct vc_store_put *p = &c->put[i];
 	struct vc_buf old;
 	int rc;
 
 	*back = 0;
 	if (!c->m[i].exists)
 		return c->st->ops->delete_all(c->st, p->path, e);
+	if (p->op == VC_STORE_DELETE)
+		return c->st->ops->undelete(c->st, p->path, &p->cas, 1, e);
+	if (p->op == VC_STORE_UNDELETE)
+		return c->st->ops->del(c->st, p->path, &p->cas, 1, e);
 	vc_buf_init(&old, 1);
-	rc = c->st->ops->get(c->st, p->path, p->cas, &old, &got, e);
+	rc = old_value(c, i, &old, e);
 	if (rc == 0)
 		rc = c->st->ops->put(c->st, p->path, old.data, old.len,
 				     p->version, back, e);
 	if (rc == 0)
 		rc = c->st->ops->destroy(c->st, p->path, &p->version, 1, e);
+	if (rc == 0 && c->m[i].deleted)
+		rc = c->st->ops->del(c->st, p->path, back, 1, e);
 	vc_buf_release(&old);
 	return rc;
 }
 
 struct undo {
 	struct bctx *c;
-	size_t removed, setback;
+	size_t removed, setback, undone;
 };
 
-/* The metadata follows the versions set back, with their audit rows. */
+/* The metadata follows the versions set back, with their audit rows: a
+ * removed secret stays removed, at its new version. */
 static int undo_meta(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct undo *u = arg;
@@ -428,11 +542,12 @@ static int undo_meta(struct vc_db *db, void *arg, struct vc_err *e)
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
-		struct vc_audit_ev ev = { c->env->org_id, "secret.update",
-					  "secret", c->m[i].id, NULL };
+		struct vc_audit_ev ev = { c->env->org_id, c->m[i].deleted ?
+			"secret.delete" : "secret.update", "secret", c->m[i].id,
+			NULL };
 		struct vc_buf d = VC_BUF_INIT;
 
-		if (!c->m[i].exists || !c->put[i].version)
+		if (!c->m[i].exists || !c->items[i].version)
 			continue;
 		rc = vc_db_exec(db, NULL, e, "UPDATE secret_metadata SET "
 				"version = ?, updated_at = UTC_TIMESTAMP() WHERE "
@@ -449,11 +564,27 @@ static int undo_meta(struct vc_db *db, void *arg, struct vc_err *e)
 	return rc;
 }
 
+/* What the batch took back, after the failure's message why. */
+static int undone(struct vc_err *e, int rc, const char *why,
+		  const struct undo *u)
+{
+	char marks[64] = "";
+
+	if (u->undone)
+		snprintf(marks, sizeof(marks), ", %zu removal%s or restore%s "
+			 "undone", u->undone, u->undone == 1 ? "" : "s",
+			 u->undone == 1 ? "" : "s");
+	return vc_err_set(e, rc, "%.150s; nothing was written: %zu new "
+			  "secret%s removed, %zu set back to the previous "
+			  "value%s", why, u->removed, u->removed == 1 ? "" : "s",
+			  u->setback, marks);
+}
+
 /* After a store failure with Vault: takes back each value written and
  * says so in e, after the failure's own message. */
 static int undo(struct vc_db *db, struct bctx *c, int rc, struct vc_err *e)
 {
-	struct undo u = { c, 0, 0 };
+	struct undo u = { c, 0, 0, 0 };
 	char why[sizeof(e->msg)];
 	struct vc_err e2;
 	int rc2 = 0, back;
@@ -467,14 +598,15 @@ static int undo(struct vc_db *db, struct bctx *c, int rc, struct vc_err *e)
 		if (undo_item(c, i, &back, &e2) < 0) {
 			left++;
 			rc2 = -1;
-			c->put[i].version = 0;  /* the metadata stays */
-			continue;
+			continue;       /* the metadata stays */
 		}
 		c->items[i].version = back;
-		if (c->m[i].exists)
+		if (!c->m[i].exists)
+			u.removed++;
+		else if (c->put[i].op == VC_STORE_WRITE)
 			u.setback++;
 		else
-			u.removed++;
+			u.undone++;
 	}
 	if (u.setback && vc_db_txn(db, undo_meta, &u, &e2) < 0)
 		rc2 = -1, left += u.setback;
@@ -483,9 +615,7 @@ static int undo(struct vc_db *db, struct bctx *c, int rc, struct vc_err *e)
 				  " could not be taken back (%.60s): run "
 				  "'vaultctl-audit reconcile --fix'", why, left,
 				  left == 1 ? "" : "s", e2.msg);
-	return vc_err_set(e, rc, "%.150s; nothing was written: %zu new "
-			  "secret%s removed, %zu set back to the previous value",
-			  why, u.removed, u.removed == 1 ? "" : "s", u.setback);
+	return undone(e, rc, why, &u);
 }
 
 /* ---- the batch ---- */
@@ -576,6 +706,29 @@ static void ctx_free(struct bctx *c)
 	free(c->m);
 }
 
+/* The role of each kind of change the batch holds: writes need a
+ * member, removals and restores an admin, as rm and restore do. */
+static int batch_may(struct vc_session *s, const struct vc_ref *env,
+		     const struct vc_batch_item *items, size_t n,
+		     struct vc_err *e)
+{
+	static const enum vc_secret_act act[] = {
+		[VC_BATCH_PUT] = VC_SECRET_WRITE,
+		[VC_BATCH_DELETE] = VC_SECRET_DELETE,
+		[VC_BATCH_UNDELETE] = VC_SECRET_RESTORE,
+	};
+	int seen[ARRAY_SIZE(act)] = { 0 }, rc = vc_secret_may(s, env,
+							  VC_SECRET_WRITE, e);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		enum vc_batch_op op = items[i].op;
+
+		if (op < ARRAY_SIZE(act) && !seen[op]++)
+			rc = vc_secret_may(s, env, act[op], e);
+	}
+	return rc;
+}
+
 int vc_secret_write_batch(struct vc_session *s, const struct vc_ref *env,
 			  struct vc_batch_item *items, size_t n,
 			  const struct vc_batch_opts *o, struct vc_err *e)
@@ -591,7 +744,7 @@ int vc_secret_write_batch(struct vc_session *s, const struct vc_ref *env,
 		  o->concurrency > VC_BATCH_CONCURRENCY_MAX))
 		return vc_err_set(e, VC_EUSAGE, "concurrency must be from 1 to "
 				  "%d", VC_BATCH_CONCURRENCY_MAX);
-	rc = vc_secret_may(s, env, VC_SECRET_WRITE, e);
+	rc = batch_may(s, env, items, n, e);
 	if (rc < 0 || n == 0)
 		return rc;
 	rc = ctx_alloc(&c) < 0 ? oom(e) : names_sort(&c, e);

@@ -13,6 +13,9 @@
 
 enum vc_batch_op {
 	VC_BATCH_PUT,           /* a new version with val */
+	VC_BATCH_DELETE,        /* soft-deleted, as by rm: it must be live */
+	VC_BATCH_UNDELETE,      /* live again at its version, as by restore:
+				 * it must be removed */
 };
 
 struct vc_batch_item {
@@ -21,8 +24,12 @@ struct vc_batch_item {
 	const void *val;
 	size_t len;
 	int expect;             /* the version it must be at: -1 any, 0 new */
+	/* A put's audit row: its action (NULL: secret.create or
+	 * secret.update) and the version whose value it copies (0: none). */
+	const char *action;
+	int from;
 	/* Filled on success: */
-	int version;            /* the version written */
+	int version;            /* the version written (or deleted, undeleted) */
 	int created;            /* it was new (or deleted) and counts now */
 };
 
@@ -38,12 +45,17 @@ struct vc_batch_opts {
 	const volatile sig_atomic_t *stop;
 };
 
-/* Writes every item of the environment env (depth 3) or none.  The local
- * store commits all values in one transaction; with Vault the values go
- * concurrency at a time and a failure takes back those written (the new
- * secrets removed, the changed ones set back to their previous value),
+/* Writes every item of the environment env (depth 3) or none, each
+ * with one audit row, the quota checked for the secrets the batch makes
+ * live less those it removes; a delete needs the role of rm, an undelete
+ * that of restore.  The local store commits all values in one
+ * transaction; with Vault the values go concurrency at a time and a
+ * failure takes back those written (the new secrets removed, the changed
+ * ones set back to their previous value, deletes and undeletes undone),
  * the message saying so, or naming 'vaultctl-audit reconcile' when that
- * failed too. */
+ * failed too.  VC_ECONFLICT, nothing written, when an item is not at
+ * its expected version or, for a delete or undelete, not live or not
+ * removed. */
 int vc_secret_write_batch(struct vc_session *s, const struct vc_ref *env,
 			  struct vc_batch_item *items, size_t n,
 			  const struct vc_batch_opts *o, struct vc_err *e);

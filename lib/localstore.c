@@ -618,26 +618,44 @@ static int many_lock(struct local *s, struct many_job *j, size_t i0, size_t n,
 	return rc < 0 ? rc : 0;
 }
 
-/* Every key row of the chunk written in one statement. */
+/* How many items of [i0, i0 + n) do op. */
+static size_t many_count(const struct many_job *j, size_t i0, size_t n,
+			 enum vc_store_put_op op)
+{
+	size_t k = 0;
+
+	for (size_t x = i0; x < i0 + n; x++)
+		k += j->items[x].op == op;
+	return k;
+}
+
+/* Every key row of the chunk's writes in one statement. */
 static int many_keys(struct local *s, struct many_job *j, size_t i0, size_t n,
 		     struct vc_err *e)
 {
+	size_t w = many_count(j, i0, n, VC_STORE_WRITE), k = 0;
 	struct vc_buf sql = VC_BUF_INIT;
-	MYSQL_BIND *par = calloc(3 * n, sizeof(*par));
+	MYSQL_BIND *par;
 	int rc;
 
+	if (w == 0)
+		return 0;
+	par = calloc(3 * w, sizeof(*par));
 	rc = !par || rows_sql(&sql, "INSERT INTO vc_value_keys"
 		" (current_version, oldest_version, path, max_versions,"
 		" created_at, updated_at) VALUES ",
-		"(?, ?, ?, 0, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", n,
+		"(?, ?, ?, 0, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", w,
 		" ON DUPLICATE KEY UPDATE current_version ="
 		" VALUES(current_version), oldest_version ="
 		" VALUES(oldest_version), updated_at = VALUES(updated_at)") < 0 ?
 		oom(e) : 0;
-	for (size_t x = 0; x < n && rc == 0; x++) {
-		bind_int(&par[3 * x], &j->items[i0 + x].version, NULL);
-		bind_int(&par[3 * x + 1], &j->m[i0 + x].keep, NULL);
-		bind_path(&par[3 * x + 2], j->items[i0 + x].path);
+	for (size_t x = i0; x < i0 + n && rc == 0; x++) {
+		if (j->items[x].op != VC_STORE_WRITE)
+			continue;
+		bind_int(&par[3 * k], &j->items[x].version, NULL);
+		bind_int(&par[3 * k + 1], &j->m[x].keep, NULL);
+		bind_path(&par[3 * k + 2], j->items[x].path);
+		k++;
 	}
 	if (rc == 0)
 		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
@@ -646,31 +664,75 @@ static int many_keys(struct local *s, struct many_job *j, size_t i0, size_t n,
 	return rc;
 }
 
-/* Seals and inserts the chunk's values in one statement. */
+/* Seals and inserts the values of the chunk's writes in one statement. */
 static int many_values(struct local *s, struct many_job *j, size_t i0,
 		       size_t n, struct vc_err *e)
 {
+	size_t w = many_count(j, i0, n, VC_STORE_WRITE), k = 0;
 	struct vc_buf sql = VC_BUF_INIT;
-	MYSQL_BIND *par = calloc(5 * n, sizeof(*par));
+	MYSQL_BIND *par;
 	int slot = vc_local_keys_sealer(&s->keys), rc;
 
+	if (w == 0)
+		return 0;
+	par = calloc(5 * w, sizeof(*par));
 	rc = !par || rows_sql(&sql, "INSERT INTO vc_values (path, version,"
 		" nonce, key_id, ciphertext, created_at) VALUES ",
-		"(?, ?, ?, ?, ?, UTC_TIMESTAMP(6))", n, "") < 0 ? oom(e) : 0;
-	for (size_t x = 0; x < n && rc == 0; x++) {
-		struct vc_store_put *it = &j->items[i0 + x];
-		struct many_item *m = &j->m[i0 + x];
+		"(?, ?, ?, ?, ?, UTC_TIMESTAMP(6))", w, "") < 0 ? oom(e) : 0;
+	for (size_t x = i0; x < i0 + n && rc == 0; x++) {
+		struct vc_store_put *it = &j->items[x];
+		struct many_item *m = &j->m[x];
 		static const unsigned char none[1];
 
+		if (it->op != VC_STORE_WRITE)
+			continue;
 		rc = seal(s, slot, it->path, it->version, it->val ? it->val :
 			  none, it->len, m->nonce, m->ct, e);
-		bind_path(&par[5 * x], it->path);
-		bind_int(&par[5 * x + 1], &it->version, NULL);
-		bind_bytes(&par[5 * x + 2], m->nonce, NONCE_BYTES, NULL);
-		bind_bytes(&par[5 * x + 3], s->keys.id[slot],
+		bind_path(&par[5 * k], it->path);
+		bind_int(&par[5 * k + 1], &it->version, NULL);
+		bind_bytes(&par[5 * k + 2], m->nonce, NONCE_BYTES, NULL);
+		bind_bytes(&par[5 * k + 3], s->keys.id[slot],
 			   VC_LOCAL_KEY_ID_BYTES, NULL);
-		bind_bytes(&par[5 * x + 4], m->ct, it->len + TAG_BYTES, NULL);
+		bind_bytes(&par[5 * k + 4], m->ct, it->len + TAG_BYTES, NULL);
+		k++;
 	}
+	if (rc == 0)
+		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+	free(par);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+/* The chunk's deletes or undeletes (op) in one UPDATE, as del and
+ * undelete mark a version: its row stays. */
+static int many_marks(struct local *s, struct many_job *j, size_t i0,
+		      size_t n, enum vc_store_put_op op, struct vc_err *e)
+{
+	size_t w = many_count(j, i0, n, op), k = 0;
+	struct vc_buf sql = VC_BUF_INIT;
+	MYSQL_BIND *par;
+	int rc;
+
+	if (w == 0)
+		return 0;
+	par = calloc(2 * w, sizeof(*par));
+	rc = !par || vc_buf_addstr(&sql, op == VC_STORE_DELETE ?
+		"UPDATE vc_values SET deleted_at = UTC_TIMESTAMP(6) WHERE"
+		" deleted_at IS NULL AND destroyed = 0 AND (" :
+		"UPDATE vc_values SET deleted_at = NULL WHERE destroyed = 0"
+		" AND (") < 0 ? oom(e) : 0;
+	for (size_t x = i0; x < i0 + n && rc == 0; x++) {
+		if (j->items[x].op != op)
+			continue;
+		if (vc_buf_addstr(&sql, k ? " OR (path = ? AND version = ?)" :
+				  "(path = ? AND version = ?)") < 0)
+			rc = oom(e);
+		bind_path(&par[2 * k], j->items[x].path);
+		bind_int(&par[2 * k + 1], &j->items[x].cas, NULL);
+		k++;
+	}
+	if (rc == 0 && vc_buf_addch(&sql, ')') < 0)
+		rc = oom(e);
 	if (rc == 0)
 		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
 	free(par);
@@ -690,7 +752,8 @@ static int many_prune(struct local *s, struct many_job *j, size_t i0,
 	for (size_t x = 0; x < n && rc == 0; x++) {
 		struct many_item *m = &j->m[i0 + x];
 
-		if (m->keep <= m->k.oldest)
+		if (j->items[i0 + x].op != VC_STORE_WRITE ||
+		    m->keep <= m->k.oldest)
 			continue;
 		rc = vc_buf_addstr(&sql, k ? " OR (path = ? AND version < ?)" :
 				   " (path = ? AND version < ?)");
@@ -707,19 +770,26 @@ static int many_prune(struct local *s, struct many_job *j, size_t i0,
 	return rc;
 }
 
-/* Check-and-set of every item against the key rows just locked. */
+/* Check-and-set of every item against the key rows just locked; a
+ * delete or undelete is of the current version of a key that exists. */
 static int many_cas(struct many_job *j, size_t i0, size_t n, struct vc_err *e)
 {
 	for (size_t x = i0; x < i0 + n; x++) {
 		struct vc_store_put *it = &j->items[x];
 		struct many_item *m = &j->m[x];
+		int mark = it->op != VC_STORE_WRITE;
 
 		if (!m->k.exists)
 			m->k.oldest = 1;
-		if (it->cas >= 0 && it->cas != m->k.current)
+		if ((it->cas >= 0 || mark) && (it->cas != m->k.current ||
+					       (mark && !m->k.exists)))
 			return vc_err_set(e, VC_ECONFLICT, "check-and-set"
 					  " parameter did not match the current"
 					  " version of '%s'", it->path);
+		if (mark) {
+			it->version = it->cas;
+			continue;
+		}
 		it->version = m->k.current + 1;
 		m->keep = keep_from(&m->k, it->version);
 	}
@@ -753,6 +823,10 @@ static int many_tx(struct local *s, void *ctx, struct vc_err *e)
 		rc = many_values(s, j, i0, n, e);
 		if (rc == 0)
 			rc = many_prune(s, j, i0, n, e);
+		if (rc == 0)
+			rc = many_marks(s, j, i0, n, VC_STORE_DELETE, e);
+		if (rc == 0)
+			rc = many_marks(s, j, i0, n, VC_STORE_UNDELETE, e);
 	}
 	if (rc < 0)
 		for (size_t x = 0; x < j->n; x++)
@@ -769,6 +843,8 @@ static int local_put_many(struct vc_store *st, struct vc_store_put *items,
 
 	(void)concurrency;      /* one connection, one transaction */
 	for (size_t x = 0; x < n && rc == 0; x++) {
+		if (items[x].op != VC_STORE_WRITE)
+			continue;
 		if (items[x].len > CIPHERTEXT_MAX - TAG_BYTES)
 			rc = vc_err_set(e, VC_EUSAGE, "value of %zu bytes is"
 					" too large for the local store (at most"

@@ -3,6 +3,8 @@
 #ifndef VC_SECRET_H
 #define VC_SECRET_H
 
+#include <signal.h>
+
 #include "output.h"
 #include "ref.h"
 #include "session.h"
@@ -98,12 +100,13 @@ struct vc_restore_plan {
 int vc_secret_restore_plan(struct vc_session *s, const struct vc_ref *env,
 			   const char *at, struct vc_restore_plan *plan,
 			   struct vc_err *e);
-/* Carries the plan out: the quota for the whole batch first, then every
- * change with its own audit row; *done counts the changes made (also
- * when one fails).  VC_ECONFLICT when a secret changed since the plan. */
+/* Carries the plan out as one batch (lib/batch.h): every change or
+ * none, each with its own audit row, the quota taken for the whole batch
+ * under its lock.  VC_ECONFLICT, nothing changed, when a secret changed
+ * since the plan; stop as the batch's (may be NULL). */
 int vc_secret_restore_apply(struct vc_session *s, const struct vc_ref *env,
-			    const struct vc_restore_plan *plan, size_t *done,
-			    struct vc_err *e);
+			    const struct vc_restore_plan *plan,
+			    const volatile sig_atomic_t *stop, struct vc_err *e);
 void vc_secret_restore_plan_release(struct vc_restore_plan *plan);
 
 /* Random value of length n from a charset ("alnum", "hex", "base64",

@@ -11,6 +11,10 @@
  *
  * TIME has a resolution of one second, as the tables have: what happened
  * within the second of TIME counts as done by TIME.
+ *
+ * The plan is carried out as one batch of lib/batch.c: the rewrites,
+ * removals and restores are one change of the metadata and of the store,
+ * all of it or none, whatever fails or kills the run in between.
  */
 #include "secret.h"
 
@@ -20,6 +24,7 @@
 #include <time.h>
 
 #include "auditlog.h"
+#include "batch.h"
 #include "plan.h"
 #include "store.h"
 
@@ -252,33 +257,21 @@ void vc_secret_restore_plan_release(struct vc_restore_plan *plan)
 	plan->n = 0;
 }
 
-/* The secret is still at the version and state the plan was made on. */
-static int check_expect(struct vc_db *db, const struct vc_ref *ref,
-			const struct vc_restore_op *op, struct vc_err *e)
-{
-	struct vc_res *r;
-	int rc = vc_db_query(db, &r, e, "SELECT version, deleted_at IS NOT "
-			     "NULL FROM secret_metadata WHERE environment = ? "
-			     "AND name = ?", "ss", ref->env_id, op->name);
-	int deleted = op->kind == VC_RESTORE_RESTORE;
-
-	if (rc < 0)
-		return rc;
-	if (!vc_res_rows(r) || vc_res_int(r, 0, 0) != op->expect ||
-	    (vc_res_int(r, 0, 1) != 0) != deleted)
-		rc = vc_err_set(e, VC_ECONFLICT, "secret '%s' changed since the "
-				"plan was made; nothing was changed; try again",
-				op->name);
-	vc_res_free(r);
-	return rc;
-}
+/* The plan's changes as one batch (lib/batch.c); vals[i] holds what
+ * items[i] writes, undeleted[i] the version undeleted to read it. */
+struct rbatch {
+	struct vc_batch_item *items;
+	struct vc_buf *vals;
+	int *undeleted;
+	size_t n;
+};
 
 /* Version from's bytes; a version soft-deleted since (the secret was
- * deleted, then written again) is undeleted first, as the value it holds
- * is what the environment had at TIME. */
+ * deleted, then written again) is undeleted to be read, as the value it
+ * holds is what the environment had at TIME, and *undeleted says so. */
 static int read_version(struct vc_store *st, const struct vc_ref *env,
 			const struct vc_restore_op *op, struct vc_buf *val,
-			struct vc_err *e)
+			int *undeleted, struct vc_err *e)
 {
 	struct vc_buf path = VC_BUF_INIT;
 	struct vc_store_got g = { 0, 0, 0 };
@@ -289,96 +282,109 @@ static int read_version(struct vc_store *st, const struct vc_ref *env,
 	if (rc == VC_ENOTFOUND && g.deleted && !g.destroyed) {
 		rc = st->ops->undelete(st, path.data, &op->from, 1, e);
 		if (rc == 0)
+			*undeleted = op->from;
+		if (rc == 0)
 			rc = st->ops->get(st, path.data, op->from, val, &g, e);
 	}
 	vc_buf_release(&path);
 	return rc;
 }
 
-static int rewrite(struct vc_session *s, struct vc_store *st,
-		   const struct vc_ref *env, const struct vc_ref *ref,
-		   const struct vc_restore_op *op, const char *reason,
-		   struct vc_err *e)
+/* After a batch that failed, the versions undeleted to be read are
+ * deleted again: nothing changed.  After one that went through they stay
+ * readable, so that the next plan can compare their bytes.  A failure
+ * here leaves an old version readable, no more. */
+static void reread_undo(struct vc_store *st, const struct vc_ref *env,
+			const struct rbatch *b)
 {
-	struct vc_buf val = VC_BUF_INIT;
-	struct vc_secret_write w = { NULL, 0, NULL, reason, "secret.rollback",
-				     op->from };
-	int version, created;
-	int rc;
+	struct vc_buf path = VC_BUF_INIT;
+	struct vc_err ignored;
 
-	val.secret = 1;
-	rc = read_version(st, env, op, &val, e);
-	w.val = val.data ? val.data : "";
-	w.len = val.len;
-	if (rc == 0)
-		rc = vc_secret_write(s, ref, &w, &version, &created, e);
-	vc_buf_release(&val);
+	for (size_t i = 0; i < b->n; i++)
+		if (b->undeleted[i] &&
+		    store_path(env, b->items[i].name, &path, &ignored) == 0)
+			st->ops->del(st, path.data, &b->undeleted[i], 1, &ignored);
+	vc_buf_release(&path);
+}
+
+/* A change of the plan as a batch item: a removal and a restore of the
+ * version current now are the store's delete and undelete; the rest
+ * writes the value of then as a new version, as rollback does. */
+static int plan_item(struct vc_store *st, const struct vc_ref *env,
+		     const struct vc_restore_op *op, struct rbatch *b,
+		     struct vc_err *e)
+{
+	struct vc_batch_item *it = &b->items[b->n];
+	struct vc_buf *val = &b->vals[b->n];
+	int rc = 0;
+
+	*it = (struct vc_batch_item){ .name = op->name, .expect = op->expect,
+				      .op = VC_BATCH_PUT };
+	vc_buf_init(val, 1);
+	if (op->kind == VC_RESTORE_REMOVE)
+		it->op = VC_BATCH_DELETE;
+	else if (op->kind == VC_RESTORE_RESTORE && op->from == op->expect)
+		it->op = VC_BATCH_UNDELETE;
+	else
+		rc = read_version(st, env, op, val, &b->undeleted[b->n], e);
+	if (it->op == VC_BATCH_PUT) {
+		it->action = "secret.rollback";
+		it->from = op->from;
+		it->val = val->data ? val->data : "";
+		it->len = val->len;
+	}
+	b->n++;
+	return rc < 0 ? vc_err_prefix(e, "secret '%s'", op->name) : 0;
+}
+
+static int rbatch_make(struct vc_store *st, const struct vc_ref *env,
+		       const struct vc_restore_plan *plan, struct rbatch *b,
+		       struct vc_err *e)
+{
+	size_t k = plan->n + 1;
+	int rc = 0;
+
+	b->items = calloc(k, sizeof(*b->items));
+	b->vals = calloc(k, sizeof(*b->vals));
+	b->undeleted = calloc(k, sizeof(*b->undeleted));
+	if (!b->items || !b->vals || !b->undeleted)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < plan->n; i++)
+		if (plan->ops[i].kind != VC_RESTORE_UNCHANGED)
+			rc = plan_item(st, env, &plan->ops[i], b, e);
 	return rc;
 }
 
-static int apply_one(struct vc_session *s, struct vc_store *st,
-		     const struct vc_ref *env, const struct vc_restore_op *op,
-		     const char *reason, struct vc_err *e)
+static void rbatch_free(struct rbatch *b)
 {
-	struct vc_ref ref = *env;
-	int n;
-
-	ref.depth = 4;
-	snprintf(ref.name, sizeof(ref.name), "%s", op->name);
-	/* Names fit: three parts of 63 bytes and one of 255. */
-	n = snprintf(ref.text, sizeof(ref.text), "%s/%s", env->text, op->name);
-	if (n < 0 || (size_t)n >= sizeof(ref.text))
-		return vc_err_set(e, VC_EFAIL, "reference too long");
-	if (op->kind == VC_RESTORE_REMOVE)
-		return vc_secret_delete(s, &ref, e);
-	if (op->kind == VC_RESTORE_RESTORE && op->from == op->expect)
-		return vc_secret_restore(s, &ref, e);
-	return rewrite(s, st, env, &ref, op, reason, e);
+	for (size_t i = 0; b->vals && i < b->n; i++)
+		vc_buf_release(&b->vals[i]);
+	free(b->vals);
+	free(b->items);
+	free(b->undeleted);
 }
 
-/* Removals first: the count of live secrets then only falls before it
- * rises, and never passes what the quota check allowed. */
-static const enum vc_restore_kind order[] = {
-	VC_RESTORE_REMOVE, VC_RESTORE_REVERT, VC_RESTORE_RESTORE,
-};
-
 int vc_secret_restore_apply(struct vc_session *s, const struct vc_ref *env,
-			    const struct vc_restore_plan *plan, size_t *done,
-			    struct vc_err *e)
+			    const struct vc_restore_plan *plan,
+			    const volatile sig_atomic_t *stop, struct vc_err *e)
 {
 	char reason[64];
-	struct vc_store *st;
-	struct vc_db *db;
+	struct vc_batch_opts o = { reason, 0, stop };
+	struct rbatch b = { NULL, NULL, NULL, 0 };
+	struct vc_store *st = NULL;
 	int rc = vc_secret_may(s, env, VC_SECRET_RESTORE, e);
 
-	*done = 0;
 	snprintf(reason, sizeof(reason), "restore-env --at '%s'", plan->at);
-	if (rc == 0)
-		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	if (rc == 0)
 		rc = vc_session_store(s, &st, e);
 	if (rc == 0)
-		rc = vc_secret_quota_check(s, env, plan_need(plan), e);
-	for (size_t i = 0; rc == 0 && i < plan->n; i++)
-		if (plan->ops[i].kind != VC_RESTORE_UNCHANGED)
-			rc = check_expect(db, env, &plan->ops[i], e);
-	/* Each change is one of the single-secret operations, with its own
-	 * transaction, audit row and usage: they cannot share one.  This
-	 * loop is the one place to hand the plan to the batch write service
-	 * (all or nothing across the batch) once it exists. */
-	for (size_t k = 0; rc == 0 && k < ARRAY_SIZE(order); k++)
-		for (size_t i = 0; rc == 0 && i < plan->n; i++) {
-			const struct vc_restore_op *op = &plan->ops[i];
-			if (op->kind != order[k])
-				continue;
-			rc = apply_one(s, st, env, op, reason, e);
-			if (rc < 0)
-				return vc_err_prefix(e, "after %zu of %zu changes, "
-						     "secret '%s'", *done,
-						     plan->n - plan->count[
-						     VC_RESTORE_UNCHANGED],
-						     op->name);
-			(*done)++;
-		}
+		rc = rbatch_make(st, env, plan, &b, e);
+	/* One change: the secrets that come back and those that go, each
+	 * with its audit row, all or none (lib/batch.c). */
+	if (rc == 0)
+		rc = vc_secret_write_batch(s, env, b.items, b.n, &o, e);
+	if (rc < 0 && b.undeleted)
+		reread_undo(st, env, &b);
+	rbatch_free(&b);
 	return rc;
 }

@@ -50,14 +50,20 @@ struct vc_store_item {
 	struct vc_err err;
 };
 
+/* What an item of a bulk put does: a new version with val, or version
+ * cas (the current one) soft-deleted or undeleted, so that a batch that
+ * removes or brings back secrets is one change of the store too. */
+enum vc_store_put_op { VC_STORE_WRITE, VC_STORE_DELETE, VC_STORE_UNDELETE };
+
 /* One item of a bulk put: cas as put's.  On return version is the one
- * written, 0 when the item was not written. */
+ * written (deleted or undeleted: cas), 0 when the item was not done. */
 struct vc_store_put {
 	const char *path;
 	const void *val;
 	size_t len;
 	int cas;
 	int version;
+	enum vc_store_put_op op;
 };
 
 struct vc_store_ops {
@@ -94,9 +100,10 @@ struct vc_store_ops {
 	 * rc), or a VC_E* code when the store failed as a whole. */
 	int (*get_many)(struct vc_store *s, struct vc_store_item *items,
 			size_t n, int concurrency, struct vc_err *e);
-	/* Writes every item, up to concurrency at a time.  The local store
-	 * writes all of them in one transaction or none; Vault writes them
-	 * one request each: after a failure, the items with a version were
+	/* Writes every item, up to concurrency at a time (a delete or an
+	 * undelete needs the key at version cas).  The local store writes
+	 * all of them in one transaction or none; Vault writes them one
+	 * request each: after a failure, the items with a version were
 	 * written and are the caller's to take back. */
 	int (*put_many)(struct vc_store *s, struct vc_store_put *items,
 			size_t n, int concurrency, struct vc_err *e);

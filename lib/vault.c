@@ -465,7 +465,9 @@ static int vault_get_many(struct vc_store *s, struct vc_store_item *items,
 }
 
 /* The outcome of one write of a put_many: the version it made, or why
- * not (a lost answer that vault had taken counts as made). */
+ * not (a lost answer that vault had taken counts as made).  A delete or
+ * undelete that was sent counts as made even when it failed: it may
+ * have been done, and taking it back is harmless when it was not. */
 static int put_outcome(struct vault *v, struct vault_req *r,
 		       struct vc_store_put *it, struct vc_err *e)
 {
@@ -474,6 +476,10 @@ static int put_outcome(struct vault *v, struct vault_req *r,
 
 	if (r->rc < 0)
 		*e = r->err;
+	if (it->op != VC_STORE_WRITE) {
+		it->version = r->attempts ? it->cas : 0;
+		return rc;
+	}
 	if (it->cas >= 0 && ((rc == VC_ECONFLICT && r->attempts > 1) ||
 			     (rc == VC_EUNAVAIL && r->lost)) &&
 	    put_landed(v, it->path, it->val, it->len, it->cas)) {
@@ -496,6 +502,22 @@ static int put_outcome(struct vault *v, struct vault_req *r,
 	return 0;
 }
 
+/* The request of one item: POST data/PATH with the value, or POST
+ * delete/PATH or undelete/PATH naming version cas. */
+static int put_prepare(struct vault *v, struct vault_req *r,
+		       const struct vc_store_put *it)
+{
+	if (it->op == VC_STORE_WRITE)
+		return kv_req(v, r, "POST", "data", it->path, NULL) < 0 ||
+		       put_body(&r->body, it->val, it->len, it->cas) < 0 ?
+		       VC_EFAIL : 0;
+	if (kv_req(v, r, "POST", it->op == VC_STORE_DELETE ? "delete" :
+		   "undelete", it->path, NULL) < 0 ||
+	    vc_buf_printf(&r->body, "{\"versions\":[%d]}", it->cas) < 0)
+		return VC_EFAIL;
+	return 0;
+}
+
 /* concurrency writes in flight over the kept-alive connections; the
  * first failure is returned, every item says whether it was written. */
 static int vault_put_many(struct vc_store *s, struct vc_store_put *items,
@@ -512,9 +534,7 @@ static int vault_put_many(struct vc_store *s, struct vc_store_put *items,
 		concurrency = MAX_CONCURRENCY;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		items[i].version = 0;
-		if (kv_req(v, &reqs[i], "POST", "data", items[i].path, NULL) < 0 ||
-		    put_body(&reqs[i].body, items[i].val, items[i].len,
-			     items[i].cas) < 0)
+		if (put_prepare(v, &reqs[i], &items[i]) < 0)
 			rc = oom(e);
 	}
 	prepared = rc == 0;

@@ -122,14 +122,14 @@ static void print_plan(struct cli *c, const struct vc_kv *kv, size_t n,
  * the batch stops and nothing is written; from there to the commit they
  * wait (lib/batch.c), and the batch is written whole.  A second signal
  * kills as usual (SA_RESETHAND). */
-static volatile sig_atomic_t interrupted;
+volatile sig_atomic_t batch_interrupted;
 
 static void on_interrupt(int sig)
 {
-	interrupted = sig;
+	batch_interrupted = sig;
 }
 
-static void catch_interrupts(struct sigaction old[2])
+void catch_interrupts(struct sigaction old[2])
 {
 	static const int sigs[2] = { SIGINT, SIGTERM };
 	struct sigaction sa;
@@ -139,7 +139,7 @@ static void catch_interrupts(struct sigaction old[2])
 	/* SA_RESTART: the database and Vault clients never see EINTR. */
 	sa.sa_flags = SA_RESTART | SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
-	interrupted = 0;
+	batch_interrupted = 0;
 	for (int i = 0; i < 2; i++) {
 		sigaction(sigs[i], &sa, &old[i]);
 		/* Ignored by whoever started us (nohup, a background job of a
@@ -149,7 +149,7 @@ static void catch_interrupts(struct sigaction old[2])
 	}
 }
 
-static void release_interrupts(const struct sigaction old[2])
+void release_interrupts(const struct sigaction old[2])
 {
 	sigaction(SIGINT, &old[0], NULL);
 	sigaction(SIGTERM, &old[1], NULL);
@@ -162,7 +162,7 @@ static int write_batch(struct cli *c, const struct vc_ref *env,
 		       size_t todo)
 {
 	struct vc_batch_item *it = calloc(todo + 1, sizeof(*it));
-	struct vc_batch_opts o = { reason, 0, &interrupted };
+	struct vc_batch_opts o = { reason, 0, &batch_interrupted };
 	size_t k = 0;
 	int rc;
 
@@ -174,8 +174,9 @@ static int write_batch(struct cli *c, const struct vc_ref *env,
 
 		if (ch == CH_SAME || (ch == CH_CHANGE && !cli_opt(c, O_OVERWRITE)))
 			continue;
-		it[k++] = (struct vc_batch_item){ kv[i].name, VC_BATCH_PUT,
-			kv[i].value, kv[i].len, -1, 0, 0 };
+		it[k++] = (struct vc_batch_item){ .name = kv[i].name,
+			.op = VC_BATCH_PUT, .val = kv[i].value, .len = kv[i].len,
+			.expect = -1 };
 	}
 	if (rc == 0) {
 		progress(c, 0, k);

@@ -52,13 +52,31 @@ static int changes(const struct vc_restore_plan *p)
 	return p->n != p->count[VC_RESTORE_UNCHANGED];
 }
 
+/* The plan as one batch: a signal before its changes go to the store
+ * stops it with nothing changed; after, it waits for the commit. */
+static int apply(struct cli *c, const struct vc_ref *env,
+		 const struct vc_restore_plan *plan)
+{
+	struct sigaction old[2];
+	int rc;
+
+	catch_interrupts(old);
+	rc = vc_secret_restore_apply(&c->s, env, plan, &batch_interrupted,
+				     &c->err);
+	release_interrupts(old);
+	if (rc == VC_EINTR)
+		return cli_fail(c, VC_EINTR, "interrupted before the changes "
+				"went to the store: nothing was changed; run the "
+				"same command again");
+	return rc;
+}
+
 int cmd_restore_env(struct cli *c)
 {
 	struct vc_restore_plan plan = { "", NULL, 0, { 0 } };
 	const char *at = cli_opt(c, O_AT);
 	int dry = cli_opt(c, O_DRY_RUN) != NULL;
 	struct vc_ref env;
-	size_t done = 0;
 	int rc = at ? 0 : cli_fail(c, VC_EUSAGE, "--at TIME is required");
 
 	if (rc == 0)
@@ -73,7 +91,7 @@ int cmd_restore_env(struct cli *c)
 				 plan.n - plan.count[VC_RESTORE_UNCHANGED],
 				 env.text, plan.at);
 	if (rc == 0 && !dry && changes(&plan))
-		rc = vc_secret_restore_apply(&c->s, &env, &plan, &done, &c->err);
+		rc = apply(c, &env, &plan);
 	if (rc == 0)
 		summary(c, &env, &plan, dry ? "would put" : "put back");
 	vc_secret_restore_plan_release(&plan);

@@ -2,6 +2,8 @@
 #ifndef VC_SECRETCMD_H
 #define VC_SECRETCMD_H
 
+#include <signal.h>
+
 #include "cli.h"
 #include "ref.h"
 #include "secret.h"
@@ -30,6 +32,12 @@ int cmd_rekey(struct cli *c);
 int cmd_restore_env(struct cli *c);
 int cmd_inject(struct cli *c);
 int cmd_destroy(struct cli *c);
+
+/* SIGINT and SIGTERM caught into batch_interrupted, for a batch's stop
+ * (lib/batch.h), until released (batch.c). */
+extern volatile sig_atomic_t batch_interrupted;
+void catch_interrupts(struct sigaction old[2]);
+void release_interrupts(const struct sigaction old[2]);
 
 /* Resolves c->args[i] as a reference of the given depth. */
 int secret_ref(struct cli *c, int i, int depth, struct vc_ref *ref);

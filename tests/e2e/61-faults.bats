@@ -14,6 +14,7 @@
 bats_require_minimum_version 1.5.0
 load helper
 load secret_helper
+load restore_helper
 
 MANY=2000       # secrets of the interrupted imports: a write is ~1 ms
 
@@ -183,6 +184,46 @@ all_or_nothing() {
 	[ "$(creates_in "${1%%/*}/${1##*/}")" -eq "$m" ]
 	[ "$(store_keys "$1")" -eq "$m" ]
 	echo "$m"
+}
+
+# r_setup ORG/api/ENV: a new environment whose secrets changed after
+# R_AT in every way restore-env undoes: A written again (reverted), C
+# removed (restored), N created (removed), R written again and removed
+# (restored with its value of then), K as it was.  Sets ENV and ORG.
+r_setup() {
+	ENV=$1 ORG=${1%%/*}
+	new_env "$ENV"
+	s_put "$ENV/A" a1
+	s_put "$ENV/C" c1
+	s_put "$ENV/R" r1
+	s_put "$ENV/K" k1
+	sleep 1.1
+	R_AT=$(r_now)
+	s_put "$ENV/A" a2
+	vaultctl-secret -q rm "$ENV/C"
+	s_put "$ENV/N" n1
+	s_put "$ENV/R" r2
+	vaultctl-secret -q rm "$ENV/R"
+}
+
+# r_is A C N R K: the values of $ENV's secrets, '-' for removed.
+r_is() {
+	local n v got
+	for n in A C N R K; do
+		v=$1
+		shift
+		if [[ $v == - ]]; then
+			run -3 vaultctl-secret get "$ENV/$n"
+		else
+			got=$(vaultctl-secret get "$ENV/$n") && [ "$got" == "$v" ] ||
+				{ echo "$ENV/$n: '$got', not '$v'"; return 1; }
+		fi
+	done
+}
+
+# r_nothing: no audit row of a restore-env --at R_AT.
+r_nothing() {
+	[ "$(r_batch_rows "$ORG" "${R_AT:0:10} ${R_AT:11:8}")" -eq 0 ]
 }
 
 # reap PID: waits for a background job of this shell; sets status.
@@ -485,6 +526,73 @@ bait_stop() {
 	[ "$(all_or_nothing loc/api/killed "$MANY")" -eq "$MANY" ]
 }
 
+@test "SIGINT during restore-env before its changes go to the store: exit 130, nothing changed; SIGTERM after: all of it" {
+	local pid before err=$BATS_TEST_TMPDIR/restore.err
+	r_setup loc/api/rsig
+	before=$(r_state A C K N R)
+	block_quota loc
+	env --default-signal=INT vaultctl-secret restore-env "$ENV" --at "$R_AT" \
+		--yes 2>"$err" 3>&- &
+	pid=$!
+	wait_blocked
+	kill -INT "$pid"
+	unblock
+	reap "$pid"
+	[ "$status" -eq 130 ]
+	stderr=$(cat "$err")
+	says "cannot restore '$ENV'" "interrupted before the changes went to the store" \
+		"nothing was changed" "run the same command again"
+	[ "$(r_state A C K N R)" == "$before" ]
+	# SIGTERM while the store's transaction waits for a key row: the
+	# batch goes on to its commit, whole.
+	block "SELECT path FROM vc_value_keys WHERE path = '$(s_path "$ENV/A")' FOR UPDATE"
+	vaultctl-secret restore-env "$ENV" --at "$R_AT" --yes 2>"$err" 3>&- &
+	pid=$!
+	wait_blocked
+	kill -TERM "$pid"
+	sleep 0.3
+	kill -0 "$pid"
+	unblock
+	reap "$pid"
+	[ "$status" -eq 0 ]
+	r_is a1 c1 - r1 k1
+	[ "$(r_batch_rows loc "${R_AT:0:10} ${R_AT:11:8}")" -eq 4 ]
+	reconciled loc
+}
+
+@test "the client killed (SIGKILL) during restore-env: metadata, audit and the local store hold none of it" {
+	local pid before
+	r_setup loc/api/rkill
+	before=$(r_state A C K N R
+		vc_sql "CHECKSUM TABLE vc_values, vc_value_keys EXTENDED")
+	# The store's transaction waits for A's key row, the metadata's
+	# transaction open: the batch is half written in both.
+	block "SELECT path FROM vc_value_keys WHERE path = '$(s_path "$ENV/A")' FOR UPDATE"
+	vaultctl-secret restore-env "$ENV" --at "$R_AT" --yes 2>"$BATS_TEST_TMPDIR/restore.err" 3>&- &
+	pid=$!
+	wait_blocked || { cat "$BATS_TEST_TMPDIR/restore.err"; false; }
+	kill -9 "$pid"
+	reap "$pid"
+	[ "$status" -eq 137 ]
+	unblock
+	for _ in $(seq 200); do
+		(($(vc_sql "SELECT COUNT(*) FROM information_schema.INNODB_TRX") == 0)) && break
+		sleep 0.05
+	done
+	[ "$(r_state A C K N R
+		vc_sql "CHECKSUM TABLE vc_values, vc_value_keys EXTENDED")" == "$before" ]
+	r_is a2 - n1 - k1
+	r_nothing
+	reconciled loc
+	# Run again, it makes every change, one audit row each.
+	run -0 vaultctl-secret restore-env "$ENV" --at "$R_AT" --yes
+	[[ $output == *"1 reverted, 1 removed, 2 restored, 1 unchanged"* ]]
+	r_is a1 c1 - r1 k1
+	[ "$(r_batch_rows loc "${R_AT:0:10} ${R_AT:11:8}")" -eq 4 ]
+	reconciled loc
+	run -0 vaultctl-audit verify --org loc
+}
+
 # --- Vault ------------------------------------------------------------------
 
 @test "Vault sealed: set, get, import and export exit 7 saying 'sealed' and 'unseal'; nothing changed" {
@@ -747,6 +855,42 @@ cut_next() {    # cut_next N REGEX: cut the next N answers to matching requests
 	run -0 vaultctl-secret import vlt/api/half --overwrite --file "$BATS_TEST_TMPDIR/changed.env"
 	[ "$(vaultctl-secret get vlt/api/half/S0050)" == changed-50 ]
 	reconciled vlt
+}
+
+@test "Vault fails in the middle of restore-env: exit 7 naming the secret; every change taken back" {
+	vault_mode
+	r_setup vlt/api/rfault
+	# A's rewrite fails; R's (a removed secret) and the removal and the
+	# restore, in flight beside it, are taken back.
+	emu_fault '{"match": "^(POST|PUT) /v1/secret/data/.*/secrets/A$", "count": 10, "status": 500, "errors": ["storage failure"]}'
+	run --separate-stderr vaultctl-secret restore-env "$ENV" --at "$R_AT" --yes
+	emu_clear_faults
+	[ "$status" -eq 7 ]
+	says "cannot restore '$ENV'" "'A'" "vault failed (500: storage failure)" \
+		"nothing was written" "set back to the previous value" "undone"
+	r_is a2 - n1 - k1
+	r_nothing
+	reconciled vlt
+	# R is removed with the value it had before: a restore brings that.
+	vaultctl-secret -q restore "$ENV/R"
+	[ "$(vaultctl-secret get "$ENV/R")" == r2 ]
+	vaultctl-secret -q rm "$ENV/R"
+	# The same when the removal of N fails.
+	emu_fault '{"match": "^POST /v1/secret/delete/.*/secrets/N$", "count": 10, "status": 500, "errors": ["storage failure"]}'
+	run --separate-stderr vaultctl-secret restore-env "$ENV" --at "$R_AT" --yes
+	emu_clear_faults
+	[ "$status" -eq 7 ]
+	says "'N'" "vault failed (500: storage failure)" "nothing was written"
+	r_is a2 - n1 - k1
+	r_nothing
+	reconciled vlt
+	run -0 vaultctl-audit verify --org vlt
+	# With Vault well again, the same command makes every change.
+	run -0 vaultctl-secret restore-env "$ENV" --at "$R_AT" --yes
+	r_is a1 c1 - r1 k1
+	[ "$(r_batch_rows vlt "${R_AT:0:10} ${R_AT:11:8}")" -eq 4 ]
+	reconciled vlt
+	run -0 vaultctl-audit verify --org vlt
 }
 
 # --- the disk -----------------------------------------------------------------

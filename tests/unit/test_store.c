@@ -334,6 +334,34 @@ static void test_list_wildcards_are_literal(void **state)
 	expect_list(P("esc/b!c/"), (const char *[]){ "6", NULL });
 }
 
+/* put_many carries soft deletes and undeletes of the current version
+ * beside the writes (a batch of restore-env). */
+static void test_put_many_marks(void **state)
+{
+	struct vc_store_put it[3];
+	struct vc_err e;
+
+	(void)state;
+	put_ok(P("many/w"), "w1", 0, 1);
+	put_ok(P("many/d"), "d1", 0, 1);
+	put_ok(P("many/u"), "u1", 0, 1);
+	call_ok(OPS->del(store, P("many/u"), NULL, 0, &e), &e, "del u");
+	it[0] = (struct vc_store_put){ .path = P("many/w"), .val = "w2",
+				       .len = 2, .cas = 1 };
+	it[1] = (struct vc_store_put){ .path = P("many/d"), .cas = 1,
+				       .op = VC_STORE_DELETE };
+	it[2] = (struct vc_store_put){ .path = P("many/u"), .cas = 1,
+				       .op = VC_STORE_UNDELETE };
+	vc_err_clear(&e);
+	call_ok(OPS->put_many(store, it, 3, 2, &e), &e, "put_many");
+	assert_int_equal(it[0].version, 2);
+	assert_int_equal(it[1].version, 1);
+	assert_int_equal(it[2].version, 1);
+	expect_text(P("many/w"), 0, "w2");
+	expect_absent(P("many/d"), 0, 1, 0);
+	expect_text(P("many/u"), 0, "u1");
+}
+
 static void test_delete_all(void **state)
 {
 	struct vc_store_meta m;
@@ -557,6 +585,31 @@ static void expect_unauthentic(const char *path, int version)
 	assert_null(strstr(e.msg, "alpha"));
 	assert_int_equal(out.len, 0);
 	vc_buf_release(&out);
+}
+
+/* A delete of a version that is not the current one fails the batch's
+ * check-and-set: nothing of the batch is written, the writes before it
+ * included. */
+static void test_put_many_all_or_nothing(void **state)
+{
+	struct vc_store_put it[2];
+	struct vc_err e;
+
+	(void)state;
+	put_ok(P("many1/w"), "w1", 0, 1);
+	put_ok(P("many1/d"), "d1", 0, 1);
+	put_ok(P("many1/d"), "d2", 1, 2);
+	it[0] = (struct vc_store_put){ .path = P("many1/w"), .val = "w2",
+				       .len = 2, .cas = 1 };
+	it[1] = (struct vc_store_put){ .path = P("many1/d"), .cas = 1,
+				       .op = VC_STORE_DELETE };
+	vc_err_clear(&e);
+	assert_int_equal(OPS->put_many(store, it, 2, 1, &e), VC_ECONFLICT);
+	assert_int_equal(it[0].version, 0);
+	assert_int_equal(it[1].version, 0);
+	expect_text(P("many1/w"), 0, "w1");
+	expect_text(P("many1/d"), 0, "d2");
+	expect_text(P("many1/d"), 1, "d1");
 }
 
 static void test_moved_row_fails_authentication(void **state)
@@ -1017,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_list_one_level),
 		cmocka_unit_test(test_list_wildcards_are_literal),
 		cmocka_unit_test(test_delete_all),
+		cmocka_unit_test(test_put_many_marks),
 		cmocka_unit_test(test_get_many),
 		cmocka_unit_test(test_get_many_folder),
 		cmocka_unit_test(test_meta_versions),
@@ -1024,6 +1078,7 @@ int main(void)
 		cmocka_unit_test(test_cleanup),
 	};
 	const struct CMUnitTest local_only[] = {
+		cmocka_unit_test(test_put_many_all_or_nothing),
 		cmocka_unit_test(test_moved_row_fails_authentication),
 		cmocka_unit_test(test_destroy_removes_ciphertext),
 		cmocka_unit_test(test_key_file_checks),
