@@ -215,6 +215,17 @@ static int quota(struct vc_db *db, struct bctx *c, struct vc_err *e)
 	return need > 0 ? vc_plan_quota(db, c->env, need, &u, e) : 0;
 }
 
+/* The environment's --max-versions goes with each write: the store keeps
+ * at most that many versions of the keys the batch makes too. */
+static int env_max(struct vc_db *db, struct bctx *c, struct vc_err *e)
+{
+	int max, rc = vc_secret_env_max(db, c->env, &max, e);
+
+	for (size_t i = 0; rc == 0 && max > 0 && i < c->n; i++)
+		c->put[i].max_versions = max;
+	return rc;
+}
+
 /* Locks and checks; nothing is written yet. */
 static int start(struct vc_db *db, struct bctx *c, struct vc_err *e)
 {
@@ -227,6 +238,8 @@ static int start(struct vc_db *db, struct bctx *c, struct vc_err *e)
 		rc = plan_items(c, e);
 	if (rc == 0)
 		rc = quota(db, c, e);
+	if (rc == 0)
+		rc = env_max(db, c, e);
 	return rc;
 }
 

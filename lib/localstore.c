@@ -640,21 +640,23 @@ static int many_keys(struct local *s, struct many_job *j, size_t i0, size_t n,
 
 	if (w == 0)
 		return 0;
-	par = calloc(3 * w, sizeof(*par));
+	par = calloc(4 * w, sizeof(*par));
 	rc = !par || rows_sql(&sql, "INSERT INTO vc_value_keys"
 		" (current_version, oldest_version, path, max_versions,"
 		" created_at, updated_at) VALUES ",
-		"(?, ?, ?, 0, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", w,
+		"(?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", w,
 		" ON DUPLICATE KEY UPDATE current_version ="
 		" VALUES(current_version), oldest_version ="
-		" VALUES(oldest_version), updated_at = VALUES(updated_at)") < 0 ?
-		oom(e) : 0;
+		" VALUES(oldest_version), updated_at = VALUES(updated_at),"
+		" max_versions = IF(VALUES(max_versions) > 0,"
+		" VALUES(max_versions), max_versions)") < 0 ? oom(e) : 0;
 	for (size_t x = i0; x < i0 + n && rc == 0; x++) {
 		if (j->items[x].op != VC_STORE_WRITE)
 			continue;
-		bind_int(&par[3 * k], &j->items[x].version, NULL);
-		bind_int(&par[3 * k + 1], &j->m[x].keep, NULL);
-		bind_path(&par[3 * k + 2], j->items[x].path);
+		bind_int(&par[4 * k], &j->items[x].version, NULL);
+		bind_int(&par[4 * k + 1], &j->m[x].keep, NULL);
+		bind_path(&par[4 * k + 2], j->items[x].path);
+		bind_int(&par[4 * k + 3], &j->items[x].max_versions, NULL);
 		k++;
 	}
 	if (rc == 0)
@@ -791,6 +793,10 @@ static int many_cas(struct many_job *j, size_t i0, size_t n, struct vc_err *e)
 			continue;
 		}
 		it->version = m->k.current + 1;
+		/* The environment's limit, given with the write, holds for
+		 * this write already (as set_max before a single put does). */
+		if (it->max_versions > 0)
+			m->k.max = it->max_versions;
 		m->keep = keep_from(&m->k, it->version);
 	}
 	return 0;

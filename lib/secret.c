@@ -267,25 +267,33 @@ static int undo_create(struct vc_db *db, struct wctx *c, struct vc_err *e)
 	return VC_EQUOTA;
 }
 
-/* The environment's max_versions (env set --max-versions), given to the
- * key before each write: the store then keeps at most that many versions,
- * dropping older ones in the write itself. */
-static int env_max_apply(struct vc_db *db, struct vc_store *st,
-			 const struct vc_ref *ref, const char *path,
-			 struct vc_err *e)
+int vc_secret_env_max(struct vc_db *db, const struct vc_ref *ref, int *max,
+		      struct vc_err *e)
 {
 	struct vc_res *r;
-	int max = -1;
 	int rc = vc_db_query(db, &r, e, "SELECT max_versions FROM environments "
 			     "WHERE id = ? AND max_versions IS NOT NULL", "s",
 			     ref->env_id);
 
+	*max = -1;
 	if (rc < 0)
 		return rc;
 	if (vc_res_rows(r))
-		max = (int)vc_res_int(r, 0, 0);
+		*max = (int)vc_res_int(r, 0, 0);
 	vc_res_free(r);
-	return max < 0 ? 0 : st->ops->set_max(st, path, max, e);
+	return 0;
+}
+
+/* The environment's max_versions, given to the key before each write: the
+ * store then keeps at most that many versions, dropping older ones in the
+ * write itself. */
+static int env_max_apply(struct vc_db *db, struct vc_store *st,
+			 const struct vc_ref *ref, const char *path,
+			 struct vc_err *e)
+{
+	int max, rc = vc_secret_env_max(db, ref, &max, e);
+
+	return rc < 0 || max < 0 ? rc : st->ops->set_max(st, path, max, e);
 }
 
 /* --cas N: the version the caller last saw, compared with the metadata's

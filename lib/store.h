@@ -64,6 +64,9 @@ struct vc_store_put {
 	int cas;
 	int version;
 	enum vc_store_put_op op;
+	/* > 0: the key keeps at most this many versions from this write on
+	 * (the environment's --max-versions); 0: as the key has it. */
+	int max_versions;
 };
 
 struct vc_store_ops {

@@ -520,6 +520,9 @@ static int put_prepare(struct vault *v, struct vault_req *r,
 
 /* concurrency writes in flight over the kept-alive connections; the
  * first failure is returned, every item says whether it was written. */
+static int vault_set_max(struct vc_store *s, const char *path, int max,
+			 struct vc_err *e);
+
 static int vault_put_many(struct vc_store *s, struct vc_store_put *items,
 			  size_t n, int concurrency, struct vc_err *e)
 {
@@ -537,6 +540,13 @@ static int vault_put_many(struct vc_store *s, struct vc_store_put *items,
 		if (put_prepare(v, &reqs[i], &items[i]) < 0)
 			rc = oom(e);
 	}
+	/* A new key takes the environment's limit before its first write,
+	 * as a single put does; existing keys have it (env set gave it). */
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (items[i].max_versions > 0 && items[i].cas == 0 &&
+		    items[i].op == VC_STORE_WRITE)
+			rc = vault_set_max(s, items[i].path,
+					   items[i].max_versions, e);
 	prepared = rc == 0;
 	if (prepared)
 		(void)vault_exec(v, reqs, n, concurrency, e);

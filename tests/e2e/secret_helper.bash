@@ -1063,13 +1063,25 @@ t_max_versions() {
 	printf d | vaultctl-secret -q set "$ENV/OLD"
 	h=$(vaultctl-secret history "$ENV/OLD" -o json)
 	[ "$(jq -c '[.[].version]' <<<"$h")" == '[4,3]' ]
+	# A batch keeps the limit too, for the keys it makes (BAT) as for
+	# those it changes (NEW): three imports, two versions kept of each.
+	for v in p q r; do
+		printf 'NEW=%s\nBAT=%s\n' "$v" "$v" |
+			vaultctl-secret -q import "$ENV" --overwrite
+	done
+	for v in NEW BAT; do
+		h=$(vaultctl-secret history "$ENV/$v" -o json)
+		[ "$(jq -c '[.[].version] | length' <<<"$h")" -eq 2 ]
+		s_get_is "$ENV/$v" r
+	done
+	run -3 vaultctl-secret get "$ENV/BAT" --version 1
 	# Lowered to 1, then renamed and described: the limit stays.
 	run -0 vaultctl-org env set "$ENV" --max-versions 1
 	run -0 vaultctl-org env set "$ENV" --name live --description 'the live one'
 	ENV=$ORG/api/live
 	printf five | vaultctl-secret -q set "$ENV/NEW"
 	h=$(vaultctl-secret history "$ENV/NEW" -o json)
-	[ "$(jq -c '[.[].version]' <<<"$h")" == '[5]' ]
+	[ "$(jq -c '[.[].version]' <<<"$h")" == '[8]' ]
 	run -0 vaultctl-org env list "$ORG/api" -o tsv
 	[[ $output == live*"the live one"* ]]
 	run -3 vaultctl-secret list "$ORG/api/prod"
