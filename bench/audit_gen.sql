@@ -17,31 +17,38 @@ SET @plan = '00000000-0000-4000-8000-000000000002';
 INSERT INTO users (id, email, hashed_password, first_name, last_name, role,
 	created_at, updated_at) VALUES (@user, 'bench@example.com', '', NULL,
 	NULL, 'admin', @now, @now);
-INSERT INTO plans VALUES (@plan, 'bench', NULL, 0, 'monthly', NULL, NULL,
+INSERT INTO plans (id, name, description, price, billing_cycle,
+	secrets_limit, features, created_at, updated_at) VALUES (@plan, 'bench', NULL, 0, 'monthly', NULL, NULL,
 	@now, @now);
 
-INSERT INTO organizations
+INSERT INTO organizations (id, name, description, plan_id, created_at,
+	updated_at, owner_id)
 SELECT CONCAT('00000000-0000-4000-8001-', LPAD(seq, 12, '0')),
 	CONCAT('org', seq), NULL, @plan, @now, @now, @user
 FROM seq_1_to_10000;
 
-INSERT INTO subscriptions
+INSERT INTO subscriptions (id, organization_id, plan_id, status,
+	secrets_limit, start_date, end_date, created_at, updated_at, write_seq)
 SELECT CONCAT('00000000-0000-4000-8002-', LPAD(seq, 12, '0')),
 	CONCAT('00000000-0000-4000-8001-', LPAD(seq, 12, '0')), @plan, 'active',
 	NULL, @now - INTERVAL (seq % 60) DAY, NULL, @now, @now, 0
 FROM seq_1_to_10000;
 
-INSERT INTO projects
+INSERT INTO projects (id, name, description, organization_id, created_at,
+	updated_at, created_by)
 SELECT CONCAT('00000000-0000-4000-8003-', LPAD(seq, 12, '0')), 'api', NULL,
 	CONCAT('00000000-0000-4000-8001-', LPAD(seq, 12, '0')), @now, @now, @user
 FROM seq_1_to_10000;
 
-INSERT INTO environments
+INSERT INTO environments (id, name, description, project_id, created_at,
+	updated_at)
 SELECT CONCAT('00000000-0000-4000-8004-', LPAD(seq, 12, '0')), 'prod', NULL,
 	CONCAT('00000000-0000-4000-8003-', LPAD(seq, 12, '0')), @now, @now
 FROM seq_1_to_10000;
 
-INSERT INTO secret_metadata
+INSERT INTO secret_metadata (id, name, description, organization_id,
+	project_id, environment, created_by, created_at, updated_at, version,
+	deleted_at)
 SELECT CONCAT('00000000-0000-4000-8005-', LPAD(seq, 12, '0')),
 	CONCAT('S', seq), NULL,
 	CONCAT('00000000-0000-4000-8001-', LPAD(1 + seq % 10000, 12, '0')),
@@ -50,10 +57,14 @@ SELECT CONCAT('00000000-0000-4000-8005-', LPAD(seq, 12, '0')),
 	@user, @now, @now, 1, IF(seq % 10 = 0, @now, NULL)
 FROM seq_1_to_1000000;
 
-INSERT INTO audit_chain_heads
+INSERT INTO audit_chain_heads (chain, last_seq, last_hash, anchor_hash,
+	updated_at)
 SELECT CONCAT('00000000-0000-4000-8001-', LPAD(seq, 12, '0')), 0,
 	UNHEX(SHA2(seq, 256)), NULL, @now
 FROM seq_1_to_10000;
+
+-- Every INSERT names its columns: later migrations add columns with
+-- defaults, which a positional VALUES list would not match.
 
 -- In five statements of a million rows: smaller transactions.
 DELIMITER //
