@@ -748,10 +748,11 @@ static int snap_has(const struct vc_fallback_snap *sn, const char *path,
 
 /* ---- serving ---- */
 
+/* ref as the snapshot names it, left unresolved (depth 0, no role): the
+ * database resolves it once it answers (run --watch). */
 static void ref_from(const struct snap_env *se, struct vc_ref *ref)
 {
 	memset(ref, 0, sizeof(*ref));
-	ref->depth = 3;
 	snprintf(ref->org_id, sizeof(ref->org_id), "%s", se->org_id);
 	snprintf(ref->project_id, sizeof(ref->project_id), "%s", se->project_id);
 	snprintf(ref->env_id, sizeof(ref->env_id), "%s", se->env_id);

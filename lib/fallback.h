@@ -46,8 +46,8 @@ int vc_fallback_resolve(struct vc_session *s, const struct vc_fallback *fb,
  *
  * From the backends, refs resolved first (vc_fallback_resolve); when
  * that fails with VC_EUNAVAIL and fb has a path, from the snapshot
- * instead: fb->offline and fb->age set, refs filled from it, and a
- * warning through s->notify.  Not found, permission, quota are returned
+ * instead: fb->offline and fb->age set, refs named as it names them but
+ * left unresolved (depth 0), and a warning through s->notify.  Not found, permission, quota are returned
  * as they are.  A snapshot missing, tampered with, older than
  * fb->max_age, of other environments (in any order: the same set), of
  * another identity, or lacking a name of only is VC_EUNAVAIL saying

@@ -238,8 +238,10 @@ static void reconnect_later(struct vc_session *s)
 {
 	vc_store_close(s->store);
 	s->store = NULL;
-	vc_db_close(s->db[VC_DB_METADATA]);
-	s->db[VC_DB_METADATA] = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(s->db); i++) {
+		vc_db_close(s->db[i]);
+		s->db[i] = NULL;
+	}
 }
 
 /* Ends the watch on error rc, the command stopped. */
