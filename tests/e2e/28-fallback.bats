@@ -212,3 +212,69 @@ t_never_else() {
 	grep -q '^A=.alpha loc' "$BATS_TEST_TMPDIR/out.env"
 	db_start
 }
+
+@test "local: a record per read served offline, appended; runs at once all kept; one cut short dropped, one altered refuses the snapshot" {
+	local size0 size1 rec before i
+	snapshot
+	before=$(offline_reads loc)
+	db_stop
+	size0=$(stat -c %s "$FB")
+	run -0 vaultctl-secret run loc/api/prod --fallback "$FB" -- true
+	size1=$(stat -c %s "$FB")
+	rec=$((size1 - size0))
+	# The time, a bit per secret, a MAC: a few bytes, not the values.
+	[ "$rec" -gt 16 ] && [ "$rec" -lt 64 ]
+	for i in 1 2 3 4 5; do
+		vaultctl-secret run loc/api/prod --fallback "$FB" -- true 2>/dev/null &
+	done
+	wait
+	[ "$(stat -c %s "$FB")" -eq $((size0 + 6 * rec)) ]
+	# A crash in the middle of an append: the next one takes its place.
+	truncate -s -3 "$FB"
+	run --separate-stderr vaultctl-secret run loc/api/prod --fallback "$FB" \
+		-- sh -c 'printf %s "$A"'
+	[ "$status" -eq 0 ]
+	[ "$output" == "alpha loc" ]
+	[ "$(stat -c %s "$FB")" -eq $((size0 + 6 * rec)) ]
+	# A record altered, or one dropped from the middle: not used.
+	cp "$FB" "$FB.good"
+	python3 -c 'import sys; p=sys.argv[1]; o=int(sys.argv[2]); b=bytearray(open(p,"rb").read()); b[o]^=1; open(p,"wb").write(b)' \
+		"$FB" $((size0 + rec + 2))
+	run --separate-stderr vaultctl-secret run loc/api/prod --fallback "$FB" -- true
+	[ "$status" -eq 7 ]
+	says "does not open"
+	python3 -c 'import sys; p=sys.argv[1]; a=int(sys.argv[2]); r=int(sys.argv[3]); b=open(p,"rb").read(); open(p,"wb").write(b[:a] + b[a+r:])' \
+		"$FB" "$size0" "$rec"
+	run --separate-stderr vaultctl-secret run loc/api/prod --fallback "$FB" -- true
+	[ "$status" -eq 7 ]
+	says "does not open"
+	cp "$FB.good" "$FB"
+	db_start
+	# Six records of two reads each.
+	snapshot
+	[ "$(offline_reads loc)" -eq $((before + 12)) ]
+	run -0 vaultctl-audit verify
+}
+
+@test "local: the server killed, its socket left behind: served too" {
+	snapshot
+	kill -9 "$(cat "$VC_TEST_DIR/mariadbd.pid")"
+	while kill -0 "$(cat "$VC_TEST_DIR/mariadbd.pid")" 2>/dev/null; do sleep 0.1; done
+	[ -S "$VC_TEST_DIR/mysql.sock" ]
+	run --separate-stderr vaultctl-secret run loc/api/prod --fallback "$FB" \
+		-- sh -c 'printf %s "$A"'
+	[ "$status" -eq 0 ]
+	[ "$output" == "alpha loc" ]
+	says "(111)" "using snapshot"
+	db_start
+}
+
+@test "a snapshot of an older vaultctl is not used, said so" {
+	printf 'VCFB1\n\0\0\0\2{}' >"$FB"
+	db_stop
+	run --separate-stderr vaultctl-secret run loc/api/prod --fallback "$FB" -- true
+	[ "$status" -eq 7 ]
+	says "written by an older vaultctl"
+	db_start
+	snapshot
+}
