@@ -47,11 +47,11 @@ int vc_fallback_resolve(struct vc_session *s, const struct vc_fallback *fb,
  * From the backends, refs resolved first (vc_fallback_resolve); when
  * that fails with VC_EUNAVAIL and fb has a path, from the snapshot
  * instead: fb->offline and fb->age set, refs named as it names them but
- * left unresolved (depth 0), and a warning through s->notify.  Not found, permission, quota are returned
- * as they are.  A snapshot missing, tampered with, older than
- * fb->max_age, of other environments (in any order: the same set), of
- * another identity, or lacking a name of only is VC_EUNAVAIL saying
- * why, after the outage. */
+ * left unresolved (depth 0), and a warning through s->notify.  Not
+ * found, permission, quota are returned as they are.  A snapshot
+ * missing, tampered with, older than fb->max_age, of other environments
+ * (in any order: the same set), of another identity, or lacking a name
+ * of only is VC_EUNAVAIL saying why, after the outage. */
 int vc_fallback_read(struct vc_session *s, struct vc_fallback *fb,
 		     const char *const *texts, struct vc_ref *refs, size_t n,
 		     const char *const *only, int concurrency, int cause,

@@ -224,7 +224,7 @@ static void got(const struct vc_secret_envs *m, unsigned char out[32])
 		for (size_t i = 0; i < m->sets[j].n; i++) {
 			const struct vc_secret_val *v = &m->sets[j].v[i];
 			crypto_generichash_update(&st, (const unsigned char *)
-						  v->id, sizeof(v->id));
+						  v->id, strlen(v->id) + 1);
 			crypto_generichash_update(&st, (const unsigned char *)
 						  &v->version, sizeof(v->version));
 		}
