@@ -122,7 +122,8 @@ static void read_file(const char *path, const char *group, struct addr *a)
 			}
 			*end = '\0';
 			seen = 1;
-			in = is_group(trim_end(s, end), groups, ARRAY_SIZE(groups));
+			in = is_group(trim_end(s, end), groups,
+				      ARRAY_SIZE(groups));
 			continue;
 		}
 		/* libmariadb stops at a line before any group. */

@@ -404,7 +404,6 @@ static long long rec_time(const unsigned char *p)
 	return (long long)t;
 }
 
-
 struct pend_job {
 	struct vc_session *s;
 	const struct vc_fallback_snap *sn;
@@ -421,10 +420,11 @@ static int audit_pending_txn(struct vc_db *db, void *arg, struct vc_err *e)
 
 	for (size_t k = 0; k < j->sn->nenv; k++)
 		for (size_t i = j->start[k]; rc == 0 && i < j->start[k + 1];
-		     i += 1000)
-			rc = vc_audit_write(j->s, db, j->ev + i, j->start[k + 1]
-					    - i < 1000 ? j->start[k + 1] - i :
-					    1000, e);
+		     i += 1000) {
+			size_t n = j->start[k + 1] - i;
+			rc = vc_audit_write(j->s, db, j->ev + i,
+					    n < 1000 ? n : 1000, e);
+		}
 	return rc;
 }
 
@@ -450,20 +450,21 @@ static void pending_events(const struct vc_fallback_snap *sn,
 		start[j] = n;
 		for (size_t r = 0; r < sn->npend; r++) {
 			const unsigned char *p = sn->pend + r * snap_rec_len(sn);
+			const struct vc_secret_set *set = &sn->env[j].set;
 			time_t t = (time_t)rec_time(p);
 			struct tm tm;
 			char at[20];
 			gmtime_r(&t, &tm);
 			strftime(at, sizeof(at), "%Y-%m-%d %H:%M:%S", &tm);
-			for (size_t i = 0; i < sn->env[j].set.n; i++) {
-				const struct vc_secret_val *v = &sn->env[j].set.v[i];
+			for (size_t i = 0; i < set->n; i++) {
 				if (!rec_has(p, first + i))
 					continue;
 				snprintf(det[n], sizeof(det[n]), "{\"version\":%d,"
 					 "\"offline\":true,\"at\":\"%s\"}",
-					 v->version, at);
+					 set->v[i].version, at);
 				ev[n] = (struct vc_audit_ev){ sn->env[j].org_id,
-					"secret.read", "secret", v->id, det[n] };
+					"secret.read", "secret", set->v[i].id,
+					det[n] };
 				n++;
 			}
 		}

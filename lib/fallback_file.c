@@ -353,7 +353,8 @@ static int read_all(const char *path, struct vc_buf *out, struct stat *st,
 				  path);
 	}
 	while (n > 0 && out->len < (size_t)st->st_size + 1) {
-		n = read(fd, out->data + out->len, (size_t)st->st_size + 1 - out->len);
+		n = read(fd, out->data + out->len,
+			 (size_t)st->st_size + 1 - out->len);
 		if (n > 0)
 			out->len += (size_t)n;
 	}
