@@ -9,9 +9,12 @@
 # drift falls on both alike.  The time of `vaultctl-secret --version`
 # (loading the program and its libraries) is printed for scale: on a
 # loaded machine it is most of both sides.  Times are medians of RUNS runs per side and
-# round, measured with `date +%s%N` around each run of `run ... --
-# /bin/true` (a command of its own would cost both sides alike); each side
-# is checked once per round to hand the command all N values.
+# round, measured with bash's $EPOCHREALTIME (its digits: microseconds,
+# whatever the locale's decimal point) around each run of `run ... --
+# /bin/true` (a command of its own would cost both sides alike; so would
+# a clock read by a process of its own, such as `date`, which adds a fork
+# and an exec, a millisecond or two, inside every interval); each side is
+# checked once per round to hand the command all N values.
 #
 #   bench/fallback.sh          N=100 RUNS=20 ROUNDS=3 to change
 #   STRICT=1 bench/fallback.sh exit 1 when the goal is missed
@@ -67,10 +70,10 @@ times() {
 		die "$name failed"
 	[[ $out == "$N" ]] || die "$name gave $out secrets, not $N"
 	for ((i = 0; i < RUNS; i++)); do
-		t0=$(date +%s%N)
+		t0=$EPOCHREALTIME
 		vaultctl-secret run "$@" -- /bin/true 2>/dev/null || die "$name failed"
-		t1=$(date +%s%N)
-		echo "$(((t1 - t0) / 1000))e-6" >>"$tmp/$name.times"
+		t1=$EPOCHREALTIME
+		echo "$((${t1//[!0-9]/} - ${t0//[!0-9]/}))e-6" >>"$tmp/$name.times"
 	done
 }
 
@@ -86,10 +89,10 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	"$top/tests/harness/mariadb.sh" stop "$dir" >/dev/null
 	times down bench/api/prod --fallback "$snap"
 	for ((i = 0; i < RUNS; i++)); do
-		t0=$(date +%s%N)
+		t0=$EPOCHREALTIME
 		vaultctl-secret --version >/dev/null
-		t1=$(date +%s%N)
-		echo "$(((t1 - t0) / 1000))e-6" >>"$tmp/floor.times"
+		t1=$EPOCHREALTIME
+		echo "$((${t1//[!0-9]/} - ${t0//[!0-9]/}))e-6" >>"$tmp/floor.times"
 	done
 	"$top/tests/harness/mariadb.sh" start "$dir" >/dev/null
 	# The reads served offline audited, the snapshot fresh again.

@@ -460,11 +460,9 @@ static int by_name_env(const void *a, const void *b)
 	return c;
 }
 
-/* Moves into m->merged the value of each name from the last environment
- * that has it; the others stay in their sets, to be wiped with them.
- * Names are compared exactly: they become variables and keys, where
- * case counts. */
-static int merge_sets(struct vc_secret_envs *m, struct vc_err *e)
+/* The others stay in their sets, to be wiped with them.  Names are
+ * compared exactly: they become variables and keys, where case counts. */
+int vc_secret_envs_merge(struct vc_secret_envs *m, struct vc_err *e)
 {
 	size_t total = 0, k = 0;
 	struct ranked *r;
@@ -531,7 +529,7 @@ int vc_secret_read_envs(struct vc_session *s, const struct vc_ref *refs,
 	else
 		rc = read_several(s, refs, n, only, concurrency, out->sets, e);
 	if (rc == 0)
-		rc = merge_sets(out, e);
+		rc = vc_secret_envs_merge(out, e);
 	if (rc == 0 && n > 1)
 		rc = check_only(&out->merged, only, e);
 	if (rc < 0)

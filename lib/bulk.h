@@ -71,6 +71,10 @@ struct vc_secret_envs {
 int vc_secret_read_envs(struct vc_session *s, const struct vc_ref *refs,
 			size_t n, const char *const *only, int concurrency,
 			struct vc_secret_envs *out, struct vc_err *e);
+/* Moves into m->merged the value of each name from the last of m->sets
+ * that has it, as vc_secret_read_envs does once it has read them; for
+ * sets that come from elsewhere (run --fallback's snapshot). */
+int vc_secret_envs_merge(struct vc_secret_envs *m, struct vc_err *e);
 /* The values read audited (vc_audit_reads), of every environment (the
  * ones a later environment overrode too: they were read), committed at
  * once. */

@@ -24,6 +24,12 @@ int vc_db_open(struct vc_db **out, const struct vc_conf *c,
 	       enum vc_db_role role, void (*notify)(void *, const char *),
 	       void *ctx, struct vc_err *e);
 void vc_db_close(struct vc_db *db);
+/* Whether the server libmariadb would reach through file's groups
+ * [client] and group (host, if given, first) is certainly down, told
+ * without libmariadb: its unix socket is missing.  Then *no and msg are
+ * what libmariadb would have said.  0: no verdict (db_probe.c). */
+int vc_db_refused(const char *file, const char *group, const char *host,
+		  unsigned *no, char *msg, size_t n);
 /* The MYSQL handle, for lib-internal users such as the local store. */
 void *vc_db_handle(struct vc_db *db);
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,27 +139,6 @@ static int spawn(struct vc_watch *w, char **env, const sigset_t *old,
 			  strerror(err));
 }
 
-/* Reads, audits and starts one round of the command. */
-static int start(struct vc_session *s, struct vc_watch *w, const sigset_t *old,
-		 pid_t *pid, struct vc_err *e)
-{
-	struct vc_runenv env = { NULL, 0, 0 };
-	struct vc_secret_envs m;
-	int rc = vc_secret_read_envs(s, w->refs, w->n, w->only, w->concurrency,
-				     &m, e);
-
-	if (rc == 0)
-		rc = vc_runenv_build(&env, &m.merged, vc_host_caller_env(),
-				     w->how, w->allow, e);
-	if (rc == 0)
-		rc = vc_secret_audit_envs(s, &m, e);
-	vc_secret_envs_free(&m);
-	if (rc == 0)
-		rc = spawn(w, env.env, old, pid, e);
-	vc_runenv_release(&env);
-	return rc;
-}
-
 /* ---- the watcher ---- */
 
 static long long now_ms(void)
@@ -201,46 +181,222 @@ static int stop(pid_t pid, int sig)
 	return st;
 }
 
+/* Starts a round of the command with the values of m (freed): audited,
+ * or recorded in the snapshot they came from, first. */
+static int launch(struct vc_session *s, struct vc_watch *w,
+		  struct vc_secret_envs *m, const sigset_t *old, pid_t *pid,
+		  struct vc_err *e)
+{
+	struct vc_runenv env = { NULL, 0, 0 };
+	int rc = vc_runenv_build(&env, &m->merged, vc_host_caller_env(),
+				 w->how, w->allow, e);
+
+	if (rc == 0)
+		rc = vc_fallback_commit(s, w->fb, m, w->only, e);
+	vc_secret_envs_free(m);
+	if (rc == 0)
+		rc = spawn(w, env.env, old, pid, e);
+	vc_runenv_release(&env);
+	return rc;
+}
+
+/* ---- the rounds ---- */
+
+struct round {
+	pid_t pid;
+	unsigned char seen[VC_SECRET_STAMP_LEN];        /* the last poll's */
+	unsigned char have[32]; /* what the command got: got() */
+	/* It runs on values that may be behind (the snapshot's, or the
+	 * ones before a change that could not be read): every poll reads. */
+	int behind;
+};
+
+/* The secrets and versions of m, environment by environment. */
+static void got(const struct vc_secret_envs *m, unsigned char out[32])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	for (size_t j = 0; j < m->n; j++) {
+		uint64_t n = m->sets[j].n;
+		crypto_generichash_update(&st, (const unsigned char *)&n,
+					  sizeof(n));
+		for (size_t i = 0; i < m->sets[j].n; i++) {
+			const struct vc_secret_val *v = &m->sets[j].v[i];
+			crypto_generichash_update(&st, (const unsigned char *)
+						  v->id, strlen(v->id) + 1);
+			crypto_generichash_update(&st, (const unsigned char *)
+						  &v->version, sizeof(v->version));
+		}
+	}
+	crypto_generichash_final(&st, out, 32);
+}
+
+/* A connection the server dropped (restarted, failed over) stays dead:
+ * after an outage, the next poll opens new ones. */
+static void reconnect_later(struct vc_session *s)
+{
+	vc_store_close(s->store);
+	s->store = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(s->db); i++) {
+		vc_db_close(s->db[i]);
+		s->db[i] = NULL;
+	}
+}
+
+/* Ends the watch on error rc, the command stopped. */
+static int fail(const struct vc_watch *w, struct round *r, int rc,
+		int *wstatus)
+{
+	*wstatus = stop(r->pid, w->signal);
+	return rc;
+}
+
+/* A later round's values, from the backends only: the snapshot holds at
+ * best what the command has already. */
+static int values(struct vc_session *s, struct vc_watch *w,
+		  struct vc_secret_envs *m, struct vc_err *e)
+{
+	int rc = vc_fallback_read(s, NULL, w->texts, w->refs, w->n, w->only,
+				  w->concurrency, 0, m, e);
+
+	if (rc == 0 && w->fb)
+		w->fb->offline = 0;     /* committed as read online */
+	return rc;
+}
+
+/* The first round: the stamp before the values, so that a change in
+ * between shows at the first poll (one restart too many, never one
+ * missed); with a snapshot, an outage serves it. */
+static int first(struct vc_session *s, struct vc_watch *w,
+		 const sigset_t *old, struct round *r, struct vc_err *e)
+{
+	struct vc_secret_envs m;
+	int rc = w->cause;
+
+	if (rc == 0)
+		rc = vc_fallback_resolve(s, w->fb, w->texts, w->refs, w->n, e);
+	if (rc == 0)
+		rc = vc_secret_envs_stamp(s, w->refs, w->n, w->only, r->seen, e);
+	if (rc == VC_EUNAVAIL && w->fb)
+		w->cause = rc;
+	else if (rc < 0)
+		return rc;
+	rc = vc_fallback_read(s, w->fb, w->texts, w->refs, w->n, w->only,
+			      w->concurrency, w->cause, &m, e);
+	if (rc < 0)
+		return rc;
+	r->behind = w->fb && w->fb->offline;
+	got(&m, r->have);
+	return launch(s, w, &m, old, &r->pid, e);
+}
+
+/* The command run again with m; 1 when it ended by itself meanwhile
+ * (not run again: its status in *wstatus). */
+static int relaunch(struct vc_session *s, struct vc_watch *w,
+		    const sigset_t *old, struct round *r,
+		    struct vc_secret_envs *m, int *wstatus, struct vc_err *e)
+{
+	if (waitpid(r->pid, wstatus, WNOHANG) == r->pid) {
+		vc_secret_envs_free(m);
+		return 1;
+	}
+	*wstatus = stop(r->pid, w->signal);
+	got(m, r->have);
+	return launch(s, w, m, old, &r->pid, e);
+}
+
+/* While the values may be behind: they are read from the backends as
+ * soon as these answer; the same versions leave the command alone (the
+ * reads served offline audited, the snapshot rewritten), others run it
+ * again. */
+static int poll_behind(struct vc_session *s, struct vc_watch *w,
+		       const sigset_t *old, struct round *r, int *wstatus,
+		       struct vc_err *e)
+{
+	unsigned char now[VC_SECRET_STAMP_LEN], have[32];
+	struct vc_secret_envs m;
+	int rc = vc_fallback_resolve(s, w->fb, w->texts, w->refs, w->n, e);
+
+	if (rc == 0)
+		rc = vc_secret_envs_stamp(s, w->refs, w->n, w->only, now, e);
+	if (rc == 0)
+		rc = values(s, w, &m, e);
+	if (rc == VC_EUNAVAIL) {
+		reconnect_later(s);
+		return 0;
+	}
+	if (rc < 0)
+		return fail(w, r, rc, wstatus);
+	memcpy(r->seen, now, sizeof(now));
+	r->behind = 0;
+	got(&m, have);
+	if (memcmp(have, r->have, sizeof(have)))
+		return relaunch(s, w, old, r, &m, wstatus, e);
+	rc = vc_fallback_commit(s, w->fb, &m, w->only, e);
+	vc_secret_envs_free(&m);
+	r->behind = rc == VC_EUNAVAIL;
+	return rc == VC_EUNAVAIL ? 0 : rc < 0 ? fail(w, r, rc, wstatus) : 0;
+}
+
+/* One poll: 0 to go on, 1 when the command has ended by itself (its
+ * status in *wstatus), or an error, the command stopped. */
+static int poll_once(struct vc_session *s, struct vc_watch *w,
+		     const sigset_t *old, struct round *r, int *wstatus,
+		     struct vc_err *e)
+{
+	unsigned char now[VC_SECRET_STAMP_LEN];
+	struct vc_secret_envs m;
+	int rc;
+
+	if (r->behind)
+		return poll_behind(s, w, old, r, wstatus, e);
+	rc = vc_secret_envs_stamp(s, w->refs, w->n, w->only, now, e);
+	if (rc == VC_EUNAVAIL)
+		reconnect_later(s);
+	if (rc < 0 || !memcmp(r->seen, now, sizeof(now)))
+		return 0;
+	memcpy(r->seen, now, sizeof(now));
+	rc = values(s, w, &m, e);
+	/* With a snapshot, an outage keeps the command as it is until the
+	 * values can be read. */
+	if (rc == VC_EUNAVAIL && w->fb) {
+		reconnect_later(s);
+		r->behind = 1;
+		return 0;
+	}
+	if (rc < 0)
+		return fail(w, r, rc, wstatus);
+	return relaunch(s, w, old, r, &m, wstatus, e);
+}
+
 /* The rounds: returns 0 with the last command's wait status, or the error
  * of a round that did not start. */
 static int watch_loop(struct vc_session *s, struct vc_watch *w,
 		      const sigset_t *set, const sigset_t *old, int *wstatus,
 		      struct vc_err *e)
 {
-	unsigned char seen[VC_SECRET_STAMP_LEN], now[VC_SECRET_STAMP_LEN];
+	struct round r = { .pid = -1 };
 	long long deadline;
-	pid_t pid = -1;
 	int rc, sig;
 
-	/* The stamp before the values: a change in between shows at the
-	 * first poll (one restart too many, never one missed). */
-	rc = vc_secret_envs_stamp(s, w->refs, w->n, w->only, seen, e);
-	if (rc == 0)
-		rc = start(s, w, old, &pid, e);
+	rc = first(s, w, old, &r, e);
 	deadline = now_ms() + w->interval_ms;
 	while (rc == 0) {
 		sig = wait_signal(set, deadline);
 		if (sig == SIGCHLD) {
-			if (waitpid(pid, wstatus, WNOHANG) == pid)
+			if (waitpid(r.pid, wstatus, WNOHANG) == r.pid)
 				return 0;
 			continue;
 		}
 		if (sig != 0) {
-			*wstatus = stop(pid, sig);
+			*wstatus = stop(r.pid, sig);
 			return 0;
 		}
 		deadline = now_ms() + w->interval_ms;
-		if (vc_secret_envs_stamp(s, w->refs, w->n, w->only, now, e) < 0 ||
-		    !memcmp(seen, now, sizeof(seen)))
-			continue;
-		memcpy(seen, now, sizeof(seen));
-		/* One that ended by itself meanwhile is not run again. */
-		if (waitpid(pid, wstatus, WNOHANG) == pid)
-			return 0;
-		*wstatus = stop(pid, w->signal);
-		rc = start(s, w, old, &pid, e);
+		rc = poll_once(s, w, old, &r, wstatus, e);
 	}
-	return rc;
+	return rc == 1 ? 0 : rc;
 }
 
 static void on_child(int sig)

@@ -94,54 +94,19 @@ int secret_read_values(struct cli *c, const struct vc_ref *ref,
 	return rc;
 }
 
-/* The references c->args[0..n), --only and --concurrency; the options
- * are checked before any reference is resolved.  *refs and *only are the
- * caller's to free (secret_only_free). */
-static int resolve_envs(struct cli *c, int n, struct vc_ref **refs,
-			char ***only, int *conc)
-{
-	int rc;
-
-	*refs = NULL;
-	*only = NULL;
-	rc = secret_concurrency(c, conc);
-	if (rc == 0)
-		rc = secret_only(c, only);
-	if (rc == 0 && !(*refs = calloc((size_t)n, sizeof(**refs))))
-		rc = cli_fail(c, VC_EFAIL, "out of memory");
-	for (int i = 0; rc == 0 && i < n; i++)
-		rc = secret_ref(c, i, 3, &(*refs)[i]);
-	return rc;
-}
-
-/* Reads the environments c->args[0..n), merged; *refs is the caller's to
- * free. */
-static int read_envs(struct cli *c, int n, struct vc_ref **refs,
-		     struct vc_secret_envs *m)
-{
-	char **only = NULL;
-	int conc = 8, rc;
-
-	memset(m, 0, sizeof(*m));
-	rc = resolve_envs(c, n, refs, &only, &conc);
-	/* export and run use nothing else of the database until they audit
-	 * or drop the sets: the rows may be written while the values are
-	 * read. */
-	if (rc == 0)
-		rc = vc_secret_read_envs(&c->s, *refs, (size_t)n,
-					 (const char *const *)only, conc, m,
-					 &c->err);
-	secret_only_free(only);
-	return rc;
-}
-
-/* --fallback FILE [--fallback-max-age D], checked before anything is
- * read. */
-static int fallback_opts(struct cli *c, struct vc_fallback *fb)
+/* --fallback FILE [--fallback-max-age D], --only and --concurrency,
+ * checked before anything is read; the environments c->args[0..n), not
+ * resolved yet.  *refs and *only are the caller's to free
+ * (secret_only_free), and fb to release. */
+static int envs_opts(struct cli *c, int n, struct vc_fallback *fb,
+		     struct vc_ref **refs, char ***only, int *conc)
 {
 	const char *age = cli_opt(c, O_FALLBACK_MAX_AGE);
 
-	*fb = (struct vc_fallback){ cli_opt(c, O_FALLBACK), -1, c->as, 0, 0 };
+	*fb = (struct vc_fallback){ cli_opt(c, O_FALLBACK), -1, c->as, 0, 0,
+				    NULL };
+	*refs = NULL;
+	*only = NULL;
 	if (fb->path && vc_fallback_check_path(fb->path, &c->err) < 0)
 		return c->err.code;
 	if (age && !fb->path)
@@ -149,65 +114,28 @@ static int fallback_opts(struct cli *c, struct vc_fallback *fb)
 				"--fallback FILE");
 	if (age && vc_fallback_age_parse(age, &fb->max_age, &c->err) < 0)
 		return c->err.code;
+	if (secret_concurrency(c, conc) < 0 || secret_only(c, only) < 0)
+		return c->err.code;
+	if (!(*refs = calloc((size_t)n, sizeof(**refs))))
+		return cli_fail(c, VC_EFAIL, "out of memory");
 	return 0;
 }
 
-/* The environments' values: from the backends, or with --fallback (one
- * environment) from the snapshot when they are unavailable (also before
- * the command ran: c->offline), said on stderr.  *fref is the snapshot's
- * environment when it served. */
-static int read_or_fallback(struct cli *c, int n, struct vc_fallback *fb,
-			    struct vc_ref **refs, struct vc_ref *fref,
-			    struct vc_secret_envs *m)
+/* The values of the environments c->args[0..n), merged: from the
+ * backends, or with --fallback from the snapshot when they are
+ * unavailable (also before the command ran: c->offline). */
+static int read_envs(struct cli *c, int n, struct vc_fallback *fb,
+		     struct vc_ref **refs, char ***only,
+		     struct vc_secret_envs *m)
 {
-	char **only = NULL;
-	int rc = fallback_opts(c, fb);
+	int conc = 8, rc = envs_opts(c, n, fb, refs, only, &conc);
 
 	memset(m, 0, sizeof(*m));
-	if (rc == 0 && fb->path && n != 1)
-		return cli_fail(c, VC_EUSAGE, "--fallback keeps the snapshot of "
-				"one environment; give one");
 	if (rc == 0)
-		rc = c->offline ? c->offline : read_envs(c, n, refs, m);
-	if (rc != VC_EUNAVAIL || !fb->path)
-		return rc;
-	rc = secret_only(c, &only);
-	if (rc == 0)
-		rc = vc_fallback_serve(&c->s, fb, c->args[0],
-				       (const char *const *)only, VC_EUNAVAIL,
-				       fref, &m->merged, &c->err);
-	secret_only_free(only);
-	if (rc == 0)
-		cli_note(c, "%s; using snapshot '%s' taken %llds ago",
-			 c->err.msg, fb->path, fb->age);
-	return rc;
-}
-
-/* Audits the reads (or records them in the snapshot) and refreshes it.
- * Online, the values are in m->merged and the rows written while they
- * were read in the environment's own set. */
-static int commit_reads(struct cli *c, struct vc_fallback *fb,
-			const struct vc_ref *fref, struct vc_secret_envs *m)
-{
-	struct vc_secret_set view = m->merged;
-	const struct vc_ref *ref = fref;
-	char **only = NULL;
-	int rc;
-
-	if (!fb->path)
-		return vc_secret_audit_envs(&c->s, m, &c->err);
-	if (!fb->offline) {
-		view.early = m->sets[0].early;
-		ref = &m->refs[0];
-	}
-	rc = secret_only(c, &only);
-	if (rc == 0)
-		rc = vc_fallback_commit(&c->s, fb, ref,
-					(const char *const *)only, &view,
-					&c->err);
-	if (!fb->offline)
-		m->sets[0].early = view.early;
-	secret_only_free(only);
+		rc = vc_fallback_read(&c->s, fb, (const char *const *)c->args,
+				      *refs, (size_t)n,
+				      (const char *const *)*only, conc,
+				      c->offline, m, &c->err);
 	return rc;
 }
 
@@ -308,17 +236,19 @@ int cmd_export(struct cli *c)
 	struct vc_buf out = VC_BUF_INIT;
 	enum vc_format f = VC_FMT_SH;
 	struct vc_kv *kv = NULL;
-	struct vc_ref *refs = NULL, fref;
+	struct vc_ref *refs = NULL;
 	struct vc_fallback fb;
 	struct atomic_out a = { "", -1, "-O" };
+	char **only = NULL;
 	int rc = vc_format_parse(fmt ? fmt : "sh", &f, &c->err);
 
 	memset(&m, 0, sizeof(m));
+	memset(&fb, 0, sizeof(fb));
 	out.secret = 1;
 	if (rc == 0 && file)
 		rc = atomic_open(c, "-O", file, &a);
 	if (rc == 0)
-		rc = read_or_fallback(c, c->nargs, &fb, &refs, &fref, &m);
+		rc = read_envs(c, c->nargs, &fb, &refs, &only, &m);
 	if (rc == 0 && !(kv = calloc(set->n + 1, sizeof(*kv))))
 		rc = cli_fail(c, VC_EFAIL, "out of memory");
 	for (size_t i = 0; rc == 0 && i < set->n; i++)
@@ -328,7 +258,8 @@ int cmd_export(struct cli *c)
 		rc = vc_format_export(f, kv, set->n, &out, &c->err);
 	/* Audited once the export will leave: a refused one read nothing out. */
 	if (rc == 0)
-		rc = commit_reads(c, &fb, &fref, &m);
+		rc = vc_fallback_commit(&c->s, &fb, &m,
+					(const char *const *)only, &c->err);
 	if (rc == 0 && file)
 		rc = atomic_commit(c, file, &a, out.data ? out.data : "", out.len);
 	else if (rc == 0 && out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
@@ -338,6 +269,8 @@ int cmd_export(struct cli *c)
 	free(kv);
 	vc_buf_release(&out);
 	vc_secret_envs_free(&m);
+	vc_fallback_release(&fb);
+	secret_only_free(only);
 	free(refs);
 	if (rc < 0)
 		return vc_err_prefix(&c->err, "cannot export '%s'", c->args[0]);
@@ -419,16 +352,21 @@ static int watch_status(struct cli *c, int st)
 static int run_watch(struct cli *c, struct vc_watch *w, int nenv)
 {
 	struct vc_ref *refs = NULL;
+	struct vc_fallback fb;
 	char **only = NULL;
 	int rc, st = 0;
 
-	w->n = (size_t)nenv;
-	w->argv = &c->args[nenv];
-	rc = resolve_envs(c, nenv, &refs, &only, &w->concurrency);
+	rc = envs_opts(c, nenv, &fb, &refs, &only, &w->concurrency);
+	w->texts = (const char *const *)c->args;
 	w->refs = refs;
+	w->n = (size_t)nenv;
 	w->only = (const char *const *)only;
+	w->argv = &c->args[nenv];
+	w->fb = fb.path ? &fb : NULL;
+	w->cause = c->offline;
 	if (rc == 0)
 		rc = vc_watch_run(&c->s, w, &st, &c->err);
+	vc_fallback_release(&fb);
 	secret_only_free(only);
 	free(refs);
 	if (rc < 0 && w->exec_errno) {
@@ -448,11 +386,12 @@ int cmd_run(struct cli *c)
 	struct vc_ref *refs = NULL;
 	const char **allow = NULL;
 	struct vc_fallback fb;
-	struct vc_ref fref;
+	char **only = NULL;
 	int rc, nenv = 1, how = 0;
 	char **argv;
 
 	memset(&m, 0, sizeof(m));
+	memset(&fb, 0, sizeof(fb));
 	rc = run_envs(c, &nenv);
 	if (rc == 0)
 		rc = caller_how(c, &how);
@@ -460,8 +399,6 @@ int cmd_run(struct cli *c)
 		rc = watch_opts(c, &w);
 	if (rc == 0)
 		rc = allow_names(c, &allow);
-	if (rc == 0 && cli_opt(c, O_WATCH) && cli_opt(c, O_FALLBACK))
-		rc = cli_fail(c, VC_EUSAGE, "--fallback does not go with --watch");
 	if (rc == 0 && cli_opt(c, O_WATCH)) {
 		w.how = how;
 		w.allow = allow;
@@ -470,14 +407,17 @@ int cmd_run(struct cli *c)
 		return rc;
 	}
 	if (rc == 0)
-		rc = read_or_fallback(c, nenv, &fb, &refs, &fref, &m);
+		rc = read_envs(c, nenv, &fb, &refs, &only, &m);
 	if (rc == 0)
 		rc = vc_runenv_build(&env, &m.merged, vc_host_caller_env(), how,
 				     allow, &c->err);
 	free(allow);
 	if (rc == 0)
-		rc = commit_reads(c, &fb, &fref, &m);
+		rc = vc_fallback_commit(&c->s, &fb, &m,
+					(const char *const *)only, &c->err);
 	vc_secret_envs_free(&m);
+	vc_fallback_release(&fb);
+	secret_only_free(only);
 	free(refs);
 	if (rc < 0) {
 		vc_runenv_release(&env);

@@ -12,6 +12,7 @@
 bats_require_minimum_version 1.5.0
 load helper
 load secret_helper
+load fallback_helper
 
 setup_file() {
 	vc_server_start
@@ -59,51 +60,6 @@ teardown() {
 	# A test that failed with a backend down leaves it down.
 	server_alive || db_start
 	emu POST /_emulator/seal '{"sealed": false}' >/dev/null 2>&1 || true
-}
-
-server_alive() {
-	mariadb-admin --defaults-file="$VC_TEST_DIR/admin.cnf" --connect-timeout=2 \
-		ping >/dev/null 2>&1
-}
-
-db_stop() {
-	"$REPO/tests/harness/mariadb.sh" stop "$VC_TEST_DIR"
-}
-
-db_start() {
-	"$REPO/tests/harness/mariadb.sh" start "$VC_TEST_DIR" >/dev/null
-}
-
-vault_mode() {
-	export VAULTCTL_CONFIG=$VC_TEST_DIR/vault.cnf
-	ORG=vlt
-}
-
-# down: the backend of $ORG made unavailable (loc: the server stopped;
-# vlt: Vault sealed, the database up).
-down() {
-	if [[ $ORG == loc ]]; then db_stop; else
-		emu POST /_emulator/seal '{"sealed": true}' >/dev/null; fi
-}
-
-up() {
-	if [[ $ORG == loc ]]; then db_start; else
-		emu POST /_emulator/seal '{"sealed": false}' >/dev/null; fi
-}
-
-says() {
-	local s
-	for s in "$@"; do
-		[[ $stderr == *"$s"* ]] || { echo "stderr lacks '$s': $stderr" >&2; return 1; }
-	done
-}
-
-# offline_reads ORG: secret.read audit rows marked offline.
-offline_reads() {
-	vc_sql "SELECT COUNT(*) FROM audit_logs a JOIN organizations o
-		ON o.id = a.organization_id WHERE o.name = '$1'
-		AND a.action = 'secret.read'
-		AND a.details LIKE '%\"offline\":true%'"
 }
 
 # snapshot: an online run that writes $FB.
@@ -255,4 +211,70 @@ t_never_else() {
 	[ "$(stat -c %a "$BATS_TEST_TMPDIR/out.env")" == 600 ]
 	grep -q '^A=.alpha loc' "$BATS_TEST_TMPDIR/out.env"
 	db_start
+}
+
+@test "local: a record per read served offline, appended; runs at once all kept; one cut short dropped, one altered refuses the snapshot" {
+	local size0 size1 rec before i
+	snapshot
+	before=$(offline_reads loc)
+	db_stop
+	size0=$(stat -c %s "$FB")
+	run -0 vaultctl-secret run loc/api/prod --fallback "$FB" -- true
+	size1=$(stat -c %s "$FB")
+	rec=$((size1 - size0))
+	# The time, a bit per secret, a MAC: a few bytes, not the values.
+	[ "$rec" -gt 16 ] && [ "$rec" -lt 64 ]
+	for i in 1 2 3 4 5; do
+		vaultctl-secret run loc/api/prod --fallback "$FB" -- true 2>/dev/null &
+	done
+	wait
+	[ "$(stat -c %s "$FB")" -eq $((size0 + 6 * rec)) ]
+	# A crash in the middle of an append: the next one takes its place.
+	truncate -s -3 "$FB"
+	run --separate-stderr vaultctl-secret run loc/api/prod --fallback "$FB" \
+		-- sh -c 'printf %s "$A"'
+	[ "$status" -eq 0 ]
+	[ "$output" == "alpha loc" ]
+	[ "$(stat -c %s "$FB")" -eq $((size0 + 6 * rec)) ]
+	# A record altered, or one dropped from the middle: not used.
+	cp "$FB" "$FB.good"
+	python3 -c 'import sys; p=sys.argv[1]; o=int(sys.argv[2]); b=bytearray(open(p,"rb").read()); b[o]^=1; open(p,"wb").write(b)' \
+		"$FB" $((size0 + rec + 2))
+	run --separate-stderr vaultctl-secret run loc/api/prod --fallback "$FB" -- true
+	[ "$status" -eq 7 ]
+	says "does not open"
+	python3 -c 'import sys; p=sys.argv[1]; a=int(sys.argv[2]); r=int(sys.argv[3]); b=open(p,"rb").read(); open(p,"wb").write(b[:a] + b[a+r:])' \
+		"$FB" "$size0" "$rec"
+	run --separate-stderr vaultctl-secret run loc/api/prod --fallback "$FB" -- true
+	[ "$status" -eq 7 ]
+	says "does not open"
+	cp "$FB.good" "$FB"
+	db_start
+	# Six records of two reads each.
+	snapshot
+	[ "$(offline_reads loc)" -eq $((before + 12)) ]
+	run -0 vaultctl-audit verify
+}
+
+@test "local: the server killed, its socket left behind: served too" {
+	snapshot
+	kill -9 "$(cat "$VC_TEST_DIR/mariadbd.pid")"
+	while kill -0 "$(cat "$VC_TEST_DIR/mariadbd.pid")" 2>/dev/null; do sleep 0.1; done
+	[ -S "$VC_TEST_DIR/mysql.sock" ]
+	run --separate-stderr vaultctl-secret run loc/api/prod --fallback "$FB" \
+		-- sh -c 'printf %s "$A"'
+	[ "$status" -eq 0 ]
+	[ "$output" == "alpha loc" ]
+	says "(111)" "using snapshot"
+	db_start
+}
+
+@test "a snapshot of an older vaultctl is not used, said so" {
+	printf 'VCFB1\n\0\0\0\2{}' >"$FB"
+	db_stop
+	run --separate-stderr vaultctl-secret run loc/api/prod --fallback "$FB" -- true
+	[ "$status" -eq 7 ]
+	says "written by an older vaultctl"
+	db_start
+	snapshot
 }

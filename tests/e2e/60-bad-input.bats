@@ -394,9 +394,9 @@ matrix_secret() {
 	run|notfound|3|secret 'NOSUCH' not found|vaultctl-secret run $E $E2 --only A,NOSUCH -- echo ran
 	run|option|2|option '--preserve-env' takes no value|vaultctl-secret run $E --preserve-env=1 -- echo ran
 	run|option|2|--pristine and --preserve-env exclude each other|vaultctl-secret run $E --pristine --preserve-env -- echo ran
-	run|option|2|--fallback keeps the snapshot of one environment|vaultctl-secret run $E $E2 --fallback $BATS_FILE_TMPDIR/fb -- echo ran
-	run|option|2|--fallback does not go with --watch|vaultctl-secret run $E --watch --fallback $BATS_FILE_TMPDIR/fb -- echo ran
-	export|option|2|--fallback keeps the snapshot of one environment|vaultctl-secret export $E $E2 --fallback $BATS_FILE_TMPDIR/fb
+	run|option|2|--fallback: no directory '/nonexistent/dir'|vaultctl-secret run $E $E2 --fallback /nonexistent/dir/snap -- echo ran
+	run|option|2|--fallback: no directory '/nonexistent/dir'|vaultctl-secret run $E --watch --fallback /nonexistent/dir/snap -- echo ran
+	export|option|2|--fallback-max-age goes with --fallback FILE|vaultctl-secret export $E $E2 --fallback-max-age 1h
 	run|name|2|--allow-name: invalid secret name|vaultctl-secret run $E --allow-name 'LD-PRELOAD' -- echo ran
 	run|option|2|option '--watch' takes no value|vaultctl-secret run $E --watch=1 -- echo ran
 	run|missing|2|missing value for option '--interval'|vaultctl-secret run $E --watch --interval

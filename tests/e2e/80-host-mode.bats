@@ -313,3 +313,35 @@ EOF
 	[[ $output == *"os-user root; acting for member@example.com: root)" ]] ||
 		{ echo "audit: $output"; false; }
 }
+
+@test "attack: the --fallback snapshot is the login's file, sealed: it opens only through the tools, and only for that login" {
+	local home=$HM/home/$MEMBER_LOGIN
+	local snap=$home/snap copy=$HM/home/$ADMIN_LOGIN/snap
+	run as "$MEMBER_LOGIN" vaultctl-secret run acme/api/prod --fallback "$snap" -- true
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	[ "$(stat -c '%a %U' "$snap")" == "600 $MEMBER_LOGIN" ]
+	! grep -q host-mode-secret-value "$snap"
+	cp "$snap" "$copy"
+	chown "$ADMIN_LOGIN:" "$copy"
+	# The tools not setgid, with a key of the login's own.
+	install -m 755 "$REPO/bin/vaultctl-secret" "$HM/plain-vaultctl-secret"
+	as "$MEMBER_LOGIN" sh -c 'umask 077; head -c 32 /dev/urandom >"$HOME/key";
+		printf "[client]\nsocket = /nonexistent/s\n[vaultctl]\naudit_key_file = %s\n" \
+		"$HOME/key" >"$HOME/my.cnf"'
+	"$REPO/tests/harness/mariadb.sh" stop "$VC_TEST_DIR"
+	run --separate-stderr as "$MEMBER_LOGIN" vaultctl-secret run acme/api/prod \
+		--fallback "$snap" -- sh -c 'printf %s "$DB_URL"'
+	local served=$status out=$output
+	run --separate-stderr as "$MEMBER_LOGIN" "$HM/plain-vaultctl-secret" \
+		-c "$home/my.cnf" run acme/api/prod --fallback "$snap" -- true
+	local plain=$status plain_err=$stderr
+	run --separate-stderr as "$ADMIN_LOGIN" vaultctl-secret run acme/api/prod \
+		--fallback "$copy" -- true
+	"$REPO/tests/harness/mariadb.sh" start "$VC_TEST_DIR" >/dev/null
+	[ "$served" -eq 0 ]
+	[ "$out" == host-mode-secret-value ]
+	[ "$plain" -eq 7 ]
+	[[ $plain_err == *"does not open under the tools' key"* ]]
+	[ "$status" -eq 7 ]
+	[[ $stderr == *"another user"* ]]
+}

@@ -60,33 +60,39 @@ static void test_only_outages(void **state)
 {
 	static const int causes[] = { VC_ENOTFOUND, VC_EPERM, VC_EQUOTA,
 				      VC_EUSAGE, VC_EFAIL, VC_ECONFLICT };
-	struct vc_fallback fb = { "/nonexistent/snap", -1, NULL, 0, 0 };
-	struct vc_secret_set set;
-	struct vc_ref ref;
+	struct vc_fallback fb = { "/nonexistent/snap", -1, NULL, 0, 0, NULL };
+	const char *const texts[] = { "a/b/c", "a/b/d" };
+	struct vc_secret_envs m;
+	struct vc_ref refs[2];
 	struct vc_err e;
 
 	(void)state;
+	memset(refs, 0, sizeof(refs));
 	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++) {
 		vc_err_clear(&e);
-		assert_int_equal(vc_fallback_serve(NULL, &fb, "a/b/c", NULL,
-						   causes[i], &ref, &set, &e),
+		assert_int_equal(vc_fallback_read(NULL, &fb, texts, refs, 2, NULL,
+						  8, causes[i], &m, &e),
 				 causes[i]);
 		assert_int_equal(fb.offline, 0);
+		assert_null(fb.snap);
 	}
 	/* Without --fallback, an outage stays one. */
 	fb.path = NULL;
-	assert_int_equal(vc_fallback_serve(NULL, &fb, "a/b/c", NULL,
-					   VC_EUNAVAIL, &ref, &set, &e),
-			 VC_EUNAVAIL);
+	assert_int_equal(vc_fallback_read(NULL, &fb, texts, refs, 2, NULL, 8,
+					  VC_EUNAVAIL, &m, &e), VC_EUNAVAIL);
+	assert_int_equal(vc_fallback_read(NULL, NULL, texts, refs, 2, NULL, 8,
+					  VC_EUNAVAIL, &m, &e), VC_EUNAVAIL);
 	/* With it, a missing snapshot is still an outage, said so. */
 	fb.path = "/nonexistent/snap";
 	vc_err_set(&e, VC_EUNAVAIL, "database unavailable");
-	assert_int_equal(vc_fallback_serve(NULL, &fb, "a/b/c", NULL,
-					   VC_EUNAVAIL, &ref, &set, &e),
-			 VC_EUNAVAIL);
+	assert_int_equal(vc_fallback_read(NULL, &fb, texts, refs, 2, NULL, 8,
+					  VC_EUNAVAIL, &m, &e), VC_EUNAVAIL);
 	assert_non_null(strstr(e.msg, "database unavailable"));
 	assert_non_null(strstr(e.msg, "no snapshot"));
 	assert_int_equal(fb.offline, 0);
+	assert_null(fb.snap);
+	assert_null(m.sets);
+	vc_fallback_release(&fb);
 }
 
 int main(void)
