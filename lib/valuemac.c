@@ -87,61 +87,82 @@ static void mac_of(unsigned char out[MAC_LEN], const struct mac_key *k,
 
 /* ---- written with the value ---- */
 
-#define MAC_SQL "UPDATE secret_metadata SET value_mac = ?, " \
-		"value_mac_version = ?, value_mac_key = ? WHERE id = ?"
-#define MAC_COLS 4
+/* guarded (a value read, not written): only while the row is at the
+ * version read, and never over the mark of a destroyed current version,
+ * which a destroy that committed after the value was read has left. */
+static const char *const mac_sql[2] = {
+	"UPDATE secret_metadata SET value_mac = ?, value_mac_version = ?, "
+	"value_mac_key = ? WHERE id = ?",
+	"UPDATE secret_metadata SET value_mac = ?, value_mac_version = ?, "
+	"value_mac_key = ? WHERE id = ? AND version = ? AND NOT (value_mac "
+	"IS NULL AND value_mac_version <=> version)",
+};
 
 /* The rows' UPDATEs in one bulk execute; one by one where the server has
  * none. */
-static int mac_rows(struct vc_db *db, const struct vc_param *p, size_t k,
-		    struct vc_err *e)
+static int mac_rows(struct vc_db *db, int guarded, const struct vc_param *p,
+		    size_t k, struct vc_err *e)
 {
-	int rc = k > 1 ? vc_db_exec_rows(db, e, MAC_SQL, p, MAC_COLS, k) : 1;
+	size_t cols = 4 + (size_t)guarded;
+	int rc = k > 1 ? vc_db_exec_rows(db, e, mac_sql[guarded], p, cols, k) :
+		 1;
 
 	for (size_t i = 0; rc == 1 && i < k; i++)
-		if (vc_db_execv(db, NULL, e, MAC_SQL, p + i * MAC_COLS,
-				MAC_COLS) < 0)
+		if (vc_db_execv(db, NULL, e, mac_sql[guarded], p + i * cols,
+				cols) < 0)
 			return e->code;
 	return rc == 1 ? 0 : rc;
+}
+
+/* The MACs of the items (those with a version) into their rows. */
+static int mac_store(struct vc_db *db, const struct mac_key *k, int guarded,
+		     const struct vc_valuemac_item *it, size_t n,
+		     struct vc_err *e)
+{
+	size_t cols = 4 + (size_t)guarded, rows = 0;
+	unsigned char (*mac)[MAC_LEN] = calloc(n + 1, sizeof(*mac));
+	struct vc_param *p = calloc(n * cols + 1, sizeof(*p));
+	int rc = mac && p ? 0 : oom(e);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct vc_param *q = p + rows * cols;
+
+		if (it[i].version < 1)
+			continue;
+		mac_of(mac[rows], k, it[i].id, it[i].version, it[i].val,
+		       it[i].len);
+		q[0] = (struct vc_param){ 'b', mac[rows], MAC_LEN, 0 };
+		q[1] = (struct vc_param){ 'i', NULL, 0, it[i].version };
+		q[2] = (struct vc_param){ 'b', k->id, KEY_ID_LEN, 0 };
+		q[3] = (struct vc_param){ 's', it[i].id, strlen(it[i].id), 0 };
+		if (guarded)
+			q[4] = q[1];    /* the version it must be at */
+		rows++;
+	}
+	if (rc == 0)
+		rc = mac_rows(db, guarded, p, rows, e);
+	free(mac);
+	free(p);
+	return rc;
 }
 
 int vc_valuemac_write(struct vc_session *s, struct vc_db *db,
 		      const struct vc_valuemac_item *it, size_t n,
 		      struct vc_err *e)
 {
-	unsigned char (*mac)[MAC_LEN] = NULL;
-	struct vc_param *p = NULL;
-	struct mac_key k;
-	size_t rows = 0;
 	struct vc_err ignored;
-	int rc;
+	struct mac_key k;
+	int rc = 0;
 
-	if (n == 0 || key_load(s, &k, &ignored) < 0 || !k.have)
-		return 0;
-	mac = calloc(n, sizeof(*mac));
-	p = calloc(n * MAC_COLS, sizeof(*p));
-	rc = mac && p ? 0 : oom(e);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		struct vc_param *q = p + rows * MAC_COLS;
-
-		if (it[i].version < 1)
-			continue;
-		mac_of(mac[rows], &k, it[i].id, it[i].version, it[i].val,
-		       it[i].len);
-		q[0] = (struct vc_param){ 'b', mac[rows], MAC_LEN, 0 };
-		q[1] = (struct vc_param){ 'i', NULL, 0, it[i].version };
-		q[2] = (struct vc_param){ 'b', k.id, KEY_ID_LEN, 0 };
-		q[3] = (struct vc_param){ 's', it[i].id, strlen(it[i].id), 0 };
-		rows++;
-	}
-	if (rc == 0)
-		rc = mac_rows(db, p, rows, e);
+	if (n && key_load(s, &k, &ignored) == 0 && k.have)
+		rc = mac_store(db, &k, 0, it, n, e);
 	key_wipe(&k);
-	free(mac);
-	free(p);
 	return rc;
 }
 
+/* The destroyed current version is marked: no MAC, value_mac_version at
+ * the version.  Unknown to the plan, and no MAC of a value read before
+ * the destroy goes over it. */
 int vc_valuemac_destroyed(struct vc_db *db, const char *id, int current,
 			  const int *versions, size_t n, struct vc_err *e)
 {
@@ -149,8 +170,8 @@ int vc_valuemac_destroyed(struct vc_db *db, const char *id, int current,
 		if (versions[i] == current)
 			return vc_db_exec(db, NULL, e, "UPDATE secret_metadata "
 					  "SET value_mac = NULL, value_mac_version "
-					  "= NULL, value_mac_key = NULL WHERE id "
-					  "= ?", "s", id);
+					  "= ?, value_mac_key = NULL WHERE id = ?",
+					  "is", current, id);
 	return 0;
 }
 
@@ -160,7 +181,9 @@ enum { C_NAME, C_ID, C_VERSION, C_MAC, C_MAC_VERSION, C_MAC_KEY };
 
 struct plan {
 	struct vc_session *s;
+	struct vc_db *db;
 	const struct vc_ref *env;
+	int dry;                /* a dry run: nothing is written */
 	struct vc_res *r;       /* the live rows of the environment */
 	size_t *order;          /* their numbers by name, case ignored */
 	size_t rows;
@@ -311,6 +334,45 @@ static int unknown_names(const struct plan *p, const char ***only,
 	return 0;
 }
 
+struct remember {
+	const struct mac_key *k;
+	const struct vc_valuemac_item *it;
+	size_t n;
+};
+
+static int remember_txn(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct remember *r = arg;
+
+	return mac_store(db, r->k, 1, r->it, r->n, e);
+}
+
+/* The MACs of the values read that are of their row's version, so that
+ * the next batch need not read them again: the rows written before the
+ * MAC existed, or under an audit key since replaced.  Saves reads only:
+ * a failure is not the batch's. */
+static void remember(struct plan *p, const struct vc_secret_set *set)
+{
+	struct vc_valuemac_item *it = calloc(set->n + 1, sizeof(*it));
+	struct vc_err ignored;
+	size_t k = 0;
+
+	for (size_t i = 0; it && i < set->n; i++) {
+		long row = row_find(p, set->v[i].name);
+
+		if (row < 0 || vc_res_int(p->r, (size_t)row, C_VERSION) !=
+		    set->v[i].version)
+			continue;
+		it[k++] = (struct vc_valuemac_item){ vc_res_get(p->r, (size_t)row,
+			C_ID, NULL), set->v[i].version, set->v[i].value.data,
+			set->v[i].value.len };
+	}
+	if (k)
+		vc_db_txn(p->db, remember_txn, &(struct remember){ &p->k, it, k },
+			  &ignored);
+	free(it);
+}
+
 /* The current values of the unknown entries, read from the store and
  * audited as reads, compared byte for byte. */
 static int plan_by_value(struct plan *p, const struct vc_kv *kv,
@@ -335,6 +397,8 @@ static int plan_by_value(struct plan *p, const struct vc_kv *kv,
 			!memcmp(v->value.data, k->value, k->len)) ?
 			VC_CHANGE_SAME : VC_CHANGE_CHANGE;
 	}
+	if (rc == 0 && !p->dry && p->k.have)
+		remember(p, &set);
 	free(only);
 	vc_secret_set_free(&set);
 	return rc;
@@ -342,16 +406,16 @@ static int plan_by_value(struct plan *p, const struct vc_kv *kv,
 
 int vc_secret_plan_changes(struct vc_session *s, const struct vc_ref *env,
 			   const struct vc_kv *kv, size_t n, int concurrency,
-			   enum vc_change *out, struct vc_err *e)
+			   int dry, enum vc_change *out, struct vc_err *e)
 {
-	struct plan p = { .s = s, .env = env, .concurrency = concurrency };
-	struct vc_db *db;
+	struct plan p = { .s = s, .env = env, .dry = dry,
+			  .concurrency = concurrency };
 	int rc = vc_secret_may(s, env, VC_SECRET_WRITE, e);
 
 	if (rc == 0)
-		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+		rc = vc_session_db(s, VC_DB_METADATA, &p.db, e);
 	if (rc == 0)
-		rc = load_rows(db, &p, e);
+		rc = load_rows(p.db, &p, e);
 	if (rc == 0)
 		rc = key_load(s, &p.k, e);
 	if (rc == 0) {

@@ -46,10 +46,11 @@ enum vc_change {
  * in out[i].  Compared with what vaultctl last wrote: the MAC in the
  * metadata row, and only where it is unknown with the current value read
  * from the store (audited as reads, as any read; concurrency requests in
- * flight).  A value changed in the store behind vaultctl's back is not
+ * flight), whose MAC is then recorded unless dry (a dry run writes
+ * nothing).  A value changed in the store behind vaultctl's back is not
  * seen here: that is drift, which reconcile reports. */
 int vc_secret_plan_changes(struct vc_session *s, const struct vc_ref *env,
 			   const struct vc_kv *kv, size_t n, int concurrency,
-			   enum vc_change *out, struct vc_err *e);
+			   int dry, enum vc_change *out, struct vc_err *e);
 
 #endif

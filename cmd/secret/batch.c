@@ -236,7 +236,8 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 	/* Against what vaultctl last wrote; the values it cannot vouch for
 	 * are read (and audited) to compare. */
 	if (rc == 0)
-		rc = vc_secret_plan_changes(&c->s, env, kv, n, conc, ch, &c->err);
+		rc = vc_secret_plan_changes(&c->s, env, kv, n, conc, dry, ch,
+					    &c->err);
 	if (rc == 0)
 		rc = plan_batch(c, kv, n, ch, &add, &chg, &conflicts);
 	/* A dry run reads the quota without taking its lock: it writes
