@@ -107,11 +107,13 @@ static int mac_rows(struct vc_db *db, int guarded, const struct vc_param *p,
 	int rc = k > 1 ? vc_db_exec_rows(db, e, mac_sql[guarded], p, cols, k) :
 		 1;
 
-	for (size_t i = 0; rc == 1 && i < k; i++)
-		if (vc_db_execv(db, NULL, e, mac_sql[guarded], p + i * cols,
-				cols) < 0)
-			return e->code;
-	return rc == 1 ? 0 : rc;
+	if (rc != 1)
+		return rc;
+	rc = 0;
+	for (size_t i = 0; rc == 0 && i < k; i++)
+		rc = vc_db_execv(db, NULL, e, mac_sql[guarded], p + i * cols,
+				 cols);
+	return rc;
 }
 
 /* The MACs of the items (those with a version) into their rows. */
