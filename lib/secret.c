@@ -818,8 +818,8 @@ static int destroy_txn(struct vc_db *db, void *arg, struct vc_err *e)
 	if (rc == 0)
 		rc = st->ops->destroy(st, path.data, c->versions, c->n, e);
 	if (rc == 0)
-		rc = vc_valuemac_destroyed(db, m.id, m.version, c->versions,
-					   c->n, e);
+		rc = vc_valuemac_forget(db, m.id, m.version, c->versions, c->n,
+					e);
 	if (rc == 0)
 		rc = audit(c->s, db, c->ref, "secret.destroy", m.id, det.data, e);
 	vc_buf_release(&path);

@@ -165,8 +165,8 @@ int vc_valuemac_write(struct vc_session *s, struct vc_db *db,
 /* The destroyed current version is marked: no MAC, value_mac_version at
  * the version.  Unknown to the plan, and no MAC of a value read before
  * the destroy goes over it. */
-int vc_valuemac_destroyed(struct vc_db *db, const char *id, int current,
-			  const int *versions, size_t n, struct vc_err *e)
+int vc_valuemac_forget(struct vc_db *db, const char *id, int current,
+		       const int *versions, size_t n, struct vc_err *e)
 {
 	for (size_t i = 0; i < n; i++)
 		if (versions[i] == current)

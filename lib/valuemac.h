@@ -30,11 +30,12 @@ int vc_valuemac_write(struct vc_session *s, struct vc_db *db,
 		      const struct vc_valuemac_item *it, size_t n,
 		      struct vc_err *e);
 /* Inside the caller's transaction: the n versions of the row id, whose
- * current version is current, are destroyed; if the current one is among
- * them its MAC is cleared, since it no longer describes a value the store
- * holds. */
-int vc_valuemac_destroyed(struct vc_db *db, const char *id, int current,
-			  const int *versions, size_t n, struct vc_err *e);
+ * current version is current, are destroyed.  If the current one is
+ * among them its MAC is forgotten, since it no longer describes a value
+ * the store holds, and the version marked so that no MAC of a value read
+ * before the destroy is recorded for it. */
+int vc_valuemac_forget(struct vc_db *db, const char *id, int current,
+		       const int *versions, size_t n, struct vc_err *e);
 
 enum vc_change {
 	VC_CHANGE_ADD,          /* no live secret of that name */
