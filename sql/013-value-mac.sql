@@ -11,8 +11,10 @@
 -- value_mac_version: the version the MAC is of.  Only the writes that
 --   have the value at hand (set, rotate, rollback, import, copy) write
 --   the MAC; every other change of the version (reconcile adopting the
---   store's, a batch taken back) leaves it behind, which means unknown,
---   and destroying the current version clears it.
+--   store's, a batch taken back) leaves it behind, which means unknown.
+--   Destroying the current version clears value_mac and leaves
+--   value_mac_version at that version: no MAC of a value read before the
+--   destroy may be recorded for it afterwards.
 -- value_mac_key: the id of the audit key it was made under (as
 --   audit_chain_heads.key_id).  After the audit key is replaced, or
 --   without one, the MAC is unknown too.
