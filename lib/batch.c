@@ -22,6 +22,7 @@
 #include "plan.h"
 #include "secret.h"
 #include "store.h"
+#include "valuemac.h"
 
 #define CHUNK 200               /* rows per statement built at run time */
 
@@ -419,6 +420,24 @@ static int audit_rows(struct vc_db *db, struct bctx *c, struct vc_err *e)
 	return rc;
 }
 
+/* What each value written is, for the batches to come (valuemac.c). */
+static int value_macs(struct vc_db *db, struct bctx *c, struct vc_err *e)
+{
+	struct vc_valuemac_item *v = calloc(c->n + 1, sizeof(*v));
+	int rc;
+
+	if (!v)
+		return oom(e);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->items[i].op == VC_BATCH_PUT)
+			v[i] = (struct vc_valuemac_item){ c->m[i].id,
+				c->put[i].version, c->items[i].val,
+				c->items[i].len };
+	rc = vc_valuemac_write(c->s, db, v, c->n, e);
+	free(v);
+	return rc;
+}
+
 /* After the store took the values: metadata, audit and usage.  Safe to
  * repeat: the store's check-and-set already decided. */
 static int finish(struct vc_db *db, void *arg, struct vc_err *e)
@@ -443,6 +462,8 @@ static int finish(struct vc_db *db, void *arg, struct vc_err *e)
 		if (rc == 0 && c->removes)
 			rc = delete_chunk(db, c, i0, k, e);
 	}
+	if (rc == 0)
+		rc = value_macs(db, c, e);
 	if (rc == 0)
 		rc = audit_rows(db, c, e);
 	/* After the audit rows: usage is locked last, as by every reader. */

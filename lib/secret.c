@@ -21,6 +21,7 @@
 #include "audit.h"
 #include "plan.h"
 #include "store.h"
+#include "valuemac.h"
 
 struct meta {
 	int exists, deleted, version;
@@ -205,6 +206,9 @@ static int finish_write(struct vc_db *db, void *arg, struct vc_err *e)
 				"deleted_at = NULL, updated_at = UTC_TIMESTAMP() "
 				"WHERE id = ?", "iss", c->version, c->w->desc, id);
 	}
+	if (rc == 0)
+		rc = vc_valuemac_write(c->s, db, &(struct vc_valuemac_item){ id,
+				       c->version, c->w->val, c->w->len }, 1, e);
 	if (!action)
 		action = c->m.exists && !c->m.deleted ? "secret.update" :
 			 "secret.create";
@@ -821,6 +825,9 @@ static int destroy_txn(struct vc_db *db, void *arg, struct vc_err *e)
 		rc = destroy_details(&det, c->versions, c->n, e);
 	if (rc == 0)
 		rc = st->ops->destroy(st, path.data, c->versions, c->n, e);
+	if (rc == 0)
+		rc = vc_valuemac_forget(db, m.id, m.version, c->versions, c->n,
+					e);
 	if (rc == 0)
 		rc = audit(c->s, db, c->ref, "secret.destroy", m.id, det.data, e);
 	vc_buf_release(&path);

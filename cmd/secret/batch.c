@@ -16,14 +16,13 @@
 #include "prompt.h"
 #include "secretcmd.h"
 #include "host.h"
+#include "valuemac.h"
 
 int secret_read_values(struct cli *c, const struct vc_ref *ref,
 		       struct vc_secret_set *set, int how);
 int secret_only(struct cli *c, char ***out);
 int secret_concurrency(struct cli *c, int *out);
 void secret_only_free(char **only);
-
-enum change { CH_ADD, CH_CHANGE, CH_SAME };
 
 static const struct vc_secret_val *find(const struct vc_secret_set *set,
 					const char *name)
@@ -34,15 +33,16 @@ static const struct vc_secret_val *find(const struct vc_secret_set *set,
 	return NULL;
 }
 
-static enum change classify(const struct vc_secret_set *cur,
-			    const struct vc_kv *kv)
+static enum vc_change classify(const struct vc_secret_set *cur,
+			       const struct vc_kv *kv)
 {
 	const struct vc_secret_val *v = find(cur, kv->name);
 
 	if (!v)
-		return CH_ADD;
+		return VC_CHANGE_ADD;
 	return v->value.len == kv->len && (!kv->len ||
-		!memcmp(v->value.data, kv->value, kv->len)) ? CH_SAME : CH_CHANGE;
+		!memcmp(v->value.data, kv->value, kv->len)) ? VC_CHANGE_SAME :
+		VC_CHANGE_CHANGE;
 }
 
 /* One batch is one change: the bar goes from nothing to all at once. */
@@ -74,20 +74,20 @@ static int check_entries(struct cli *c, const struct vc_kv *kv, size_t n)
 	return 0;
 }
 
-/* Checks the whole batch against the target environment; counts what
- * would be added and changed.  Nothing is written here. */
+/* Checks the whole batch against the plan of each entry, ch; counts
+ * what would be added and changed.  Nothing is written here. */
 static int plan_batch(struct cli *c, const struct vc_kv *kv, size_t n,
-		      const struct vc_secret_set *cur, size_t *add,
-		      size_t *chg, struct vc_buf *conflicts)
+		      const enum vc_change *ch, size_t *add, size_t *chg,
+		      struct vc_buf *conflicts)
 {
 	int overwrite = cli_opt(c, O_OVERWRITE) != NULL;
 	int skip = cli_opt(c, O_SKIP) != NULL;
 
 	*add = *chg = 0;
 	for (size_t i = 0; i < n; i++) {
-		switch (classify(cur, &kv[i])) {
-		case CH_ADD: (*add)++; break;
-		case CH_CHANGE:
+		switch (ch[i]) {
+		case VC_CHANGE_ADD: (*add)++; break;
+		case VC_CHANGE_CHANGE:
 			if (!overwrite && !skip)
 				vc_buf_printf(conflicts, "%s%s",
 					      conflicts->len ? ", " : "", kv[i].name);
@@ -105,16 +105,15 @@ static int plan_batch(struct cli *c, const struct vc_kv *kv, size_t n,
 }
 
 static void print_plan(struct cli *c, const struct vc_kv *kv, size_t n,
-		       const struct vc_secret_set *cur)
+		       const enum vc_change *ch)
 {
 	static const char *const word[] = { "add", "change", "unchanged" };
 
 	for (size_t i = 0; i < n; i++) {
-		enum change ch = classify(cur, &kv[i]);
-		if (ch == CH_CHANGE && cli_opt(c, O_SKIP))
+		if (ch[i] == VC_CHANGE_CHANGE && cli_opt(c, O_SKIP))
 			printf("%-9s %s (skipped)\n", "unchanged", kv[i].name);
 		else
-			printf("%-9s %s\n", word[ch], kv[i].name);
+			printf("%-9s %s\n", word[ch[i]], kv[i].name);
 	}
 }
 
@@ -158,8 +157,7 @@ void release_interrupts(const struct sigaction old[2])
 /* The secrets to add or change, as one batch of the library's. */
 static int write_batch(struct cli *c, const struct vc_ref *env,
 		       const struct vc_kv *kv, size_t n,
-		       const struct vc_secret_set *cur, const char *reason,
-		       size_t todo)
+		       const enum vc_change *ch, const char *reason, size_t todo)
 {
 	struct vc_batch_item *it = calloc(todo + 1, sizeof(*it));
 	struct vc_batch_opts o = { reason, 0, &batch_interrupted };
@@ -170,9 +168,8 @@ static int write_batch(struct cli *c, const struct vc_ref *env,
 		return cli_fail(c, VC_EFAIL, "out of memory");
 	rc = secret_concurrency(c, &o.concurrency);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		enum change ch = classify(cur, &kv[i]);
-
-		if (ch == CH_SAME || (ch == CH_CHANGE && !cli_opt(c, O_OVERWRITE)))
+		if (ch[i] == VC_CHANGE_SAME || (ch[i] == VC_CHANGE_CHANGE &&
+						!cli_opt(c, O_OVERWRITE)))
 			continue;
 		it[k++] = (struct vc_batch_item){ .name = kv[i].name,
 			.op = VC_BATCH_PUT, .val = kv[i].value, .len = kv[i].len,
@@ -202,21 +199,21 @@ static int write_batch(struct cli *c, const struct vc_ref *env,
 
 static int apply_batch(struct cli *c, const struct vc_ref *env,
 		       const struct vc_kv *kv, size_t n,
-		       const struct vc_secret_set *cur, const char *reason)
+		       const enum vc_change *ch, const char *reason)
 {
 	size_t todo = 0;
 
 	for (size_t i = 0; i < n; i++)
-		todo += classify(cur, &kv[i]) == CH_ADD ||
-			(classify(cur, &kv[i]) == CH_CHANGE && cli_opt(c, O_OVERWRITE));
-	return write_batch(c, env, kv, n, cur, reason, todo);
+		todo += ch[i] == VC_CHANGE_ADD || (ch[i] == VC_CHANGE_CHANGE &&
+						   cli_opt(c, O_OVERWRITE));
+	return write_batch(c, env, kv, n, ch, reason, todo);
 }
 
 /* Checks, plans and writes a batch: the common body of import and copy. */
 static int run_batch(struct cli *c, const struct vc_ref *env,
 		     const struct vc_kv *kv, size_t n, const char *reason)
 {
-	struct vc_secret_set cur = { NULL, 0, NULL };
+	enum vc_change *ch = calloc(n + 1, sizeof(*ch));
 	struct vc_buf conflicts = VC_BUF_INIT;
 	size_t add = 0, chg = 0;
 	struct vc_plan_usage u;
@@ -226,6 +223,8 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 	 * (and audited) or locked. */
 	int rc = secret_concurrency(c, &conc);
 
+	if (rc == 0 && !ch)
+		rc = cli_fail(c, VC_EFAIL, "out of memory");
 	if (rc == 0)
 		rc = vc_secret_may(&c->s, env, VC_SECRET_WRITE, &c->err);
 
@@ -235,14 +234,13 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 		catch_interrupts(old);
 	if (rc == 0)
 		rc = check_entries(c, kv, n);
+	/* Against what vaultctl last wrote; the values it cannot vouch for
+	 * are read (and audited) to compare. */
 	if (rc == 0)
-		rc = vc_secret_read_env(&c->s, env, NULL, VC_READ_VALUES, 8, &cur,
-					&c->err);
-	/* The current values are read to compare: that is a read too. */
+		rc = vc_secret_plan_changes(&c->s, env, kv, n, conc, dry, ch,
+					    &c->err);
 	if (rc == 0)
-		rc = vc_secret_audit_reads(&c->s, env, &cur, &c->err);
-	if (rc == 0)
-		rc = plan_batch(c, kv, n, &cur, &add, &chg, &conflicts);
+		rc = plan_batch(c, kv, n, ch, &add, &chg, &conflicts);
 	/* A dry run reads the quota without taking its lock: it writes
 	 * nothing.  The same rule either way (lib/plan.c). */
 	if (rc == 0 && add && cli_opt(c, O_DRY_RUN))
@@ -257,13 +255,13 @@ static int run_batch(struct cli *c, const struct vc_ref *env,
 			   "nothing was written", msg, add);
 	}
 	if (rc == 0 && dry)
-		print_plan(c, kv, n, &cur);
+		print_plan(c, kv, n, ch);
 	else if (rc == 0)
-		rc = apply_batch(c, env, kv, n, &cur, reason);
+		rc = apply_batch(c, env, kv, n, ch, reason);
 	if (!dry)
 		release_interrupts(old);
 	vc_buf_release(&conflicts);
-	vc_secret_set_free(&cur);
+	free(ch);
 	return rc;
 }
 
@@ -380,7 +378,8 @@ static int diff_json(struct cli *c, const struct vc_ref *ra,
 	for (size_t i = 0; rc == 0 && i < a->n; i++) {
 		struct vc_kv kv = { a->v[i].name, a->v[i].value.data,
 				    a->v[i].value.len };
-		if (find(b, a->v[i].name) && classify(b, &kv) == CH_CHANGE) {
+		if (find(b, a->v[i].name) &&
+		    classify(b, &kv) == VC_CHANGE_CHANGE) {
 			rc = vc_buf_printf(&out, "%s\"%s\"", sep, a->v[i].name);
 			sep = ",";
 		}
@@ -398,7 +397,7 @@ static int diff_json(struct cli *c, const struct vc_ref *ra,
 				{ "a", a->v[i].value.data, a->v[i].value.len },
 				{ "b", o ? o->value.data : NULL, o ? o->value.len : 0 },
 			};
-			if (!o || classify(b, &self) != CH_CHANGE)
+			if (!o || classify(b, &self) != VC_CHANGE_CHANGE)
 				continue;
 			rc = vc_buf_printf(&out, "%s\"%s\":", sep, a->v[i].name);
 			sep = ",";
@@ -452,7 +451,8 @@ int cmd_diff(struct cli *c)
 		rc = vc_secret_audit_reads(&c->s, &rb, &b, &c->err);
 	for (size_t i = 0; rc == 0 && i < a.n; i++) {
 		struct vc_kv kv = { a.v[i].name, a.v[i].value.data, a.v[i].value.len };
-		differ |= !find(&b, a.v[i].name) || classify(&b, &kv) == CH_CHANGE;
+		differ |= !find(&b, a.v[i].name) ||
+			  classify(&b, &kv) == VC_CHANGE_CHANGE;
 	}
 	for (size_t i = 0; rc == 0 && i < b.n; i++)
 		differ |= !find(&a, b.v[i].name);
@@ -463,7 +463,7 @@ int cmd_diff(struct cli *c)
 		struct vc_kv kv = { a.v[i].name, a.v[i].value.data, a.v[i].value.len };
 		if (!o) {
 			printf("only in %s: %s\n", ra.text, a.v[i].name);
-		} else if (classify(&b, &kv) == CH_CHANGE) {
+		} else if (classify(&b, &kv) == VC_CHANGE_CHANGE) {
 			printf("differs: %s\n", a.v[i].name);
 			if (show) {
 				printf("  %s: ", ra.text);

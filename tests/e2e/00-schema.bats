@@ -227,6 +227,9 @@ groups() {
 			usage_statistics api_calls int(11) NO
 			usage_statistics last_updated datetime NO
 			secret_metadata deleted_at datetime YES
+			secret_metadata value_mac binary(32) YES
+			secret_metadata value_mac_version int(11) YES
+			secret_metadata value_mac_key binary(8) YES
 			subscriptions write_seq bigint(20) NO
 			audit_logs seq bigint(20) NO
 			audit_logs details text YES
