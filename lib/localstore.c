@@ -747,9 +747,15 @@ static int many_prune(struct local *s, struct many_job *j, size_t i0,
 		      size_t n, struct vc_err *e)
 {
 	struct vc_buf sql = VC_BUF_INIT;
-	MYSQL_BIND *par = calloc(2 * n, sizeof(*par));
+	MYSQL_BIND *par = calloc(n, sizeof(*par));
 	size_t k = 0;
-	int rc = par ? vc_buf_addstr(&sql, "DELETE FROM vc_values WHERE") : -1;
+	/* The key rows already hold the new oldest_version (many_keys): a
+	 * join walks each key's range of the primary key, where a chain of
+	 * 200 ORs cost the server three times more. */
+	int rc = par ? vc_buf_addstr(&sql, "DELETE v FROM vc_value_keys k JOIN"
+				     " vc_values v ON v.path = k.path AND"
+				     " v.version < k.oldest_version WHERE"
+				     " k.path IN (") : -1;
 
 	for (size_t x = 0; x < n && rc == 0; x++) {
 		struct many_item *m = &j->m[i0 + x];
@@ -757,12 +763,12 @@ static int many_prune(struct local *s, struct many_job *j, size_t i0,
 		if (j->items[i0 + x].op != VC_STORE_WRITE ||
 		    m->keep <= m->k.oldest)
 			continue;
-		rc = vc_buf_addstr(&sql, k ? " OR (path = ? AND version < ?)" :
-				   " (path = ? AND version < ?)");
-		bind_path(&par[2 * k], j->items[i0 + x].path);
-		bind_int(&par[2 * k + 1], &m->keep, NULL);
+		rc = vc_buf_addstr(&sql, k ? ", ?" : "?");
+		bind_path(&par[k], j->items[i0 + x].path);
 		k++;
 	}
+	if (rc == 0)
+		rc = vc_buf_addch(&sql, ')');
 	if (rc < 0)
 		rc = oom(e);
 	else if (k)
