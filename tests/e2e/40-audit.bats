@@ -844,15 +844,17 @@ teardown() {
 	old_sql() {
 		mariadb --defaults-file="$dir/admin.cnf" docksky_vault -N -B -e "$1"
 	}
-	# The installer and the migrations before 012: a database as it was
+	# The installer and the migrations but 012: a database as it was
 	# (the installer granted audit_logs alone then).
 	mkdir "$sql"
 	sed 's/for t in audit_logs audit_reads; do/for t in audit_logs; do/' \
 		"$REPO/sql/install.sh" >"$sql/install.sh"
 	chmod +x "$sql/install.sh"
 	grep -q 'for t in audit_logs; do' "$sql/install.sh"
+	# 013 and later too: today's tools write their columns (the value's
+	# MAC), and they do not touch the audit's shape this test is about.
 	for f in "$REPO"/sql/[0-9]*.sql; do
-		[[ ${f##*/} < 012 ]] && cp "$f" "$sql/"
+		[[ ${f##*/} == 012* ]] || cp "$f" "$sql/"
 	done
 	"$REPO/tests/harness/mariadb.sh" start "$dir" >/dev/null
 	"$sql/install.sh" -q --defaults-file "$dir/admin.cnf" \
