@@ -232,7 +232,8 @@ static enum vc_role role_of(const char *s)
 
 /* One query resolves every level by name or id, with the caller's role. */
 static const char resolve_sql[] =
-	"SELECT o.id, o.name, p.id, p.name, en.id, en.name, uo.role "
+	"SELECT o.id, o.name, p.id, p.name, en.id, en.name, uo.role, "
+	"IFNULL(en.max_versions, -1) "
 	"FROM organizations o "
 	"LEFT JOIN projects p ON p.organization_id = o.id AND ? IS NOT NULL "
 	"  AND (p.id = ? OR p.name = ?) "
@@ -278,6 +279,11 @@ int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
 	fill(ref, r);
 	ref->role = vc_session_is_admin(s) ? VC_ROLE_GLOBAL_ADMIN :
 		    role_of(vc_res_get(r, 0, 6, NULL));
+	/* A write applies it (lib/secret.c) without asking again. */
+	if (n > 2) {
+		ref->max_known = 1;
+		ref->max_versions = (int)vc_res_int(r, 0, 7);
+	}
 	vc_res_free(r);
 	ref->depth = n;
 	if (n == 4)

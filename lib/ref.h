@@ -36,6 +36,9 @@ struct vc_ref {
 	char name[256];         /* secret name as given */
 	enum vc_role role;      /* the acting user's role here */
 	char text[480];         /* canonical "org/project/env[/NAME]" */
+	/* The environment's --max-versions as resolved (-1: none), when
+	 * max_known; a ref made otherwise asks the database. */
+	int max_known, max_versions;
 };
 
 /* Splits and resolves a reference that must have exactly depth parts

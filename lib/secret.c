@@ -186,29 +186,40 @@ static int finish_write(struct vc_db *db, void *arg, struct vc_err *e)
 	const struct vc_ref *ref = c->ref;
 	struct vc_buf details = VC_BUF_INIT;
 	const char *action = c->w->action;
-	char id[37];
-	int rc;
+	char id[37], ver[16];
+	unsigned char mac[32], key[8];
+	int rc, have;
 
-	if (!c->m.exists) {
+	if (!c->m.exists)
 		vc_uuid(id);
+	else
+		snprintf(id, sizeof(id), "%s", c->m.id);
+	/* The value's MAC in the same statement (valuemac.h); without an
+	 * audit key the MAC columns go NULL: unknown. */
+	vc_valuemac_of(c->s, &(struct vc_valuemac_item){ id, c->version,
+		       c->w->val, c->w->len }, mac, key, &have);
+	snprintf(ver, sizeof(ver), "%d", c->version);
+	if (!c->m.exists)
 		rc = vc_db_exec(db, NULL, e, "INSERT INTO secret_metadata (id, "
 				"name, description, organization_id, project_id, "
 				"environment, created_by, created_at, updated_at, "
-				"version) VALUES (?, ?, ?, ?, ?, ?, ?, "
-				"UTC_TIMESTAMP(), UTC_TIMESTAMP(), ?)", "sssssssi",
-				id, ref->name, c->w->desc, ref->org_id,
-				ref->project_id, ref->env_id, c->s->user.id,
-				c->version);
-	} else {
-		snprintf(id, sizeof(id), "%s", c->m.id);
+				"version, value_mac, value_mac_version, "
+				"value_mac_key) VALUES (?, ?, ?, ?, ?, ?, ?, "
+				"UTC_TIMESTAMP(), UTC_TIMESTAMP(), ?, ?, ?, ?)",
+				"sssssssibsb", id, ref->name, c->w->desc,
+				ref->org_id, ref->project_id, ref->env_id,
+				c->s->user.id, c->version, have ? mac : NULL,
+				sizeof(mac), have ? ver : NULL,
+				have ? key : NULL, sizeof(key));
+	else
 		rc = vc_db_exec(db, NULL, e, "UPDATE secret_metadata SET version "
 				"= ?, description = COALESCE(?, description), "
-				"deleted_at = NULL, updated_at = UTC_TIMESTAMP() "
-				"WHERE id = ?", "iss", c->version, c->w->desc, id);
-	}
-	if (rc == 0)
-		rc = vc_valuemac_write(c->s, db, &(struct vc_valuemac_item){ id,
-				       c->version, c->w->val, c->w->len }, 1, e);
+				"deleted_at = NULL, updated_at = UTC_TIMESTAMP(), "
+				"value_mac = ?, value_mac_version = ?, "
+				"value_mac_key = ? WHERE id = ?", "isbsbs",
+				c->version, c->w->desc, have ? mac : NULL,
+				sizeof(mac), have ? ver : NULL,
+				have ? key : NULL, sizeof(key), id);
 	if (!action)
 		action = c->m.exists && !c->m.deleted ? "secret.update" :
 			 "secret.create";
@@ -295,8 +306,10 @@ static int env_max_apply(struct vc_db *db, struct vc_store *st,
 			 const struct vc_ref *ref, const char *path,
 			 struct vc_err *e)
 {
-	int max, rc = vc_secret_env_max(db, ref, &max, e);
+	int max = ref->max_versions, rc = 0;
 
+	if (!ref->max_known)
+		rc = vc_secret_env_max(db, ref, &max, e);
 	return rc < 0 || max < 0 ? rc : st->ops->set_max(st, path, max, e);
 }
 

@@ -162,6 +162,22 @@ int vc_valuemac_write(struct vc_session *s, struct vc_db *db,
 	return rc;
 }
 
+void vc_valuemac_of(struct vc_session *s, const struct vc_valuemac_item *it,
+		    unsigned char mac[MAC_LEN], unsigned char key_id[KEY_ID_LEN],
+		    int *have)
+{
+	struct vc_err ignored;
+	struct mac_key k;
+
+	*have = 0;
+	if (key_load(s, &k, &ignored) == 0 && k.have) {
+		mac_of(mac, &k, it->id, it->version, it->val, it->len);
+		memcpy(key_id, k.id, KEY_ID_LEN);
+		*have = 1;
+	}
+	key_wipe(&k);
+}
+
 /* The destroyed current version is marked: no MAC, value_mac_version at
  * the version.  Unknown to the plan, and no MAC of a value read before
  * the destroy goes over it. */
