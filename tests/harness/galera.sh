@@ -133,15 +133,17 @@ start_node() {
 node_pid() { cat "$dir/n$1/mariadbd.pid.start" 2>/dev/null; }
 
 # wait_synced N...: until every node listed answers, sees a cluster of
-# three and says Synced; a node that exits with a port taken is started
-# again on other ports.
+# three and says Synced; a node that exits with a port taken (its own, or
+# its SST's) is started again on other ports.
 wait_synced() {
 	local deadline=$((SECONDS + sync_timeout)) n pending
 	while :; do
 		pending=""
 		for n in "$@"; do
 			if ! pid_alive "$(node_pid "$n")"; then
-				if grep -qiE 'bind on tcp/ip port|address already in use' \
+				# The rsync daemon of a joiner's SST dies the same way
+				# when its port was taken since pick_port chose it.
+				if grep -qiE 'bind on tcp/ip port|address already in use|rsync or stunnel daemon .*terminated unexpectedly' \
 					"$dir/n$n/error.log" && ((retries[n]++ < 3)); then
 					start_node "$n" "$((n == 1 && boot_pending))"
 					pending+=" $n"
