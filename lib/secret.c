@@ -286,10 +286,14 @@ int vc_secret_env_max(struct vc_db *db, const struct vc_ref *ref, int *max,
 		      struct vc_err *e)
 {
 	struct vc_res *r;
-	int rc = vc_db_query(db, &r, e, "SELECT max_versions FROM environments "
-			     "WHERE id = ? AND max_versions IS NOT NULL", "s",
-			     ref->env_id);
+	int rc;
 
+	*max = ref->max_versions;
+	if (ref->max_known)     /* read with the reference (lib/ref.c) */
+		return 0;
+	rc = vc_db_query(db, &r, e, "SELECT max_versions FROM environments "
+			 "WHERE id = ? AND max_versions IS NOT NULL", "s",
+			 ref->env_id);
 	*max = -1;
 	if (rc < 0)
 		return rc;
@@ -306,10 +310,8 @@ static int env_max_apply(struct vc_db *db, struct vc_store *st,
 			 const struct vc_ref *ref, const char *path,
 			 struct vc_err *e)
 {
-	int max = ref->max_versions, rc = 0;
+	int max, rc = vc_secret_env_max(db, ref, &max, e);
 
-	if (!ref->max_known)
-		rc = vc_secret_env_max(db, ref, &max, e);
 	return rc < 0 || max < 0 ? rc : st->ops->set_max(st, path, max, e);
 }
 

@@ -157,7 +157,8 @@ int vc_secret_details(struct vc_buf *b, int version, int from,
 struct vc_db;
 int vc_secret_count(struct vc_db *db, const char *org_id, int delta,
 		    struct vc_err *e);
-/* The environment's --max-versions (env set); -1 when it has none. */
+/* The environment's --max-versions (env set); -1 when it has none.  As
+ * resolved with ref when it was (ref->max_known), else from the database. */
 int vc_secret_env_max(struct vc_db *db, const struct vc_ref *ref, int *max,
 		      struct vc_err *e);
 
