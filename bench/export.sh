@@ -30,6 +30,7 @@ ROUNDS=${ROUNDS:-5}
 CONC=${CONC:-8}
 DURATION=${DURATION:-10}
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vc-bench-export.XXXXXX")
 PY=/usr/bin/python3
 servers=() emu_pid=
@@ -46,8 +47,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-die() { printf 'bench/export: %s\n' "$*" >&2; exit 1; }
 
 command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
 make -s -C "$top" bin/vaultctl-org bin/vaultctl-secret >/dev/null ||
@@ -90,12 +89,6 @@ run_times() {
 	fi
 }
 
-# median FILE: the median of the numbers in FILE, with 6 decimals.
-median() {
-	sort -g "$1" | awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] :
-		(a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.6f\n", m }'
-}
-
 # server DIR [--backend vault]: a MariaDB server set up by install.sh, an
 # organization "bench" (unlimited plan), project api, environment prod.
 server() {
@@ -113,8 +106,6 @@ server() {
 	vaultctl-org -q project create bench/api >/dev/null
 	vaultctl-org -q env create bench/api/prod >/dev/null
 }
-
-sql() { mariadb --defaults-file="$1/admin.cnf" docksky_vault -N -B -e "$2"; }
 
 # The environment's folder in the value store.
 env_prefix() {

@@ -24,6 +24,7 @@ N=${N:-100}
 RUNS=${RUNS:-20}
 ROUNDS=${ROUNDS:-3}
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vc-bench-fallback.XXXXXX")
 dir=$tmp/db
 
@@ -34,20 +35,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-die() { printf 'bench/fallback: %s\n' "$*" >&2; exit 1; }
-
 make -s -C "$top" bin/vaultctl-org bin/vaultctl-secret >/dev/null ||
 	die "cannot build the tools"
 export PATH="$top/bin:$PATH"
-
-sql() { mariadb --defaults-file="$dir/admin.cnf" docksky_vault -N -B -e "$1"; }
 
 mkdir "$dir"
 "$top/tests/harness/setup.sh" "$dir" >"$tmp/setup.log" 2>&1 ||
 	{ cat "$tmp/setup.log" >&2; die "cannot start MariaDB"; }
 export VAULTCTL_CONFIG=$dir/vaultctl.cnf VAULTCTL_USER=bench@example.com
 vaultctl-org -q user add "$VAULTCTL_USER" --no-password >/dev/null
-sql "INSERT INTO plans (id, name, description, price, billing_cycle,
+sql "$dir" "INSERT INTO plans (id, name, description, price, billing_cycle,
 	secrets_limit, features, created_at, updated_at) VALUES (UUID(),
 	'free', '', 0, 'monthly', NULL, NULL, NOW(), NOW())"
 vaultctl-org -q create bench >/dev/null
@@ -77,11 +74,6 @@ times() {
 	done
 }
 
-median() {
-	sort -g "$1" | awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] :
-		(a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.6f\n", m }'
-}
-
 vaultctl-secret run bench/api/prod --fallback "$snap" -- true ||
 	die "the first snapshot failed"
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -99,7 +91,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	vaultctl-secret run bench/api/prod --fallback "$snap" -- true ||
 		die "the audit of the offline reads failed"
 done
-offline=$(sql "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'
+offline=$(sql "$dir" "SELECT COUNT(*) FROM audit_logs WHERE action = 'secret.read'
 	AND details LIKE '%\"offline\":true%'")
 [[ $offline -eq $((N * (RUNS + 1) * ROUNDS)) ]] ||
 	die "$offline offline reads audited, not $((N * (RUNS + 1) * ROUNDS))"

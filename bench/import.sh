@@ -23,6 +23,7 @@ RUNS=${RUNS:-10}
 ROUNDS=${ROUNDS:-5}
 CONC=${CONC:-8}
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vc-bench-import.XXXXXX")
 PY=/usr/bin/python3
 servers=() emu_pid=
@@ -39,8 +40,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-die() { printf 'bench/import: %s\n' "$*" >&2; exit 1; }
 
 command -v curl >/dev/null || die "curl is not installed"
 make -s -C "$top" bin/vaultctl-org bin/vaultctl-secret >/dev/null ||
@@ -59,14 +58,6 @@ timed() {
 	awk -v t=$((t1 - t0)) 'BEGIN { printf "%.9f\n", t / 1e9 }' \
 		>>"$tmp/$name.times"
 }
-
-# median FILE: the median of the numbers in FILE, with 6 decimals.
-median() {
-	sort -g "$1" | awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] :
-		(a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.6f\n", m }'
-}
-
-sql() { mariadb --defaults-file="$1/admin.cnf" docksky_vault -N -B -e "$2"; }
 
 # server DIR [--backend vault]: a MariaDB server set up by install.sh, an
 # organization "bench" (unlimited plan), project api, environment prod.

@@ -21,6 +21,7 @@ N=${N:-100}
 RUNS=${RUNS:-30}
 ROUNDS=${ROUNDS:-5}
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vc-bench-inject.XXXXXX")
 PY=/usr/bin/python3
 servers=() emu_pid=
@@ -37,8 +38,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-die() { printf 'bench/inject: %s\n' "$*" >&2; exit 1; }
 
 make -s -C "$top" bin/vaultctl-org bin/vaultctl-secret >/dev/null ||
 	die "cannot build the tools"
@@ -68,13 +67,6 @@ run_times() {
 			>>"$tmp/$name.times"
 	done
 }
-
-median() {
-	sort -g "$1" | awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] :
-		(a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.6f\n", m }'
-}
-
-sql() { mariadb --defaults-file="$1/admin.cnf" docksky_vault -N -B -e "$2"; }
 
 # server DIR [--backend vault]: a server with organization bench, project
 # api, environment prod holding the N secrets.

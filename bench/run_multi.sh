@@ -25,6 +25,7 @@ RUNS=${RUNS:-20}
 ROUNDS=${ROUNDS:-5}
 LATENCY=${LATENCY:-5}
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vc-bench-run.XXXXXX")
 servers=() emu_pid=
 
@@ -40,8 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-die() { printf 'bench/run_multi: %s\n' "$*" >&2; exit 1; }
 
 make -s -C "$top" bin/vaultctl-org bin/vaultctl-secret >/dev/null ||
 	die "cannot build the tools"
@@ -69,13 +68,6 @@ times() {
 			>>"$tmp/$name.times"
 	done
 }
-
-median() {
-	sort -g "$1" | awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] :
-		(a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.6f\n", m }'
-}
-
-sql() { mariadb --defaults-file="$1/admin.cnf" docksky_vault -N -B -e "$2"; }
 
 # server DIR [--backend vault]: organization bench, project api,
 # environments e1 e2 e3 of N secrets each (the same names: the later wins).

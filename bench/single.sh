@@ -18,6 +18,7 @@ BASE=${BASE:-e3e74c6}
 RUNS=${RUNS:-40}
 ROUNDS=${ROUNDS:-4}
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vc-bench-single.XXXXXX")
 server_dir=
 
@@ -28,8 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-die() { printf 'bench/single: %s\n' "$*" >&2; exit 1; }
 
 make -s -C "$top" bin/vaultctl-org bin/vaultctl-secret >/dev/null ||
 	die "cannot build the tools"
@@ -47,8 +46,7 @@ server_dir=$tmp/db
 export VAULTCTL_CONFIG=$server_dir/vaultctl.cnf VAULTCTL_USER=bench@example.com
 org() { "$top/bin/vaultctl-org" -q "$@" >/dev/null; }
 org user add "$VAULTCTL_USER" --no-password
-mariadb --defaults-file="$server_dir/admin.cnf" docksky_vault -e \
-	"INSERT INTO plans (id, name, description, price, billing_cycle,
+sql "$server_dir" "INSERT INTO plans (id, name, description, price, billing_cycle,
 	 secrets_limit, features, created_at, updated_at) VALUES (UUID(),
 	 'free', '', 0, 'monthly', NULL, NULL, NOW(), NOW())"
 org create bench
@@ -71,11 +69,6 @@ timed() {
 get_with() { "$1" get "$REF"; }
 set_with() { "$1" -q set "$REF" <"$tmp/value"; }
 
-median() {
-	sort -g "$1" | awk '{ a[NR] = $1 } END { printf "%.2f",
-		NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
 per=$(((RUNS + ROUNDS - 1) / ROUNDS))
 for op in get set; do
 	for ((r = 0; r < ROUNDS; r++)); do
@@ -92,7 +85,8 @@ missed=0
 printf '%s and set of one secret, local store (medians of %d runs each, %d alternating rounds)\n' \
 	get "$RUNS" "$ROUNDS"
 for op in get set; do
-	a=$(median "$tmp/$op.0") b=$(median "$tmp/$op.1")
+	a=$(printf '%.2f' "$(median "$tmp/$op.0")")
+	b=$(printf '%.2f' "$(median "$tmp/$op.1")")
 	ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
 	verdict=$(awk -v r="$ratio" 'BEGIN { print (r <= 1.05 ? "met" : "MISSED") }')
 	[[ $verdict == met ]] || missed=1
