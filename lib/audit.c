@@ -338,29 +338,80 @@ static int update_head(struct vc_db *db, struct chain *c, long long seq,
 			  (size_t)32, c->name);
 }
 
-/* The reads the last row lists (vc_audit_reads), or none. */
-struct list {
-	const struct vc_audit_read *r;
-	size_t n;
+/* The reads rows list (vc_audit_reads_many): l[i] for the i-th row
+ * written, NULL for a row that lists none; or no lists at all. */
+struct lists {
+	const struct vc_audit_list *const *l;
+	size_t rows;            /* rows that list reads */
+	size_t reads;           /* reads they list */
 };
 
-/* After the rows: the reads the last one lists, the head moved past
- * them, the calls counted (each read listed one, as when each had its
- * own row). */
-static int finish(struct vc_db *db, struct chain *c, size_t rows,
-		  const unsigned char hash[32], const struct list *reads,
+/* The seqs of the chain's last n rows, oldest first, through
+ * ix_audit_logs_org_seq.  LAST_INSERT_ID() is the first row of a
+ * multi-row insert, and Galera does not allocate seq consecutively; the
+ * head is locked: the last rows of the chain are the ones just written. */
+static int last_seqs(struct vc_db *db, const struct chain *c, long long *seq,
+		     size_t n, struct vc_err *e)
+{
+	struct vc_res *r;
+	int rc = vc_db_query(db, &r, e, "SELECT seq FROM audit_logs WHERE "
+			     "organization_id <=> ? ORDER BY seq DESC LIMIT ?",
+			     "sl", c->org, (long long)n);
+
+	if (rc < 0)
+		return rc;
+	if (vc_res_rows(r) != n)
+		rc = vc_err_set(e, VC_EFAIL, "audit rows just written are "
+				"missing");
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		seq[n - 1 - i] = vc_res_int(r, i, 0);
+	vc_res_free(r);
+	return rc;
+}
+
+/* The lists' reads, each under the seq of its row (seq[i]: the caller's
+ * i-th row), in one insert. */
+static int put_lists(struct vc_db *db, const struct lists *ls, size_t n,
+		     const long long *seq, struct vc_err *e)
+{
+	const struct vc_audit_list **l = calloc(ls->rows + 1, sizeof(*l));
+	long long *at = calloc(ls->rows + 1, sizeof(*at));
+	size_t k = 0;
+	int rc = l && at ? 0 : vc_err_set(e, VC_EFAIL, "out of memory");
+
+	for (size_t i = 0; rc == 0 && i < n && k < ls->rows; i++)
+		if (ls->l[i]) {
+			l[k] = ls->l[i];
+			at[k++] = seq[i];
+		}
+	if (rc == 0)
+		rc = vc_audit_reads_put(db, at, l, k, e);
+	free(l);
+	free(at);
+	return rc;
+}
+
+/* After the rows (total, the caller's n after an epoch row when one
+ * started): the reads they list, the head moved past them, the calls
+ * counted (each read listed one, as when each had its own row). */
+static int finish(struct vc_db *db, struct chain *c, size_t total, size_t n,
+		  const unsigned char hash[32], const struct lists *ls,
 		  struct vc_err *e)
 {
-	long long seq = 0;
-	int rc = last_seq(db, c, &seq, e);
+	long long *seq = calloc(total + 1, sizeof(*seq));
+	int listed = ls && ls->rows;
+	int rc = !seq ? vc_err_set(e, VC_EFAIL, "out of memory") :
+		 listed ? last_seqs(db, c, seq, total, e) :
+		 last_seq(db, c, &seq[total - 1], e);
 
-	if (rc == 0 && reads)
-		rc = vc_audit_reads_put(db, seq, reads->r, reads->n, e);
+	if (rc == 0 && listed)
+		rc = put_lists(db, ls, n, seq + (total - n), e);
 	if (rc == 0)
-		rc = update_head(db, c, seq, hash, e);
+		rc = update_head(db, c, seq[total - 1], hash, e);
 	if (rc == 0 && c->org)
-		rc = count_calls(db, c->org, reads ? rows - 1 + reads->n : rows,
-				 e);
+		rc = count_calls(db, c->org, listed ? total - ls->rows +
+				 ls->reads : total, e);
+	free(seq);
 	return rc;
 }
 
@@ -368,7 +419,7 @@ static int finish(struct vc_db *db, struct chain *c, size_t rows,
  * reads, and moves the head past them. */
 static int append(struct vc_session *s, struct vc_db *db, struct chain *c,
 		  const struct vc_audit_ev *ev, size_t n,
-		  const struct list *reads, struct vc_err *e)
+		  const struct lists *ls, struct vc_err *e)
 {
 	size_t first = c->reason != NULL, total = n + first;
 	struct vc_audit_ev *all = calloc(total, sizeof(*all));
@@ -393,7 +444,7 @@ static int append(struct vc_session *s, struct vc_db *db, struct chain *c,
 		rc = insert_rows(s, db, all, total, ts, rows, e);
 	}
 	if (rc == 0)
-		rc = finish(db, c, total, rows[total - 1].hash, reads, e);
+		rc = finish(db, c, total, n, rows[total - 1].hash, ls, e);
 	free(all);
 	free(rows);
 	free(ids);
@@ -435,14 +486,14 @@ int vc_audit_may_prune(struct vc_session *s, struct vc_err *e)
 
 static int write_chain(struct vc_session *s, struct vc_db *db,
 		       const struct vc_audit_ev *ev, size_t n,
-		       const struct list *reads, struct vc_err *e)
+		       const struct lists *ls, struct vc_err *e)
 {
 	struct chain c;
 	int rc;
 
 	rc = open_chain(s, db, ev[0].org_id, &c, e);
 	if (rc == 0)
-		rc = append(s, db, &c, ev, n, reads, e);
+		rc = append(s, db, &c, ev, n, ls, e);
 	sodium_memzero(c.key, sizeof(c.key));
 	/* Counted with its rows: the command's call is not counted again. */
 	if (rc == 0 && c.org && !strcmp(s->audit.calls_org, c.org))
@@ -460,22 +511,80 @@ int vc_audit_reads(struct vc_session *s, struct vc_db *db, const char *org_id,
 		   const char *env_id, const struct vc_audit_read *r, size_t n,
 		   struct vc_err *e)
 {
-	char details[128];
-	struct vc_audit_ev ev = { org_id, "secret.read", "environment", env_id,
-				  details };
+	struct vc_audit_list l = { org_id, env_id, r, n };
 
-	if (n == 1) {
-		snprintf(details, sizeof(details), "{\"version\":%d}",
-			 r->version);
-		ev.rtype = "secret";
-		ev.rid = r->secret_id;
-		return vc_audit_write(s, db, &ev, 1, e);
-	}
-	if (n == 0)
+	return vc_audit_reads_many(s, db, &l, 1, e);
+}
+
+/* The row standing for list l: about its one secret, or about the
+ * environment with the digest of its reads (then listing them). */
+static int list_event(const struct vc_audit_list *l, struct vc_audit_ev *ev,
+		      char details[128], const struct vc_audit_list **listed)
+{
+	*ev = (struct vc_audit_ev){ l->org_id, "secret.read", "environment",
+				    l->env_id, details };
+	*listed = NULL;
+	if (l->n == 1) {
+		snprintf(details, 128, "{\"version\":%d}", l->r->version);
+		ev->rtype = "secret";
+		ev->rid = l->r->secret_id;
 		return 0;
-	if (vc_audit_reads_details(r, n, details) < 0)
-		return vc_err_set(e, VC_EFAIL, "out of memory");
-	return write_chain(s, db, &ev, 1, &(struct list){ r, n }, e);
+	}
+	*listed = l;
+	return vc_audit_reads_details(l->r, l->n, details);
+}
+
+/* The lists of organization org (those with reads), in one chain write. */
+static int reads_of_org(struct vc_session *s, struct vc_db *db,
+			const struct vc_audit_list *l, size_t n,
+			const char *org, struct vc_err *e)
+{
+	struct vc_audit_ev *ev = calloc(n, sizeof(*ev));
+	char (*d)[128] = calloc(n, sizeof(*d));
+	const struct vc_audit_list **lp = calloc(n, sizeof(*lp));
+	struct lists ls = { lp, 0, 0 };
+	size_t k = 0;
+	int rc = ev && d && lp ? 0 : vc_err_set(e, VC_EFAIL, "out of memory");
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (!l[i].n || strcmp(l[i].org_id, org))
+			continue;
+		if (list_event(&l[i], &ev[k], d[k], &lp[k]) < 0)
+			rc = vc_err_set(e, VC_EFAIL, "out of memory");
+		ls.rows += lp[k] != NULL;
+		ls.reads += lp[k] ? l[i].n : 0;
+		k++;
+	}
+	if (rc == 0 && k)
+		rc = write_chain(s, db, ev, k, &ls, e);
+	free(ev);
+	free(d);
+	free(lp);
+	return rc;
+}
+
+static int by_org(const void *a, const void *b)
+{
+	return strcmp((*(const struct vc_audit_list *const *)a)->org_id,
+		      (*(const struct vc_audit_list *const *)b)->org_id);
+}
+
+int vc_audit_reads_many(struct vc_session *s, struct vc_db *db,
+			const struct vc_audit_list *l, size_t n,
+			struct vc_err *e)
+{
+	const struct vc_audit_list **o = calloc(n + 1, sizeof(*o));
+	int rc = o ? 0 : vc_err_set(e, VC_EFAIL, "out of memory");
+
+	for (size_t i = 0; o && i < n; i++)
+		o[i] = &l[i];
+	if (o)
+		qsort(o, n, sizeof(*o), by_org);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (i == 0 || strcmp(o[i]->org_id, o[i - 1]->org_id))
+			rc = reads_of_org(s, db, l, n, o[i]->org_id, e);
+	free(o);
+	return rc;
 }
 
 int vc_audit_epoch(struct vc_session *s, struct vc_db *db, const char *org_id,

@@ -48,6 +48,19 @@ struct vc_audit_read {
 int vc_audit_reads(struct vc_session *s, struct vc_db *db, const char *org_id,
 		   const char *env_id, const struct vc_audit_read *r, size_t n,
 		   struct vc_err *e);
+/* The reads of one command in one environment. */
+struct vc_audit_list {
+	const char *org_id, *env_id;
+	const struct vc_audit_read *r;
+	size_t n;
+};
+/* vc_audit_reads for several environments at once (run and export with
+ * several): the rows of one organization in one insert, their reads in
+ * one more, one head update and one count of calls; organizations in
+ * the order of their ids, so that two such commands lock heads alike. */
+int vc_audit_reads_many(struct vc_session *s, struct vc_db *db,
+			const struct vc_audit_list *l, size_t n,
+			struct vc_err *e);
 /* Whether a row of these fields lists reads in audit_reads. */
 int vc_audit_is_list(const char *action, const char *rtype);
 
@@ -66,9 +79,10 @@ int vc_audit_digest_final(struct vc_audit_digest *g, size_t n, char hex[65]);
 /* The details of a row listing r: -1 when out of memory. */
 int vc_audit_reads_details(const struct vc_audit_read *r, size_t n,
 			   char details[128]);
-/* The reads' rows under the audit row seq, one bulk insert. */
-int vc_audit_reads_put(struct vc_db *db, long long seq,
-		       const struct vc_audit_read *r, size_t n,
+/* The reads' rows of the k lists l, each under its audit row seq[i], in
+ * one bulk insert. */
+int vc_audit_reads_put(struct vc_db *db, const long long *seq,
+		       const struct vc_audit_list *const *l, size_t k,
 		       struct vc_err *e);
 
 /* The reads of audit_reads in (seq, pos) order, of every chain (org_id

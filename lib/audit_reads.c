@@ -111,26 +111,32 @@ int vc_audit_reads_details(const struct vc_audit_read *r, size_t n,
 	return 0;
 }
 
-int vc_audit_reads_put(struct vc_db *db, long long seq,
-		       const struct vc_audit_read *r, size_t n,
+int vc_audit_reads_put(struct vc_db *db, const long long *seq,
+		       const struct vc_audit_list *const *l, size_t k,
 		       struct vc_err *e)
 {
-	struct vc_param *p = calloc(n * 4, sizeof(*p));
+	size_t total = 0, row = 0;
+	struct vc_param *p;
 	int rc;
 
+	for (size_t j = 0; j < k; j++)
+		total += l[j]->n;
+	p = calloc(total * 4 + 1, sizeof(*p));
 	if (!p)
 		return vc_err_set(e, VC_EFAIL, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		struct vc_param *q = p + i * 4;
-		q[0] = (struct vc_param){ 'l', NULL, 0, seq };
-		q[1] = (struct vc_param){ 'i', NULL, 0, (long long)i };
-		q[2] = (struct vc_param){ 's', r[i].secret_id,
-					  strlen(r[i].secret_id), 0 };
-		q[3] = (struct vc_param){ 'i', NULL, 0, r[i].version };
-	}
+	for (size_t j = 0; j < k; j++)
+		for (size_t i = 0; i < l[j]->n; i++, row++) {
+			struct vc_param *q = p + row * 4;
+			const struct vc_audit_read *r = &l[j]->r[i];
+			q[0] = (struct vc_param){ 'l', NULL, 0, seq[j] };
+			q[1] = (struct vc_param){ 'i', NULL, 0, (long long)i };
+			q[2] = (struct vc_param){ 's', r->secret_id,
+						  strlen(r->secret_id), 0 };
+			q[3] = (struct vc_param){ 'i', NULL, 0, r->version };
+		}
 	rc = vc_db_insert_rows(db, e, "INSERT INTO audit_reads (seq, pos, "
 			       "secret_id, version) VALUES ", "(?,?,?,?)", p, 4,
-			       n);
+			       total);
 	free(p);
 	return rc;
 }

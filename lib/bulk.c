@@ -79,43 +79,58 @@ static void cell_copy(char *out, size_t n, const struct vc_res *r, size_t row,
 	out[len] = '\0';
 }
 
-/* The numbers of the rows of r wanted, sorted by name. */
-static size_t *sorted_rows(struct vc_res *r, const char *const *only,
-			   size_t *n)
+/* The numbers of the rows of r of environment env (fourth column)
+ * wanted, sorted by name. */
+static size_t *sorted_rows(struct vc_res *r, const char *env,
+			   const char *const *only, size_t *n)
 {
 	size_t *v = calloc(vc_res_rows(r) + 1, sizeof(*v));
 
 	*n = 0;
-	for (size_t i = 0; v && i < vc_res_rows(r); i++)
-		if (wanted(vc_res_get(r, i, 0, NULL), only))
+	for (size_t i = 0; v && i < vc_res_rows(r); i++) {
+		const char *in = vc_res_get(r, i, 3, NULL);
+		if (in && !strcmp(in, env) &&
+		    wanted(vc_res_get(r, i, 0, NULL), only))
 			v[(*n)++] = i;
+	}
 	if (v)
 		qsort_r(v, *n, sizeof(*v), by_name, r);
 	return v;
 }
 
-/* check: every name of only must be there. */
-static int load_names(struct vc_db *db, const struct vc_ref *ref,
-		      const char *const *only, int check,
-		      struct vc_secret_set *out, struct vc_err *e)
+/* "... environment IN (?, ?, ...)..." for the n environments of refs. */
+static int env_in_sql(struct vc_buf *sql, const char *head, const char *tail,
+		      const struct vc_ref *refs, size_t n, struct vc_param **p,
+		      struct vc_err *e)
 {
-	struct vc_res *r;
-	size_t *rows, n = 0;
-	int rc;
+	int rc = vc_buf_addstr(sql, head);
 
-	/* Sorted here, row numbers not rows: the server's sort of a
-	 * thousand names by collation costs three times the rest of the
-	 * query. */
-	rc = vc_db_query(db, &r, e, "SELECT name, id, version FROM "
-			 "secret_metadata WHERE environment = ? AND deleted_at "
-			 "IS NULL", "s", ref->env_id);
-	if (rc < 0)
-		return rc;
-	rows = sorted_rows(r, only, &n);
+	*p = calloc(n, sizeof(**p));
+	for (size_t j = 0; rc == 0 && *p && j < n; j++) {
+		rc = vc_buf_addstr(sql, j ? ", ?" : "?");
+		(*p)[j] = (struct vc_param){ .type = 's', .p = refs[j].env_id,
+						.len = strlen(refs[j].env_id) };
+	}
+	if (rc == 0)
+		rc = vc_buf_addstr(sql, tail);
+	if (rc < 0 || !*p) {
+		free(*p);
+		*p = NULL;
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	}
+	return 0;
+}
+
+/* Environment ref's rows of r into out. */
+static int take_names(struct vc_res *r, const struct vc_ref *ref,
+		      const char *const *only, struct vc_secret_set *out,
+		      struct vc_err *e)
+{
+	size_t n = 0, *rows = sorted_rows(r, ref->env_id, only, &n);
+
 	out->v = rows ? calloc(n + 1, sizeof(*out->v)) : NULL;
 	if (!out->v) {
 		free(rows);
-		vc_res_free(r);
 		return vc_err_set(e, VC_EFAIL, "out of memory");
 	}
 	for (size_t k = 0; k < n; k++) {
@@ -126,8 +141,35 @@ static int load_names(struct vc_db *db, const struct vc_ref *ref,
 	}
 	out->n = n;
 	free(rows);
+	return 0;
+}
+
+/* The names of the n environments of refs into sets, in one query.
+ * check: every name of only must be in each.  Sorted here, row numbers
+ * not rows: the server's sort of a thousand names by collation costs
+ * three times the rest of the query. */
+static int load_names(struct vc_db *db, const struct vc_ref *refs, size_t n,
+		      const char *const *only, int check,
+		      struct vc_secret_set *sets, struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	struct vc_param *p = NULL;
+	struct vc_res *r = NULL;
+	int rc = env_in_sql(&sql, "SELECT name, id, version, environment FROM "
+			    "secret_metadata WHERE deleted_at IS NULL AND "
+			    "environment IN (", ")", refs, n, &p, e);
+
+	if (rc == 0)
+		rc = vc_db_queryv(db, &r, e, sql.data, p, n);
+	vc_buf_release(&sql);
+	free(p);
+	for (size_t j = 0; rc == 0 && j < n; j++) {
+		rc = take_names(r, &refs[j], only, &sets[j], e);
+		if (rc == 0 && check)
+			rc = check_only(&sets[j], only, e);
+	}
 	vc_res_free(r);
-	return check ? check_only(out, only, e) : 0;
+	return rc;
 }
 
 /* The store paths of set's secrets, each allocated once, into items and
@@ -169,25 +211,16 @@ static int take_values(struct vc_secret_set *set, struct vc_store_item *items,
 	return 0;
 }
 
-/* The local store reads on one connection, nothing to overlap: one range
- * scan of each environment's folder costs the server less than the rows
- * of all of them looked up by path.  Vault gets every request in one
- * flight, concurrency for each environment (64 at most in all), so that
- * several environments take about as long as one. */
-static int get_sets(struct vc_session *s, struct vc_store *st,
-		    struct vc_store_item *items, const struct vc_secret_set *sets,
-		    size_t n, int concurrency, struct vc_err *e)
+/* Every request of every environment in one call: the local store
+ * reads their folders in one statement; Vault gets them in one flight,
+ * concurrency for each environment (64 at most in all), so that several
+ * environments take about as long as one. */
+static int get_sets(struct vc_store *st, struct vc_store_item *items,
+		    const struct vc_secret_set *sets, size_t n,
+		    int concurrency, struct vc_err *e)
 {
-	size_t total = 0, k = 0;
-	int rc = 0;
+	size_t total = 0;
 
-	if (s->conf_loaded && !strcmp(s->conf.backend, "local")) {
-		for (size_t j = 0; rc == 0 && j < n; k += sets[j++].n)
-			if (sets[j].n)
-				rc = st->ops->get_many(st, items + k, sets[j].n,
-						       concurrency, e);
-		return rc;
-	}
 	for (size_t j = 0; j < n; j++)
 		total += sets[j].n;
 	if ((size_t)concurrency * n > 64)
@@ -217,7 +250,7 @@ static int fetch_many(struct vc_session *s, const struct vc_ref *refs,
 	for (size_t j = 0; rc == 0 && j < n; k += sets[j++].n)
 		rc = set_paths(&refs[j], &sets[j], items + k, paths + k, e);
 	if (rc == 0 && total)
-		rc = get_sets(s, st, items, sets, n, concurrency, e);
+		rc = get_sets(st, items, sets, n, concurrency, e);
 	k = 0;
 	for (size_t j = 0; rc == 0 && j < n; k += sets[j++].n)
 		rc = take_values(&sets[j], items + k, e);
@@ -230,42 +263,54 @@ static int fetch_many(struct vc_session *s, const struct vc_ref *refs,
 	return rc;
 }
 
-static int fetch_values(struct vc_session *s, const struct vc_ref *ref,
-			struct vc_secret_set *set, int concurrency,
-			struct vc_err *e)
+/* What the sets of refs read, for the audit: each secret and its
+ * version now (the versions of a set being read may still change). */
+struct alist {
+	struct vc_audit_list *l;
+	size_t n;
+};
+
+static void alist_free(struct alist *a)
 {
-	return fetch_many(s, ref, set, 1, concurrency, e);
+	for (size_t j = 0; a->l && j < a->n; j++)
+		free((void *)a->l[j].r);
+	free(a->l);
+	a->l = NULL;
+}
+
+static int alist_make(const struct vc_ref *refs,
+		      const struct vc_secret_set *sets, size_t n,
+		      struct alist *a, struct vc_err *e)
+{
+	a->n = n;
+	a->l = calloc(n + 1, sizeof(*a->l));
+	for (size_t j = 0; a->l && j < n; j++) {
+		struct vc_audit_read *r = calloc(sets[j].n + 1, sizeof(*r));
+		if (!r) {
+			alist_free(a);
+			break;
+		}
+		for (size_t i = 0; i < sets[j].n; i++)
+			r[i] = (struct vc_audit_read){ sets[j].v[i].id,
+						       sets[j].v[i].version };
+		a->l[j] = (struct vc_audit_list){ refs[j].org_id,
+			refs[j].env_id, r, sets[j].n };
+	}
+	return a->l ? 0 : vc_err_set(e, VC_EFAIL, "out of memory");
 }
 
 struct audit_job {
 	struct vc_session *s;
-	const struct vc_ref *ref;
-	const struct vc_audit_read *r;
-	size_t n;
+	const struct alist *a;
 };
 
-/* Retried whole on a concurrent change of the chain head (on Galera, a
+/* Retried whole on a concurrent change of a chain head (on Galera, a
  * write of the same head on another node). */
 static int audit_txn(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct audit_job *j = arg;
 
-	return vc_audit_reads(j->s, db, j->ref->org_id, j->ref->env_id, j->r,
-			      j->n, e);
-}
-
-/* What set read, for the audit: each secret and its version now (the
- * versions of a set being read may still change). */
-static int read_list(const struct vc_secret_set *set,
-		     struct vc_audit_read **r, struct vc_err *e)
-{
-	*r = calloc(set->n + 1, sizeof(**r));
-	if (!*r)
-		return vc_err_set(e, VC_EFAIL, "out of memory");
-	for (size_t i = 0; i < set->n; i++)
-		(*r)[i] = (struct vc_audit_read){ set->v[i].id,
-						  set->v[i].version };
-	return 0;
+	return vc_audit_reads_many(j->s, db, j->a->l, j->a->n, e);
 }
 
 /* ---- the audit written while the values are read ----
@@ -281,7 +326,8 @@ static int read_list(const struct vc_secret_set *set,
  * out, as before.  The chain head is held while the rest of the values
  * are read from the same database, which mostly ends before the INSERT
  * does: other writers of the organization wait about as long as before.
- * Never with Vault, which may be slow or away (doc/architecture.md, section 5). */
+ * Several environments are one transaction, as without it.  Never with
+ * Vault, which may be slow or away (doc/architecture.md, section 5). */
 struct vc_audit_early {
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -290,7 +336,7 @@ struct vc_audit_early {
 	int rc;                 /* the writer's, once joined */
 	struct vc_err err;
 	struct audit_job job;
-	struct vc_audit_read *reads;    /* with the versions audited */
+	struct alist a;         /* with the versions audited */
 	struct vc_db *db;
 };
 
@@ -321,24 +367,25 @@ static void early_free(struct vc_audit_early *a)
 {
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv);
-	free(a->reads);
+	alist_free(&a->a);
 	free(a);
 }
 
-/* Starts the writer for set (the versions load_names found). */
-static int early_start(struct vc_session *s, const struct vc_ref *ref,
-		       struct vc_db *db, struct vc_secret_set *set,
-		       struct vc_err *e)
+/* Starts the writer for the n sets of refs (the versions load_names
+ * found), in *out. */
+static int early_start(struct vc_session *s, const struct vc_ref *refs,
+		       struct vc_db *db, const struct vc_secret_set *sets,
+		       size_t n, struct vc_audit_early **out, struct vc_err *e)
 {
 	struct vc_audit_early *a = calloc(1, sizeof(*a));
-	int rc = a ? read_list(set, &a->reads, e) :
+	int rc = a ? alist_make(refs, sets, n, &a->a, e) :
 		 vc_err_set(e, VC_EFAIL, "out of memory");
 
 	if (rc < 0) {
 		free(a);
 		return rc;
 	}
-	a->job = (struct audit_job){ s, ref, a->reads, set->n };
+	a->job = (struct audit_job){ s, &a->a };
 	a->db = db;
 	vc_err_clear(&a->err);
 	pthread_mutex_init(&a->mu, NULL);
@@ -347,7 +394,7 @@ static int early_start(struct vc_session *s, const struct vc_ref *ref,
 		early_free(a);  /* the ordinary audit will do */
 		return 0;
 	}
-	set->early = a;
+	*out = a;
 	return 0;
 }
 
@@ -372,47 +419,135 @@ static int early_finish(struct vc_audit_early *a, int commit,
 
 /* Whether the early rows say what was read: same versions. */
 static int early_matches(const struct vc_audit_early *a,
-			 const struct vc_secret_set *set)
+			 const struct vc_secret_set *sets, size_t n)
 {
-	if (a->job.n != set->n)
+	if (a->a.n != n)
 		return 0;
-	for (size_t i = 0; i < set->n; i++)
-		if (a->reads[i].version != set->v[i].version)
+	for (size_t j = 0; j < n; j++) {
+		if (a->a.l[j].n != sets[j].n)
 			return 0;
+		for (size_t i = 0; i < sets[j].n; i++)
+			if (a->a.l[j].r[i].version != sets[j].v[i].version)
+				return 0;
+	}
 	return 1;
 }
 
-/* The reads audited (vc_audit_reads), committed.  Called by the command
- * once it knows the values will be used (an export refused by its format
- * reads nothing out and audits nothing).  Rows written early are
- * committed if they name the versions read; otherwise, and without early
- * rows, they are written now: no lock is held while Vault is read
- * (doc/architecture.md, section 5). */
-int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
-			  struct vc_secret_set *set, struct vc_err *e)
+/* The reads of the n sets of refs audited, committed.  Rows written
+ * early (*early) are committed if they name the versions read;
+ * otherwise, and without early rows, they are written now: no lock is
+ * held while Vault is read (doc/architecture.md, section 5). */
+static int audit_sets(struct vc_session *s, const struct vc_ref *refs,
+		      const struct vc_secret_set *sets, size_t n,
+		      struct vc_audit_early **early, struct vc_err *e)
 {
-	struct vc_audit_read *r;
+	struct alist a = { NULL, 0 };
 	struct vc_db *db;
+	size_t total = 0;
 	int rc;
 
-	if (set->early) {
-		struct vc_audit_early *a = set->early;
-		int same = early_matches(a, set);
-		set->early = NULL;
-		rc = early_finish(a, same, e);
+	if (*early) {
+		struct vc_audit_early *w = *early;
+		int same = early_matches(w, sets, n);
+		*early = NULL;
+		rc = early_finish(w, same, e);
 		if (same)
 			return rc;
 	}
-	if (set->n == 0)
+	for (size_t j = 0; j < n; j++)
+		total += sets[j].n;
+	if (total == 0)
 		return 0;
 	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	if (rc == 0)
-		rc = read_list(set, &r, e);
-	if (rc < 0)
-		return rc;
-	rc = vc_db_txn(db, audit_txn, &(struct audit_job){ s, ref, r, set->n },
-		       e);
-	free(r);
+		rc = alist_make(refs, sets, n, &a, e);
+	if (rc == 0)
+		rc = vc_db_txn(db, audit_txn, &(struct audit_job){ s, &a }, e);
+	alist_free(&a);
+	return rc;
+}
+
+/* Called by the command once it knows the values will be used (an
+ * export refused by its format reads nothing out and audits nothing). */
+int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
+			  struct vc_secret_set *set, struct vc_err *e)
+{
+	return audit_sets(s, ref, set, 1, &set->early, e);
+}
+
+static int local_store(const struct vc_session *s)
+{
+	return s->conf_loaded && !strcmp(s->conf.backend, "local");
+}
+
+static int by_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Drops from each of the n sets the secrets that a later set has by the
+ * same name (exactly, as the merge compares): their values would be
+ * thrown away unused, so they are neither asked of the store nor
+ * audited nor kept in a snapshot. */
+static int drop_shadowed(struct vc_secret_set *sets, size_t n,
+			 struct vc_err *e)
+{
+	size_t total = 0, k = 0;
+	const char **later;
+
+	for (size_t j = 0; j < n; j++)
+		total += sets[j].n;
+	later = calloc(total + 1, sizeof(*later));
+	if (!later)
+		return vc_err_set(e, VC_EFAIL, "out of memory");
+	for (size_t j = n; j-- > 0;) {
+		struct vc_secret_set *set = &sets[j];
+		size_t kept = 0;
+
+		qsort(later, k, sizeof(*later), by_str);
+		for (size_t i = 0; i < set->n; i++) {
+			const char *name = set->v[i].name;
+			if (k && bsearch(&name, later, k, sizeof(*later), by_str))
+				continue;       /* no value read yet: none to wipe */
+			set->v[kept++] = set->v[i];
+		}
+		set->n = kept;
+		for (size_t i = 0; i < kept; i++)
+			later[k++] = set->v[i].name;
+	}
+	free(later);
+	return 0;
+}
+
+/* The names of the n environments of refs (each one's right checked),
+ * then, with values, every value in one flight, the audit rows written
+ * meanwhile into *early when asked and the store is local. */
+static int read_sets(struct vc_session *s, const struct vc_ref *refs,
+		     size_t n, const char *const *only, int how, int check,
+		     int concurrency, struct vc_secret_set *sets,
+		     struct vc_audit_early **early, struct vc_err *e)
+{
+	int values = how & VC_READ_VALUES;
+	size_t total = 0;
+	struct vc_db *db;
+	int rc = 0;
+
+	for (size_t j = 0; rc == 0 && j < n; j++)
+		rc = vc_secret_may(s, &refs[j], values ? VC_SECRET_READ :
+				   VC_SECRET_LIST, e);
+	if (rc == 0)
+		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc == 0)
+		rc = load_names(db, refs, n, only, check, sets, e);
+	if (rc == 0 && n > 1 && !(how & VC_READ_OVERRIDDEN))
+		rc = drop_shadowed(sets, n, e);
+	for (size_t j = 0; rc == 0 && j < n; j++)
+		total += sets[j].n;
+	if (rc == 0 && values && (how & VC_READ_AUDIT_EARLY) && total &&
+	    local_store(s))
+		rc = early_start(s, refs, db, sets, n, early, e);
+	if (rc == 0 && values)
+		rc = fetch_many(s, refs, sets, n, concurrency, e);
 	return rc;
 }
 
@@ -420,21 +555,11 @@ int vc_secret_read_env(struct vc_session *s, const struct vc_ref *ref,
 		       const char *const *only, int how, int concurrency,
 		       struct vc_secret_set *out, struct vc_err *e)
 {
-	int values = how & VC_READ_VALUES;
-	struct vc_db *db;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = vc_secret_may(s, ref, values ? VC_SECRET_READ : VC_SECRET_LIST, e);
-	if (rc == 0)
-		rc = vc_session_db(s, VC_DB_METADATA, &db, e);
-	if (rc == 0)
-		rc = load_names(db, ref, only, 1, out, e);
-	if (rc == 0 && values && (how & VC_READ_AUDIT_EARLY) && out->n &&
-	    s->conf_loaded && !strcmp(s->conf.backend, "local"))
-		rc = early_start(s, ref, db, out, e);
-	if (rc == 0 && values)
-		rc = fetch_values(s, ref, out, concurrency, e);
+	rc = read_sets(s, ref, 1, only, how, 1, concurrency, out, &out->early,
+		       e);
 	if (rc < 0)
 		vc_secret_set_free(out);
 	return rc;
@@ -489,28 +614,14 @@ int vc_secret_envs_merge(struct vc_secret_envs *m, struct vc_err *e)
 	return 0;
 }
 
-/* The names of every environment (each one's read right checked), then
- * every value in one bulk get. */
-static int read_several(struct vc_session *s, const struct vc_ref *refs,
-			size_t n, const char *const *only, int concurrency,
-			struct vc_secret_set *sets, struct vc_err *e)
-{
-	struct vc_db *db;
-	int rc = vc_session_db(s, VC_DB_METADATA, &db, e);
-
-	for (size_t j = 0; rc == 0 && j < n; j++) {
-		rc = vc_secret_may(s, &refs[j], VC_SECRET_READ, e);
-		if (rc == 0)
-			rc = load_names(db, &refs[j], only, 0, &sets[j], e);
-	}
-	if (rc == 0)
-		rc = fetch_many(s, refs, sets, n, concurrency, e);
-	return rc;
-}
-
+/* Several environments go as one: one query of their names, their
+ * values in one flight, their audit rows written meanwhile (local
+ * store) in one transaction.  A name of only must be in one of them at
+ * least (in each when there is one). */
 int vc_secret_read_envs(struct vc_session *s, const struct vc_ref *refs,
-			size_t n, const char *const *only, int concurrency,
-			struct vc_secret_envs *out, struct vc_err *e)
+			size_t n, const char *const *only, int how,
+			int concurrency, struct vc_secret_envs *out,
+			struct vc_err *e)
 {
 	int rc;
 
@@ -520,14 +631,9 @@ int vc_secret_read_envs(struct vc_session *s, const struct vc_ref *refs,
 	if (!out->sets)
 		return vc_err_set(e, VC_EFAIL, "out of memory");
 	out->n = n;
-	/* One environment may have its audit rows written while its values
-	 * are read; several cannot: one connection, one transaction. */
-	if (n == 1)
-		rc = vc_secret_read_env(s, refs, only, VC_READ_VALUES |
-					VC_READ_AUDIT_EARLY, concurrency,
-					out->sets, e);
-	else
-		rc = read_several(s, refs, n, only, concurrency, out->sets, e);
+	rc = read_sets(s, refs, n, only, how | VC_READ_VALUES |
+		       VC_READ_AUDIT_EARLY, n == 1, concurrency, out->sets,
+		       &out->early, e);
 	if (rc == 0)
 		rc = vc_secret_envs_merge(out, e);
 	if (rc == 0 && n > 1)
@@ -537,49 +643,19 @@ int vc_secret_read_envs(struct vc_session *s, const struct vc_ref *refs,
 	return rc;
 }
 
-struct envs_job {
-	struct vc_session *s;
-	struct vc_secret_envs *m;
-	struct vc_audit_read **r;
-};
-
-/* One write per environment: each names its own organization's chain. */
-static int envs_audit_txn(struct vc_db *db, void *arg, struct vc_err *e)
-{
-	struct envs_job *j = arg;
-	int rc = 0;
-
-	for (size_t i = 0; rc == 0 && i < j->m->n; i++)
-		rc = audit_txn(db, &(struct audit_job){ j->s, &j->m->refs[i],
-			       j->r[i], j->m->sets[i].n }, e);
-	return rc;
-}
-
 int vc_secret_audit_envs(struct vc_session *s, struct vc_secret_envs *m,
 			 struct vc_err *e)
 {
-	struct vc_audit_read **r;
-	struct vc_db *db;
-	int rc;
-
-	if (m->n == 1)
-		return vc_secret_audit_reads(s, m->refs, m->sets, e);
-	r = calloc(m->n, sizeof(*r));
-	rc = r ? vc_session_db(s, VC_DB_METADATA, &db, e) :
-	     vc_err_set(e, VC_EFAIL, "out of memory");
-	for (size_t i = 0; rc == 0 && i < m->n; i++)
-		rc = read_list(&m->sets[i], &r[i], e);
-	if (rc == 0)
-		rc = vc_db_txn(db, envs_audit_txn,
-			       &(struct envs_job){ s, m, r }, e);
-	for (size_t i = 0; r && i < m->n; i++)
-		free(r[i]);
-	free(r);
-	return rc;
+	return audit_sets(s, m->refs, m->sets, m->n, &m->early, e);
 }
 
 void vc_secret_envs_free(struct vc_secret_envs *m)
 {
+	if (m->early) {
+		struct vc_err ignored;
+		vc_err_clear(&ignored);
+		early_finish(m->early, 0, &ignored);
+	}
 	for (size_t i = 0; m->sets && i < m->n; i++)
 		vc_secret_set_free(&m->sets[i]);
 	free(m->sets);
@@ -588,29 +664,6 @@ void vc_secret_envs_free(struct vc_secret_envs *m)
 }
 
 /* ---- what run --watch polls ---- */
-
-/* "SELECT ... IN (?, ?, ...)" for n environments. */
-static int stamp_sql(struct vc_buf *sql, const struct vc_ref *refs, size_t n,
-		     struct vc_param **p, struct vc_err *e)
-{
-	int rc = vc_buf_addstr(sql, "SELECT environment, name, version FROM "
-			       "secret_metadata WHERE deleted_at IS NULL AND "
-			       "environment IN (");
-
-	*p = calloc(n, sizeof(**p));
-	for (size_t j = 0; rc == 0 && *p && j < n; j++) {
-		rc = vc_buf_addstr(sql, j ? ", ?" : "?");
-		(*p)[j] = (struct vc_param){ .type = 's', .p = refs[j].env_id,
-						.len = strlen(refs[j].env_id) };
-	}
-	if (rc == 0)
-		rc = vc_buf_addstr(sql, ") ORDER BY environment, name");
-	if (rc < 0 || !*p) {
-		free(*p);
-		return vc_err_set(e, VC_EFAIL, "out of memory");
-	}
-	return 0;
-}
 
 int vc_secret_envs_stamp(struct vc_session *s, const struct vc_ref *refs,
 			 size_t n, const char *const *only,
@@ -625,7 +678,10 @@ int vc_secret_envs_stamp(struct vc_session *s, const struct vc_ref *refs,
 	int rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 
 	if (rc == 0)
-		rc = stamp_sql(&sql, refs, n, &p, e);
+		rc = env_in_sql(&sql, "SELECT environment, name, version FROM "
+				"secret_metadata WHERE deleted_at IS NULL AND "
+				"environment IN (", ") ORDER BY environment, name",
+				refs, n, &p, e);
 	if (rc == 0)
 		rc = vc_db_queryv(db, &r, e, sql.data, p, n);
 	vc_buf_release(&sql);

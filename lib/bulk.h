@@ -34,6 +34,9 @@ enum {
 	 * audited or freed, the caller must not use the metadata
 	 * connection. */
 	VC_READ_AUDIT_EARLY = 2,
+	/* Several environments: also the values a later one overrides (a
+	 * snapshot serves the set in any order). */
+	VC_READ_OVERRIDDEN = 4,
 };
 
 /* Reads the live secrets of an environment (ref depth 3), all or those
@@ -52,16 +55,18 @@ int vc_secret_audit_reads(struct vc_session *s, const struct vc_ref *ref,
 			  struct vc_secret_set *set, struct vc_err *e);
 
 /* Several environments read as one (run and export): each one's names
- * and versions in sets[i], the values of all of them fetched together
- * (every store request of every environment in the same flight), then
- * merged by name into merged, a later environment winning over an
- * earlier one on the same name.  merged holds the values; sets keep what
- * was read, for the audit. */
+ * and versions in sets[i], less those a later environment has too
+ * unless how has VC_READ_OVERRIDDEN (the merge would drop them: they
+ * are not read), the values of all of them
+ * fetched together (one statement of the local store, every Vault
+ * request in the same flight), then merged by name into merged.  merged
+ * holds the values; sets keep what was read, for the audit. */
 struct vc_secret_envs {
 	const struct vc_ref *refs;
 	struct vc_secret_set *sets;
 	size_t n;
 	struct vc_secret_set merged;
+	struct vc_audit_early *early;   /* rows written, not yet committed */
 };
 
 /* Reads the n environments of refs (depth 3; n >= 1) as above; only and
@@ -69,15 +74,15 @@ struct vc_secret_envs {
  * of them at least.  The caller audits with vc_secret_audit_envs before a
  * value leaves the process; refs must outlive out. */
 int vc_secret_read_envs(struct vc_session *s, const struct vc_ref *refs,
-			size_t n, const char *const *only, int concurrency,
-			struct vc_secret_envs *out, struct vc_err *e);
+			size_t n, const char *const *only, int how,
+			int concurrency, struct vc_secret_envs *out,
+			struct vc_err *e);
 /* Moves into m->merged the value of each name from the last of m->sets
  * that has it, as vc_secret_read_envs does once it has read them; for
  * sets that come from elsewhere (run --fallback's snapshot). */
 int vc_secret_envs_merge(struct vc_secret_envs *m, struct vc_err *e);
-/* The values read audited (vc_audit_reads), of every environment (the
- * ones a later environment overrode too: they were read), committed at
- * once. */
+/* The values read audited (vc_audit_reads_many: one row per
+ * environment), committed at once. */
 int vc_secret_audit_envs(struct vc_session *s, struct vc_secret_envs *m,
 			 struct vc_err *e);
 void vc_secret_envs_free(struct vc_secret_envs *m);

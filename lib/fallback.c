@@ -369,6 +369,11 @@ int vc_fallback_resolve(struct vc_session *s, const struct vc_fallback *fb,
 	return rc;
 }
 
+int vc_fallback_how(const struct vc_fallback *fb)
+{
+	return fb && fb->path ? VC_READ_OVERRIDDEN : 0;
+}
+
 int vc_fallback_read(struct vc_session *s, struct vc_fallback *fb,
 		     const char *const *texts, struct vc_ref *refs, size_t n,
 		     const char *const *only, int concurrency, int cause,
@@ -385,7 +390,8 @@ int vc_fallback_read(struct vc_session *s, struct vc_fallback *fb,
 	 * or drop the sets: the rows may be written while the values are
 	 * read. */
 	if (rc == 0)
-		rc = vc_secret_read_envs(s, refs, n, only, concurrency, m, e);
+		rc = vc_secret_read_envs(s, refs, n, only, vc_fallback_how(fb),
+					 concurrency, m, e);
 	if (rc != VC_EUNAVAIL || !fb || !fb->path)
 		return rc;
 	for (size_t i = 0; i < n; i++)

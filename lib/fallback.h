@@ -52,6 +52,9 @@ int vc_fallback_resolve(struct vc_session *s, const struct vc_fallback *fb,
  * missing, tampered with, older than fb->max_age, of other environments
  * (in any order: the same set), of another identity, or lacking a name
  * of only is VC_EUNAVAIL saying why, after the outage. */
+/* How vc_secret_read_envs reads for fb: a snapshot keeps every value of
+ * each environment, those a later one overrides too (VC_READ_*). */
+int vc_fallback_how(const struct vc_fallback *fb);
 int vc_fallback_read(struct vc_session *s, struct vc_fallback *fb,
 		     const char *const *texts, struct vc_ref *refs, size_t n,
 		     const char *const *only, int concurrency, int cause,

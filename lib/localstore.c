@@ -1010,12 +1010,15 @@ static int batch_run(struct local *s, struct vc_store_item *items, size_t n,
 	return rc;
 }
 
-/* ---- get_many of a whole folder ---- */
+/* ---- get_many of whole folders ---- */
 
 /* An export reads the current value of every secret of one environment:
  * one range scan over the folder costs the server about half of the same
- * rows looked up one by one from a derived table. */
+ * rows looked up one by one from a derived table.  A run with several
+ * environments reads several folders: their ranges go in one statement,
+ * a round trip and a prepare each fewer. */
 #define FOLDER_MIN 32
+#define FOLDERS_MAX 16
 
 struct by_path {
 	const char *path;
@@ -1028,13 +1031,31 @@ static int by_path_cmp(const void *a, const void *b)
 		      ((const struct by_path *)b)->path);
 }
 
+/* The length of path's folder, up to its last '/'. */
+static size_t dir_len(const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+
+	return slash ? (size_t)(slash - path) + 1 : 0;
+}
+
+/* The end of the run of items from i0 in the folder of the first. */
+static size_t run_end(const struct vc_store_item *items, size_t n, size_t i0)
+{
+	size_t len = dir_len(items[i0].path), i = i0 + 1;
+
+	while (len && i < n && dir_len(items[i].path) == len &&
+	       !strncmp(items[i].path, items[i0].path, len))
+		i++;
+	return i;
+}
+
 /* The length of the folder ("…/secrets/") that every item's path is
  * directly in, each item asking for the current version; 0 if none. */
 static size_t folder_of(const struct vc_store_item *items, size_t n)
 {
 	const char *p0 = n >= FOLDER_MIN ? items[0].path : NULL;
-	const char *slash = p0 ? strrchr(p0, '/') : NULL;
-	size_t len = slash ? (size_t)(slash - p0) + 1 : 0;
+	size_t len = dir_len(p0);
 
 	for (size_t i = 0; len && i < n; i++)
 		if (!items[i].path || items[i].version ||
@@ -1067,39 +1088,76 @@ static int folder_row(struct local *s, MYSQL_STMT *st,
 	return rc;
 }
 
-static int folder_run(struct local *s, struct vc_store_item *items, size_t n,
-		      size_t len, struct vc_err *e)
+/* A run of items in one folder: items[i0 .. i0+n), the folder's length. */
+struct folder {
+	size_t i0, n, len;
+	char *lo, *hi;          /* the folder, and just past it */
+};
+
+/* The statement over k folders, their bounds bound in par. */
+static int folders_sql(struct vc_buf *sql, struct folder *f, size_t k,
+		       const struct vc_store_item *items, MYSQL_BIND *par)
 {
-	static const char sql[] = "SELECT k.path, v.version, v.nonce,"
+	int rc = vc_buf_addstr(sql, "SELECT k.path, v.version, v.nonce,"
 		" v.ciphertext, v.deleted_at IS NOT NULL, v.destroyed, v.key_id"
 		" FROM vc_value_keys k JOIN vc_values v ON v.path = k.path"
-		" AND v.version = k.current_version"
-		" WHERE k.path >= ? AND k.path < ?";
-	struct by_path *sorted = calloc(n, sizeof(*sorted));
-	char *lo = strndup(items[0].path, len);
-	char *hi = lo ? strndup(lo, len) : NULL;
+		" AND v.version = k.current_version WHERE ");
+
+	for (size_t j = 0; rc == 0 && j < k; j++) {
+		f[j].lo = strndup(items[f[j].i0].path, f[j].len);
+		f[j].hi = f[j].lo ? strdup(f[j].lo) : NULL;
+		if (!f[j].hi)
+			return -1;
+		f[j].hi[f[j].len - 1] = '/' + 1; /* past every "folder/..." */
+		bind_path(&par[2 * j], f[j].lo);
+		bind_path(&par[2 * j + 1], f[j].hi);
+		rc = vc_buf_addstr(sql, j ? " OR (k.path >= ? AND k.path < ?)" :
+				   "(k.path >= ? AND k.path < ?)");
+	}
+	return rc;
+}
+
+/* The items of the k folders, by path. */
+static struct by_path *folders_sorted(struct vc_store_item *items,
+				      const struct folder *f, size_t k,
+				      size_t *n)
+{
+	struct by_path *v;
+
+	*n = 0;
+	for (size_t j = 0; j < k; j++)
+		*n += f[j].n;
+	v = calloc(*n + 1, sizeof(*v));
+	*n = 0;
+	for (size_t j = 0; v && j < k; j++)
+		for (size_t i = f[j].i0; i < f[j].i0 + f[j].n; i++) {
+			item_start(&items[i]);
+			v[(*n)++] = (struct by_path){ items[i].path, i };
+		}
+	if (v)
+		qsort(v, *n, sizeof(*v), by_path_cmp);
+	return v;
+}
+
+static int folders_run(struct local *s, struct vc_store_item *items,
+		       struct folder *f, size_t k, struct vc_err *e)
+{
 	char path[PATH_MAX_BYTES + 1];
 	unsigned long path_len = 0;
-	struct vc_buf ct = VC_BUF_INIT;
+	struct vc_buf ct = VC_BUF_INIT, sql = VC_BUF_INIT;
 	struct batch_row r;
-	MYSQL_BIND par[2];
+	MYSQL_BIND par[2 * FOLDERS_MAX];
 	MYSQL_STMT *st = NULL;
-	int rc = sorted && lo && hi ? 0 : oom(e);
+	size_t n;
+	struct by_path *sorted = folders_sorted(items, f, k, &n);
+	int rc = sorted && folders_sql(&sql, f, k, items, par) == 0 ? 0 :
+		 oom(e);
 
-	for (size_t i = 0; i < n; i++) {
-		item_start(&items[i]);
-		if (sorted)
-			sorted[i] = (struct by_path){ items[i].path, i };
-	}
 	if (rc == 0) {
-		qsort(sorted, n, sizeof(*sorted), by_path_cmp);
-		hi[len - 1] = '/' + 1;  /* just past every "folder/..." */
-		bind_path(&par[0], lo);
-		bind_path(&par[1], hi);
 		memset(&r, 0, sizeof(r));
 		batch_row_bind(&r);
 		bind_bytes(&r.res[0], path, sizeof(path) - 1, &path_len);
-		rc = stmt_run(s, sql, par, r.res, &st, e);
+		rc = stmt_run(s, sql.data, par, r.res, &st, e);
 	}
 	while (rc == 0 && (rc = stmt_next(s, st, e)) == 1) {
 		rc = 0;
@@ -1110,25 +1168,57 @@ static int folder_run(struct local *s, struct vc_store_item *items, size_t n,
 	}
 	if (st)
 		mysql_stmt_close(st);
+	for (size_t j = 0; j < k; j++) {
+		free(f[j].lo);
+		free(f[j].hi);
+	}
 	vc_buf_release(&ct);
+	vc_buf_release(&sql);
 	free(sorted);
-	free(lo);
-	free(hi);
 	return rc < 0 ? rc : 0;
 }
 
+/* items[i0 .. i1), by path, BATCH_MAX a statement. */
+static int span_run(struct local *s, struct vc_store_item *items, size_t i0,
+		    size_t i1, struct vc_err *e)
+{
+	int rc = 0;
+
+	for (size_t i = i0; i < i1 && rc == 0; i += BATCH_MAX)
+		rc = batch_run(s, items + i, i1 - i < BATCH_MAX ? i1 - i :
+			       BATCH_MAX, e);
+	return rc;
+}
+
+/* Runs of items that are whole folders go by range, up to FOLDERS_MAX a
+ * statement; the items between them by path. */
 static int local_get_many(struct vc_store *st, struct vc_store_item *items,
 			  size_t n, int concurrency, struct vc_err *e)
 {
-	size_t folder = folder_of(items, n);
+	struct local *s = local_of(st);
+	struct folder f[FOLDERS_MAX];
+	size_t k = 0, span = 0, end;
 	int rc = 0;
 
-	(void)concurrency;   /* one statement per batch: nothing to overlap */
-	if (folder)
-		return folder_run(local_of(st), items, n, folder, e);
-	for (size_t i = 0; i < n && rc == 0; i += BATCH_MAX)
-		rc = batch_run(local_of(st), items + i,
-			       n - i < BATCH_MAX ? n - i : BATCH_MAX, e);
+	(void)concurrency;   /* one statement at a time: nothing to overlap */
+	for (size_t i = 0; rc == 0 && i < n; i = end) {
+		size_t len;
+		end = run_end(items, n, i);
+		len = folder_of(items + i, end - i);
+		if (!len)
+			continue;       /* stays in the span by path */
+		rc = span_run(s, items, span, i, e);
+		span = end;
+		f[k++] = (struct folder){ i, end - i, len, NULL, NULL };
+		if (rc == 0 && k == FOLDERS_MAX) {
+			rc = folders_run(s, items, f, k, e);
+			k = 0;
+		}
+	}
+	if (rc == 0)
+		rc = span_run(s, items, span, n, e);
+	if (rc == 0 && k)
+		rc = folders_run(s, items, f, k, e);
 	return rc;
 }
 

@@ -253,13 +253,18 @@ static int fail(const struct vc_watch *w, struct round *r, int rc,
 }
 
 /* A later round's values, from the backends only: the snapshot holds at
- * best what the command has already. */
+ * best what the command has already.  Read as the snapshot keeps them:
+ * they are committed to it. */
 static int values(struct vc_session *s, struct vc_watch *w,
 		  struct vc_secret_envs *m, struct vc_err *e)
 {
-	int rc = vc_fallback_read(s, NULL, w->texts, w->refs, w->n, w->only,
-				  w->concurrency, 0, m, e);
+	int rc = vc_fallback_resolve(s, NULL, w->texts, w->refs, w->n, e);
 
+	memset(m, 0, sizeof(*m));
+	if (rc == 0)
+		rc = vc_secret_read_envs(s, w->refs, w->n, w->only,
+					 vc_fallback_how(w->fb), w->concurrency,
+					 m, e);
 	if (rc == 0 && w->fb)
 		w->fb->offline = 0;     /* committed as read online */
 	return rc;
