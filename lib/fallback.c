@@ -363,9 +363,8 @@ int vc_fallback_resolve(struct vc_session *s, const struct vc_fallback *fb,
 					"unavailable)");
 		}
 	}
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (refs[i].depth == 0)
-			rc = vc_ref_resolve(s, db, texts[i], 3, &refs[i], e);
+	if (rc == 0)
+		rc = vc_ref_resolve_many(s, db, texts, 3, refs, n, e);
 	return rc;
 }
 

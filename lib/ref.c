@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
@@ -189,36 +190,42 @@ static int check_parts(char parts[4][256], int n, struct vc_err *e)
 	return rc;
 }
 
-static int not_found(struct vc_ref *ref, char parts[4][256], int n,
-		     const struct vc_res *r, struct vc_err *e)
+/* A reference split and checked, to be looked up. */
+struct parsed {
+	char parts[4][256];
+	int n;
+};
+
+static int not_found(const struct parsed *p, const struct vc_res *r,
+		     size_t row, size_t rows, struct vc_err *e)
 {
 	static const char *const kinds[] = { "organization", "project",
 					     "environment" };
 	int level = 0;
 
-	if (vc_res_rows(r) == 1)
-		level = !vc_res_get(r, 0, 2, NULL) ? 1 :
-			!vc_res_get(r, 0, 4, NULL) ? 2 : 3;
-	(void)ref;
-	if (level >= n || level > 2)
+	if (rows == 1)
+		level = !vc_res_get(r, row, 2, NULL) ? 1 :
+			!vc_res_get(r, row, 4, NULL) ? 2 : 3;
+	if (level >= p->n || level > 2)
 		return vc_err_set(e, VC_EFAIL, "cannot resolve reference");
 	return vc_err_set(e, VC_ENOTFOUND, "%s '%s' not found", kinds[level],
-			  parts[level]);
+			  p->parts[level]);
 }
 
-static void fill(struct vc_ref *ref, const struct vc_res *r)
+static void fill(struct vc_ref *ref, const struct vc_res *r, size_t row)
 {
 	const char *v;
 
-	snprintf(ref->org_id, sizeof(ref->org_id), "%s", vc_res_get(r, 0, 0, NULL));
-	snprintf(ref->org, sizeof(ref->org), "%s", vc_res_get(r, 0, 1, NULL));
-	if ((v = vc_res_get(r, 0, 2, NULL)))
+	snprintf(ref->org_id, sizeof(ref->org_id), "%s",
+		 vc_res_get(r, row, 0, NULL));
+	snprintf(ref->org, sizeof(ref->org), "%s", vc_res_get(r, row, 1, NULL));
+	if ((v = vc_res_get(r, row, 2, NULL)))
 		snprintf(ref->project_id, sizeof(ref->project_id), "%s", v);
-	if ((v = vc_res_get(r, 0, 3, NULL)))
+	if ((v = vc_res_get(r, row, 3, NULL)))
 		snprintf(ref->project, sizeof(ref->project), "%s", v);
-	if ((v = vc_res_get(r, 0, 4, NULL)))
+	if ((v = vc_res_get(r, row, 4, NULL)))
 		snprintf(ref->env_id, sizeof(ref->env_id), "%s", v);
-	if ((v = vc_res_get(r, 0, 5, NULL)))
+	if ((v = vc_res_get(r, row, 5, NULL)))
 		snprintf(ref->env, sizeof(ref->env), "%s", v);
 }
 
@@ -230,10 +237,13 @@ static enum vc_role role_of(const char *s)
 	return VC_ROLE_NONE;
 }
 
-/* One query resolves every level by name or id, with the caller's role. */
+/* One query resolves every level by name or id, with the caller's role;
+ * several references are its copies joined by UNION ALL, each row
+ * saying whose it is (the last column). */
+#define RESOLVE_PARAMS 9
 static const char resolve_sql[] =
 	"SELECT o.id, o.name, p.id, p.name, en.id, en.name, uo.role, "
-	"IFNULL(en.max_versions, -1) "
+	"IFNULL(en.max_versions, -1), %zu "
 	"FROM organizations o "
 	"LEFT JOIN projects p ON p.organization_id = o.id AND ? IS NOT NULL "
 	"  AND (p.id = ? OR p.name = ?) "
@@ -243,55 +253,123 @@ static const char resolve_sql[] =
 	"  AND uo.user_id = ? "
 	"WHERE o.id = ? OR o.name = ?";
 
-int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
-		   int depth, struct vc_ref *ref, struct vc_err *e)
+static int parse(const char *text, int depth, struct parsed *p,
+		 struct vc_err *e)
 {
 	static const char *const want[] = { "", "ORG", "ORG/PROJECT",
 					    "ORG/PROJECT/ENV",
 					    "ORG/PROJECT/ENV/NAME" };
-	char parts[4][256];
-	const char *pj, *ev;
-	struct vc_res *r;
-	int n, rc;
+	int rc = vc_ref_split(text, p->parts, &p->n, e);
 
-	memset(ref, 0, sizeof(*ref));
-	rc = vc_ref_split(text, parts, &n, e);
-	if (rc == 0 && n != depth)
+	if (rc == 0 && p->n != depth)
 		rc = vc_err_set(e, VC_EUSAGE, "'%.100s' is not a reference of "
 				"the form %s", text, want[depth]);
 	if (rc == 0)
-		rc = check_parts(parts, n, e);
-	if (rc < 0)
-		return rc;
-	pj = n > 1 ? parts[1] : NULL;
-	ev = n > 2 ? parts[2] : NULL;
-	rc = vc_db_query(db, &r, e, resolve_sql, "sssssssss", pj, pj, pj, ev,
-			 ev, ev, s->have_user ? s->user.id : "", parts[0],
-			 parts[0]);
-	if (rc < 0)
-		return rc;
-	if (vc_res_rows(r) != 1 || (n > 1 && !vc_res_get(r, 0, 2, NULL)) ||
-	    (n > 2 && !vc_res_get(r, 0, 4, NULL))) {
-		rc = not_found(ref, parts, n, r, e);
-		vc_res_free(r);
-		return rc;
-	}
-	fill(ref, r);
+		rc = check_parts(p->parts, p->n, e);
+	return rc;
+}
+
+/* p's parameters of the query, user the acting user's id. */
+static void params_of(const struct parsed *p, const char *user,
+		      struct vc_param *q)
+{
+	const char *pj = p->n > 1 ? p->parts[1] : NULL;
+	const char *ev = p->n > 2 ? p->parts[2] : NULL;
+	const char *v[RESOLVE_PARAMS] = { pj, pj, pj, ev, ev, ev, user,
+					  p->parts[0], p->parts[0] };
+
+	for (int i = 0; i < RESOLVE_PARAMS; i++)
+		q[i] = (struct vc_param){ 's', v[i], v[i] ? strlen(v[i]) : 0,
+					  0 };
+}
+
+/* ref from the rows of r that are reference k's. */
+static int take(struct vc_session *s, const struct parsed *p,
+		const struct vc_res *r, size_t k, struct vc_ref *ref,
+		struct vc_err *e)
+{
+	size_t rows = 0, row = 0;
+	int n = p->n;
+
+	for (size_t i = 0; i < vc_res_rows(r); i++)
+		if ((size_t)vc_res_int(r, i, 8) == k && rows++ == 0)
+			row = i;
+	memset(ref, 0, sizeof(*ref));
+	if (rows != 1 || (n > 1 && !vc_res_get(r, row, 2, NULL)) ||
+	    (n > 2 && !vc_res_get(r, row, 4, NULL)))
+		return not_found(p, r, row, rows, e);
+	fill(ref, r, row);
 	ref->role = vc_session_is_admin(s) ? VC_ROLE_GLOBAL_ADMIN :
-		    role_of(vc_res_get(r, 0, 6, NULL));
+		    role_of(vc_res_get(r, row, 6, NULL));
 	/* A write applies it (lib/secret.c) without asking again. */
 	if (n > 2) {
 		ref->max_known = 1;
-		ref->max_versions = (int)vc_res_int(r, 0, 7);
+		ref->max_versions = (int)vc_res_int(r, row, 7);
 	}
-	vc_res_free(r);
 	ref->depth = n;
 	if (n == 4)
-		snprintf(ref->name, sizeof(ref->name), "%s", parts[3]);
+		snprintf(ref->name, sizeof(ref->name), "%s", p->parts[3]);
 	snprintf(ref->text, sizeof(ref->text), "%s%s%s%s%s%s%s", ref->org,
 		 n > 1 ? "/" : "", n > 1 ? ref->project : "", n > 2 ? "/" : "",
 		 n > 2 ? ref->env : "", n > 3 ? "/" : "", n > 3 ? ref->name : "");
 	return 0;
+}
+
+/* The query of the k references of p, their parameters in q. */
+static int resolve_query(struct vc_session *s, const struct parsed *p,
+			 size_t k, struct vc_buf *sql, struct vc_param *q,
+			 struct vc_err *e)
+{
+	const char *user = s->have_user ? s->user.id : "";
+	char one[sizeof(resolve_sql) + 24];
+
+	for (size_t j = 0; j < k; j++) {
+		snprintf(one, sizeof(one), resolve_sql, j);
+		if ((j && vc_buf_addstr(sql, " UNION ALL ") < 0) ||
+		    vc_buf_addstr(sql, one) < 0)
+			return vc_err_set(e, VC_EFAIL, "out of memory");
+		params_of(&p[j], user, q + j * RESOLVE_PARAMS);
+	}
+	return 0;
+}
+
+/* The n references of texts, of which those of refs with a depth are
+ * resolved already, in one query. */
+int vc_ref_resolve_many(struct vc_session *s, struct vc_db *db,
+			const char *const *texts, int depth,
+			struct vc_ref *refs, size_t n, struct vc_err *e)
+{
+	struct parsed *p = calloc(n + 1, sizeof(*p));
+	struct vc_param *q = calloc(n * RESOLVE_PARAMS + 1, sizeof(*q));
+	size_t *at = calloc(n + 1, sizeof(*at)), k = 0;
+	struct vc_buf sql = VC_BUF_INIT;
+	struct vc_res *r = NULL;
+	int rc = p && q && at ? 0 : vc_err_set(e, VC_EFAIL, "out of memory");
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (refs[i].depth == 0) {
+			rc = parse(texts[i], depth, &p[k], e);
+			at[k++] = i;
+		}
+	if (rc == 0 && k)
+		rc = resolve_query(s, p, k, &sql, q, e);
+	if (rc == 0 && k)
+		rc = vc_db_queryv(db, &r, e, sql.data, q, k * RESOLVE_PARAMS);
+	for (size_t j = 0; rc == 0 && j < k; j++)
+		rc = take(s, &p[j], r, j, &refs[at[j]], e);
+	vc_res_free(r);
+	vc_buf_release(&sql);
+	free(p);
+	free(q);
+	free(at);
+	return rc;
+}
+
+int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
+		   int depth, struct vc_ref *ref, struct vc_err *e)
+{
+	memset(ref, 0, sizeof(*ref));
+	return vc_ref_resolve_many(s, db, &text, depth, ref, 1, e);
 }
 
 int vc_ref_need(struct vc_session *s, const struct vc_ref *ref,

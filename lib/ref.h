@@ -47,6 +47,12 @@ struct vc_ref {
  * the part.  The acting user's role is filled in. */
 int vc_ref_resolve(struct vc_session *s, struct vc_db *db, const char *text,
 		   int depth, struct vc_ref *ref, struct vc_err *e);
+/* The n references of texts into refs as vc_ref_resolve, in one query;
+ * those of refs with a depth already are left as they are.  The first
+ * that fails, in order, is the error. */
+int vc_ref_resolve_many(struct vc_session *s, struct vc_db *db,
+			const char *const *texts, int depth,
+			struct vc_ref *refs, size_t n, struct vc_err *e);
 /* VC_EPERM unless the acting user has at least role min in ref's org.
  * A refusal is audited as "<command>.denied" (vc_audit_denied), and a
  * pass counts the command as an API call of the organization: check
