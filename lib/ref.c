@@ -341,22 +341,28 @@ int vc_ref_resolve_many(struct vc_session *s, struct vc_db *db,
 {
 	struct parsed *p = calloc(n + 1, sizeof(*p));
 	struct vc_param *q = calloc(n * RESOLVE_PARAMS + 1, sizeof(*q));
-	size_t *at = calloc(n + 1, sizeof(*at)), k = 0;
+	size_t *at = calloc(n + 1, sizeof(*at)), k = 0, bad = n;
 	struct vc_buf sql = VC_BUF_INIT;
 	struct vc_res *r = NULL;
 	int rc = p && q && at ? 0 : vc_err_set(e, VC_EFAIL, "out of memory");
 
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		if (refs[i].depth == 0) {
-			rc = parse(texts[i], depth, &p[k], e);
-			at[k++] = i;
+			at[k] = i;
+			if ((rc = parse(texts[i], depth, &p[k++], e)) < 0 &&
+			    n > 1)
+				bad = i;
 		}
 	if (rc == 0 && k)
 		rc = resolve_query(s, p, k, &sql, q, e);
 	if (rc == 0 && k)
 		rc = vc_db_queryv(db, &r, e, sql.data, q, k * RESOLVE_PARAMS);
 	for (size_t j = 0; rc == 0 && j < k; j++)
-		rc = take(s, &p[j], r, j, &refs[at[j]], e);
+		if ((rc = take(s, &p[j], r, j, &refs[at[j]], e)) < 0 && n > 1)
+			bad = at[j];
+	/* Which of several references is wrong: the caller names one. */
+	if (rc < 0 && bad < n)
+		vc_err_prefix(e, "'%.200s'", texts[bad]);
 	vc_res_free(r);
 	vc_buf_release(&sql);
 	free(p);

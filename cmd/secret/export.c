@@ -139,6 +139,17 @@ static int read_envs(struct cli *c, int n, struct vc_fallback *fb,
 	return rc;
 }
 
+/* The error of a command over n environments, naming the one there is:
+ * with several, the message names the one at fault. */
+static int envs_fail(struct cli *c, const char *verb, const char *with,
+		     int n)
+{
+	if (n > 1)
+		return vc_err_prefix(&c->err, "cannot %s", verb);
+	return vc_err_prefix(&c->err, "cannot %s%s '%s'", verb, with,
+			     c->args[0]);
+}
+
 /* -O FILE is written atomically with mode 0600: a temporary file beside
  * it, fsync, rename, so that nothing half-written is ever left at FILE.
  * The temporary file is made before any value is read: a directory that
@@ -273,7 +284,7 @@ int cmd_export(struct cli *c)
 	secret_only_free(only);
 	free(refs);
 	if (rc < 0)
-		return vc_err_prefix(&c->err, "cannot export '%s'", c->args[0]);
+		return envs_fail(c, "export", "", c->nargs);
 	return 0;
 }
 
@@ -374,7 +385,7 @@ static int run_watch(struct cli *c, struct vc_watch *w, int nenv)
 		exit(w->exec_errno == ENOENT ? 127 : 126);
 	}
 	if (rc < 0)
-		return vc_err_prefix(&c->err, "cannot run with '%s'", c->args[0]);
+		return envs_fail(c, "run", " with", nenv);
 	return watch_status(c, st);
 }
 
@@ -421,7 +432,7 @@ int cmd_run(struct cli *c)
 	free(refs);
 	if (rc < 0) {
 		vc_runenv_release(&env);
-		return vc_err_prefix(&c->err, "cannot run with '%s'", c->args[0]);
+		return envs_fail(c, "run", " with", nenv);
 	}
 	/* Connections close on exec; the values now live only in env.  The
 	 * command is the caller's: none of the tools' group goes with it,

@@ -56,7 +56,11 @@ m_only_any() {
 	[ "$output" == "base-a|prod-c|unset" ]
 	run -3 --separate-stderr vaultctl-secret export "$BASE" "$PROD" --only A,NOPE
 	[[ $stderr == *"secret 'NOPE' not found"* ]]
-	run -3 vaultctl-secret run "$BASE" "$ORG/api/nope" -- true
+	# An environment that is not there: named, whichever it is.
+	run -3 --separate-stderr vaultctl-secret run "$BASE" "$ORG/api/nope" -- true
+	[[ $stderr == *"'$ORG/api/nope': environment 'nope' not found"* ]]
+	run -3 --separate-stderr vaultctl-secret export "${ORG}zz/api/prod" "$BASE"
+	[[ $stderr == *"'${ORG}zz/api/prod': organization '${ORG}zz' not found"* ]]
 }
 
 # Every value read is audited, each in its organization's chain, which
