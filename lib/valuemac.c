@@ -163,15 +163,18 @@ int vc_valuemac_write(struct vc_session *s, struct vc_db *db,
 }
 
 void vc_valuemac_of(struct vc_session *s, const struct vc_valuemac_item *it,
-		    unsigned char mac[MAC_LEN], unsigned char key_id[KEY_ID_LEN],
-		    int *have)
+		    size_t n, unsigned char (*mac)[MAC_LEN],
+		    unsigned char key_id[KEY_ID_LEN], int *have)
 {
 	struct vc_err ignored;
 	struct mac_key k;
 
 	*have = 0;
 	if (key_load(s, &k, &ignored) == 0 && k.have) {
-		mac_of(mac, &k, it->id, it->version, it->val, it->len);
+		for (size_t i = 0; i < n; i++)
+			if (it[i].version >= 1)
+				mac_of(mac[i], &k, it[i].id, it[i].version,
+				       it[i].val, it[i].len);
 		memcpy(key_id, k.id, KEY_ID_LEN);
 		*have = 1;
 	}
