@@ -742,39 +742,59 @@ static int many_marks(struct local *s, struct many_job *j, size_t i0,
 	return rc;
 }
 
-/* Versions past max_versions, of every key of the chunk, in one DELETE. */
+/* Versions per prune statement: below MariaDB's
+ * in_predicate_conversion_threshold (1000), past which an IN list is
+ * made a subquery and no longer read as points of the primary key. */
+#define PRUNE_MAX 500
+
+/* One DELETE of the n (path, version) pairs in par, as points of the
+ * primary key: a join over the keys' rows walked every version of each
+ * key and cost the server twice as much. */
+static int prune_run(struct local *s, MYSQL_BIND *par, size_t n,
+		     struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = rows_sql(&sql, "DELETE FROM vc_values WHERE (path, version) IN (",
+		      "(?, ?)", n, ")") < 0 ? oom(e) : 0;
+	if (rc == 0)
+		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+/* Versions past max_versions of the chunk's writes: from each key's
+ * oldest_version before the write up to the one it keeps now (the rows
+ * below are gone already), at most PRUNE_MAX a statement. */
 static int many_prune(struct local *s, struct many_job *j, size_t i0,
 		      size_t n, struct vc_err *e)
 {
-	struct vc_buf sql = VC_BUF_INIT;
-	MYSQL_BIND *par = calloc(n, sizeof(*par));
+	MYSQL_BIND *par = calloc(2 * PRUNE_MAX, sizeof(*par));
+	int *ver = calloc(PRUNE_MAX, sizeof(*ver)), rc = par && ver ? 0 : oom(e);
 	size_t k = 0;
-	/* The key rows already hold the new oldest_version (many_keys): a
-	 * join walks each key's range of the primary key, where a chain of
-	 * 200 ORs cost the server three times more. */
-	int rc = par ? vc_buf_addstr(&sql, "DELETE v FROM vc_value_keys k JOIN"
-				     " vc_values v ON v.path = k.path AND"
-				     " v.version < k.oldest_version WHERE"
-				     " k.path IN (") : -1;
 
-	for (size_t x = 0; x < n && rc == 0; x++) {
-		struct many_item *m = &j->m[i0 + x];
+	for (size_t x = i0; x < i0 + n && rc == 0; x++) {
+		struct many_item *m = &j->m[x];
 
-		if (j->items[i0 + x].op != VC_STORE_WRITE ||
-		    m->keep <= m->k.oldest)
+		if (j->items[x].op != VC_STORE_WRITE)
 			continue;
-		rc = vc_buf_addstr(&sql, k ? ", ?" : "?");
-		bind_path(&par[k], j->items[i0 + x].path);
-		k++;
+		for (int v = m->k.oldest; v < m->keep && rc == 0; v++) {
+			ver[k] = v;
+			bind_path(&par[2 * k], j->items[x].path);
+			bind_int(&par[2 * k + 1], &ver[k], NULL);
+			if (++k == PRUNE_MAX) {
+				rc = prune_run(s, par, k, e);
+				k = 0;
+			}
+		}
 	}
 	if (rc == 0)
-		rc = vc_buf_addch(&sql, ')');
-	if (rc < 0)
-		rc = oom(e);
-	else if (k)
-		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+		rc = prune_run(s, par, k, e);
+	free(ver);
 	free(par);
-	vc_buf_release(&sql);
 	return rc;
 }
 
