@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "db.h"
+
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define CIPHERTEXT_MAX 16777215UL    /* MEDIUMBLOB */
@@ -576,6 +578,91 @@ static int rows_sql(struct vc_buf *sql, const char *head, const char *row,
 	return rc == 0 ? vc_buf_addstr(sql, tail) : rc;
 }
 
+/* A column of the rows bound one after the other: numbers in one
+ * array, bytes as pointers and lengths (a bulk execute's layout). */
+struct bulk_col {
+	void *buf;
+	unsigned long *len;
+};
+
+static int bulk_bind(MYSQL_BIND *b, struct bulk_col *col,
+		     const MYSQL_BIND *par, size_t cols, size_t rows)
+{
+	for (size_t c = 0; c < cols; c++) {
+		int num = par[c].buffer_type == MYSQL_TYPE_LONG;
+
+		col[c].buf = calloc(rows, num ? sizeof(int) : sizeof(void *));
+		col[c].len = calloc(rows, sizeof(*col[c].len));
+		if (!col[c].buf || !col[c].len)
+			return -1;
+		for (size_t r = 0; r < rows; r++) {
+			const MYSQL_BIND *p = &par[r * cols + c];
+
+			if (num)
+				((int *)col[c].buf)[r] = *(const int *)p->buffer;
+			else
+				((const void **)col[c].buf)[r] = p->buffer;
+			col[c].len[r] = p->length ? *p->length : p->buffer_length;
+		}
+		b[c] = par[c];
+		b[c].buffer = col[c].buf;
+		b[c].length = col[c].len;
+		b[c].is_null = NULL;
+	}
+	return 0;
+}
+
+/* The one-row statement (head, row, tail) run once over the rows' arrays
+ * of parameters. */
+static int bulk_run(struct local *s, const char *sql, const MYSQL_BIND *par,
+		    size_t cols, size_t rows, struct vc_err *e)
+{
+	MYSQL_BIND *b = calloc(cols, sizeof(*b));
+	struct bulk_col *col = calloc(cols, sizeof(*col));
+	unsigned int size = (unsigned int)rows;
+	MYSQL_STMT *st = NULL;
+	int rc = 0;
+
+	if (!b || !col || bulk_bind(b, col, par, cols, rows) < 0)
+		rc = oom(e);
+	else if (!(st = mysql_stmt_init(s->conn)))
+		rc = oom(e);
+	else if (mysql_stmt_prepare(st, sql, strlen(sql)) ||
+		 mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) ||
+		 mysql_stmt_bind_param(st, b) || mysql_stmt_execute(st))
+		rc = stmt_fail(s, st, e);
+	if (st)
+		mysql_stmt_close(st);
+	for (size_t c = 0; col && c < cols; c++) {
+		free(col[c].buf);
+		free(col[c].len);
+	}
+	free(col);
+	free(b);
+	return rc;
+}
+
+/* rows rows of cols parameters each (par, row after row) into one
+ * statement: head, row and tail.  Where the server has a bulk execute the
+ * one-row statement runs over arrays of them: 200 rows' INSERT costs the
+ * server half of the multi-row statement's, whose 1000 placeholders it
+ * parses first.  Elsewhere (MySQL) the multi-row statement. */
+static int rows_run(struct local *s, const char *head, const char *row,
+		    const char *tail, const MYSQL_BIND *par, size_t cols,
+		    size_t rows, struct vc_err *e)
+{
+	int bulk = rows > 1 && vc_db_handle_bulk(s->conn);
+	struct vc_buf sql = VC_BUF_INIT;
+	int rc = rows_sql(&sql, head, row, bulk ? 1 : rows, tail) < 0 ?
+		 oom(e) : 0;
+
+	if (rc == 0)
+		rc = bulk ? bulk_run(s, sql.data, par, cols, rows, e) :
+		     stmt_run(s, sql.data, (MYSQL_BIND *)par, NULL, NULL, e);
+	vc_buf_release(&sql);
+	return rc;
+}
+
 /* Locks the key rows of items [i0, i0 + n) and reads them. */
 static int many_lock(struct local *s, struct many_job *j, size_t i0, size_t n,
 		     struct vc_err *e)
@@ -634,23 +721,15 @@ static int many_keys(struct local *s, struct many_job *j, size_t i0, size_t n,
 		     struct vc_err *e)
 {
 	size_t w = many_count(j, i0, n, VC_STORE_WRITE), k = 0;
-	struct vc_buf sql = VC_BUF_INIT;
 	MYSQL_BIND *par;
 	int rc;
 
 	if (w == 0)
 		return 0;
 	par = calloc(4 * w, sizeof(*par));
-	rc = !par || rows_sql(&sql, "INSERT INTO vc_value_keys"
-		" (current_version, oldest_version, path, max_versions,"
-		" created_at, updated_at) VALUES ",
-		"(?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", w,
-		" ON DUPLICATE KEY UPDATE current_version ="
-		" VALUES(current_version), oldest_version ="
-		" VALUES(oldest_version), updated_at = VALUES(updated_at),"
-		" max_versions = IF(VALUES(max_versions) > 0,"
-		" VALUES(max_versions), max_versions)") < 0 ? oom(e) : 0;
-	for (size_t x = i0; x < i0 + n && rc == 0; x++) {
+	if (!par)
+		return oom(e);
+	for (size_t x = i0; x < i0 + n; x++) {
 		if (j->items[x].op != VC_STORE_WRITE)
 			continue;
 		bind_int(&par[4 * k], &j->items[x].version, NULL);
@@ -659,10 +738,15 @@ static int many_keys(struct local *s, struct many_job *j, size_t i0, size_t n,
 		bind_int(&par[4 * k + 3], &j->items[x].max_versions, NULL);
 		k++;
 	}
-	if (rc == 0)
-		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+	rc = rows_run(s, "INSERT INTO vc_value_keys (current_version,"
+		" oldest_version, path, max_versions, created_at, updated_at)"
+		" VALUES ", "(?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+		" ON DUPLICATE KEY UPDATE current_version ="
+		" VALUES(current_version), oldest_version ="
+		" VALUES(oldest_version), updated_at = VALUES(updated_at),"
+		" max_versions = IF(VALUES(max_versions) > 0,"
+		" VALUES(max_versions), max_versions)", par, 4, w, e);
 	free(par);
-	vc_buf_release(&sql);
 	return rc;
 }
 
@@ -671,16 +755,14 @@ static int many_values(struct local *s, struct many_job *j, size_t i0,
 		       size_t n, struct vc_err *e)
 {
 	size_t w = many_count(j, i0, n, VC_STORE_WRITE), k = 0;
-	struct vc_buf sql = VC_BUF_INIT;
 	MYSQL_BIND *par;
-	int slot = vc_local_keys_sealer(&s->keys), rc;
+	int slot = vc_local_keys_sealer(&s->keys), rc = 0;
 
 	if (w == 0)
 		return 0;
 	par = calloc(5 * w, sizeof(*par));
-	rc = !par || rows_sql(&sql, "INSERT INTO vc_values (path, version,"
-		" nonce, key_id, ciphertext, created_at) VALUES ",
-		"(?, ?, ?, ?, ?, UTC_TIMESTAMP(6))", w, "") < 0 ? oom(e) : 0;
+	if (!par)
+		return oom(e);
 	for (size_t x = i0; x < i0 + n && rc == 0; x++) {
 		struct vc_store_put *it = &j->items[x];
 		struct many_item *m = &j->m[x];
@@ -699,9 +781,11 @@ static int many_values(struct local *s, struct many_job *j, size_t i0,
 		k++;
 	}
 	if (rc == 0)
-		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+		rc = rows_run(s, "INSERT INTO vc_values (path, version, nonce,"
+			      " key_id, ciphertext, created_at) VALUES ",
+			      "(?, ?, ?, ?, ?, UTC_TIMESTAMP(6))", "", par, 5,
+			      w, e);
 	free(par);
-	vc_buf_release(&sql);
 	return rc;
 }
 
