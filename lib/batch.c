@@ -6,7 +6,9 @@
  * written and the deletes and undeletes made (the local store in one
  * transaction of its own, Vault several requests in flight), then the
  * metadata, one audit row per secret in one statement and the usage, and
- * one commit.  Statements work on up to CHUNK rows each.
+ * one commit.  The metadata's statements overlap the store's writes (a
+ * thread runs put_many); its commit waits for the store's answer.
+ * Statements work on up to CHUNK rows each.
  */
 #include "batch.h"
 
@@ -42,6 +44,7 @@ struct bctx {
 	struct bmeta *m;
 	size_t *order;          /* item indices by name, case-insensitive */
 	struct vc_store_put *put;
+	int *ver;               /* per item: the version finish records */
 	struct vc_buf *path;
 	unsigned char (*mac)[32];       /* per write: its value's MAC, */
 	char (*mac_ver)[12];            /* the version it is of as text */
@@ -277,7 +280,7 @@ static void macs(struct bctx *c)
 	for (size_t i = 0; i < c->n; i++)
 		if (c->items[i].op == VC_BATCH_PUT)
 			v[i] = (struct vc_valuemac_item){ c->m[i].id,
-				c->put[i].version, c->items[i].val,
+				c->ver[i], c->items[i].val,
 				c->items[i].len };
 	vc_valuemac_of(c->s, v, c->n, c->mac, c->mac_key, &c->mac_have);
 	free(v);
@@ -289,7 +292,7 @@ static void mac_params(struct bctx *c, size_t i, struct vc_param *q)
 {
 	int have = c->mac_have;
 
-	snprintf(c->mac_ver[i], sizeof(c->mac_ver[i]), "%d", c->put[i].version);
+	snprintf(c->mac_ver[i], sizeof(c->mac_ver[i]), "%d", c->ver[i]);
 	q[0] = (struct vc_param){ 'b', have ? c->mac[i] : NULL, 32, 0 };
 	q[1] = (struct vc_param){ 's', have ? c->mac_ver[i] : NULL,
 				  strlen(c->mac_ver[i]), 0 };
@@ -322,7 +325,7 @@ static int meta_insert(struct vc_db *db, struct bctx *c, size_t fresh,
 		q[4] = (struct vc_param){ 's', env->env_id, strlen(env->env_id), 0 };
 		q[5] = (struct vc_param){ 's', c->s->user.id,
 					  strlen(c->s->user.id), 0 };
-		q[6] = (struct vc_param){ 'i', NULL, 0, c->put[i].version };
+		q[6] = (struct vc_param){ 'i', NULL, 0, c->ver[i] };
 		mac_params(c, i, &q[7]);
 		k++;
 	}
@@ -356,7 +359,7 @@ static int update_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
 	for (size_t i = i0; rc == 0 && i < i0 + k; i++)
 		if (live_after(c, i)) {
 			p[np++] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
-			p[np++] = (struct vc_param){ 'i', NULL, 0, c->put[i].version };
+			p[np++] = (struct vc_param){ 'i', NULL, 0, c->ver[i] };
 			rc = vc_buf_addstr(&sql, " WHEN ? THEN ?");
 		}
 	if (rc == 0)
@@ -403,7 +406,7 @@ static int update_bulk(struct vc_db *db, struct bctx *c, int put,
 
 		if (!live_after(c, i) || (c->items[i].op == VC_BATCH_PUT) != put)
 			continue;
-		q[0] = (struct vc_param){ 'i', NULL, 0, c->put[i].version };
+		q[0] = (struct vc_param){ 'i', NULL, 0, c->ver[i] };
 		if (put)
 			mac_params(c, i, &q[1]);
 		q[cols - 1] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
@@ -463,7 +466,7 @@ static int audit_rows(struct vc_db *db, struct bctx *c, struct vc_err *e)
 	int rc = ev && d ? 0 : oom(e);
 
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
-		if (vc_secret_details(&d[i], c->put[i].version,
+		if (vc_secret_details(&d[i], c->ver[i],
 				      c->items[i].op == VC_BATCH_PUT ?
 				      c->items[i].from : 0,
 				      c->o ? c->o->reason : NULL) < 0)
@@ -492,7 +495,7 @@ static int value_macs(struct vc_db *db, struct bctx *c, struct vc_err *e)
 	for (size_t i = 0; i < c->n; i++)
 		if (c->m[i].exists && c->items[i].op == VC_BATCH_PUT)
 			v[i] = (struct vc_valuemac_item){ c->m[i].id,
-				c->put[i].version, c->items[i].val,
+				c->ver[i], c->items[i].val,
 				c->items[i].len };
 	rc = vc_valuemac_write(c->s, db, v, c->n, e);
 	free(v);
@@ -721,35 +724,94 @@ static int undo(struct vc_db *db, struct bctx *c, int rc, struct vc_err *e)
 
 /* ---- the batch ---- */
 
-/* Locks, checks and the store's writes, retried whole on a deadlock
- * before anything reached the store. */
-static int write_values(struct vc_db *db, struct bctx *c, struct vc_err *e)
+/* Locks and checks, retried whole on a deadlock before anything reached
+ * the store. */
+static int write_start(struct vc_db *db, struct bctx *c, struct vc_err *e)
 {
-	int conc = c->o && c->o->concurrency > 0 ? c->o->concurrency :
-		   VC_BATCH_CONCURRENCY;
-	int rc = 0, attempt;
+	int rc = 0;
 
-	for (attempt = 0; attempt < 10; attempt++) {
+	for (int attempt = 0; attempt < 10; attempt++) {
 		rc = vc_db_begin(db, e);
 		if (rc == 0)
 			rc = start(db, c, e);
 		if (rc == 0)
-			break;
+			return 0;
 		vc_db_rollback(db);
 		if (vc_db_errno(db) != 1213 && vc_db_errno(db) != 1205)
 			return rc;
 	}
+	return vc_err_set(e, VC_ECONFLICT, "too many concurrent changes; try "
+			  "again");
+}
+
+/* The store's writes, in a thread of their own. */
+struct store_run {
+	struct bctx *c;
+	int conc, rc;
+	struct vc_err e;
+};
+
+static void *store_write(void *arg)
+{
+	struct store_run *r = arg;
+
+	r->rc = r->c->st->ops->put_many(r->c->st, r->c->put, r->c->n, r->conc,
+					&r->e);
+	return NULL;
+}
+
+/* The version each item will have once the store took it: both stores
+ * number a write cas + 1 (its check-and-set holds it to that) and leave
+ * a removal or a restore at cas. */
+static void predict(struct bctx *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->ver[i] = c->put[i].cas + (c->put[i].op == VC_STORE_WRITE);
+}
+
+static int predicted(const struct bctx *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ver[i] != c->put[i].version)
+			return 0;
+	return 1;
+}
+
+/* The store's writes and, meanwhile on the metadata's connection, finish
+ * with the versions they will have: the two transactions' statements
+ * overlap (the store's work is the larger half of a batch), their
+ * commits keep the order, the store's first.  *done: finish went through
+ * with the versions the store gave; else it runs again after. */
+static int write_values(struct vc_db *db, struct bctx *c, int *done,
+			struct vc_err *e)
+{
+	struct store_run r = { c, c->o && c->o->concurrency > 0 ?
+			       c->o->concurrency : VC_BATCH_CONCURRENCY, 0,
+			       { 0, "" } };
+	pthread_t t;
+	struct vc_err fe;
+	int rc = write_start(db, c, e), threaded;
+
+	*done = 0;
 	if (rc < 0)
-		return vc_err_set(e, VC_ECONFLICT, "too many concurrent changes; "
-				  "try again");
+		return rc;
 	/* Held first: a signal that came before stops the batch, one that
-	 * comes now waits for the commit. */
+	 * comes now waits for the commit (the thread inherits the mask). */
 	signals_hold(c);
 	if (c->o && c->o->stop && *c->o->stop) {
 		vc_db_rollback(db);
 		return vc_err_set(e, VC_EINTR, "interrupted; nothing was written");
 	}
-	rc = c->st->ops->put_many(c->st, c->put, c->n, conc, e);
+	predict(c);
+	threaded = pthread_create(&t, NULL, store_write, &r) == 0;
+	if (!threaded)
+		store_write(&r);
+	*done = finish(db, c, &fe) == 0;
+	if (threaded)
+		pthread_join(t, NULL);
+	rc = r.rc;
+	if (rc < 0)
+		*e = r.e;
 	if (rc == VC_ECONFLICT)
 		vc_err_prefix(e, "the value store is not at the version that "
 			      "the metadata records (a concurrent write, or drift "
@@ -759,21 +821,25 @@ static int write_values(struct vc_db *db, struct bctx *c, struct vc_err *e)
 		for (size_t i = 0; i < c->n; i++)
 			if (c->put[i].version)
 				return undo(db, c, rc, e);
+		return rc;
 	}
-	return rc;
+	*done = *done && predicted(c);
+	if (!*done)
+		*e = fe;
+	return 0;
 }
 
 static int write_all(struct vc_db *db, struct bctx *c, struct vc_err *e)
 {
-	int rc = write_values(db, c, e);
+	int done, rc = write_values(db, c, &done, e);
 
 	if (rc < 0)
 		return rc;
-	rc = finish(db, c, e);
-	if (rc == 0)
-		rc = vc_db_commit(db, e);
+	rc = done ? vc_db_commit(db, e) : -1;
 	if (rc < 0) {
 		vc_db_rollback(db);
+		for (size_t i = 0; i < c->n; i++)
+			c->ver[i] = c->put[i].version;
 		rc = vc_db_txn(db, refinish, c, e);
 	}
 	if (rc < 0)
@@ -793,10 +859,11 @@ static int ctx_alloc(struct bctx *c)
 	c->m = calloc(n, sizeof(*c->m));
 	c->order = calloc(n, sizeof(*c->order));
 	c->put = calloc(n, sizeof(*c->put));
+	c->ver = calloc(n, sizeof(*c->ver));
 	c->path = calloc(n, sizeof(*c->path));
 	c->mac = calloc(n, sizeof(*c->mac));
 	c->mac_ver = calloc(n, sizeof(*c->mac_ver));
-	return c->m && c->order && c->put && c->path && c->mac &&
+	return c->m && c->order && c->put && c->ver && c->path && c->mac &&
 	       c->mac_ver ? 0 : -1;
 }
 
@@ -807,6 +874,7 @@ static void ctx_free(struct bctx *c)
 	free(c->path);
 	free(c->mac_ver);
 	free(c->mac);
+	free(c->ver);
 	free(c->put);
 	free(c->order);
 	free(c->m);
