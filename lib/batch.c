@@ -6,7 +6,9 @@
  * written and the deletes and undeletes made (the local store in one
  * transaction of its own, Vault several requests in flight), then the
  * metadata, one audit row per secret in one statement and the usage, and
- * one commit.  Statements work on up to CHUNK rows each.
+ * one commit.  The metadata's statements overlap the store's writes (a
+ * thread runs put_many); its commit waits for the store's answer.
+ * Statements work on up to CHUNK rows each.
  */
 #include "batch.h"
 
@@ -42,7 +44,12 @@ struct bctx {
 	struct bmeta *m;
 	size_t *order;          /* item indices by name, case-insensitive */
 	struct vc_store_put *put;
+	int *ver;               /* per item: the version finish records */
 	struct vc_buf *path;
+	unsigned char (*mac)[32];       /* per write: its value's MAC, */
+	char (*mac_ver)[12];            /* the version it is of as text */
+	unsigned char mac_key[8];       /* under this audit key */
+	int mac_have;                   /* 0: no audit key, no MAC */
 	long creates, removes;  /* secrets made live, and removed */
 	int held;               /* SIGINT and SIGTERM deferred, old mask: */
 	sigset_t mask;
@@ -244,28 +251,71 @@ static int start(struct vc_db *db, struct bctx *c, struct vc_err *e)
 	return rc;
 }
 
-/* The rows of the secrets that are new, in one statement. */
+/* The ids of the rows that are new, taken again by every finish: the
+ * MACs of their values are made with them. */
+static int new_ids(struct bctx *c, size_t fresh, struct vc_err *e)
+{
+	char (*id)[37] = calloc(fresh + 1, sizeof(*id));
+	size_t k = 0;
+
+	if (!id)
+		return oom(e);
+	vc_uuids(id, fresh);
+	for (size_t i = 0; i < c->n; i++)
+		if (!c->m[i].exists)
+			memcpy(c->m[i].id, id[k++], sizeof(c->m[i].id));
+	free(id);
+	return 0;
+}
+
+/* The MAC of each value written, recorded by the statements that write
+ * its row's version, as a single set records it (valuemac.h). */
+static void macs(struct bctx *c)
+{
+	struct vc_valuemac_item *v = calloc(c->n + 1, sizeof(*v));
+
+	c->mac_have = 0;
+	if (!v)
+		return;         /* no MAC: unknown, never wrong */
+	for (size_t i = 0; i < c->n; i++)
+		if (c->items[i].op == VC_BATCH_PUT)
+			v[i] = (struct vc_valuemac_item){ c->m[i].id,
+				c->ver[i], c->items[i].val,
+				c->items[i].len };
+	vc_valuemac_of(c->s, v, c->n, c->mac, c->mac_key, &c->mac_have);
+	free(v);
+}
+
+/* Item i's value_mac, value_mac_version and value_mac_key in q[0..2]:
+ * NULL without an audit key. */
+static void mac_params(struct bctx *c, size_t i, struct vc_param *q)
+{
+	int have = c->mac_have;
+
+	snprintf(c->mac_ver[i], sizeof(c->mac_ver[i]), "%d", c->ver[i]);
+	q[0] = (struct vc_param){ 'b', have ? c->mac[i] : NULL, 32, 0 };
+	q[1] = (struct vc_param){ 's', have ? c->mac_ver[i] : NULL,
+				  strlen(c->mac_ver[i]), 0 };
+	q[2] = (struct vc_param){ 'b', have ? c->mac_key : NULL, 8, 0 };
+}
+
+/* The rows of the secrets that are new (all of them writes), in one
+ * statement. */
 static int meta_insert(struct vc_db *db, struct bctx *c, size_t fresh,
 		       struct vc_err *e)
 {
 	const struct vc_ref *env = c->env;
-	struct vc_param *p = calloc(7 * fresh + 1, sizeof(*p));
-	char (*id)[37] = calloc(fresh + 1, sizeof(*id));
+	struct vc_param *p = calloc(10 * fresh + 1, sizeof(*p));
 	size_t k = 0;
 	int rc;
 
-	if (!p || !id) {
-		free(p);
-		free(id);
+	if (!p)
 		return oom(e);
-	}
-	vc_uuids(id, fresh);
 	for (size_t i = 0; i < c->n; i++) {
-		struct vc_param *q = &p[7 * k];
+		struct vc_param *q = &p[10 * k];
 
 		if (c->m[i].exists)
 			continue;
-		snprintf(c->m[i].id, sizeof(c->m[i].id), "%s", id[k]);
 		q[0] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
 		q[1] = (struct vc_param){ 's', c->items[i].name,
 					  strlen(c->items[i].name), 0 };
@@ -275,16 +325,17 @@ static int meta_insert(struct vc_db *db, struct bctx *c, size_t fresh,
 		q[4] = (struct vc_param){ 's', env->env_id, strlen(env->env_id), 0 };
 		q[5] = (struct vc_param){ 's', c->s->user.id,
 					  strlen(c->s->user.id), 0 };
-		q[6] = (struct vc_param){ 'i', NULL, 0, c->put[i].version };
+		q[6] = (struct vc_param){ 'i', NULL, 0, c->ver[i] };
+		mac_params(c, i, &q[7]);
 		k++;
 	}
 	rc = vc_db_insert_rows(db, e, "INSERT INTO secret_metadata (id, name, "
 			       "organization_id, project_id, environment, "
-			       "created_by, version, created_at, updated_at) "
-			       "VALUES ", "(?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(), "
-			       "UTC_TIMESTAMP())", p, 7, k);
+			       "created_by, version, value_mac, "
+			       "value_mac_version, value_mac_key, created_at, "
+			       "updated_at) VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, "
+			       "?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP())", p, 10, k);
 	free(p);
-	free(id);
 	return rc;
 }
 
@@ -308,7 +359,7 @@ static int update_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
 	for (size_t i = i0; rc == 0 && i < i0 + k; i++)
 		if (live_after(c, i)) {
 			p[np++] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
-			p[np++] = (struct vc_param){ 'i', NULL, 0, c->put[i].version };
+			p[np++] = (struct vc_param){ 'i', NULL, 0, c->ver[i] };
 			rc = vc_buf_addstr(&sql, " WHEN ? THEN ?");
 		}
 	if (rc == 0)
@@ -329,27 +380,39 @@ static int update_chunk(struct vc_db *db, struct bctx *c, size_t i0, size_t k,
 	return rc;
 }
 
-/* The existing rows, one UPDATE by key run as one bulk execute: a CASE
- * over 200 ids costs the server ten times more per row.  1 when the
- * server cannot (update_chunk then). */
-static int update_bulk(struct vc_db *db, struct bctx *c, struct vc_err *e)
+/* The existing rows left live that are (put 1) or are not (put 0)
+ * written, one UPDATE by key run as one bulk execute: a CASE over 200 ids
+ * costs the server ten times more per row.  A write's row takes its
+ * value's MAC in the same UPDATE; a restore keeps its MAC, of the same
+ * version.  1 when the server cannot (update_chunk then). */
+static int update_bulk(struct vc_db *db, struct bctx *c, int put,
+		       struct vc_err *e)
 {
-	struct vc_param *p = calloc(2 * c->n + 1, sizeof(*p));
-	size_t k = 0;
+	static const char *const sql[2] = {
+		"UPDATE secret_metadata SET deleted_at = NULL, updated_at = "
+		"UTC_TIMESTAMP(), version = ? WHERE id = ?",
+		"UPDATE secret_metadata SET deleted_at = NULL, updated_at = "
+		"UTC_TIMESTAMP(), version = ?, value_mac = ?, value_mac_version "
+		"= ?, value_mac_key = ? WHERE id = ?",
+	};
+	size_t cols = put ? 5 : 2, k = 0;
+	struct vc_param *p = calloc(cols * c->n + 1, sizeof(*p));
 	int rc;
 
 	if (!p)
 		return oom(e);
-	for (size_t i = 0; i < c->n; i++)
-		if (live_after(c, i)) {
-			p[2 * k] = (struct vc_param){ 'i', NULL, 0, c->put[i].version };
-			p[2 * k + 1] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
-			k++;
-		}
-	rc = k < 2 ? 1 : vc_db_exec_rows(db, e, "UPDATE secret_metadata SET "
-					  "deleted_at = NULL, updated_at = "
-					  "UTC_TIMESTAMP(), version = ? WHERE "
-					  "id = ?", p, 2, k);
+	for (size_t i = 0; i < c->n; i++) {
+		struct vc_param *q = &p[cols * k];
+
+		if (!live_after(c, i) || (c->items[i].op == VC_BATCH_PUT) != put)
+			continue;
+		q[0] = (struct vc_param){ 'i', NULL, 0, c->ver[i] };
+		if (put)
+			mac_params(c, i, &q[1]);
+		q[cols - 1] = (struct vc_param){ 's', c->m[i].id, 36, 0 };
+		k++;
+	}
+	rc = vc_db_exec_rows(db, e, sql[put], p, cols, k);
 	free(p);
 	return rc;
 }
@@ -403,7 +466,7 @@ static int audit_rows(struct vc_db *db, struct bctx *c, struct vc_err *e)
 	int rc = ev && d ? 0 : oom(e);
 
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
-		if (vc_secret_details(&d[i], c->put[i].version,
+		if (vc_secret_details(&d[i], c->ver[i],
 				      c->items[i].op == VC_BATCH_PUT ?
 				      c->items[i].from : 0,
 				      c->o ? c->o->reason : NULL) < 0)
@@ -420,7 +483,8 @@ static int audit_rows(struct vc_db *db, struct bctx *c, struct vc_err *e)
 	return rc;
 }
 
-/* What each value written is, for the batches to come (valuemac.c). */
+/* Where the server has no bulk execute: the MACs of the existing rows
+ * written, after update_chunk set their versions (valuemac.c). */
 static int value_macs(struct vc_db *db, struct bctx *c, struct vc_err *e)
 {
 	struct vc_valuemac_item *v = calloc(c->n + 1, sizeof(*v));
@@ -429,9 +493,9 @@ static int value_macs(struct vc_db *db, struct bctx *c, struct vc_err *e)
 	if (!v)
 		return oom(e);
 	for (size_t i = 0; i < c->n; i++)
-		if (c->items[i].op == VC_BATCH_PUT)
+		if (c->m[i].exists && c->items[i].op == VC_BATCH_PUT)
 			v[i] = (struct vc_valuemac_item){ c->m[i].id,
-				c->put[i].version, c->items[i].val,
+				c->ver[i], c->items[i].val,
 				c->items[i].len };
 	rc = vc_valuemac_write(c->s, db, v, c->n, e);
 	free(v);
@@ -449,10 +513,16 @@ static int finish(struct vc_db *db, void *arg, struct vc_err *e)
 	for (size_t i = 0; i < c->n; i++)
 		fresh += !c->m[i].exists;
 	if (fresh)
+		rc = new_ids(c, fresh, e);
+	if (rc == 0)
+		macs(c);
+	if (rc == 0 && fresh)
 		rc = meta_insert(db, c, fresh, e);
-	/* 0: the live rows updated in one bulk execute; 1: not (no bulk
-	 * execute, or too few rows for one), update_chunk does it. */
-	bulk = rc == 0 ? update_bulk(db, c, e) : rc;
+	/* 0: the live rows updated in bulk executes; 1: not (the server
+	 * has none), update_chunk and value_macs do it. */
+	bulk = rc == 0 ? update_bulk(db, c, 1, e) : rc;
+	if (bulk == 0)
+		bulk = update_bulk(db, c, 0, e);
 	rc = bulk < 0 ? bulk : 0;
 	for (size_t i0 = 0; rc == 0 && i0 < c->n; i0 += CHUNK) {
 		size_t k = c->n - i0 < CHUNK ? c->n - i0 : CHUNK;
@@ -462,7 +532,7 @@ static int finish(struct vc_db *db, void *arg, struct vc_err *e)
 		if (rc == 0 && c->removes)
 			rc = delete_chunk(db, c, i0, k, e);
 	}
-	if (rc == 0)
+	if (rc == 0 && bulk == 1)
 		rc = value_macs(db, c, e);
 	if (rc == 0)
 		rc = audit_rows(db, c, e);
@@ -654,35 +724,94 @@ static int undo(struct vc_db *db, struct bctx *c, int rc, struct vc_err *e)
 
 /* ---- the batch ---- */
 
-/* Locks, checks and the store's writes, retried whole on a deadlock
- * before anything reached the store. */
-static int write_values(struct vc_db *db, struct bctx *c, struct vc_err *e)
+/* Locks and checks, retried whole on a deadlock before anything reached
+ * the store. */
+static int write_start(struct vc_db *db, struct bctx *c, struct vc_err *e)
 {
-	int conc = c->o && c->o->concurrency > 0 ? c->o->concurrency :
-		   VC_BATCH_CONCURRENCY;
-	int rc = 0, attempt;
+	int rc = 0;
 
-	for (attempt = 0; attempt < 10; attempt++) {
+	for (int attempt = 0; attempt < 10; attempt++) {
 		rc = vc_db_begin(db, e);
 		if (rc == 0)
 			rc = start(db, c, e);
 		if (rc == 0)
-			break;
+			return 0;
 		vc_db_rollback(db);
 		if (vc_db_errno(db) != 1213 && vc_db_errno(db) != 1205)
 			return rc;
 	}
+	return vc_err_set(e, VC_ECONFLICT, "too many concurrent changes; try "
+			  "again");
+}
+
+/* The store's writes, in a thread of their own. */
+struct store_run {
+	struct bctx *c;
+	int conc, rc;
+	struct vc_err e;
+};
+
+static void *store_write(void *arg)
+{
+	struct store_run *r = arg;
+
+	r->rc = r->c->st->ops->put_many(r->c->st, r->c->put, r->c->n, r->conc,
+					&r->e);
+	return NULL;
+}
+
+/* The version each item will have once the store took it: both stores
+ * number a write cas + 1 (its check-and-set holds it to that) and leave
+ * a removal or a restore at cas. */
+static void predict(struct bctx *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->ver[i] = c->put[i].cas + (c->put[i].op == VC_STORE_WRITE);
+}
+
+static int predicted(const struct bctx *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (c->ver[i] != c->put[i].version)
+			return 0;
+	return 1;
+}
+
+/* The store's writes and, meanwhile on the metadata's connection, finish
+ * with the versions they will have: the two transactions' statements
+ * overlap (the store's work is the larger half of a batch), their
+ * commits keep the order, the store's first.  *done: finish went through
+ * with the versions the store gave; else it runs again after. */
+static int write_values(struct vc_db *db, struct bctx *c, int *done,
+			struct vc_err *e)
+{
+	struct store_run r = { c, c->o && c->o->concurrency > 0 ?
+			       c->o->concurrency : VC_BATCH_CONCURRENCY, 0,
+			       { 0, "" } };
+	pthread_t t;
+	struct vc_err fe;
+	int rc = write_start(db, c, e), threaded;
+
+	*done = 0;
 	if (rc < 0)
-		return vc_err_set(e, VC_ECONFLICT, "too many concurrent changes; "
-				  "try again");
+		return rc;
 	/* Held first: a signal that came before stops the batch, one that
-	 * comes now waits for the commit. */
+	 * comes now waits for the commit (the thread inherits the mask). */
 	signals_hold(c);
 	if (c->o && c->o->stop && *c->o->stop) {
 		vc_db_rollback(db);
 		return vc_err_set(e, VC_EINTR, "interrupted; nothing was written");
 	}
-	rc = c->st->ops->put_many(c->st, c->put, c->n, conc, e);
+	predict(c);
+	threaded = pthread_create(&t, NULL, store_write, &r) == 0;
+	if (!threaded)
+		store_write(&r);
+	*done = finish(db, c, &fe) == 0;
+	if (threaded)
+		pthread_join(t, NULL);
+	rc = r.rc;
+	if (rc < 0)
+		*e = r.e;
 	if (rc == VC_ECONFLICT)
 		vc_err_prefix(e, "the value store is not at the version that "
 			      "the metadata records (a concurrent write, or drift "
@@ -692,21 +821,25 @@ static int write_values(struct vc_db *db, struct bctx *c, struct vc_err *e)
 		for (size_t i = 0; i < c->n; i++)
 			if (c->put[i].version)
 				return undo(db, c, rc, e);
+		return rc;
 	}
-	return rc;
+	*done = *done && predicted(c);
+	if (!*done)
+		*e = fe;
+	return 0;
 }
 
 static int write_all(struct vc_db *db, struct bctx *c, struct vc_err *e)
 {
-	int rc = write_values(db, c, e);
+	int done, rc = write_values(db, c, &done, e);
 
 	if (rc < 0)
 		return rc;
-	rc = finish(db, c, e);
-	if (rc == 0)
-		rc = vc_db_commit(db, e);
+	rc = done ? vc_db_commit(db, e) : -1;
 	if (rc < 0) {
 		vc_db_rollback(db);
+		for (size_t i = 0; i < c->n; i++)
+			c->ver[i] = c->put[i].version;
 		rc = vc_db_txn(db, refinish, c, e);
 	}
 	if (rc < 0)
@@ -726,8 +859,12 @@ static int ctx_alloc(struct bctx *c)
 	c->m = calloc(n, sizeof(*c->m));
 	c->order = calloc(n, sizeof(*c->order));
 	c->put = calloc(n, sizeof(*c->put));
+	c->ver = calloc(n, sizeof(*c->ver));
 	c->path = calloc(n, sizeof(*c->path));
-	return c->m && c->order && c->put && c->path ? 0 : -1;
+	c->mac = calloc(n, sizeof(*c->mac));
+	c->mac_ver = calloc(n, sizeof(*c->mac_ver));
+	return c->m && c->order && c->put && c->ver && c->path && c->mac &&
+	       c->mac_ver ? 0 : -1;
 }
 
 static void ctx_free(struct bctx *c)
@@ -735,6 +872,9 @@ static void ctx_free(struct bctx *c)
 	for (size_t i = 0; c->path && i < c->n; i++)
 		vc_buf_release(&c->path[i]);
 	free(c->path);
+	free(c->mac_ver);
+	free(c->mac);
+	free(c->ver);
 	free(c->put);
 	free(c->order);
 	free(c->m);

@@ -535,15 +535,21 @@ static int bulk_run(struct vc_db *db, struct vc_err *e, const char *sql,
 	return rc;
 }
 
-static int bulk_supported(struct vc_db *db)
+int vc_db_handle_bulk(void *m)
 {
+	struct vc_db db = { .m = m };
 	unsigned long long caps = 0;
 
-	if (!direct_supported(db))
+	if (!direct_supported(&db))
 		return 0;
-	mariadb_get_infov(db->m, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES,
+	mariadb_get_infov(db.m, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES,
 			  &caps);
 	return (caps & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
+}
+
+static int bulk_supported(struct vc_db *db)
+{
+	return vc_db_handle_bulk(db->m);
 }
 
 int vc_db_insert_rows(struct vc_db *db, struct vc_err *e, const char *head,

@@ -32,6 +32,9 @@ int vc_db_refused(const char *file, const char *group, const char *host,
 		  unsigned *no, char *msg, size_t n);
 /* The MYSQL handle, for lib-internal users such as the local store. */
 void *vc_db_handle(struct vc_db *db);
+/* Whether the server behind such a handle runs one statement over arrays
+ * of parameters (MariaDB's bulk execute, as vc_db_insert_rows uses). */
+int vc_db_handle_bulk(void *m);
 
 /* Parameters are described by a type string, one letter each:
  *   s  const char *           (NULL binds SQL NULL)

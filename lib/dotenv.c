@@ -20,8 +20,59 @@ void vc_kvlist_free(struct vc_kvlist *l)
 		vc_free_secret((char *)l->items[i].value, l->items[i].len + 1);
 	}
 	free(l->items);
+	free(l->slot);
 	l->items = NULL;
-	l->n = l->cap = 0;
+	l->slot = NULL;
+	l->n = l->cap = l->nslot = 0;
+}
+
+static char upper(char c)
+{
+	return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/* FNV-1a of the name with its case ignored, as names are compared. */
+static size_t name_hash(const char *s, size_t n)
+{
+	unsigned long long h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)upper(s[i]);
+		h *= 1099511628211ull;
+	}
+	return (size_t)h;
+}
+
+/* Entry i into the index: open addressing, slot holds index + 1. */
+static void slot_put(struct vc_kvlist *l, size_t i)
+{
+	const char *name = l->items[i].name;
+	size_t mask = l->nslot - 1, h = name_hash(name, strlen(name)) & mask;
+
+	while (l->slot[h])
+		h = (h + 1) & mask;
+	l->slot[h] = i + 1;
+}
+
+/* Keeps the index at most half full: a file of thousands of names
+ * checked each against all before cost more than the rest of an
+ * import's own work. */
+static int index_grow(struct vc_kvlist *l)
+{
+	size_t nslot = l->nslot ? l->nslot * 2 : 64;
+
+	if (2 * (l->n + 1) <= l->nslot)
+		return 0;
+	free(l->slot);
+	l->slot = calloc(nslot, sizeof(*l->slot));
+	if (!l->slot) {
+		l->nslot = 0;
+		return VC_EFAIL;
+	}
+	l->nslot = nslot;
+	for (size_t i = 0; i < l->n; i++)
+		slot_put(l, i);
+	return 0;
 }
 
 /* Appends name (namelen bytes) and takes the value out of val, which is
@@ -42,6 +93,8 @@ static int kvlist_push(struct vc_kvlist *l, const char *name, size_t namelen,
 		l->items = kv;
 		l->cap = cap;
 	}
+	if (index_grow(l) < 0)
+		return VC_EFAIL;
 	n = malloc(namelen + 1);
 	if (!n)
 		return VC_EFAIL;
@@ -52,7 +105,8 @@ static int kvlist_push(struct vc_kvlist *l, const char *name, size_t namelen,
 	}
 	memcpy(n, name, namelen);
 	n[namelen] = '\0';
-	l->items[l->n++] = (struct vc_kv){ n, v, vlen };
+	l->items[l->n] = (struct vc_kv){ n, v, vlen };
+	slot_put(l, l->n++);
 	return 0;
 }
 
@@ -79,12 +133,8 @@ static int name_valid(const char *s, size_t n)
 static int name_eq_nocase(const char *a, const char *b, size_t blen)
 {
 	for (size_t i = 0; i < blen; i++) {
-		char x = a[i], y = b[i];
+		char x = upper(a[i]), y = upper(b[i]);
 
-		if (x >= 'a' && x <= 'z')
-			x = (char)(x - 'a' + 'A');
-		if (y >= 'a' && y <= 'z')
-			y = (char)(y - 'a' + 'A');
 		if (x != y || x == '\0')
 			return 0;
 	}
@@ -94,9 +144,13 @@ static int name_eq_nocase(const char *a, const char *b, size_t blen)
 /* Index of an entry named like name (case-insensitively), or -1. */
 static long kvlist_find(const struct vc_kvlist *l, const char *name, size_t n)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (name_eq_nocase(l->items[i].name, name, n))
-			return (long)i;
+	size_t mask = l->nslot - 1, h;
+
+	if (!l->nslot)
+		return -1;
+	for (h = name_hash(name, n) & mask; l->slot[h]; h = (h + 1) & mask)
+		if (name_eq_nocase(l->items[l->slot[h] - 1].name, name, n))
+			return (long)(l->slot[h] - 1);
 	return -1;
 }
 

@@ -31,9 +31,10 @@
 struct vc_kvlist {
 	struct vc_kv *items;
 	size_t n, cap;
+	size_t *slot, nslot;    /* the parsers' index of names (dotenv.c) */
 };
 
-#define VC_KVLIST_INIT { NULL, 0, 0 }
+#define VC_KVLIST_INIT { NULL, 0, 0, NULL, 0 }
 
 void vc_kvlist_free(struct vc_kvlist *l);
 

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "db.h"
+
 #define NONCE_BYTES crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 #define CIPHERTEXT_MAX 16777215UL    /* MEDIUMBLOB */
@@ -563,7 +565,32 @@ struct many_job {
 	struct vc_store_put *items;
 	struct many_item *m;
 	size_t n;
+	size_t *order;          /* item indices by path, as the key rows */
 };
+
+static int by_path(const void *a, const void *b, void *items)
+{
+	const struct vc_store_put *it = items;
+
+	return strcmp(it[*(const size_t *)a].path, it[*(const size_t *)b].path);
+}
+
+/* The first of j->order whose item's path is path, or j->n. */
+static size_t path_find(const struct many_job *j, const char *path)
+{
+	size_t lo = 0, hi = j->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(j->items[j->order[mid]].path, path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < j->n && !strcmp(j->items[j->order[lo]].path, path) ? lo :
+	       j->n;
+}
 
 /* head, then n times row joined by commas, then tail. */
 static int rows_sql(struct vc_buf *sql, const char *head, const char *row,
@@ -576,29 +603,128 @@ static int rows_sql(struct vc_buf *sql, const char *head, const char *row,
 	return rc == 0 ? vc_buf_addstr(sql, tail) : rc;
 }
 
-/* Locks the key rows of items [i0, i0 + n) and reads them. */
+/* A column of the rows bound one after the other: numbers in one
+ * array, bytes as pointers and lengths (a bulk execute's layout). */
+struct bulk_col {
+	void *buf;
+	unsigned long *len;
+};
+
+static int bulk_bind(MYSQL_BIND *b, struct bulk_col *col,
+		     const MYSQL_BIND *par, size_t cols, size_t rows)
+{
+	for (size_t c = 0; c < cols; c++) {
+		int num = par[c].buffer_type == MYSQL_TYPE_LONG;
+
+		col[c].buf = calloc(rows, num ? sizeof(int) : sizeof(void *));
+		col[c].len = calloc(rows, sizeof(*col[c].len));
+		if (!col[c].buf || !col[c].len)
+			return -1;
+		for (size_t r = 0; r < rows; r++) {
+			const MYSQL_BIND *p = &par[r * cols + c];
+
+			if (num)
+				((int *)col[c].buf)[r] = *(const int *)p->buffer;
+			else
+				((const void **)col[c].buf)[r] = p->buffer;
+			col[c].len[r] = p->length ? *p->length : p->buffer_length;
+		}
+		b[c] = par[c];
+		b[c].buffer = col[c].buf;
+		b[c].length = col[c].len;
+		b[c].is_null = NULL;
+	}
+	return 0;
+}
+
+/* The one-row statement (head, row, tail) run once over the rows' arrays
+ * of parameters. */
+static int bulk_run(struct local *s, const char *sql, const MYSQL_BIND *par,
+		    size_t cols, size_t rows, struct vc_err *e)
+{
+	MYSQL_BIND *b = calloc(cols, sizeof(*b));
+	struct bulk_col *col = calloc(cols, sizeof(*col));
+	unsigned int size = (unsigned int)rows;
+	MYSQL_STMT *st = NULL;
+	int rc = 0;
+
+	if (!b || !col || bulk_bind(b, col, par, cols, rows) < 0)
+		rc = oom(e);
+	else if (!(st = mysql_stmt_init(s->conn)))
+		rc = oom(e);
+	else if (mysql_stmt_prepare(st, sql, strlen(sql)) ||
+		 mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) ||
+		 mysql_stmt_bind_param(st, b) || mysql_stmt_execute(st))
+		rc = stmt_fail(s, st, e);
+	if (st)
+		mysql_stmt_close(st);
+	for (size_t c = 0; col && c < cols; c++) {
+		free(col[c].buf);
+		free(col[c].len);
+	}
+	free(col);
+	free(b);
+	return rc;
+}
+
+/* rows rows of cols parameters each (par, row after row) into one
+ * statement: head, row and tail.  Where the server has a bulk execute the
+ * one-row statement runs over arrays of them: 200 rows' INSERT costs the
+ * server half of the multi-row statement's, whose 1000 placeholders it
+ * parses first.  Elsewhere (MySQL) the multi-row statement. */
+static int rows_run(struct local *s, const char *head, const char *row,
+		    const char *tail, const MYSQL_BIND *par, size_t cols,
+		    size_t rows, struct vc_err *e)
+{
+	int bulk = rows > 1 && vc_db_handle_bulk(s->conn);
+	struct vc_buf sql = VC_BUF_INIT;
+	int rc = rows_sql(&sql, head, row, bulk ? 1 : rows, tail) < 0 ?
+		 oom(e) : 0;
+
+	if (rc == 0)
+		rc = bulk ? bulk_run(s, sql.data, par, cols, rows, e) :
+		     stmt_run(s, sql.data, (MYSQL_BIND *)par, NULL, NULL, e);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+/* The key row just read, for the items of [i0, i0 + n) at its path. */
+static void lock_match(struct many_job *j, size_t i0, size_t n,
+		       const char *path, const struct key_row *k)
+{
+	for (size_t o = path_find(j, path); o < j->n &&
+	     !strcmp(j->items[j->order[o]].path, path); o++) {
+		size_t x = j->order[o];
+
+		if (x >= i0 && x < i0 + n) {
+			j->m[x].k = *k;
+			j->m[x].k.exists = 1;
+		}
+	}
+}
+
+/* Locks the key rows of items [i0, i0 + n) and reads them: points of
+ * the primary key, forced, since a scan would lock every row it passed.
+ * A derived table of the paths cost the server half as much again, to
+ * parse its 200 SELECTs. */
 static int many_lock(struct local *s, struct many_job *j, size_t i0, size_t n,
 		     struct vc_err *e)
 {
 	struct vc_buf sql = VC_BUF_INIT;
 	MYSQL_BIND *par = calloc(n, sizeof(*par)), res[4];
+	char path[PATH_MAX_BYTES + 1];
+	unsigned long len = 0;
 	struct key_row k;
 	MYSQL_STMT *st = NULL;
-	int rc, i = 0;
+	int rc = !par || rows_sql(&sql, "SELECT path, current_version,"
+		" oldest_version, max_versions FROM vc_value_keys FORCE INDEX"
+		" (PRIMARY) WHERE path IN (", "?", n, ") FOR UPDATE") < 0 ?
+		oom(e) : 0;
 
-	rc = !par || vc_buf_addstr(&sql, "SELECT r.i, k.current_version,"
-		" k.oldest_version, k.max_versions FROM (") < 0 ? oom(e) : 0;
-	for (size_t x = 0; x < n && rc == 0; x++) {
-		if (vc_buf_printf(&sql, "%sSELECT %zu AS i, CAST(? AS BINARY)"
-				  " AS p", x ? " UNION ALL " : "", i0 + x) < 0)
-			rc = oom(e);
+	for (size_t x = 0; x < n && rc == 0; x++)
 		bind_path(&par[x], j->items[i0 + x].path);
-	}
-	if (rc == 0 && vc_buf_addstr(&sql, ") r JOIN vc_value_keys k ON"
-				     " k.path = r.p FOR UPDATE") < 0)
-		rc = oom(e);
 	memset(&k, 0, sizeof(k));
-	bind_int(&res[0], &i, NULL);
+	bind_bytes(&res[0], path, PATH_MAX_BYTES, &len);
 	bind_int(&res[1], &k.current, NULL);
 	bind_int(&res[2], &k.oldest, NULL);
 	bind_int(&res[3], &k.max, NULL);
@@ -606,10 +732,8 @@ static int many_lock(struct local *s, struct many_job *j, size_t i0, size_t n,
 		rc = stmt_run(s, sql.data, par, res, &st, e);
 	while (rc == 0 && (rc = stmt_next(s, st, e)) == 1) {
 		rc = 0;
-		if (i >= 0 && (size_t)i < j->n) {
-			j->m[i].k = k;
-			j->m[i].k.exists = 1;
-		}
+		path[len < PATH_MAX_BYTES ? len : PATH_MAX_BYTES] = '\0';
+		lock_match(j, i0, n, path, &k);
 	}
 	if (st)
 		mysql_stmt_close(st);
@@ -634,23 +758,15 @@ static int many_keys(struct local *s, struct many_job *j, size_t i0, size_t n,
 		     struct vc_err *e)
 {
 	size_t w = many_count(j, i0, n, VC_STORE_WRITE), k = 0;
-	struct vc_buf sql = VC_BUF_INIT;
 	MYSQL_BIND *par;
 	int rc;
 
 	if (w == 0)
 		return 0;
 	par = calloc(4 * w, sizeof(*par));
-	rc = !par || rows_sql(&sql, "INSERT INTO vc_value_keys"
-		" (current_version, oldest_version, path, max_versions,"
-		" created_at, updated_at) VALUES ",
-		"(?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", w,
-		" ON DUPLICATE KEY UPDATE current_version ="
-		" VALUES(current_version), oldest_version ="
-		" VALUES(oldest_version), updated_at = VALUES(updated_at),"
-		" max_versions = IF(VALUES(max_versions) > 0,"
-		" VALUES(max_versions), max_versions)") < 0 ? oom(e) : 0;
-	for (size_t x = i0; x < i0 + n && rc == 0; x++) {
+	if (!par)
+		return oom(e);
+	for (size_t x = i0; x < i0 + n; x++) {
 		if (j->items[x].op != VC_STORE_WRITE)
 			continue;
 		bind_int(&par[4 * k], &j->items[x].version, NULL);
@@ -659,10 +775,15 @@ static int many_keys(struct local *s, struct many_job *j, size_t i0, size_t n,
 		bind_int(&par[4 * k + 3], &j->items[x].max_versions, NULL);
 		k++;
 	}
-	if (rc == 0)
-		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+	rc = rows_run(s, "INSERT INTO vc_value_keys (current_version,"
+		" oldest_version, path, max_versions, created_at, updated_at)"
+		" VALUES ", "(?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+		" ON DUPLICATE KEY UPDATE current_version ="
+		" VALUES(current_version), oldest_version ="
+		" VALUES(oldest_version), updated_at = VALUES(updated_at),"
+		" max_versions = IF(VALUES(max_versions) > 0,"
+		" VALUES(max_versions), max_versions)", par, 4, w, e);
 	free(par);
-	vc_buf_release(&sql);
 	return rc;
 }
 
@@ -671,16 +792,14 @@ static int many_values(struct local *s, struct many_job *j, size_t i0,
 		       size_t n, struct vc_err *e)
 {
 	size_t w = many_count(j, i0, n, VC_STORE_WRITE), k = 0;
-	struct vc_buf sql = VC_BUF_INIT;
 	MYSQL_BIND *par;
-	int slot = vc_local_keys_sealer(&s->keys), rc;
+	int slot = vc_local_keys_sealer(&s->keys), rc = 0;
 
 	if (w == 0)
 		return 0;
 	par = calloc(5 * w, sizeof(*par));
-	rc = !par || rows_sql(&sql, "INSERT INTO vc_values (path, version,"
-		" nonce, key_id, ciphertext, created_at) VALUES ",
-		"(?, ?, ?, ?, ?, UTC_TIMESTAMP(6))", w, "") < 0 ? oom(e) : 0;
+	if (!par)
+		return oom(e);
 	for (size_t x = i0; x < i0 + n && rc == 0; x++) {
 		struct vc_store_put *it = &j->items[x];
 		struct many_item *m = &j->m[x];
@@ -699,9 +818,11 @@ static int many_values(struct local *s, struct many_job *j, size_t i0,
 		k++;
 	}
 	if (rc == 0)
-		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+		rc = rows_run(s, "INSERT INTO vc_values (path, version, nonce,"
+			      " key_id, ciphertext, created_at) VALUES ",
+			      "(?, ?, ?, ?, ?, UTC_TIMESTAMP(6))", "", par, 5,
+			      w, e);
 	free(par);
-	vc_buf_release(&sql);
 	return rc;
 }
 
@@ -742,39 +863,59 @@ static int many_marks(struct local *s, struct many_job *j, size_t i0,
 	return rc;
 }
 
-/* Versions past max_versions, of every key of the chunk, in one DELETE. */
+/* Versions per prune statement: below MariaDB's
+ * in_predicate_conversion_threshold (1000), past which an IN list is
+ * made a subquery and no longer read as points of the primary key. */
+#define PRUNE_MAX 500
+
+/* One DELETE of the n (path, version) pairs in par, as points of the
+ * primary key: a join over the keys' rows walked every version of each
+ * key and cost the server twice as much. */
+static int prune_run(struct local *s, MYSQL_BIND *par, size_t n,
+		     struct vc_err *e)
+{
+	struct vc_buf sql = VC_BUF_INIT;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	rc = rows_sql(&sql, "DELETE FROM vc_values WHERE (path, version) IN (",
+		      "(?, ?)", n, ")") < 0 ? oom(e) : 0;
+	if (rc == 0)
+		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+	vc_buf_release(&sql);
+	return rc;
+}
+
+/* Versions past max_versions of the chunk's writes: from each key's
+ * oldest_version before the write up to the one it keeps now (the rows
+ * below are gone already), at most PRUNE_MAX a statement. */
 static int many_prune(struct local *s, struct many_job *j, size_t i0,
 		      size_t n, struct vc_err *e)
 {
-	struct vc_buf sql = VC_BUF_INIT;
-	MYSQL_BIND *par = calloc(n, sizeof(*par));
+	MYSQL_BIND *par = calloc(2 * PRUNE_MAX, sizeof(*par));
+	int *ver = calloc(PRUNE_MAX, sizeof(*ver)), rc = par && ver ? 0 : oom(e);
 	size_t k = 0;
-	/* The key rows already hold the new oldest_version (many_keys): a
-	 * join walks each key's range of the primary key, where a chain of
-	 * 200 ORs cost the server three times more. */
-	int rc = par ? vc_buf_addstr(&sql, "DELETE v FROM vc_value_keys k JOIN"
-				     " vc_values v ON v.path = k.path AND"
-				     " v.version < k.oldest_version WHERE"
-				     " k.path IN (") : -1;
 
-	for (size_t x = 0; x < n && rc == 0; x++) {
-		struct many_item *m = &j->m[i0 + x];
+	for (size_t x = i0; x < i0 + n && rc == 0; x++) {
+		struct many_item *m = &j->m[x];
 
-		if (j->items[i0 + x].op != VC_STORE_WRITE ||
-		    m->keep <= m->k.oldest)
+		if (j->items[x].op != VC_STORE_WRITE)
 			continue;
-		rc = vc_buf_addstr(&sql, k ? ", ?" : "?");
-		bind_path(&par[k], j->items[i0 + x].path);
-		k++;
+		for (int v = m->k.oldest; v < m->keep && rc == 0; v++) {
+			ver[k] = v;
+			bind_path(&par[2 * k], j->items[x].path);
+			bind_int(&par[2 * k + 1], &ver[k], NULL);
+			if (++k == PRUNE_MAX) {
+				rc = prune_run(s, par, k, e);
+				k = 0;
+			}
+		}
 	}
 	if (rc == 0)
-		rc = vc_buf_addch(&sql, ')');
-	if (rc < 0)
-		rc = oom(e);
-	else if (k)
-		rc = stmt_run(s, sql.data, par, NULL, NULL, e);
+		rc = prune_run(s, par, k, e);
+	free(ver);
 	free(par);
-	vc_buf_release(&sql);
 	return rc;
 }
 
@@ -850,10 +991,15 @@ static int many_tx(struct local *s, void *ctx, struct vc_err *e)
 static int local_put_many(struct vc_store *st, struct vc_store_put *items,
 			  size_t n, int concurrency, struct vc_err *e)
 {
-	struct many_job j = { items, calloc(n ? n : 1, sizeof(*j.m)), n };
-	int rc = j.m ? 0 : oom(e);
+	struct many_job j = { items, calloc(n ? n : 1, sizeof(*j.m)), n,
+			      calloc(n ? n : 1, sizeof(*j.order)) };
+	int rc = j.m && j.order ? 0 : oom(e);
 
 	(void)concurrency;      /* one connection, one transaction */
+	for (size_t x = 0; x < n && rc == 0; x++)
+		j.order[x] = x;
+	if (rc == 0)
+		qsort_r(j.order, n, sizeof(*j.order), by_path, items);
 	for (size_t x = 0; x < n && rc == 0; x++) {
 		if (items[x].op != VC_STORE_WRITE)
 			continue;
@@ -870,6 +1016,7 @@ static int local_put_many(struct vc_store *st, struct vc_store_put *items,
 	for (size_t x = 0; j.m && x < n; x++)
 		free(j.m[x].ct);
 	free(j.m);
+	free(j.order);
 	return rc;
 }
 

@@ -197,7 +197,7 @@ static int finish_write(struct vc_db *db, void *arg, struct vc_err *e)
 	/* The value's MAC in the same statement (valuemac.h); without an
 	 * audit key the MAC columns go NULL: unknown. */
 	vc_valuemac_of(c->s, &(struct vc_valuemac_item){ id, c->version,
-		       c->w->val, c->w->len }, mac, key, &have);
+		       c->w->val, c->w->len }, 1, &mac, key, &have);
 	snprintf(ver, sizeof(ver), "%d", c->version);
 	if (!c->m.exists)
 		rc = vc_db_exec(db, NULL, e, "INSERT INTO secret_metadata (id, "

@@ -28,6 +28,9 @@ struct mac_key {
 	int have;
 	unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
 	unsigned char id[KEY_ID_LEN];   /* the audit key's id */
+	/* The key's pads hashed once: every MAC starts from a copy (an
+	 * import makes two a value). */
+	crypto_auth_hmacsha256_state start;
 };
 
 static int oom(struct vc_err *e)
@@ -48,6 +51,7 @@ static int key_load(struct vc_session *s, struct mac_key *k, struct vc_err *e)
 		vc_audit_key_id(k->id, master);
 		crypto_kdf_derive_from_key(k->key, sizeof(k->key), 1, "vcvalmac",
 					   master);
+		crypto_auth_hmacsha256_init(&k->start, k->key, sizeof(k->key));
 	}
 	sodium_memzero(master, sizeof(master));
 	return rc;
@@ -69,11 +73,10 @@ static void put_le64(unsigned char b[8], uint64_t v)
 static void mac_of(unsigned char out[MAC_LEN], const struct mac_key *k,
 		   const char *id, int version, const void *val, size_t len)
 {
-	crypto_auth_hmacsha256_state st;
+	crypto_auth_hmacsha256_state st = k->start;
 	unsigned char num[8];
 	size_t idlen = strlen(id);
 
-	crypto_auth_hmacsha256_init(&st, k->key, sizeof(k->key));
 	put_le64(num, idlen);
 	crypto_auth_hmacsha256_update(&st, num, sizeof(num));
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)id, idlen);
@@ -163,15 +166,18 @@ int vc_valuemac_write(struct vc_session *s, struct vc_db *db,
 }
 
 void vc_valuemac_of(struct vc_session *s, const struct vc_valuemac_item *it,
-		    unsigned char mac[MAC_LEN], unsigned char key_id[KEY_ID_LEN],
-		    int *have)
+		    size_t n, unsigned char (*mac)[MAC_LEN],
+		    unsigned char key_id[KEY_ID_LEN], int *have)
 {
 	struct vc_err ignored;
 	struct mac_key k;
 
 	*have = 0;
 	if (key_load(s, &k, &ignored) == 0 && k.have) {
-		mac_of(mac, &k, it->id, it->version, it->val, it->len);
+		for (size_t i = 0; i < n; i++)
+			if (it[i].version >= 1)
+				mac_of(mac[i], &k, it[i].id, it[i].version,
+				       it[i].val, it[i].len);
 		memcpy(key_id, k.id, KEY_ID_LEN);
 		*have = 1;
 	}

@@ -29,11 +29,13 @@ struct vc_valuemac_item {
 int vc_valuemac_write(struct vc_session *s, struct vc_db *db,
 		      const struct vc_valuemac_item *it, size_t n,
 		      struct vc_err *e);
-/* One value's MAC, for a writer that records it in its own statement
- * (value_mac, value_mac_version = it->version, value_mac_key = key_id):
- * *have 1, or 0 without an audit key (the columns then go NULL). */
+/* The MACs of the n items' values (those with a version), for a writer
+ * that records them in its own statements (value_mac = mac[i],
+ * value_mac_version = it[i].version, value_mac_key = key_id): *have 1,
+ * or 0 without an audit key (the columns then go NULL: unknown). */
 void vc_valuemac_of(struct vc_session *s, const struct vc_valuemac_item *it,
-		    unsigned char mac[32], unsigned char key_id[8], int *have);
+		    size_t n, unsigned char (*mac)[32], unsigned char key_id[8],
+		    int *have);
 /* Inside the caller's transaction: the n versions of the row id, whose
  * current version is current, are destroyed.  If the current one is
  * among them its MAC is forgotten, since it no longer describes a value
