@@ -211,6 +211,13 @@ m_watch_restart() {
 	[ "$pid2" != "$pid1" ]
 	! kill -0 "$pid1" 2>/dev/null
 	[ "$(reads "$ORG")" -eq $((before + 10)) ]
+	# A change of a value prod overrides changes nothing the command
+	# gets: it keeps running, and nothing more is audited.
+	s_put "$BASE/SHARED" base2
+	sleep 1
+	[ "$(wc -l <"$LOG")" -eq 3 ]
+	kill -0 "$pid2"
+	[ "$(reads "$ORG")" -eq $((before + 10)) ]
 	# A change of a secret --only leaves out would not count: here B is
 	# read, so deleting it restarts too.
 	vaultctl-secret -q rm "$BASE/B" --yes
