@@ -278,6 +278,11 @@ unsigned vc_db_errno(const struct vc_db *db)
 	return db->last_errno;
 }
 
+unsigned long long vc_db_insert_id(struct vc_db *db)
+{
+	return mysql_insert_id(db->m);
+}
+
 int vc_db_simple(struct vc_db *db, const char *sql, struct vc_err *e)
 {
 	if (mysql_real_query(db->m, sql, strlen(sql)))

@@ -105,6 +105,9 @@ void vc_db_rollback(struct vc_db *db);
 int vc_db_causal(struct vc_db *db, int now, struct vc_err *e);
 /* Last server error number seen on this connection (0 = none). */
 unsigned vc_db_errno(const struct vc_db *db);
+/* The AUTO_INCREMENT value the last INSERT on this connection gave its
+ * first row (0 = none): the row's own for a one-row insert. */
+unsigned long long vc_db_insert_id(struct vc_db *db);
 
 /* A time-ordered UUID, version 7 (37 bytes with the NUL). */
 void vc_uuid(char out[37]);
