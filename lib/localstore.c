@@ -1167,15 +1167,21 @@ static int batch_run(struct local *s, struct vc_store_item *items, size_t n,
 #define FOLDER_MIN 32
 #define FOLDERS_MAX 16
 
+/* An item of folder j by its name in the folder: the paths of a folder
+ * share a hundred bytes, which comparing whole paths would go over each
+ * time. */
 struct by_path {
-	const char *path;
-	size_t i;
+	const char *name;
+	size_t i, j;
 };
 
 static int by_path_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct by_path *)a)->path,
-		      ((const struct by_path *)b)->path);
+	const struct by_path *x = a, *y = b;
+
+	if (x->j != y->j)
+		return x->j < y->j ? -1 : 1;
+	return strcmp(x->name, y->name);
 }
 
 /* The length of path's folder, up to its last '/'. */
@@ -1212,17 +1218,40 @@ static size_t folder_of(const struct vc_store_item *items, size_t n)
 	return len;
 }
 
+/* A run of items in one folder: items[i0 .. i0+n), the folder's length. */
+struct folder {
+	size_t i0, n, len;
+	char *lo, *hi;          /* the folder, and just past it */
+};
+
+/* The folder of f[0 .. k) that path is in, *j the one tried first (the
+ * rows come by path, a folder's together); k if none. */
+static size_t folder_find(const struct folder *f, size_t k, size_t *j,
+			  const char *path)
+{
+	for (size_t t = 0; t < k; t++) {
+		size_t x = (*j + t) % k;
+
+		if (!strncmp(path, f[x].lo, f[x].len))
+			return *j = x;
+	}
+	return k;
+}
+
 /* Fills every item whose path is the row's (an item may be asked twice). */
 static int folder_row(struct local *s, MYSQL_STMT *st,
 		      const struct batch_row *r, const char *path,
 		      const struct by_path *sorted, size_t n,
+		      const struct folder *f, size_t k, size_t *last,
 		      struct vc_store_item *items, struct vc_buf *ct,
 		      struct vc_err *e)
 {
-	struct by_path key = { path, 0 };
-	size_t lo = 0, hi = n, mid;
+	size_t j = folder_find(f, k, last, path), lo = 0, hi = n, mid;
+	struct by_path key = { j < k ? path + f[j].len : "", 0, j };
 	int rc = 0;
 
+	if (j == k)
+		return 0;       /* not asked for */
 	while (lo < hi) {       /* the first entry not below path */
 		mid = lo + (hi - lo) / 2;
 		if (by_path_cmp(&sorted[mid], &key) < 0)
@@ -1230,16 +1259,10 @@ static int folder_row(struct local *s, MYSQL_STMT *st,
 		else
 			hi = mid;
 	}
-	for (; rc == 0 && lo < n && !strcmp(sorted[lo].path, path); lo++)
+	for (; rc == 0 && lo < n && !by_path_cmp(&sorted[lo], &key); lo++)
 		rc = item_fill(s, st, r, ct, &items[sorted[lo].i], e);
 	return rc;
 }
-
-/* A run of items in one folder: items[i0 .. i0+n), the folder's length. */
-struct folder {
-	size_t i0, n, len;
-	char *lo, *hi;          /* the folder, and just past it */
-};
 
 /* The statement over k folders, their bounds bound in par. */
 static int folders_sql(struct vc_buf *sql, struct folder *f, size_t k,
@@ -1279,7 +1302,8 @@ static struct by_path *folders_sorted(struct vc_store_item *items,
 	for (size_t j = 0; v && j < k; j++)
 		for (size_t i = f[j].i0; i < f[j].i0 + f[j].n; i++) {
 			item_start(&items[i]);
-			v[(*n)++] = (struct by_path){ items[i].path, i };
+			v[(*n)++] = (struct by_path){ items[i].path + f[j].len,
+						      i, j };
 		}
 	if (v)
 		qsort(v, *n, sizeof(*v), by_path_cmp);
@@ -1295,7 +1319,7 @@ static int folders_run(struct local *s, struct vc_store_item *items,
 	struct batch_row r;
 	MYSQL_BIND par[2 * FOLDERS_MAX];
 	MYSQL_STMT *st = NULL;
-	size_t n;
+	size_t n, last = 0;
 	struct by_path *sorted = folders_sorted(items, f, k, &n);
 	int rc = sorted && folders_sql(&sql, f, k, items, par) == 0 ? 0 :
 		 oom(e);
@@ -1311,7 +1335,8 @@ static int folders_run(struct local *s, struct vc_store_item *items,
 		if (path_len >= sizeof(path))
 			continue;       /* longer than any path we write */
 		path[path_len] = '\0';
-		rc = folder_row(s, st, &r, path, sorted, n, items, &ct, e);
+		rc = folder_row(s, st, &r, path, sorted, n, f, k, &last,
+				items, &ct, e);
 	}
 	if (st)
 		mysql_stmt_close(st);
@@ -1337,8 +1362,20 @@ static int span_run(struct local *s, struct vc_store_item *items, size_t i0,
 	return rc;
 }
 
+/* Whether the folder of items[i] (len bytes) is one of f[0 .. k). */
+static int folder_taken(const struct vc_store_item *items,
+			const struct folder *f, size_t k, size_t i, size_t len)
+{
+	for (size_t x = 0; x < k; x++)
+		if (f[x].len == len &&
+		    !strncmp(items[f[x].i0].path, items[i].path, len))
+			return 1;
+	return 0;
+}
+
 /* Runs of items that are whole folders go by range, up to FOLDERS_MAX a
- * statement; the items between them by path. */
+ * statement (a folder asked twice, in the next one: a row is matched to
+ * one folder); the items between them by path. */
 static int local_get_many(struct vc_store *st, struct vc_store_item *items,
 			  size_t n, int concurrency, struct vc_err *e)
 {
@@ -1356,6 +1393,10 @@ static int local_get_many(struct vc_store *st, struct vc_store_item *items,
 			continue;       /* stays in the span by path */
 		rc = span_run(s, items, span, i, e);
 		span = end;
+		if (rc == 0 && folder_taken(items, f, k, i, len)) {
+			rc = folders_run(s, items, f, k, e);
+			k = 0;
+		}
 		f[k++] = (struct folder){ i, end - i, len, NULL, NULL };
 		if (rc == 0 && k == FOLDERS_MAX) {
 			rc = folders_run(s, items, f, k, e);

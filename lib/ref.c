@@ -81,9 +81,15 @@ int vc_secret_name_cmp(const char *a, const char *b)
 	const unsigned char *p = (const unsigned char *)a;
 	const unsigned char *q = (const unsigned char *)b;
 
-	for (; *p && *q; p++, q++)
-		if (name_rank(*p) != name_rank(*q))
-			return name_rank(*p) - name_rank(*q);
+	for (; *p && *q; p++, q++) {
+		int d;
+
+		if (*p == *q)   /* most of two sorted names: no rank needed */
+			continue;
+		d = name_rank(*p) - name_rank(*q);
+		if (d)
+			return d;
+	}
 	if (*p || *q)
 		return *p ? 1 : -1;
 	return strcmp(a, b);    /* differ in case only: a fixed order */

@@ -25,6 +25,7 @@ setup() {
 
 @test "several environments: the later one wins on a name, values exact" { m_later_wins; }
 @test "several environments: --only names one of them at least" { m_only_any; }
+@test "several environments: one named twice, read whole, the last naming wins" { m_repeated; }
 @test "several environments: every value read audited in its organization" { m_audit; }
 @test "several environments: a right missing on one refuses all" { m_permission; }
 @test "--preserve-env: the caller's variables win; exclusive with --pristine" { m_preserve_env; }

@@ -24,6 +24,29 @@ m_envs() {
 	s_put "$OTHER/D" other-d
 }
 
+# An environment named twice, its folder big enough to be read whole
+# (the local store reads 32 values of a folder and more by range): every
+# value given, the last naming winning.
+m_repeated() {
+	local f=$BATS_TEST_TMPDIR/many.env
+	m_envs
+	for i in $(seq 10 49); do printf 'R%s=value-%s\n' "$i" "$i"; done >"$f"
+	vaultctl-secret -q import "$BASE" --file "$f"
+	run -0 vaultctl-secret run "$BASE" "$PROD" "$BASE" -- sh -c \
+		'printf "%s|%s|%s|%s" "$R10" "$R49" "$C" "$SHARED"'
+	[ "$output" == "value-10|value-49|prod-c|base" ]
+	run -0 vaultctl-secret export "$BASE" "$PROD" "$BASE" --format json
+	[ "$(jq -r '[to_entries[] | select(.key | startswith("R"))] | length' \
+		<<<"$output")" == 40 ]
+	[ "$(jq -r '.R27 + "|" + .SHARED + "|" + .C' <<<"$output")" == \
+		"value-27|base|prod-c" ]
+	# With --fallback the values overridden are read too (the snapshot
+	# keeps each environment whole): the folder asked twice.
+	run -0 vaultctl-secret run --fallback "$BATS_TEST_TMPDIR/fb" "$BASE" \
+		"$PROD" "$BASE" -- sh -c 'printf "%s|%s|%s" "$R10" "$R49" "$SHARED"'
+	[ "$output" == "value-10|value-49|base" ]
+}
+
 # reads ORG: secret.read rows of the organization.
 reads() { audit_count "$1" secret.read; }
 
