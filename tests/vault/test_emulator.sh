@@ -474,6 +474,40 @@ CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' --unix-socket "$TMP/vault.sock" 
     -d '{"data":{"a":"1"}}' http://localhost/v1/secret/data/u)
 ok "unix socket listener" isj 200 '.data.version == 1'
 
+# ---------------------------------------------------------------- headers
+# The emulator's own parser of a request's head must give what the email
+# package gives (http.server's parser), for the heads it takes and the ones
+# it passes on.
+heads_same() {
+    "$PY" - "$(dirname "$EMU")" <<'PYEOF'
+import email.parser, http.client, io, sys
+sys.path.insert(0, sys.argv[1])
+import emulator
+heads = [
+    b"Host: x\r\nX-Vault-Token: t\r\nContent-Length: 0\r\n\r\n",
+    b"Host: x\nA:\tb c \nA: second\nEmpty:\nColon: a:b: c\n\n",
+    b"host: x\r\nCONTENT-type:  application/json; x=1\r\n\r\n",
+    b"Host: x\r\nX-Vault-Token: t\r\n  folded\r\n\r\n",
+    b"Host: x\r\nBad Name: v\r\n\r\n",
+    b"Host: x\r\nA: b\rc\r\n\r\n",
+    b"Host: x\r\nA: b\r\n",
+    b"\r\n",
+]
+bad = 0
+for h in heads:
+    want = email.parser.Parser(_class=http.client.HTTPMessage).parsestr(
+        h.decode("iso-8859-1"))
+    got = emulator._parse_headers(io.BytesIO(h))
+    if (got.items() != want.items() or got.get_payload() != want.get_payload()
+            or [got.get(k) for k in ("host", "a", "x-vault-token")] !=
+            [want.get(k) for k in ("host", "a", "x-vault-token")]):
+        print("# differs: %r" % h)
+        bad += 1
+sys.exit(bad)
+PYEOF
+}
+ok "request heads parsed as the email package parses them" heads_same
+
 # ---------------------------------------------------------------- shutdown
 kill -TERM "$MAIN_PID"
 rc=124
