@@ -1,11 +1,13 @@
 /* audit_reconcile.c - the metadata compared with the value store, and the
- * two repairs: adopting the store's version, removing an orphaned value. */
+ * three repairs: adopting the store's version, aligning the store's
+ * deleted state with the metadata's, removing an orphaned value. */
 #include "auditlog.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit.h"
 #include "store.h"
@@ -30,7 +32,7 @@ struct recon {
 };
 
 enum { M_ID, M_ORG, M_PROJECT, M_ENV, M_NAME, M_VERSION, M_ORGN, M_PROJN,
-       M_ENVN };
+       M_ENVN, M_DELETED };
 
 static int mrow_cmp(const void *a, const void *b)
 {
@@ -44,7 +46,8 @@ static int load_meta(struct recon *c, struct vc_db *db, const char *org_id)
 
 	rc = vc_db_query(db, &c->meta, c->e, "SELECT sm.id, sm.organization_id, "
 			 "sm.project_id, sm.environment, sm.name, sm.version, "
-			 "o.name, p.name, en.name FROM secret_metadata sm JOIN "
+			 "o.name, p.name, en.name, sm.deleted_at IS NOT NULL "
+			 "FROM secret_metadata sm JOIN "
 			 "organizations o ON o.id = sm.organization_id JOIN "
 			 "projects p ON p.id = sm.project_id JOIN environments en "
 			 "ON en.id = sm.environment WHERE ? IS NULL OR "
@@ -154,11 +157,56 @@ static int found_orphan(struct recon *c, const char *path, const char *name)
 	return rc;
 }
 
+/* The store's current version, or NULL when it lists none. */
+static const struct vc_store_version *current_of(const struct vc_store_meta *sm)
+{
+	for (size_t i = 0; i < sm->nversions; i++)
+		if (sm->versions[i].version == sm->current_version)
+			return &sm->versions[i];
+	return NULL;
+}
+
+/* Whether the store's current version is soft-deleted now (a deletion
+ * time still to come, as a mount's delete_version_after sets, is not). */
+static int store_deleted(const struct vc_store_meta *sm)
+{
+	const struct vc_store_version *v = current_of(sm);
+
+	return v && v->deleted != 0 && v->deleted <= (int64_t)time(NULL);
+}
+
+/* Whether the store and metadata row m disagree on the secret being
+ * removed.  A destroyed current version has no value to remove or give
+ * back: either state is right for it. */
+static int deleted_differs(const struct recon *c, const struct mrow *m,
+			   const struct vc_store_meta *sm)
+{
+	const struct vc_store_version *v = current_of(sm);
+
+	return v && !v->destroyed && store_deleted(sm) !=
+	       (vc_res_int(c->meta, m->row, M_DELETED) != 0);
+}
+
+/* A finding of kind at path about metadata row m, the store at sm. */
+static int found_drift(struct recon *c, enum vc_drift_kind kind,
+		       const char *path, const struct mrow *m,
+		       const struct vc_store_meta *sm)
+{
+	struct vc_drift *d = drift_add(c, kind, path);
+
+	if (!d)
+		return vc_err_set(c->e, VC_EFAIL, "out of memory");
+	drift_meta(c, d, m->row);
+	d->store_version = sm->current_version;
+	d->meta_deleted = vc_res_int(c->meta, m->row, M_DELETED) != 0;
+	d->store_deleted = store_deleted(sm);
+	return 0;
+}
+
 static int found_value(struct recon *c, const char *path, const char *name)
 {
 	struct vc_store_meta sm = { 0, 0, 0, NULL };
 	struct mrow key = { (char *)path, 0, 0 }, *m;
-	struct vc_drift *d;
 	int rc;
 
 	m = bsearch(&key, c->m, c->nm, sizeof(*c->m), mrow_cmp);
@@ -169,15 +217,10 @@ static int found_value(struct recon *c, const char *path, const char *name)
 		return 0;
 	m->seen = 1;
 	if (rc == 0 && sm.current_version !=
-	    (int)vc_res_int(c->meta, m->row, M_VERSION)) {
-		d = drift_add(c, VC_DRIFT_VERSION, path);
-		if (!d) {
-			rc = vc_err_set(c->e, VC_EFAIL, "out of memory");
-		} else {
-			drift_meta(c, d, m->row);
-			d->store_version = sm.current_version;
-		}
-	}
+	    (int)vc_res_int(c->meta, m->row, M_VERSION))
+		rc = found_drift(c, VC_DRIFT_VERSION, path, m, &sm);
+	else if (rc == 0 && deleted_differs(c, m, &sm))
+		rc = found_drift(c, VC_DRIFT_DELETED, path, m, &sm);
 	vc_store_meta_release(&sm);
 	return rc;
 }
@@ -318,6 +361,63 @@ int vc_auditlog_adopt(struct vc_session *s, const struct vc_drift *d,
 				  d->path);
 	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
 	return rc < 0 ? rc : vc_db_txn(db, adopt_txn, &f, e);
+}
+
+/* The metadata row as the scan saw it, locked until the commit. */
+static int still_as_seen(struct vc_db *db, const struct vc_drift *d,
+			 struct vc_err *e)
+{
+	struct vc_res *r;
+	int rc = vc_db_query(db, &r, e, "SELECT version, deleted_at IS NOT "
+			     "NULL FROM secret_metadata WHERE id = ? FOR UPDATE",
+			     "s", d->secret_id);
+
+	if (rc < 0)
+		return rc;
+	if (vc_res_rows(r) != 1 || vc_res_int(r, 0, 0) != d->meta_version ||
+	    (vc_res_int(r, 0, 1) != 0) != d->meta_deleted)
+		rc = vc_err_set(e, VC_ECONFLICT, "secret '%s' changed meanwhile; "
+				"run reconcile again", d->ref);
+	vc_res_free(r);
+	return rc;
+}
+
+static int align_txn(struct vc_db *db, void *arg, struct vc_err *e)
+{
+	struct fix *f = arg;
+	const struct vc_drift *d = f->d;
+	int version = d->meta_version;
+	char details[96];
+	struct vc_audit_ev ev = { d->org_id, "secret.align_state", "secret",
+				  d->secret_id, details };
+	int rc = still_as_seen(db, d, e);
+
+	if (rc == 0 && d->meta_deleted)
+		rc = f->st->ops->del(f->st, d->path, &version, 1, e);
+	else if (rc == 0)
+		rc = f->st->ops->undelete(f->st, d->path, &version, 1, e);
+	if (rc < 0)
+		return rc;
+	snprintf(details, sizeof(details), "{\"version\":%d,\"store\":\"%s\","
+		 "\"reason\":\"reconcile\"}", version,
+		 d->meta_deleted ? "deleted" : "undeleted");
+	return vc_audit_write(f->s, db, &ev, 1, e);
+}
+
+int vc_auditlog_align(struct vc_session *s, const struct vc_drift *d,
+		      struct vc_err *e)
+{
+	struct fix f = { s, d, NULL };
+	struct vc_db *db;
+	int rc;
+
+	if (d->kind != VC_DRIFT_DELETED || d->meta_version < 1)
+		return vc_err_set(e, VC_EUSAGE, "nothing to align for '%s'",
+				  d->path);
+	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+	if (rc == 0)
+		rc = vc_session_store(s, &f.st, e);
+	return rc < 0 ? rc : vc_db_txn(db, align_txn, &f, e);
 }
 
 /* {"name": ..., "path": ...}; names from the store may hold anything. */

@@ -132,8 +132,10 @@ int vc_auditlog_stats(struct vc_db *db, const char *org_id,
 
 /* ---- reconcile ---- */
 
+/* VC_DRIFT_DELETED: at the same version, one side has the secret removed
+ * (its current version soft-deleted) and the other live. */
 enum vc_drift_kind { VC_DRIFT_ORPHAN_VALUE, VC_DRIFT_NO_VALUE,
-		     VC_DRIFT_VERSION };
+		     VC_DRIFT_VERSION, VC_DRIFT_DELETED };
 
 struct vc_drift {
 	enum vc_drift_kind kind;
@@ -143,6 +145,7 @@ struct vc_drift {
 	char name[256];
 	char secret_id[37];     /* metadata row, "" for an orphaned value */
 	int meta_version, store_version;        /* 0 when absent */
+	int meta_deleted, store_deleted;        /* VC_DRIFT_DELETED's sides */
 };
 
 /* Compares secret_metadata with the value store under one organization
@@ -153,6 +156,14 @@ int vc_auditlog_reconcile(struct vc_session *s, const char *org_id,
 /* Version drift: the metadata takes the store's version (check-and-set
  * on the version the scan saw; VC_ECONFLICT when it moved meanwhile). */
 int vc_auditlog_adopt(struct vc_session *s, const struct vc_drift *d,
+		      struct vc_err *e);
+/* Deleted-state drift: the store's current version is deleted or
+ * undeleted as the metadata has it.  Every writer changes the store
+ * first and the metadata (with its audit row) in the commit after, so
+ * the metadata says what the user was told happened; the store's side is
+ * what a lost commit left.  Under the metadata row's lock, checked again
+ * (VC_ECONFLICT when it moved meanwhile). */
+int vc_auditlog_align(struct vc_session *s, const struct vc_drift *d,
 		      struct vc_err *e);
 /* Orphaned value: removed with every version, under the organization's
  * quota lock and after checking again that no metadata names it. */

@@ -9,12 +9,14 @@ static const char *const kinds[] = {
 	[VC_DRIFT_ORPHAN_VALUE] = "value-without-metadata",
 	[VC_DRIFT_NO_VALUE] = "metadata-without-value",
 	[VC_DRIFT_VERSION] = "version-drift",
+	[VC_DRIFT_DELETED] = "deleted-state-drift",
 };
 
 static const struct vc_col cols[] = {
 	{ "kind", VC_COL_STR }, { "secret", VC_COL_STR },
 	{ "metadata_version", VC_COL_NUM }, { "store_version", VC_COL_NUM },
-	{ "path", VC_COL_STR }, { "fix", VC_COL_STR },
+	{ "path", VC_COL_STR }, { "deleted_in", VC_COL_STR },
+	{ "fix", VC_COL_STR },
 };
 
 /* What --fix did with one finding; 1 when it is repaired. */
@@ -35,6 +37,13 @@ static int fix_one(struct cli *c, const struct vc_drift *d, char *out,
 			break;
 		snprintf(out, n, "removed the value");
 		return 1;
+	case VC_DRIFT_DELETED:
+		if (vc_auditlog_align(&c->s, d, &e) < 0)
+			break;
+		snprintf(out, n, "%s the store's version %d, as the metadata "
+			 "has it", d->meta_deleted ? "deleted" : "undeleted",
+			 d->meta_version);
+		return 1;
 	default:
 		snprintf(out, n, "not fixed: there is no value to adopt "
 			 "(purge the secret or set it again)");
@@ -47,14 +56,18 @@ static int fix_one(struct cli *c, const struct vc_drift *d, char *out,
 static int add_finding(struct vc_table *t, const struct vc_drift *d,
 		       const char *fix)
 {
+	/* Which side has the secret removed, for a deleted-state drift. */
+	const char *in = d->kind != VC_DRIFT_DELETED ? NULL :
+			 d->meta_deleted ? "metadata" : "store";
 	char mv[16], sv[16];
 
 	snprintf(mv, sizeof(mv), "%d", d->meta_version);
 	snprintf(sv, sizeof(sv), "%d", d->store_version);
+
 	return vc_table_addv(t, kinds[d->kind], d->ref[0] ? d->ref : NULL,
 			     d->kind == VC_DRIFT_ORPHAN_VALUE ? NULL : mv,
 			     d->kind == VC_DRIFT_NO_VALUE ? NULL : sv, d->path,
-			     fix);
+			     in, fix);
 }
 
 /* Asks once for every orphaned value before anything changes. */

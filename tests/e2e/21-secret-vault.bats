@@ -53,6 +53,7 @@ teardown() {
 @test "every operation writes its audit row and counts in usage" { t_audit_usage; }
 @test "roles: viewer lists, member writes, admin removes" { t_roles; }
 @test "store ahead of the metadata: exit 6 naming reconcile, nothing changed" { t_drift; }
+@test "store and metadata disagree on a removal: reconcile names the side, --fix aligns the store with the metadata" { t_deleted_drift; }
 @test "set --cas N: 0 creates, a stale N exits 6 and changes nothing, bad N exits 2" { t_cas; }
 @test "the prompt asks twice without echo; the value is in no argv" { t_prompt; }
 @test "the value is in no table, message or file but the value store's" { t_hygiene; }

@@ -722,6 +722,56 @@ t_drift() {
 	[ "$output" == g1 ]
 }
 
+# store_mark REF deleted|undeleted: the store's current version marked so
+# behind the tools' back, as an rm or restore whose metadata commit was
+# lost leaves it.
+store_mark() {
+	local path v
+	path=$(s_path "$1")
+	v=$(store_version "$1")
+	if [[ $VC_STORE == vault ]]; then
+		emu POST "/v1/secret/${2%d}/$path" "{\"versions\":[$v]}" >/dev/null
+		[ "$EMU_STATUS" == 204 ]
+	else
+		vc_sql "UPDATE vc_values SET deleted_at = $([[ $2 == deleted ]] &&
+			echo 'UTC_TIMESTAMP(6)' || echo NULL) WHERE path = '$path'
+			AND version = $v"
+	fi
+}
+
+# The store and the metadata disagree on a secret being removed, at the
+# same version: reconcile names each with the side that has it removed;
+# --fix makes the store's version as the metadata has it (what the user
+# was told and the audit recorded), one audit row each.
+t_deleted_drift() {
+	s_here 10
+	s_put "$ENV/GONE" gone
+	s_put "$ENV/LIVE" live
+	s_put "$ENV/FINE" fine
+	vaultctl-secret -q rm "$ENV/GONE"
+	vaultctl-secret -q rm "$ENV/FINE"
+	run -0 vaultctl-audit reconcile --org "$ORG"
+	store_mark "$ENV/GONE" undeleted
+	store_mark "$ENV/LIVE" deleted
+	run -8 vaultctl-audit reconcile --org "$ORG" -o tsv
+	[ "$(grep -c drift <<<"$output")" == 2 ]
+	[[ $output == *deleted-state-drift$'\t'$ENV/GONE$'\t'1$'\t'1$'\t'*$'\t'metadata* ]]
+	[[ $output == *deleted-state-drift$'\t'$ENV/LIVE$'\t'1$'\t'1$'\t'*$'\t'store* ]]
+	run -3 vaultctl-secret get "$ENV/LIVE"
+	run -0 vaultctl-audit reconcile --org "$ORG" --fix
+	[[ $output == *GONE*"deleted the store's version 1, as the metadata has it"* ]]
+	[[ $output == *LIVE*"undeleted the store's version 1, as the metadata has it"* ]]
+	run -0 vaultctl-audit reconcile --org "$ORG"
+	[ "$(audit_count "$ORG" secret.align_state)" == 2 ]
+	run -0 vaultctl-secret get "$ENV/LIVE"
+	[ "$output" == live ]
+	run -3 vaultctl-secret get "$ENV/GONE"
+	run -0 vaultctl-secret restore "$ENV/GONE"
+	run -0 vaultctl-secret get "$ENV/GONE"
+	[ "$output" == gone ]
+	run -0 vaultctl-audit verify
+}
+
 # set --cas N: only if the secret is at version N (0: there is none), as
 # the store's check-and-set; else exit 6 and nothing changes.
 t_cas() {
