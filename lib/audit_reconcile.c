@@ -328,6 +328,21 @@ struct fix {
 	struct vc_store *st;
 };
 
+/* One repair: txn in a transaction of the metadata's connection, the
+ * store opened first when it is to change too. */
+static int fix_run(struct vc_session *s, const struct vc_drift *d,
+		   int (*txn)(struct vc_db *, void *, struct vc_err *),
+		   int store, struct vc_err *e)
+{
+	struct fix f = { s, d, NULL };
+	struct vc_db *db;
+	int rc = vc_session_db(s, VC_DB_METADATA, &db, e);
+
+	if (rc == 0 && store)
+		rc = vc_session_store(s, &f.st, e);
+	return rc < 0 ? rc : vc_db_txn(db, txn, &f, e);
+}
+
 static int adopt_txn(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct fix *f = arg;
@@ -352,15 +367,10 @@ static int adopt_txn(struct vc_db *db, void *arg, struct vc_err *e)
 int vc_auditlog_adopt(struct vc_session *s, const struct vc_drift *d,
 		      struct vc_err *e)
 {
-	struct fix f = { s, d, NULL };
-	struct vc_db *db;
-	int rc;
-
 	if (d->kind != VC_DRIFT_VERSION || d->store_version < 1)
 		return vc_err_set(e, VC_EUSAGE, "nothing to adopt for '%s'",
 				  d->path);
-	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
-	return rc < 0 ? rc : vc_db_txn(db, adopt_txn, &f, e);
+	return fix_run(s, d, adopt_txn, 0, e);
 }
 
 /* The metadata row as the scan saw it, locked until the commit. */
@@ -407,17 +417,10 @@ static int align_txn(struct vc_db *db, void *arg, struct vc_err *e)
 int vc_auditlog_align(struct vc_session *s, const struct vc_drift *d,
 		      struct vc_err *e)
 {
-	struct fix f = { s, d, NULL };
-	struct vc_db *db;
-	int rc;
-
 	if (d->kind != VC_DRIFT_DELETED || d->meta_version < 1)
 		return vc_err_set(e, VC_EUSAGE, "nothing to align for '%s'",
 				  d->path);
-	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
-	if (rc == 0)
-		rc = vc_session_store(s, &f.st, e);
-	return rc < 0 ? rc : vc_db_txn(db, align_txn, &f, e);
+	return fix_run(s, d, align_txn, 1, e);
 }
 
 /* {"name": ..., "path": ...}; names from the store may hold anything. */
@@ -510,15 +513,8 @@ static int drop_txn(struct vc_db *db, void *arg, struct vc_err *e)
 int vc_auditlog_drop_value(struct vc_session *s, const struct vc_drift *d,
 			   struct vc_err *e)
 {
-	struct fix f = { s, d, NULL };
-	struct vc_db *db;
-	int rc;
-
 	if (d->kind != VC_DRIFT_ORPHAN_VALUE)
 		return vc_err_set(e, VC_EUSAGE, "'%s' is not an orphaned value",
 				  d->path);
-	rc = vc_session_db(s, VC_DB_METADATA, &db, e);
-	if (rc == 0)
-		rc = vc_session_store(s, &f.st, e);
-	return rc < 0 ? rc : vc_db_txn(db, drop_txn, &f, e);
+	return fix_run(s, d, drop_txn, 1, e);
 }
