@@ -166,25 +166,19 @@ static const struct vc_store_version *current_of(const struct vc_store_meta *sm)
 	return NULL;
 }
 
-/* Whether the store's current version is soft-deleted now (a deletion
- * time still to come, as a mount's delete_version_after sets, is not). */
-static int store_deleted(const struct vc_store_meta *sm)
-{
-	const struct vc_store_version *v = current_of(sm);
-
-	return v && v->deleted != 0 && v->deleted <= (int64_t)time(NULL);
-}
-
 /* Whether the store and metadata row m disagree on the secret being
- * removed.  A destroyed current version has no value to remove or give
- * back: either state is right for it. */
+ * removed: the store's current version soft-deleted now (a deletion time
+ * still to come, as a mount's delete_version_after sets, is not).  A
+ * destroyed current version has no value to remove or give back: either
+ * state is right for it. */
 static int deleted_differs(const struct recon *c, const struct mrow *m,
 			   const struct vc_store_meta *sm)
 {
 	const struct vc_store_version *v = current_of(sm);
+	int deleted = v && v->deleted != 0 && v->deleted <= (int64_t)time(NULL);
 
-	return v && !v->destroyed && store_deleted(sm) !=
-	       (vc_res_int(c->meta, m->row, M_DELETED) != 0);
+	return v && !v->destroyed &&
+	       deleted != (vc_res_int(c->meta, m->row, M_DELETED) != 0);
 }
 
 /* A finding of kind at path about metadata row m, the store at sm. */
@@ -199,7 +193,6 @@ static int found_drift(struct recon *c, enum vc_drift_kind kind,
 	drift_meta(c, d, m->row);
 	d->store_version = sm->current_version;
 	d->meta_deleted = vc_res_int(c->meta, m->row, M_DELETED) != 0;
-	d->store_deleted = store_deleted(sm);
 	return 0;
 }
 
@@ -396,20 +389,20 @@ static int align_txn(struct vc_db *db, void *arg, struct vc_err *e)
 {
 	struct fix *f = arg;
 	const struct vc_drift *d = f->d;
-	int version = d->meta_version;
 	char details[96];
 	struct vc_audit_ev ev = { d->org_id, "secret.align_state", "secret",
 				  d->secret_id, details };
 	int rc = still_as_seen(db, d, e);
 
 	if (rc == 0 && d->meta_deleted)
-		rc = f->st->ops->del(f->st, d->path, &version, 1, e);
+		rc = f->st->ops->del(f->st, d->path, &d->meta_version, 1, e);
 	else if (rc == 0)
-		rc = f->st->ops->undelete(f->st, d->path, &version, 1, e);
+		rc = f->st->ops->undelete(f->st, d->path, &d->meta_version, 1,
+					  e);
 	if (rc < 0)
 		return rc;
 	snprintf(details, sizeof(details), "{\"version\":%d,\"store\":\"%s\","
-		 "\"reason\":\"reconcile\"}", version,
+		 "\"reason\":\"reconcile\"}", d->meta_version,
 		 d->meta_deleted ? "deleted" : "undeleted");
 	return vc_audit_write(f->s, db, &ev, 1, e);
 }

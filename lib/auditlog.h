@@ -145,7 +145,8 @@ struct vc_drift {
 	char name[256];
 	char secret_id[37];     /* metadata row, "" for an orphaned value */
 	int meta_version, store_version;        /* 0 when absent */
-	int meta_deleted, store_deleted;        /* VC_DRIFT_DELETED's sides */
+	int meta_deleted;       /* VC_DRIFT_DELETED: removed in the metadata
+				 * (the store has it live), or the reverse */
 };
 
 /* Compares secret_metadata with the value store under one organization

@@ -107,7 +107,6 @@ REQUEST_LOG_CAP = 10000
 # header, no blank line) still goes through email, so nothing a test may
 # send is read differently.
 _HEADER_LINE = re.compile(rb"([\x21-\x39\x3b-\x7e]+):([^\r\n]*)\r?\n\Z")
-_email_parse_headers = http.client.parse_headers
 
 
 def _parse_headers(fp, _class=http.client.HTTPMessage):
