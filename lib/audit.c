@@ -216,15 +216,53 @@ struct row {
 	unsigned char prev[32], hash[32];
 };
 
+/* Up to this many rows a chain write takes their seqs back from the
+ * INSERT itself (RETURNING): a run of three environments writes three,
+ * and the query for them after was a round trip on the way of every
+ * read.  More rows go in one bulk execute and are looked up after. */
+#define RETURNING_MAX 64
+
+/* The seqs of rows[0 .. n) from the RETURNING id, seq rows of r, by id
+ * (the order of the rows returned is not promised). */
+static int take_seqs(struct vc_res *r, const struct row *rows, size_t n,
+		     long long *seq, struct vc_err *e)
+{
+	if (vc_res_rows(r) != n)
+		return vc_err_set(e, VC_EFAIL, "audit rows just written are "
+				  "missing");
+	for (size_t i = 0; i < n; i++) {
+		const char *id = vc_res_get(r, i, 0, NULL);
+		size_t k = 0;
+
+		while (k < n && (!id || strcmp(rows[k].id, id)))
+			k++;
+		if (k == n)
+			return vc_err_set(e, VC_EFAIL, "audit row %s came back "
+					  "from its insert unknown", id ? id :
+					  "(null)");
+		seq[k] = vc_res_int(r, i, 1);
+	}
+	return 0;
+}
+
+/* The n rows inserted; their seqs in seq (*have_seq) when the insert
+ * can return them. */
 static int insert_rows(struct vc_session *s, struct vc_db *db,
 		       const struct vc_audit_ev *ev, size_t n,
-		       const char *ts, struct row *rows, struct vc_err *e)
+		       const char *ts, struct row *rows, long long *seq,
+		       int *have_seq, struct vc_err *e)
 {
+	static const char head[] = "INSERT INTO audit_logs (id, user_id, "
+		"organization_id, action, resource_type, resource_id, "
+		"timestamp, ip_address, user_agent, details, prev_hash, "
+		"row_hash) VALUES ", one[] = "(?,?,?,?,?,?,?,?,?,?,?,?)";
 	struct vc_param *p = calloc(n * AUDIT_COLS, sizeof(*p));
 	const char *user = s->have_user ? s->user.id : NULL;
 	const char *ip = s->ip[0] ? s->ip : NULL;
+	struct vc_res *r = NULL;
 	int rc;
 
+	*have_seq = 0;
 	if (!p)
 		return vc_err_set(e, VC_EFAIL, "out of memory");
 	for (size_t i = 0; i < n; i++) {
@@ -240,11 +278,18 @@ static int insert_rows(struct vc_session *s, struct vc_db *db,
 		q[10] = (struct vc_param){ 'b', rows[i].prev, 32, 0 };
 		q[11] = (struct vc_param){ 'b', rows[i].hash, 32, 0 };
 	}
-	rc = vc_db_insert_rows(db, e, "INSERT INTO audit_logs (id, user_id, "
-			       "organization_id, action, resource_type, "
-			       "resource_id, timestamp, ip_address, user_agent, "
-			       "details, prev_hash, row_hash) VALUES ",
-			       "(?,?,?,?,?,?,?,?,?,?,?,?)", p, AUDIT_COLS, n);
+	/* One row's seq is the insert's id, which costs nothing. */
+	if (n > 1 && n <= RETURNING_MAX && vc_db_has_returning(db)) {
+		rc = vc_db_insert_returning(db, &r, e, head, one,
+					    " RETURNING id, seq", p,
+					    AUDIT_COLS, n);
+		if (rc == 0)
+			rc = take_seqs(r, rows, n, seq, e);
+		*have_seq = rc == 0;
+		vc_res_free(r);
+	} else {
+		rc = vc_db_insert_rows(db, e, head, one, p, AUDIT_COLS, n);
+	}
 	free(p);
 	return rc;
 }
@@ -392,17 +437,18 @@ static int put_lists(struct vc_db *db, const struct lists *ls, size_t n,
 }
 
 /* After the rows (total, the caller's n after an epoch row when one
- * started): the reads they list, the head moved past them, the calls
- * counted (each read listed one, as when each had its own row). */
+ * started; their seqs in seq when have_seq): the reads they list, the
+ * head moved past them, the calls counted (each read listed one, as
+ * when each had its own row). */
 static int finish(struct vc_db *db, struct chain *c, size_t total, size_t n,
 		  const unsigned char hash[32], const struct lists *ls,
-		  struct vc_err *e)
+		  long long *seq, int have_seq, struct vc_err *e)
 {
-	long long *seq = calloc(total + 1, sizeof(*seq));
 	int listed = ls && ls->rows;
 	/* One row (a get, a set): the insert's own id, no round trip. */
-	long long one = total == 1 ? (long long)vc_db_insert_id(db) : 0;
-	int rc = !seq ? vc_err_set(e, VC_EFAIL, "out of memory") :
+	long long one = total == 1 && !have_seq ?
+			(long long)vc_db_insert_id(db) : 0;
+	int rc = have_seq ? 0 :
 		 one > 0 ? (seq[0] = one, 0) :
 		 listed ? last_seqs(db, c, seq, total, e) :
 		 last_seq(db, c, &seq[total - 1], e);
@@ -414,7 +460,6 @@ static int finish(struct vc_db *db, struct chain *c, size_t total, size_t n,
 	if (rc == 0 && c->org)
 		rc = count_calls(db, c->org, listed ? total - ls->rows +
 				 ls->reads : total, e);
-	free(seq);
 	return rc;
 }
 
@@ -428,10 +473,11 @@ static int append(struct vc_session *s, struct vc_db *db, struct chain *c,
 	struct vc_audit_ev *all = calloc(total, sizeof(*all));
 	struct row *rows = calloc(total, sizeof(*rows));
 	char (*ids)[37] = calloc(total, sizeof(*ids));
+	long long *seq = calloc(total + 1, sizeof(*seq));
 	char ts[20], details[200];
-	int rc = 0;
+	int rc = 0, have_seq = 0;
 
-	if (!all || !rows || !ids)
+	if (!all || !rows || !ids || !seq)
 		rc = vc_err_set(e, VC_EFAIL, "out of memory");
 	if (rc == 0) {
 		if (first)
@@ -444,10 +490,13 @@ static int append(struct vc_session *s, struct vc_db *db, struct chain *c,
 		utc_now(ts);
 		chain_rows(s, all, total, ts, c->have_key ? c->key : NULL,
 			   c->hash, rows);
-		rc = insert_rows(s, db, all, total, ts, rows, e);
+		rc = insert_rows(s, db, all, total, ts, rows, seq, &have_seq,
+				 e);
 	}
 	if (rc == 0)
-		rc = finish(db, c, total, n, rows[total - 1].hash, ls, e);
+		rc = finish(db, c, total, n, rows[total - 1].hash, ls, seq,
+			    have_seq, e);
+	free(seq);
 	free(all);
 	free(rows);
 	free(ids);

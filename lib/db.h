@@ -69,6 +69,17 @@ int vc_db_queryv(struct vc_db *db, struct vc_res **res, struct vc_err *e,
 int vc_db_insert_rows(struct vc_db *db, struct vc_err *e, const char *head,
 		      const char *row, const struct vc_param *p, size_t cols,
 		      size_t rows);
+/* Whether the server takes INSERT ... RETURNING (MariaDB 10.5 and
+ * later): the values a multi-row insert generated come back with it,
+ * not by a query after it. */
+int vc_db_has_returning(struct vc_db *db);
+/* As vc_db_insert_rows, in one multi-row VALUES statement ending with
+ * tail (" RETURNING ..."), its rows in *res.  For a few rows: the
+ * statement has rows * cols placeholders. */
+int vc_db_insert_returning(struct vc_db *db, struct vc_res **res,
+			   struct vc_err *e, const char *head, const char *row,
+			   const char *tail, const struct vc_param *p,
+			   size_t cols, size_t rows);
 /* One statement run for each of rows rows of cols parameters, in one
  * bulk execute (MariaDB): an UPDATE of 1000 rows by their keys costs the
  * server about what their INSERT would.  1 (nothing done) where

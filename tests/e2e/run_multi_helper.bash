@@ -84,6 +84,23 @@ m_only_any() {
 	[[ $stderr == *"'$ORG/api/nope': environment 'nope' not found"* ]]
 	run -3 --separate-stderr vaultctl-secret export "${ORG}zz/api/prod" "$BASE"
 	[[ $stderr == *"'${ORG}zz/api/prod': organization '${ORG}zz' not found"* ]]
+	# Environments of one project are resolved in one query; what it
+	# cannot settle alone is worded as for any other references.
+	run -3 --separate-stderr vaultctl-secret run "$ORG/nope/base" \
+		"$ORG/nope/prod" -- true
+	[[ $stderr == *"'$ORG/nope/base': project 'nope' not found"* ]]
+	run -3 --separate-stderr vaultctl-secret run "${ORG}zz/api/base" \
+		"${ORG}zz/api/prod" -- true
+	[[ $stderr == *"organization '${ORG}zz' not found"* ]]
+	run -3 --separate-stderr vaultctl-secret run "$BASE" "$PROD" \
+		"$ORG/api/nope2" -- true
+	[[ $stderr == *"'$ORG/api/nope2': environment 'nope2' not found"* ]]
+	# Names compare as the database does (case aside), ids as names do.
+	run -0 vaultctl-secret run "$ORG/api/BASE" "$ORG/api/$(vc_sql "SELECT
+		e.id FROM environments e JOIN projects p ON p.id = e.project_id
+		JOIN organizations o ON o.id = p.organization_id WHERE o.name =
+		'$ORG' AND e.name = 'prod'")" -- sh -c 'printf "%s|%s" "$A" "$SHARED"'
+	[ "$output" == "base-a|prod" ]
 }
 
 # Every value read is audited, each in its organization's chain, which
