@@ -70,10 +70,12 @@ Control API (no token, never counted as Vault requests or client connections):
 import argparse
 import copy
 import email.parser
+import email.utils
 import http
 import http.client
 import json
 import os
+import random
 import re
 import secrets
 import signal
@@ -81,10 +83,10 @@ import socket
 import socketserver
 import ssl
 import string
+import struct
 import sys
 import threading
 import time
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -109,7 +111,52 @@ REQUEST_LOG_CAP = 10000
 _HEADER_LINE = re.compile(rb"([\x21-\x39\x3b-\x7e]+):([^\r\n]*)\r?\n\Z")
 
 
-def _parse_headers(fp, _class=http.client.HTTPMessage):
+class _IndexedMessage(http.client.HTTPMessage):
+    """The message of a usual head: get() looks a name up in a dict of the
+    lowered names (the first of each, as email returns), where email
+    lowers every header's name on every call, five calls a request.  The
+    values are latin-1 text, so compat32 would return them unchanged.  A
+    change of the headers drops the index and email answers again."""
+    _index = None
+
+    def get(self, name, failobj=None):
+        if self._index is None:
+            return super().get(name, failobj)
+        return self._index.get(name.lower(), failobj)
+
+    def __getitem__(self, name):
+        return self.get(name)
+
+    def __contains__(self, name):
+        if self._index is None:
+            return super().__contains__(name)
+        return name.lower() in self._index
+
+    def raw_pairs(self):
+        """The (name, value) pairs as received, when indexed; else None."""
+        return self._headers if self._index is not None else None
+
+    def _changed(self):
+        self._index = None
+
+    def __setitem__(self, name, val):
+        self._changed()
+        super().__setitem__(name, val)
+
+    def __delitem__(self, name):
+        self._changed()
+        super().__delitem__(name)
+
+    def set_raw(self, name, value):
+        self._changed()
+        super().set_raw(name, value)
+
+    def replace_header(self, name, value):
+        self._changed()
+        super().replace_header(name, value)
+
+
+def _parse_headers(fp, _class=_IndexedMessage):
     lines = http.client._read_headers(fp)
     pairs = []
     for line in lines[:-1]:
@@ -122,9 +169,12 @@ def _parse_headers(fp, _class=http.client.HTTPMessage):
         hstring = b"".join(lines).decode("iso-8859-1")
         return email.parser.Parser(_class=_class).parsestr(hstring)
     msg = _class()
+    index = {}
     for name, value in pairs:
         msg.set_raw(name, value)
+        index.setdefault(name.lower(), value)
     msg.set_payload("")     # what email leaves after the blank line
+    msg._index = index
     return msg
 
 
@@ -274,9 +324,57 @@ def rand_id(n=24):
     return "".join(secrets.choice(_B62) for _ in range(n))
 
 
+_random = random.Random(os.urandom(32))
+
+
+def request_id():
+    """A version 4 UUID as uuid.uuid4() gives, from a seeded generator:
+    os.urandom for each answer showed in the emulator's time, and a
+    request id is no secret."""
+    n = _random.getrandbits(128)
+    n = (n & ~(0xF000 << 64) & ~(0xC000 << 48)) | (4 << 76) | (0x8000 << 48)
+    h = "%032x" % n
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+
+
+_PHRASES = {st.value: st.phrase for st in http.HTTPStatus}
+_date = (0, "")
+
+
+def http_date():
+    """The Date header's value, made once a second."""
+    global _date
+    now = int(time.time())
+    when, text = _date
+    if when != now:
+        text = email.utils.formatdate(now, usegmt=True)
+        _date = (now, text)
+    return text
+
+
+def split_target(target):
+    """(path unquoted, query) of a request target.  A plain path (no
+    query, fragment, escape, or anything urlsplit would strip or take for
+    a scheme or host) is its own path: most requests are such."""
+    if (target.startswith("/") and not target.startswith("//")
+            and not any(c in target for c in "?#%\t\r\n")):
+        return target, {}
+    parts = urlsplit(target)
+    return unquote(parts.path), parse_qs(parts.query, keep_blank_values=True)
+
+
+def log_view(entry):
+    """A request log entry as /_emulator/requests shows it: the headers
+    by lowered name (the last of a name wins), the time as RFC 3339."""
+    return {"method": entry["method"], "path": entry["path"],
+            "status": entry["status"], "connection": entry["connection"],
+            "headers": {k.lower(): v for k, v in entry["pairs"]},
+            "time": rfc3339(entry["ns"])}
+
+
 def envelope(data=None, auth=None, warnings=None, mount_type=None):
     env = {
-        "request_id": str(uuid.uuid4()),
+        "request_id": request_id(),
         "lease_id": "",
         "renewable": False,
         "lease_duration": 0,
@@ -701,6 +799,8 @@ class State:
         return self.fault_seq
 
     def take_fault(self, target):
+        if not self.faults:     # the usual case: no lock to take
+            return None
         with self.lock:
             for f in self.faults:
                 if f["remaining"] > 0 and f["regex"].search(target):
@@ -760,10 +860,19 @@ class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 
 class Handler(BaseHTTPRequestHandler):
+    MessageClass = _IndexedMessage      # parse_request passes it
     protocol_version = "HTTP/1.1"
     server_version = "vault-emulator"
     sys_version = ""
-    timeout = 300
+    # An idle connection is closed after IDLE_TIMEOUT seconds.  Not by a
+    # socket timeout (timeout = 300 here): Python then polls before every
+    # recv and send, and each of those system calls hands the GIL to
+    # another connection's thread, twice more a request.  A plain socket
+    # stays blocking and the kernel times its reads and writes out
+    # (SO_RCVTIMEO, SO_SNDTIMEO: an OSError, which closes it); TLS keeps
+    # Python's timeout.
+    timeout = None
+    IDLE_TIMEOUT = 300
     disable_nagle_algorithm = True
 
     state = None       # set in main()
@@ -787,6 +896,11 @@ class Handler(BaseHTTPRequestHandler):
                 with st.lock:
                     st.connections += 1
                 raise HandshakeFailed()
+            self.request.settimeout(self.IDLE_TIMEOUT)
+        else:
+            idle = struct.pack("ll", self.IDLE_TIMEOUT, 0)
+            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, idle)
+            self.request.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, idle)
         # TCP_NODELAY only exists for TCP sockets (not for unix: listeners)
         self.disable_nagle_algorithm = self.request.family in (socket.AF_INET, socket.AF_INET6)
         super().setup()
@@ -870,12 +984,9 @@ class Handler(BaseHTTPRequestHandler):
             payload = bytes(body)
         else:
             payload = (json.dumps(body, separators=(",", ":")) + "\n").encode()
-        try:
-            phrase = http.HTTPStatus(status).phrase
-        except ValueError:
-            phrase = "Status %d" % status
+        phrase = _PHRASES.get(status) or "Status %d" % status
         lines = ["HTTP/1.1 %d %s" % (status, phrase),
-                 "Date: %s" % self.date_time_string(),
+                 "Date: %s" % http_date(),
                  "Cache-Control: no-store"]
         if payload or (self.command == "HEAD" and body is not None):
             lines.append("Content-Type: application/json")
@@ -987,20 +1098,20 @@ class Handler(BaseHTTPRequestHandler):
         st = self.state
         method = self.command
         target = self.path
-        parts = urlsplit(target)
-        path = unquote(parts.path)
-        query = parse_qs(parts.query, keep_blank_values=True)
+        path, query = split_target(target)
         self.status_sent = None
         self.classify_connection(path)
         is_v1 = path.startswith("/v1/") or path == "/v1"
         log_entry = None
         if is_v1:
-            hdrs = {}
-            for k, v in self.headers.items():
-                hdrs[k.lower()] = v
+            # Kept as received; what /_emulator/requests shows is made
+            # when it is asked for (log_view).
+            pairs = getattr(self.headers, "raw_pairs", lambda: None)()
             log_entry = {"method": method, "path": target, "status": None,
-                         "connection": self.conn_id, "headers": hdrs,
-                         "time": rfc3339(now_ns())}
+                         "connection": self.conn_id,
+                         "pairs": list(pairs if pairs is not None
+                                       else self.headers.items()),
+                         "ns": now_ns()}
             with st.lock:
                 st.requests += 1
                 st.request_log.append(log_entry)
@@ -1176,7 +1287,7 @@ class Handler(BaseHTTPRequestHandler):
         if name == "requests":
             if method == "GET":
                 with st.lock:
-                    out = list(st.request_log)
+                    out = [log_view(e) for e in st.request_log]
                 self.respond(200, {"requests": out})
                 return
             if method == "DELETE":
@@ -1276,8 +1387,9 @@ class Handler(BaseHTTPRequestHandler):
 
         tok = self.token()
         with st.lock:
+            # The record itself: authorize reads it under the lock; the
+            # token operations get a copy (below).
             info = st.token_valid(tok) if tok else None
-            info = json_copy(info) if info else None
         if info is None:
             raise HTTPError(403, errors("permission denied"))
         listing = method == "LIST" or (method == "GET" and self.list_query(query))
@@ -1285,6 +1397,8 @@ class Handler(BaseHTTPRequestHandler):
             self.authorize(info, method, vpath, listing)
 
         if segs[0] == "auth" and len(segs) >= 3 and segs[1] == "token":
+            with st.lock:
+                info = json_copy(info)
             return self.token_ops(method, "/".join(segs[2:]), tok, info, req)
         if segs[:3] == ["sys", "policies", "acl"]:
             return self.sys_policy(method, "/".join(segs[3:]), listing, req)
