@@ -94,22 +94,54 @@ static int check_names(const struct vc_secret_set *set,
 	return rc;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The secrets' names sorted, to look each of the caller's variables up
+ * in: compared with every secret, forty variables and three hundred
+ * secrets were twelve thousand comparisons. */
+static const char **sorted_names(const struct vc_secret_set *set)
+{
+	const char **v = calloc(set->n + 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < set->n; i++)
+		v[i] = set->v[i].name;
+	if (v)
+		qsort(v, set->n, sizeof(*v), by_name);
+	return v;
+}
+
+/* Whether the name before '=' in entry is one of names[0 .. n). */
+static int named(const char *entry, const char **names, size_t n)
+{
+	size_t len = strcspn(entry, "="), lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strncmp(names[mid], entry, len);
+		if (c == 0)
+			c = names[mid][len] != '\0';
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
 /* Whether the caller's entry "NAME=..." passes: not the tools' own, not
- * one a secret sets unless the caller's win. */
-static int caller_passes(const char *entry, const struct vc_secret_set *set,
+ * one a secret sets unless the caller's win (names: the secrets' names,
+ * sorted). */
+static int caller_passes(const char *entry, const char **names, size_t n,
 			 int how)
 {
-	size_t len = strcspn(entry, "=");
-
 	if (has_prefix(entry, own_prefix, ARRAY_SIZE(own_prefix)))
 		return 0;
-	if (how & VC_RUNENV_PRESERVE)
-		return 1;
-	for (size_t j = 0; j < set->n; j++)
-		if (strlen(set->v[j].name) == len &&
-		    !strncmp(set->v[j].name, entry, len))
-			return 0;
-	return 1;
+	return (how & VC_RUNENV_PRESERVE) || !named(entry, names, n);
 }
 
 /* Whether env[0..n) has a variable of this name. */
@@ -143,6 +175,7 @@ int vc_runenv_build(struct vc_runenv *r, const struct vc_secret_set *set,
 		    const char *const *allow, struct vc_err *e)
 {
 	int pristine = how & VC_RUNENV_PRISTINE;
+	const char **names;
 	size_t nc = 0;
 	int rc;
 
@@ -153,11 +186,16 @@ int vc_runenv_build(struct vc_runenv *r, const struct vc_secret_set *set,
 	while (!pristine && caller && caller[nc])
 		nc++;
 	r->env = calloc(nc + set->n + 1, sizeof(char *));
-	if (!r->env)
+	names = r->env ? sorted_names(set) : NULL;
+	if (!names) {
+		free(r->env);
+		r->env = NULL;
 		return vc_err_set(e, VC_EFAIL, "out of memory");
+	}
 	for (size_t i = 0; i < nc; i++)
-		if (caller_passes(caller[i], set, how))
+		if (caller_passes(caller[i], names, set->n, how))
 			r->env[r->n++] = caller[i];
+	free(names);
 	r->own = r->n;
 	for (size_t i = 0; i < set->n; i++) {
 		if ((how & VC_RUNENV_PRESERVE) &&

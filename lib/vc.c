@@ -13,6 +13,16 @@ int vc_err_set(struct vc_err *e, int code, const char *fmt, ...)
 	if (!e)
 		return code;
 	e->code = code;
+	/* A message without arguments is copied: the local store sets
+	 * "not found" on each item of a bulk read before it is filled. */
+	if (!strchr(fmt, '%')) {
+		size_t n = strlen(fmt);
+		if (n >= sizeof(e->msg))
+			n = sizeof(e->msg) - 1;
+		memcpy(e->msg, fmt, n);
+		e->msg[n] = '\0';
+		return code;
+	}
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
