@@ -16,13 +16,13 @@
 # and an exec, a millisecond or two, inside every interval); each side is
 # checked once per round to hand the command all N values.
 #
-#   bench/fallback.sh          N=100 RUNS=20 ROUNDS=3 to change
+#   bench/fallback.sh          N=100 RUNS=30 ROUNDS=6 to change
 #   STRICT=1 bench/fallback.sh exit 1 when the goal is missed
 set -euo pipefail
 
 N=${N:-100}
-RUNS=${RUNS:-20}
-ROUNDS=${ROUNDS:-3}
+RUNS=${RUNS:-30}
+ROUNDS=${ROUNDS:-6}
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/bench/lib.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vc-bench-fallback.XXXXXX")
