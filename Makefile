@@ -17,10 +17,13 @@ GROUP   ?= vaultctl
 
 PKGS     = libmariadb libcurl libcjson libsodium readline
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libcurl is not linked: lib/curl_shim.c loads it on first use, so commands
-# that never talk to Vault do not pay for it at start-up.  --as-needed
-# drops what a binary does not use (readline outside the shell).
-PKG_LIBS   := -Wl,--as-needed $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null)
+# libcurl and libmariadb are not linked: lib/curl_shim.c and
+# lib/mariadb_shim.c load them on first use, so commands that never talk
+# to Vault, or to the database (--help, usage errors, run --fallback with
+# the server down), do not pay for them and their TLS libraries at
+# start-up.  --as-needed drops what a binary does not use (readline
+# outside the shell).
+PKG_LIBS   := -Wl,--as-needed $(shell pkg-config --libs $(filter-out libcurl libmariadb,$(PKGS)) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral

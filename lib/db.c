@@ -160,8 +160,9 @@ static MYSQL *connect_one(const struct vc_conf *c, enum vc_db_role role,
 		return NULL;
 	m = mysql_init(NULL);
 	if (!m) {
-		*no = CR_OUT_OF_MEMORY;
-		snprintf(msg, msgn, "out of memory");
+		const char *why = vc_db_library_error();
+		*no = why ? CR_UNKNOWN_ERROR : CR_OUT_OF_MEMORY;
+		snprintf(msg, msgn, "%s", why ? why : "out of memory");
 		return NULL;
 	}
 	/* Refused, not skipped, by a libmariadb older than 3.3. */

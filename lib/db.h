@@ -19,6 +19,9 @@ enum vc_db_role {
 struct vc_db;
 struct vc_res;
 
+/* Why libmariadb could not be loaded (lib/mariadb_shim.c loads it on
+ * first use); NULL once it is. */
+const char *vc_db_library_error(void);
 /* notify (may be NULL) receives notes such as a skipped database host. */
 int vc_db_open(struct vc_db **out, const struct vc_conf *c,
 	       enum vc_db_role role, void (*notify)(void *, const char *),

@@ -16,7 +16,8 @@ PKGS="libsodium libcjson libmariadb"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 CFLAGS="-g -O1 $SAN -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -Ilib \
 $(pkg-config --cflags $PKGS libcurl)"
-LIBS="$(pkg-config --libs $PKGS) -ldl -lm"
+# libmariadb is loaded on first use (lib/mariadb_shim.c), as libcurl is.
+LIBS="$(pkg-config --libs libsodium libcjson) -ldl -lm"
 
 # Link flags of a target besides the archive.
 extra_ldflags() {
