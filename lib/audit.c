@@ -446,8 +446,7 @@ static int finish(struct vc_db *db, struct chain *c, size_t total, size_t n,
 {
 	int listed = ls && ls->rows;
 	/* One row (a get, a set): the insert's own id, no round trip. */
-	long long one = total == 1 && !have_seq ?
-			(long long)vc_db_insert_id(db) : 0;
+	long long one = total == 1 ? (long long)vc_db_insert_id(db) : 0;
 	int rc = have_seq ? 0 :
 		 one > 0 ? (seq[0] = one, 0) :
 		 listed ? last_seqs(db, c, seq, total, e) :

@@ -571,20 +571,30 @@ static int bulk_supported(struct vc_db *db)
 	return vc_db_handle_bulk(db->m);
 }
 
+/* "head row,row,..." of rows rows into sql; -1 out of memory. */
+static int rows_sql(struct vc_buf *sql, const char *head, const char *row,
+		    size_t rows)
+{
+	int rc = 0;
+
+	for (size_t i = 0; !rc && i < rows; i++)
+		rc = vc_buf_addstr(sql, i ? "," : head) < 0 ||
+		     vc_buf_addstr(sql, row) < 0;
+	return rc ? -1 : 0;
+}
+
 int vc_db_insert_rows(struct vc_db *db, struct vc_err *e, const char *head,
 		      const char *row, const struct vc_param *p, size_t cols,
 		      size_t rows)
 {
 	struct vc_buf sql;
-	int bulk = rows > 1 && bulk_supported(db), rc = 0;
+	int bulk = rows > 1 && bulk_supported(db), rc;
 
 	if (!rows)
 		return 0;
 	vc_buf_init(&sql, 0);
 	/* The one-row statement for a bulk execute, else every row's. */
-	for (size_t i = 0; !rc && i < (bulk ? 1 : rows); i++)
-		rc = vc_buf_addstr(&sql, i ? "," : head) < 0 ||
-		     vc_buf_addstr(&sql, row) < 0;
+	rc = rows_sql(&sql, head, row, bulk ? 1 : rows);
 	if (rc)
 		rc = vc_err_set(e, VC_EFAIL, "out of memory");
 	else if (bulk)
@@ -607,12 +617,9 @@ int vc_db_insert_returning(struct vc_db *db, struct vc_res **res,
 			   size_t cols, size_t rows)
 {
 	struct vc_buf sql = VC_BUF_INIT;
-	int rc = 0;
+	int rc = rows_sql(&sql, head, row, rows);
 
 	*res = NULL;
-	for (size_t i = 0; !rc && i < rows; i++)
-		rc = vc_buf_addstr(&sql, i ? "," : head) < 0 ||
-		     vc_buf_addstr(&sql, row) < 0;
 	if (!rc)
 		rc = vc_buf_addstr(&sql, tail) < 0;
 	rc = rc ? vc_err_set(e, VC_EFAIL, "out of memory") :

@@ -339,12 +339,14 @@ static int take(struct vc_session *s, const struct parsed *p,
  * the general query compares (collation included).  Anything but one
  * organization, one project and one row for each reference (a name not
  * found, a name that is another's id) goes the general way, which
- * words the error. */
+ * words the error.  At most SAME_MAX references: a result has 64
+ * columns at most (lib/db.c), and this one 8 + one a reference. */
 #define SAME_COLS 8
+#define SAME_MAX 32
 
 static int same_project(const struct parsed *p, size_t k)
 {
-	if (k < 2 || k > 32)
+	if (k < 2 || k > SAME_MAX)
 		return 0;
 	for (size_t j = 0; j < k; j++)
 		if (p[j].n != 3 || strcmp(p[j].parts[0], p[0].parts[0]) ||

@@ -132,9 +132,10 @@ class _IndexedMessage(http.client.HTTPMessage):
             return super().__contains__(name)
         return name.lower() in self._index
 
-    def raw_pairs(self):
-        """The (name, value) pairs as received, when indexed; else None."""
-        return self._headers if self._index is not None else None
+    def pairs(self):
+        """The (name, value) pairs, as items() gives them: when indexed,
+        as received (compat32 would return them unchanged)."""
+        return list(self._headers) if self._index is not None else self.items()
 
     def _changed(self):
         self._index = None
@@ -869,8 +870,8 @@ class Handler(BaseHTTPRequestHandler):
     # recv and send, and each of those system calls hands the GIL to
     # another connection's thread, twice more a request.  A plain socket
     # stays blocking and the kernel times its reads and writes out
-    # (SO_RCVTIMEO, SO_SNDTIMEO: an OSError, which closes it); TLS keeps
-    # Python's timeout.
+    # (SO_RCVTIMEO: the buffered reader sees end of file; SO_SNDTIMEO: an
+    # OSError; either closes it); TLS keeps Python's timeout.
     timeout = None
     IDLE_TIMEOUT = 300
     disable_nagle_algorithm = True
@@ -1106,12 +1107,9 @@ class Handler(BaseHTTPRequestHandler):
         if is_v1:
             # Kept as received; what /_emulator/requests shows is made
             # when it is asked for (log_view).
-            pairs = getattr(self.headers, "raw_pairs", lambda: None)()
             log_entry = {"method": method, "path": target, "status": None,
                          "connection": self.conn_id,
-                         "pairs": list(pairs if pairs is not None
-                                       else self.headers.items()),
-                         "ns": now_ns()}
+                         "pairs": self.headers.pairs(), "ns": now_ns()}
             with st.lock:
                 st.requests += 1
                 st.request_log.append(log_entry)
